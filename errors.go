@@ -1,0 +1,33 @@
+package objstore
+
+import "errors"
+
+// The sentinel errors shared by all packages. Wrap them with context
+// (fmt.Errorf("...: %w", err)) and match them with errors.Is.
+var (
+	// ErrNotFound means no record and no body exist for a key.
+	ErrNotFound = errors.New("not found")
+	// ErrDeleted means the key's newest record is a tombstone.
+	ErrDeleted = errors.New("deleted")
+	// ErrInvalidID means a native API id is not a valid ULID.
+	ErrInvalidID = errors.New("invalid id")
+	// ErrInvalidKey means a bucket or key is empty, too long or unsafe as a path.
+	ErrInvalidKey = errors.New("invalid key")
+	// ErrInvalidLevel means a consistency level outside 0..2.
+	ErrInvalidLevel = errors.New("invalid consistency level")
+	// ErrLevelLowered means a write asked for a lower level than the object has.
+	ErrLevelLowered = errors.New("consistency level cannot be lowered")
+	// ErrInvalidUserMeta means user metadata that is not a JSON object or is too large.
+	ErrInvalidUserMeta = errors.New("invalid user meta")
+	// ErrTooLarge means a body over the configured size limit.
+	ErrTooLarge = errors.New("body too large")
+	// ErrIncomplete means a body shorter or longer than its declared length.
+	ErrIncomplete = errors.New("body length does not match")
+	// ErrInsufficientStorage means the local disk or quota cannot hold the body
+	// without evicting a sole copy.
+	ErrInsufficientStorage = errors.New("insufficient storage")
+	// ErrChecksum means a body does not match its recorded checksum.
+	ErrChecksum = errors.New("checksum mismatch")
+	// ErrNoRemote means the origin is not reachable or refused the request.
+	ErrNoRemote = errors.New("origin unavailable")
+)

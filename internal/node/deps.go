@@ -1,0 +1,79 @@
+package node
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"sphere.software/objstore"
+)
+
+// Journal is the durable metadata store: one record per key, tombstones
+// included. Implemented by internal/journal.
+type Journal interface {
+	// Get returns the stored record of key, a tombstone included, or an error
+	// wrapping objstore.ErrNotFound.
+	Get(ctx context.Context, key objstore.Key) (objstore.Record, error)
+	// Merge stores objstore.Merge(stored, rec) durably (fsynced before it
+	// returns) and returns the winner and whether rec changed the stored record.
+	Merge(ctx context.Context, rec objstore.Record) (winner objstore.Record, changed bool, err error)
+	// Range calls fn for every record in key order until fn returns false.
+	Range(ctx context.Context, fn func(objstore.Record) bool) error
+	// Counts returns the live object count and bytes and the tombstone count.
+	Counts(ctx context.Context) (objstore.Counts, error)
+}
+
+// Blobs keeps object bodies on the local disk. Implemented by internal/disk.
+type Blobs interface {
+	// Create starts writing the body of one version of key. Nothing is
+	// visible to Open until the writer's Commit returns.
+	Create(key objstore.Key, v objstore.Version) (BodyWriter, error)
+	// Open opens a committed body. The first Open of a body in this process
+	// verifies it against sum; a body that fails is removed and the error
+	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.
+	Open(key objstore.Key, v objstore.Version, sum objstore.Checksum) (*os.File, error)
+	// Remove deletes a committed body; a missing one is not an error.
+	Remove(key objstore.Key, v objstore.Version) error
+	// Name is the file name Open uses for a body, for Sweep.
+	Name(key objstore.Key, v objstore.Version) string
+	// Sweep removes every committed body whose Name keep rejects, and
+	// returns how many it removed.
+	Sweep(ctx context.Context, keep func(name string) bool) (int, error)
+	// Usage reports the file system figures and the bytes of bodies held.
+	Usage() (objstore.DiskUsage, error)
+}
+
+// BodyWriter writes one body. Write streams the bytes (hashing them as they
+// pass); ReadAt reads back bytes already written, so that readers can follow
+// a body while it is still arriving; Commit makes it durable and visible;
+// Close releases it and, without a successful Commit, discards it.
+type BodyWriter interface {
+	io.Writer
+	io.ReaderAt
+	// Commit fsyncs the body, renames it into place, fsyncs the directory
+	// and returns the checksum of what was written. Write fails with an error
+	// wrapping objstore.ErrInsufficientStorage when the quota or disk is full.
+	Commit() (objstore.Checksum, error)
+	Close() error
+}
+
+// Remote is the origin: the S3 bucket (or the local directory standing in
+// for it) that stays the durable source of truth. Implemented by
+// internal/s3 and internal/localdir.
+type Remote interface {
+	// Put uploads rec.Size() bytes of body with rec's metadata and returns
+	// once the origin has acknowledged them.
+	Put(ctx context.Context, rec objstore.Record, body io.ReaderAt) error
+	// Get opens an object in the origin and returns the record restored from
+	// its metadata. For an object that objstore did not write, the record's
+	// Version is zero and its Sum holds only the size. A missing object
+	// wraps objstore.ErrNotFound.
+	Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objstore.Record, error)
+	// Stat returns the record of an object in the origin without its body,
+	// as Get would restore it. A missing object wraps objstore.ErrNotFound.
+	Stat(ctx context.Context, key objstore.Key) (objstore.Record, error)
+	// Delete removes an object; a missing one is not an error.
+	Delete(ctx context.Context, key objstore.Key) error
+	// String describes the origin for logs.
+	String() string
+}
