@@ -61,8 +61,8 @@ func (l Level) Remote() bool { return l >= LevelS3 }
 // a CRC-32C (Castagnoli) for integrity checks on every read path, and an MD5
 // that doubles as the S3 ETag of a single-part object.
 type Checksum struct {
-	Size   int64    `json:"size"`
-	CRC32C uint32   `json:"crc32c"`
+	Size   int64  `json:"size"`
+	CRC32C uint32 `json:"crc32c"`
 	MD5    MD5    `json:"md5"`
 }
 
