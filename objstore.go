@@ -133,6 +133,10 @@ type Record struct {
 	Level    Level           `json:"level"`
 	Sum      Checksum        `json:"sum"`
 	Version  Version         `json:"version"`
+	// BodyVersion is the version whose write produced the body. Changes
+	// that keep the body (raising the level) get a new Version but keep
+	// BodyVersion, so the body stays where it is on every disk.
+	BodyVersion Version `json:"body_version"`
 	// Deleted marks a tombstone: the object was deleted at Version.
 	Deleted bool `json:"deleted,omitempty"`
 	// InRemote reports that the body of this version is in the origin.
