@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need when it is
+# missing, then runs go vet and the whole test suite with the race detector.
+#
+#   bash scripts/test.sh                                  # everything
+#   bash scripts/test.sh -run TestReadme ./tests/integration/
+#
+# Arguments, when given, replace the default package pattern ./... and are
+# passed to go test as they are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSITYGW_VERSION=v1.8.0
+
+section() { printf '\n==> %s\n' "$*"; }
+
+# ensure_apt installs the Debian packages among its arguments that are not
+# installed yet. It runs apt-get update at most once per invocation.
+APT_UPDATED=0
+ensure_apt() {
+	local missing=() pkg
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	local sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	if [ "$APT_UPDATED" -eq 0 ]; then
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		APT_UPDATED=1
+	fi
+	echo "installing apt packages: ${missing[*]}"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# ensure_go_tool installs a Go command at the given module version unless a
+# binary built from exactly that version is already on PATH.
+ensure_go_tool() {
+	local name=$1 pkg=$2 version=$3 bin
+	bin=$(command -v "$name" || true)
+	if [ -n "$bin" ] && go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }' | grep -qx "$version"; then
+		echo "$name $version: $bin"
+		return 0
+	fi
+	echo "installing $pkg@$version"
+	go install "$pkg@$version"
+	echo "$name $version: $(command -v "$name")"
+}
+
+section "environment"
+command -v go >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
+export PATH="$(go env GOPATH)/bin:$PATH"
+go version
+
+section "test dependencies"
+ensure_apt # no Debian packages needed yet; list them here when tests need them
+ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
+
+section "go vet ./..."
+go vet ./...
+
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(./...)
+section "go test -race -count=1 -timeout 45m ${args[*]}"
+status=0
+go test -race -count=1 -timeout 45m "${args[@]}" || status=$?
+section "go test exited with status $status"
+exit "$status"

@@ -1,0 +1,211 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	crashWriters = 8
+	// crashVerifiers is how many GETs verify in parallel after a restart.
+	crashVerifiers = 4
+	// crashMaxErrors stops a round's report after this many failures.
+	crashMaxErrors = 20
+)
+
+// crashObject is one PUT the crash test made.
+type crashObject struct {
+	id    string
+	level int
+	size  int
+	sha   string
+	round int
+}
+
+// TestCrashKill9 kills the node with SIGKILL while 8 writers PUT as fast as
+// they can, restarts it, and checks, round after round, that every
+// acknowledged PUT of every round so far reads back byte-identical at its
+// level, and that a PUT that was not acknowledged is either absent or
+// complete, never partial. An object once seen complete must stay.
+func TestCrashKill9(t *testing.T) {
+	rounds := envInt(t, "OBJSTORE_CRASH_ROUNDS", 50)
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("OBJSTORE_CRASH_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("OBJSTORE_CRASH_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (OBJSTORE_CRASH_SEED=%d replays the same sizes, levels and kill delays), %d rounds", seed, seed, rounds)
+	rng := rand.New(rand.NewPCG(seed, 0x0b57))
+	pool := randomBody(seed, 4<<20)
+
+	o := newOrigin(t)
+	n := o.StartNode(t)
+	nodeID := n.NodeID(t)
+
+	start := time.Now()
+	var durable []crashObject // acknowledged, or seen complete after a restart
+	var absent int
+	for round := range rounds {
+		delay := time.Duration(10+rng.IntN(141)) * time.Millisecond
+		acked, unacked := crashRound(t, n, rng, pool, round, delay)
+		n.Restart(t)
+		if id := n.NodeID(t); id != nodeID {
+			t.Errorf("round %d: node id after restart = %s, want %s", round, id, nodeID)
+		}
+		durable = append(durable, acked...)
+		for _, e := range verifyObjects(n, durable, true) {
+			t.Errorf("round %d (killed after %v): %s", round, delay, e)
+		}
+		for _, obj := range unacked {
+			present, err := verifyObject(n, obj, false)
+			switch {
+			case err != nil:
+				t.Errorf("round %d (killed after %v): not acknowledged: %s", round, delay, err)
+			case present:
+				durable = append(durable, obj)
+			default:
+				absent++
+			}
+		}
+		if t.Failed() {
+			t.Fatalf("stopping after round %d; seed %d", round, seed)
+		}
+	}
+	t.Logf("%d rounds in %v: %d objects kept, %d unacknowledged PUTs absent",
+		rounds, time.Since(start).Round(time.Millisecond), len(durable), absent)
+}
+
+// crashRound runs the writers against n, kills n after delay, and returns
+// the PUTs that were acknowledged and those that were not.
+func crashRound(t *testing.T, n *Node, rng *rand.Rand, pool []byte, round int, delay time.Duration) (acked, unacked []crashObject) {
+	t.Helper()
+	var (
+		killed atomic.Bool
+		mu     sync.Mutex // guards acked, unacked and errs
+		errs   []string
+		wg     sync.WaitGroup
+	)
+	for range crashWriters {
+		wr := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		wg.Go(func() {
+			for !killed.Load() {
+				obj, body := newCrashObject(wr, pool, round)
+				r, err := n.do(http.MethodPost, "/api/v1/put", bytes.NewReader(body), putHeaders(obj.id, obj.level)...)
+				mu.Lock()
+				switch {
+				case err == nil && r.Status == http.StatusOK:
+					acked = append(acked, obj)
+				case err != nil && killed.Load():
+					unacked = append(unacked, obj)
+				case err != nil:
+					errs = append(errs, fmt.Sprintf("PUT %s of %d bytes before the kill: %v", obj.id, obj.size, err))
+					unacked = append(unacked, obj)
+				default:
+					errs = append(errs, fmt.Sprintf("PUT %s of %d bytes: %s", obj.id, obj.size, r))
+					unacked = append(unacked, obj)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	timer := time.NewTimer(delay)
+	<-timer.C
+	killed.Store(true)
+	n.Kill()
+	wg.Wait()
+	for _, e := range errs {
+		t.Errorf("round %d: %s", round, e)
+	}
+	return acked, unacked
+}
+
+// newCrashObject makes a PUT of a random size, mostly up to 256 KiB and now
+// and then up to 4 MiB, at level 0 or 1. The body starts with its id, so no
+// two bodies are alike.
+func newCrashObject(rng *rand.Rand, pool []byte, round int) (crashObject, []byte) {
+	size := rng.IntN(256<<10 + 1)
+	if rng.IntN(50) == 0 {
+		size = 256<<10 + rng.IntN(len(pool)-256<<10+1)
+	}
+	id := newID()
+	off := rng.IntN(len(pool) - size + 1)
+	body := make([]byte, size)
+	copy(body, pool[off:off+size])
+	copy(body, id)
+	return crashObject{id: id, level: rng.IntN(2), size: size, sha: sum(body), round: round}, body
+}
+
+// verifyObjects reads every object back with a few GETs at a time and
+// returns at most crashMaxErrors failures.
+func verifyObjects(n *Node, objs []crashObject, mustExist bool) []string {
+	var (
+		mu   sync.Mutex // guards errs
+		errs []string
+		wg   sync.WaitGroup
+	)
+	work := make(chan crashObject)
+	for range crashVerifiers {
+		wg.Go(func() {
+			for obj := range work {
+				if _, err := verifyObject(n, obj, mustExist); err != nil {
+					mu.Lock()
+					errs = append(errs, err.Error())
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, obj := range objs {
+		work <- obj
+	}
+	close(work)
+	wg.Wait()
+	return errs[:min(len(errs), crashMaxErrors)]
+}
+
+// verifyObject GETs obj: it must be absent (unless mustExist) or complete,
+// byte-identical at its level. present says which.
+func verifyObject(n *Node, obj crashObject, mustExist bool) (present bool, err error) {
+	r, err := n.do(http.MethodGet, "/api/v1/get/"+obj.id, nil)
+	what := fmt.Sprintf("GET %s (round %d, %d bytes, level %d)", obj.id, obj.round, obj.size, obj.level)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("%s: %w", what, err)
+	case r.Status == http.StatusNotFound && !mustExist:
+		return false, nil
+	case r.Status != http.StatusOK:
+		return false, fmt.Errorf("%s: got %s, want 200", what, r)
+	case sum(r.Body) != obj.sha:
+		return true, fmt.Errorf("%s: 200 with %d bytes that differ from what was PUT", what, len(r.Body))
+	case r.Header.Get("X-Meta-Consistencylevel") != strconv.Itoa(obj.level):
+		return true, fmt.Errorf("%s: X-Meta-Consistencylevel %q", what, r.Header.Get("X-Meta-Consistencylevel"))
+	}
+	return true, nil
+}
+
+// envInt reads a positive integer from the environment, or returns def.
+func envInt(t testing.TB, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		t.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return v
+}

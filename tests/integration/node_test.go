@@ -1,0 +1,340 @@
+package integration
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"sphere.software/objstore/internal/objstoretest"
+)
+
+const (
+	// readyTimeout bounds how long a node may take to answer its first ping.
+	readyTimeout = 15 * time.Second
+	// stopTimeout bounds how long a node may take to exit after SIGTERM.
+	stopTimeout = 30 * time.Second
+	// logTail is how much of a node's log a failed test prints.
+	logTail = 8 << 10
+)
+
+// NodeOpts says how StartNode runs a node.
+type NodeOpts struct {
+	// S3 is the origin; required.
+	S3 *objstoretest.S3Server
+	// Bucket is the origin bucket, which must exist; required.
+	Bucket string
+	// Dir holds the node's state/ and files/ directories. Empty means a new
+	// t.TempDir(); give the Dir of an earlier node to reuse its data.
+	Dir string
+	// Args are appended to the command line, e.g. "--max-object-size", "1048576".
+	Args []string
+}
+
+// Node is one objstore process started by the test. A Node is used from the
+// test goroutine; only its HTTP helpers (Client, URL, do) may be used
+// concurrently.
+type Node struct {
+	t    testing.TB
+	opts NodeOpts
+	// Dir, StateDir and FilesDir are the node's directories.
+	Dir, StateDir, FilesDir string
+	// PublicAddr and PrivateAddr are the loopback addresses it listens on;
+	// they stay the same across restarts.
+	PublicAddr, PrivateAddr string
+	// Client talks to the node. Restart closes its idle connections.
+	Client *http.Client
+
+	log     *lockedBuffer // stdout and stderr of every run, in order
+	logFile *os.File      // the same, in Dir/node.log
+	proc    *process      // the running process, or nil
+	checked int           // log bytes already checked for races and panics
+}
+
+// process is one run of the binary.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when Wait has returned
+	err  error         // Wait's result, set before done is closed
+}
+
+// StartNode starts a node and waits until it answers /api/v1/ping. The node
+// is stopped when the test ends; a failed test prints the tail of its log.
+func StartNode(t testing.TB, opts NodeOpts) *Node {
+	t.Helper()
+	if opts.S3 == nil || opts.Bucket == "" {
+		t.Fatal("StartNode: NodeOpts.S3 and NodeOpts.Bucket are required")
+	}
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	n := &Node{
+		t:           t,
+		opts:        opts,
+		Dir:         opts.Dir,
+		StateDir:    filepath.Join(opts.Dir, "state"),
+		FilesDir:    filepath.Join(opts.Dir, "files"),
+		PublicAddr:  "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t)),
+		PrivateAddr: "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t)),
+		log:         &lockedBuffer{},
+	}
+	n.Client = newClient()
+	f, err := os.OpenFile(filepath.Join(opts.Dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatalf("node log: %v", err)
+	}
+	n.logFile = f
+	t.Cleanup(n.cleanup)
+	n.start(t)
+	return n
+}
+
+func newClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	tr.DisableCompression = true
+	return &http.Client{
+		Transport: tr,
+		Timeout:   2 * time.Minute,
+		// Show redirects to the test rather than following them.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Args is the node's command line, without the binary.
+func (n *Node) Args() []string {
+	s3 := n.opts.S3
+	args := []string{
+		"--backend", "s3",
+		"--s3-endpoint", s3.Endpoint,
+		"--s3-path-style",
+		"-B", n.opts.Bucket,
+		"-R", "us-east-1",
+		"--public-addr", n.PublicAddr,
+		"--private-addr", n.PrivateAddr,
+		"--state-dir", n.StateDir,
+		"--files-dir", n.FilesDir,
+	}
+	return append(args, n.opts.Args...)
+}
+
+func (n *Node) start(t testing.TB) {
+	t.Helper()
+	if n.proc != nil {
+		t.Fatal("node already running")
+	}
+	cmd := exec.Command(objstoreBin, n.Args()...)
+	cmd.Env = append(os.Environ(), n.opts.S3.Env()...)
+	w := io.MultiWriter(n.log, n.logFile)
+	cmd.Stdout, cmd.Stderr = w, w
+	// Kill the node if the test binary dies without cleaning up.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	fmt.Fprintf(n.logFile, "=== %s start: objstore %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(cmd.Args[1:], " "))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	n.proc = p
+	n.waitReady(t)
+}
+
+// waitReady polls /api/v1/ping until it answers 200, the process exits or
+// readyTimeout passes.
+func (n *Node) waitReady(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var last string
+	for {
+		resp, err := n.Client.Get(n.URL("/api/v1/ping"))
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body) // drained for connection reuse; the status is what counts
+			_ = resp.Body.Close()                 // read-only body
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-n.proc.done:
+			t.Fatalf("node exited before it was ready: %v\n%s", n.proc.err, n.tail())
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node not ready after %v (last ping: %s)\n%s", readyTimeout, last, n.tail())
+		}
+	}
+}
+
+// URL is the node's public URL for path, which starts with a slash.
+func (n *Node) URL(path string) string { return "http://" + n.PublicAddr + path }
+
+// Kill stops the node with SIGKILL and waits for it to exit.
+func (n *Node) Kill() {
+	n.t.Helper()
+	if n.proc == nil {
+		return
+	}
+	n.signal(syscall.SIGKILL)
+	<-n.proc.done
+	n.stopped()
+}
+
+// Stop sends SIGTERM and waits for the node to exit, at most stopTimeout;
+// a node that does not exit by then is killed. Stop fails the test unless the
+// node exited on its own with status 0.
+func (n *Node) Stop() {
+	n.t.Helper()
+	if n.proc == nil {
+		return
+	}
+	n.Terminate()
+	if err := n.Wait(stopTimeout); err != nil {
+		n.t.Errorf("node after SIGTERM: %v", err)
+	}
+}
+
+// Terminate sends SIGTERM without waiting; see Wait.
+func (n *Node) Terminate() {
+	n.t.Helper()
+	n.signal(syscall.SIGTERM)
+}
+
+// Wait waits at most d for the node to exit and returns why it did, or an
+// error saying that it had to be killed.
+func (n *Node) Wait(d time.Duration) error {
+	n.t.Helper()
+	if n.proc == nil {
+		return errors.New("node is not running")
+	}
+	p := n.proc
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-p.done:
+		err = p.err
+	case <-timer.C:
+		n.signal(syscall.SIGKILL)
+		<-p.done
+		err = fmt.Errorf("did not exit within %v, killed", d)
+	}
+	n.stopped()
+	return err
+}
+
+// Running reports whether the node process has not exited yet.
+func (n *Node) Running() bool {
+	if n.proc == nil {
+		return false
+	}
+	select {
+	case <-n.proc.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Restart stops the node if it runs and starts it again with the same
+// directories and addresses.
+func (n *Node) Restart(t testing.TB) {
+	t.Helper()
+	n.Stop()
+	n.Client.CloseIdleConnections()
+	n.start(t)
+}
+
+// Wipe stops the node, deletes its state and files directories, and starts
+// a fresh node with the same addresses on the same bucket: a cold cache with
+// a new identity.
+func (n *Node) Wipe(t testing.TB) {
+	t.Helper()
+	n.Stop()
+	for _, dir := range []string{n.StateDir, n.FilesDir} {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatalf("wipe: %v", err)
+		}
+	}
+	n.Client.CloseIdleConnections()
+	n.start(t)
+}
+
+func (n *Node) signal(sig syscall.Signal) {
+	n.t.Helper()
+	if err := n.proc.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		n.t.Errorf("signal %v to node: %v", sig, err)
+	}
+}
+
+// stopped forgets the exited process and fails the test if its output shows
+// a data race or a panic.
+func (n *Node) stopped() {
+	n.t.Helper()
+	n.proc = nil
+	out := n.log.String()
+	fresh := out[n.checked:]
+	n.checked = len(out)
+	for _, bad := range []string{"DATA RACE", "panic:"} {
+		if i := strings.Index(fresh, bad); i >= 0 {
+			end := min(len(fresh), i+logTail)
+			n.t.Errorf("node log shows %q:\n%s", bad, fresh[max(0, i-200):end])
+		}
+	}
+}
+
+func (n *Node) cleanup() {
+	if n.proc != nil {
+		n.Stop()
+	}
+	if n.t.Failed() {
+		n.t.Logf("tail of node log %s:\n%s", n.logFile.Name(), n.tail())
+	}
+	if err := n.logFile.Close(); err != nil {
+		n.t.Errorf("close node log: %v", err)
+	}
+}
+
+// tail is the end of the node's output.
+func (n *Node) tail() string {
+	s := n.log.String()
+	if len(s) > logTail {
+		s = "…" + s[len(s)-logTail:]
+	}
+	return s
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
