@@ -1,0 +1,170 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"sphere.software/objstore"
+)
+
+// defaultRegion is used when neither Config.Region nor the SDK's chain names one.
+const defaultRegion = "us-east-1"
+
+// Remote is an S3 origin. It is safe for concurrent use.
+type Remote struct {
+	client   *s3.Client
+	cfg      Config
+	region   string
+	partSize int64
+	log      *slog.Logger
+}
+
+// New returns a Remote for cfg. It loads credentials through the SDK's
+// standard chain (environment, shared config, IMDS, ...) but sends no
+// request: use Check to see whether S3 answers.
+func New(ctx context.Context, cfg Config) (*Remote, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var opts []func(*config.LoadOptions) error
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3: load aws config: %w", err)
+	}
+	if awsCfg.Region == "" {
+		awsCfg.Region = defaultRegion
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		o.UsePathStyle = cfg.PathStyle
+		// Content-MD5 and objstore's own checksums guard the bodies; the
+		// SDK's default CRC checksums are not supported by every
+		// S3-compatible server.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Remote{
+		client:   client,
+		cfg:      cfg,
+		region:   awsCfg.Region,
+		partSize: cfg.partSize(),
+		log:      log.With("component", "s3", "bucket", cfg.Bucket),
+	}, nil
+}
+
+// String describes the origin for logs.
+func (r *Remote) String() string {
+	if r.cfg.Endpoint != "" {
+		return "s3 bucket " + r.cfg.Bucket + " at " + r.cfg.Endpoint
+	}
+	return "s3 bucket " + r.cfg.Bucket + " at AWS region " + r.region
+}
+
+// Check asks S3 whether the configured bucket exists and is reachable.
+func (r *Remote) Check(ctx context.Context) error {
+	_, err := r.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(r.cfg.Bucket)})
+	if err != nil {
+		return wrap("check", objstore.Key{Bucket: r.cfg.Bucket}, err)
+	}
+	return nil
+}
+
+// CreateBucket creates a bucket; one this account already owns is not an error.
+func (r *Remote) CreateBucket(ctx context.Context, name string) error {
+	_, err := r.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	var owned *types.BucketAlreadyOwnedByYou
+	if err != nil && !errors.As(err, &owned) {
+		return &Error{Op: "create bucket", Key: objstore.Key{Bucket: name}, Err: err, Kind: objstore.ErrNoRemote}
+	}
+	return nil
+}
+
+// Get opens an object and restores its record; see the package doc.
+func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objstore.Record, error) {
+	if err := checkKey(key); err != nil {
+		return nil, objstore.Record{}, fmt.Errorf("s3: get %s: %w", key, err)
+	}
+	out, err := r.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
+	if err != nil {
+		return nil, objstore.Record{}, wrap("get", key, err)
+	}
+	rec := r.restore(key, objectInfo{
+		Size:        aws.ToInt64(out.ContentLength),
+		ContentType: aws.ToString(out.ContentType),
+		ETag:        aws.ToString(out.ETag),
+		Meta:        out.Metadata,
+	})
+	return out.Body, rec, nil
+}
+
+// Stat returns an object's record as Get would restore it.
+func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	if err := checkKey(key); err != nil {
+		return objstore.Record{}, fmt.Errorf("s3: stat %s: %w", key, err)
+	}
+	out, err := r.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
+	if err != nil {
+		return objstore.Record{}, wrap("stat", key, err)
+	}
+	return r.restore(key, objectInfo{
+		Size:        aws.ToInt64(out.ContentLength),
+		ContentType: aws.ToString(out.ContentType),
+		ETag:        aws.ToString(out.ETag),
+		Meta:        out.Metadata,
+	}), nil
+}
+
+// Delete removes an object; a missing object or bucket is not an error.
+func (r *Remote) Delete(ctx context.Context, key objstore.Key) error {
+	if err := checkKey(key); err != nil {
+		return fmt.Errorf("s3: delete %s: %w", key, err)
+	}
+	_, err := r.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
+	if err != nil && !isNotFound(err) {
+		return wrap("delete", key, err)
+	}
+	return nil
+}
+
+// restore returns the record of an object, from its objstore metadata or,
+// lacking it, as a foreign object.
+func (r *Remote) restore(key objstore.Key, info objectInfo) objstore.Record {
+	rec, err := decodeMeta(key, info)
+	if err == nil {
+		return rec
+	}
+	if !errors.Is(err, errForeign) {
+		r.log.Warn("malformed objstore metadata; treating object as foreign", "key", key.String(), "err", err)
+	}
+	return foreignRecord(key, info)
+}
+
+// checkKey rejects keys S3 cannot hold.
+func checkKey(key objstore.Key) error {
+	switch {
+	case key.Bucket == "":
+		return fmt.Errorf("%w: empty bucket", objstore.ErrInvalidKey)
+	case key.ID == "":
+		return fmt.Errorf("%w: empty key", objstore.ErrInvalidKey)
+	case len(key.ID) > 1024:
+		return fmt.Errorf("%w: key longer than 1024 bytes", objstore.ErrInvalidKey)
+	}
+	return nil
+}
