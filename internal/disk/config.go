@@ -1,0 +1,34 @@
+package disk
+
+import (
+	"errors"
+	"log/slog"
+)
+
+// Config configures a Store.
+type Config struct {
+	// Quota is the most bytes that committed bodies and bodies being written
+	// may take together; a Write that would pass it fails. 0 means no quota
+	// beyond the size of the disk.
+	Quota int64
+	// Logger receives warnings such as removed corrupt bodies; nil discards.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a Config with no quota and no logging.
+func DefaultConfig() Config { return Config{} }
+
+// Validate reports whether c is usable.
+func (c Config) Validate() error {
+	if c.Quota < 0 {
+		return errors.New("disk: quota must not be negative")
+	}
+	return nil
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}

@@ -1,0 +1,158 @@
+package disk_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/node"
+)
+
+// Compile-time checks. Store.Create returns the concrete *Writer, so the
+// Blobs check goes through the one-method adapter that the wiring needs.
+var (
+	_ node.BodyWriter = (*disk.Writer)(nil)
+	_ node.Blobs      = blobs{}
+)
+
+// blobs adapts *disk.Store to node.Blobs.
+type blobs struct{ *disk.Store }
+
+func (b blobs) Create(key objstore.Key, v objstore.Version) (node.BodyWriter, error) {
+	w, err := b.Store.Create(key, v)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return w, nil
+}
+
+const testNode = "01HZX3K9V7Q2M8N4P6R1S5T0WY"
+
+func ver(hlc uint64) objstore.Version { return objstore.Version{HLC: hlc, Node: testNode} }
+
+func key(id string) objstore.Key { return objstore.Key{Bucket: "bucket", ID: id} }
+
+// openStore opens a store in dir with a discarding logger and closes it
+// at the end of the test.
+func openStore(tb testing.TB, dir string, quota int64) *disk.Store {
+	tb.Helper()
+	s, err := disk.Open(dir, disk.Config{Quota: quota, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatalf("Open(%s): %v", dir, err)
+	}
+	tb.Cleanup(func() { _ = s.Close() }) // Close of a Store never fails
+	return s
+}
+
+// put writes and commits a body and returns its checksum.
+func put(tb testing.TB, s *disk.Store, k objstore.Key, v objstore.Version, data []byte) objstore.Checksum {
+	tb.Helper()
+	w, err := s.Create(k, v)
+	if err != nil {
+		tb.Fatalf("Create: %v", err)
+	}
+	defer func() {
+		if err := w.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	}()
+	if _, err := w.Write(data); err != nil {
+		tb.Fatalf("Write: %v", err)
+	}
+	sum, err := w.Commit()
+	if err != nil {
+		tb.Fatalf("Commit: %v", err)
+	}
+	return sum
+}
+
+// get opens a body and returns its bytes.
+func get(tb testing.TB, s *disk.Store, k objstore.Key, v objstore.Version, sum objstore.Checksum) []byte {
+	tb.Helper()
+	f, err := s.Open(k, v, sum)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		tb.Fatalf("read: %v", err)
+	}
+	return b
+}
+
+// wantErr fails unless err wraps target.
+func wantErr(tb testing.TB, err, target error) {
+	tb.Helper()
+	if !errors.Is(err, target) {
+		tb.Fatalf("err = %v, want one wrapping %v", err, target)
+	}
+}
+
+// bodyFile is the path of a committed body, found by its name.
+func bodyFile(tb testing.TB, dir string, s *disk.Store, k objstore.Key, v objstore.Version) string {
+	tb.Helper()
+	name := s.Name(k, v)
+	return filepath.Join(dir, name[:2], name)
+}
+
+// files lists the regular files under dir, relative to it.
+func files(tb testing.TB, dir string) []string {
+	tb.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		out = append(out, rel)
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// tmpFiles lists the files in dir/tmp.
+func tmpFiles(tb testing.TB, dir string) []os.DirEntry {
+	tb.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, "tmp"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return entries
+}
+
+// bodies is the Bodies figure of Usage.
+func bodies(tb testing.TB, s *disk.Store) int64 {
+	tb.Helper()
+	u, err := s.Usage()
+	if err != nil {
+		tb.Fatalf("Usage: %v", err)
+	}
+	return u.Bodies
+}
+
+// pattern returns n bytes that differ with seed.
+func pattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7) ^ seed
+	}
+	return b
+}
+
+func mustEqual(tb testing.TB, got, want []byte) {
+	tb.Helper()
+	if !bytes.Equal(got, want) {
+		tb.Fatalf("got %d bytes, want %d bytes (contents differ)", len(got), len(want))
+	}
+}

@@ -1,0 +1,191 @@
+package disk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"sphere.software/objstore"
+)
+
+// Store keeps bodies under one directory. Its methods are safe for
+// concurrent use. Only one Store may use a directory at a time.
+type Store struct {
+	dir   string
+	tmp   string
+	quota int64
+	log   *slog.Logger
+
+	closed atomic.Bool
+	// verifications counts the bodies read whole to check them.
+	verifications atomic.Int64
+	// held is the bytes of committed bodies.
+	held atomic.Int64
+	// reserved is held plus the bytes that open Writers have written; it is
+	// what the quota limits.
+	reserved atomic.Int64
+
+	// shardSynced[i] is set once shard directory i is known to be durable
+	// in dir: it existed at Open or was created and dir fsynced since.
+	shardSynced [256]atomic.Bool
+
+	// fsMu serialises the renames and removals of committed bodies with the
+	// size look-ups that keep held and reserved equal to the files on disk.
+	fsMu sync.Mutex
+
+	mu        sync.Mutex // guards verified and verifying
+	verified  map[string]struct{}
+	verifying map[string]*verifyCall
+}
+
+// Open opens the store in dir, creating dir if needed. It removes the temp
+// files of writes that a crash interrupted and adds up the bytes of the
+// committed bodies.
+func Open(dir string, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:       filepath.Clean(dir),
+		quota:     cfg.Quota,
+		log:       cfg.logger().With("component", "disk"),
+		verified:  make(map[string]struct{}),
+		verifying: make(map[string]*verifyCall),
+	}
+	s.tmp = filepath.Join(s.dir, tmpDir)
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("disk: open %s: %w", dir, err)
+	}
+	if err := s.clearTmp(); err != nil {
+		return nil, err
+	}
+	held, err := s.sumHeld()
+	if err != nil {
+		return nil, err
+	}
+	s.held.Store(held)
+	s.reserved.Store(held)
+	// Make the shards found, and the emptied tmp, durable once.
+	if err := syncDir(s.dir); err != nil {
+		return nil, fmt.Errorf("disk: open: %w", err)
+	}
+	return s, nil
+}
+
+// clearTmp empties dir/tmp, creating it if needed.
+func (s *Store) clearTmp() error {
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("disk: open: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err != nil {
+			return fmt.Errorf("disk: open: remove leftover: %w", err)
+		}
+	}
+	if len(entries) > 0 {
+		s.log.Info("removed interrupted writes", "count", len(entries))
+	}
+	if err := os.Mkdir(s.tmp, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("disk: open: %w", err)
+	}
+	return nil
+}
+
+// sumHeld adds up the sizes of the committed bodies.
+func (s *Store) sumHeld() (int64, error) {
+	var held int64
+	err := s.walk(context.Background(), func(shard string, fi fs.FileInfo) error {
+		s.shardSynced[shardIndex(shard)].Store(true)
+		held += fi.Size()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("disk: open: %w", err)
+	}
+	return held, nil
+}
+
+// Close marks the store closed: later calls to Create and Open fail.
+// Writers already created keep working until their own Close.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// checkOpen returns an error once the store is closed.
+func (s *Store) checkOpen() error {
+	if s.closed.Load() {
+		return fmt.Errorf("disk: %w", fs.ErrClosed)
+	}
+	return nil
+}
+
+// Name is the file name of the body of version v of key, as Sweep passes
+// it to keep.
+func (s *Store) Name(key objstore.Key, v objstore.Version) string { return fileName(key, v) }
+
+// Remove deletes the body of version v of key; a missing body is not an
+// error. The removal is not fsynced: a body that comes back after a crash
+// is an orphan that Sweep removes.
+func (s *Store) Remove(key objstore.Key, v objstore.Version) error {
+	name := fileName(key, v)
+	if err := s.removeFile(bodyPath(s.dir, name), name, nil); err != nil {
+		return fmt.Errorf("disk: remove %s: %w", name, err)
+	}
+	return nil
+}
+
+// removeFile removes the committed body at path, called name, forgets that
+// it was verified and takes its size off the counters. With only set, it
+// removes the file only if it is still that file, not one committed since.
+func (s *Store) removeFile(path, name string, only fs.FileInfo) error {
+	s.fsMu.Lock()
+	defer s.fsMu.Unlock()
+	defer s.forget(name)
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if only != nil && !os.SameFile(fi, only) {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	s.held.Add(-fi.Size())
+	s.reserved.Add(-fi.Size())
+	return nil
+}
+
+// Usage reports the file system figures of dir and the bytes of bodies held.
+func (s *Store) Usage() (objstore.DiskUsage, error) {
+	u, err := statfs(s.dir)
+	if err != nil {
+		return objstore.DiskUsage{}, fmt.Errorf("disk: usage: %w", err)
+	}
+	u.Bodies = s.held.Load()
+	u.Quota = s.quota
+	return u, nil
+}
+
+// reserve books n more bytes against the quota.
+func (s *Store) reserve(n int64) error {
+	if s.reserved.Add(n) <= s.quota || s.quota == 0 {
+		return nil
+	}
+	s.reserved.Add(-n)
+	return fmt.Errorf("quota of %d bytes reached: %w", s.quota, objstore.ErrInsufficientStorage)
+}
+
+// release returns n reserved bytes.
+func (s *Store) release(n int64) { s.reserved.Add(-n) }
