@@ -41,6 +41,7 @@ func testOverwrite(t *testing.T, r Remote, bucket string) {
 	rec := Record(key, second, 2<<16, objstore.LevelFull, "image/png")
 	rec.Name = "second.png"
 	rec.Version.Node = "node-b"
+	rec.BodyVersion = objstore.Version{HLC: 1<<16 + 1, Node: "node-c-with-dashes"} // a level raise kept the body
 	mustPut(t, r, rec, second)
 	checkGet(t, r, rec, second)
 }
@@ -97,6 +98,7 @@ func testManyUserMeta(t *testing.T, r Remote, bucket string) {
 func testEmpty(t *testing.T, r Remote, bucket string) {
 	rec := Record(objstore.Key{Bucket: bucket, ID: "empty"}, nil, 8<<16, objstore.LevelFull, "")
 	rec.Name = ""
+	rec.BodyVersion = objstore.Version{}
 	mustPut(t, r, rec, nil)
 	checkGet(t, r, rec, nil)
 }

@@ -80,7 +80,7 @@ func Body(seed uint64, n int) []byte {
 }
 
 // Record returns the record of body under key, with its checksum filled in
-// and the version, level and content type given.
+// and the version (as Version and BodyVersion), level and content type given.
 func Record(key objstore.Key, body []byte, hlc uint64, level objstore.Level, contentType string) objstore.Record {
 	return objstore.Record{
 		Key:         key,
@@ -92,7 +92,8 @@ func Record(key objstore.Key, body []byte, hlc uint64, level objstore.Level, con
 			CRC32C: crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)),
 			MD5:    md5.Sum(body),
 		},
-		Version: objstore.Version{HLC: hlc, Node: "node-a"},
+		Version:     objstore.Version{HLC: hlc, Node: "node-a"},
+		BodyVersion: objstore.Version{HLC: hlc, Node: "node-a"},
 	}
 }
 

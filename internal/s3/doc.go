@@ -31,6 +31,10 @@
 //	                   absent when the record has none
 //	objstore-ctype     "none" when the record had no Content-Type (S3 then
 //	                   answers with its default, which is not restored)
+//	objstore-body-version
+//	                   the BodyVersion as objstore.Version.String writes it
+//	                   (16 hex digits, a dash, the node ID); absent when it
+//	                   equals the Version
 //
 // The Content-Type itself travels as the object's Content-Type. S3 allows
 // 2 KiB of user-defined metadata (keys and values); objstore.MaxUserMeta
@@ -51,7 +55,8 @@
 // such as lifecycle rules and cost reports, when it fits S3's tag limits: it
 // must be a JSON object of at most 10 entries, each key 1 to 128 characters
 // (and not starting with "aws:") and each value at most 256 characters, all
-// made of letters, digits, white space and + - = . _ : / @. A string value
+// made of letters, digits, spaces and + - = . _ : / @ (AWS's pattern
+// [\p{L}\p{Z}\p{N}_.:/=+\-@]; tabs and newlines are not allowed). A string value
 // becomes the tag value as it is; any other JSON value becomes its JSON text.
 // When any entry does not fit, no tags are set at all; the metadata still
 // holds the user metadata. Tags are never read back.

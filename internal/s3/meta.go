@@ -21,6 +21,7 @@ const (
 	metaNode     = "objstore-node"
 	metaUserMeta = "objstore-usermeta"
 	metaCType    = "objstore-ctype"
+	metaBody     = "objstore-body-version"
 
 	ctypeNone = "none"
 )
@@ -44,6 +45,9 @@ func encodeMeta(rec objstore.Record) map[string]string {
 	}
 	if rec.ContentType == "" {
 		m[metaCType] = ctypeNone
+	}
+	if rec.BodyVersion != rec.Version {
+		m[metaBody] = rec.BodyVersion.String()
 	}
 	return m
 }
@@ -104,6 +108,12 @@ func decodeMeta(key objstore.Key, info objectInfo) (objstore.Record, error) {
 	if rec.UserMeta, err = decodeUserMeta(m[metaUserMeta]); err != nil {
 		return objstore.Record{}, err
 	}
+	rec.BodyVersion = rec.Version
+	if v, ok := m[metaBody]; ok {
+		if rec.BodyVersion, err = parseVersion(metaBody, v); err != nil {
+			return objstore.Record{}, err
+		}
+	}
 	return rec, nil
 }
 
@@ -127,7 +137,7 @@ func foreignRecord(key objstore.Key, info objectInfo) objstore.Record {
 func etagMD5(etag string) (objstore.MD5, bool) {
 	var m objstore.MD5
 	s := strings.Trim(etag, `"`)
-	if len(s) != 32 || strings.ToLower(s) != s || m.UnmarshalText([]byte(s)) != nil {
+	if len(s) != 32 || m.UnmarshalText([]byte(s)) != nil {
 		return objstore.MD5{}, false
 	}
 	return m, true
@@ -142,6 +152,19 @@ func parseHex(field, s string, digits int) (uint64, error) {
 		return 0, fmt.Errorf("%s: %w", field, err)
 	}
 	return v, nil
+}
+
+// parseVersion parses objstore.Version.String's form: 16 hex digits, a
+// dash and the node ID.
+func parseVersion(field, s string) (objstore.Version, error) {
+	if len(s) < 17 || s[16] != '-' {
+		return objstore.Version{}, fmt.Errorf("%s: want 16 hex digits, a dash and a node ID, got %q", field, s)
+	}
+	hlc, err := parseHex(field, s[:16], 16)
+	if err != nil {
+		return objstore.Version{}, err
+	}
+	return objstore.Version{HLC: hlc, Node: s[17:]}, nil
 }
 
 func decodeName(s string) (string, error) {

@@ -207,3 +207,51 @@ func TestTags(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadRequests checks which requests a Put sends: one PUT up to the
+// part size, a multipart upload of three parts above it.
+func TestUploadRequests(t *testing.T) {
+	srv := objstoretest.StartS3(t)
+	srv.SetEnv(t)
+	srv.CreateBucket(t, "reqs")
+	r := newRemote(t, srv, "reqs")
+	for _, tt := range []struct {
+		size       int
+		puts, post int
+	}{
+		{s3.MinPartSize, 1, 0},
+		{s3.MinPartSize + 1, 2, 2}, // create + complete, two parts
+		{remotetest.LargeSize, 3, 2},
+	} {
+		srv.ResetCounts()
+		body := remotetest.Body(3, tt.size)
+		rec := remotetest.Record(objstore.Key{Bucket: "reqs", ID: fmt.Sprint(tt.size)}, body, 1<<16, objstore.LevelS3, "")
+		if err := r.Put(t.Context(), rec, bytes.NewReader(body)); err != nil {
+			t.Fatalf("Put %d bytes: %v", tt.size, err)
+		}
+		if got := srv.Count(http.MethodPut, "reqs"); got != tt.puts {
+			t.Errorf("Put %d bytes: %d PUT requests, want %d", tt.size, got, tt.puts)
+		}
+		if got := srv.Count(http.MethodPost, "reqs"); got != tt.post {
+			t.Errorf("Put %d bytes: %d POST requests, want %d", tt.size, got, tt.post)
+		}
+	}
+}
+
+// TestContentMD5 checks that S3 refuses a body that does not match the
+// record's MD5.
+func TestContentMD5(t *testing.T) {
+	srv := objstoretest.StartS3(t)
+	srv.SetEnv(t)
+	srv.CreateBucket(t, "md5")
+	r := newRemote(t, srv, "md5")
+	key := objstore.Key{Bucket: "md5", ID: "k"}
+	rec := remotetest.Record(key, []byte("expected"), 1<<16, objstore.LevelS3, "")
+	err := r.Put(t.Context(), rec, bytes.NewReader([]byte("tampered")))
+	if err == nil {
+		t.Fatal("Put of a body that does not match its MD5: no error")
+	}
+	if _, err := r.Stat(t.Context(), key); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("Stat after a refused Put: %v", err)
+	}
+}

@@ -64,8 +64,9 @@ func userMetaTags(userMeta []byte) (map[string]string, bool) {
 // as its compact JSON text.
 func tagValue(raw json.RawMessage) (string, bool) {
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, true
+	if len(raw) > 0 && raw[0] == '"' {
+		err := json.Unmarshal(raw, &s)
+		return s, err == nil
 	}
 	var b bytes.Buffer
 	if json.Compact(&b, raw) != nil {

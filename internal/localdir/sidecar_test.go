@@ -1,0 +1,72 @@
+package localdir
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"sphere.software/objstore"
+)
+
+func TestSidecarRoundTrip(t *testing.T) {
+	rec := objstore.Record{
+		Key:         objstore.Key{Bucket: "bkt", ID: "a/b"},
+		Name:        "Отчёт <&> 📄.txt",
+		ContentType: "text/plain",
+		UserMeta:    json.RawMessage(`{"html":"<b>&</b>","n":1}`),
+		Level:       objstore.LevelFull,
+		Sum:         objstore.Checksum{Size: 3, CRC32C: 7, MD5: objstore.MD5{1, 2, 3}},
+		Version:     objstore.Version{HLC: 99, Node: "n1"},
+		BodyVersion: objstore.Version{HLC: 98, Node: "n0"},
+		InRemote:    true,
+	}
+	data, err := encodeSidecar(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeSidecar(rec.Key, 3, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, rec) {
+		t.Errorf("got  %+v\nwant %+v", got, rec)
+	}
+	for _, bad := range []struct {
+		key  objstore.Key
+		size int64
+	}{
+		{objstore.Key{Bucket: "bkt", ID: "other"}, 3},
+		{rec.Key, 4},
+	} {
+		if _, err := decodeSidecar(bad.key, bad.size, data); err == nil {
+			t.Errorf("decodeSidecar(%s, %d): no error", bad.key, bad.size)
+		}
+	}
+}
+
+func FuzzDecodeMeta(f *testing.F) {
+	rec := objstore.Record{Key: objstore.Key{Bucket: "bkt", ID: "k"}, Name: "n", UserMeta: json.RawMessage(`{"a":1}`), Sum: objstore.Checksum{Size: 5}}
+	good, err := encodeSidecar(rec)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, int64(5))
+	f.Add([]byte(`{"format":1,"bucket":"bkt","id":"k","level":9}`), int64(0))
+	f.Add([]byte(`{"format":1,"bucket":"bkt","id":"k","user_meta":null,"sum":{"md5":"zz"}}`), int64(0))
+	f.Add([]byte(`null`), int64(0))
+	f.Fuzz(func(t *testing.T, data []byte, size int64) {
+		key := objstore.Key{Bucket: "bkt", ID: "k"}
+		rec, err := decodeSidecar(key, size, data)
+		if err != nil {
+			return
+		}
+		again, err := encodeSidecar(rec)
+		if err != nil {
+			t.Fatalf("encode a decoded sidecar: %v", err)
+		}
+		rec2, err := decodeSidecar(key, size, again)
+		if err != nil || !reflect.DeepEqual(rec, rec2) {
+			t.Fatalf("re-decode: %+v, %v; want %+v", rec2, err, rec)
+		}
+	})
+}
