@@ -40,7 +40,8 @@ type ForeignWriter interface {
 const LargeSize = 11<<20 + 12345
 
 // Run runs the contract suite. newRemote is called once per subtest and
-// returns a remote and an existing, empty bucket it can write to.
+// returns a remote and an existing, empty bucket it can write to. The remote
+// must also implement ForeignWriter, or the Foreign subtest fails.
 func Run(t *testing.T, newRemote func(t *testing.T) (r Remote, bucket string)) {
 	tests := []struct {
 		name string

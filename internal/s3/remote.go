@@ -96,7 +96,8 @@ func (r *Remote) CreateBucket(ctx context.Context, name string) error {
 	return nil
 }
 
-// Get opens an object and restores its record; see the package doc.
+// Get opens an object and restores its record; see the package doc. The
+// body streams from S3 and stops with an error once ctx is done.
 func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objstore.Record, error) {
 	if err := checkKey(key); err != nil {
 		return nil, objstore.Record{}, fmt.Errorf("s3: get %s: %w", key, err)

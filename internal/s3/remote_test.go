@@ -255,3 +255,24 @@ func TestContentMD5(t *testing.T) {
 		t.Errorf("Stat after a refused Put: %v", err)
 	}
 }
+
+// TestForeignMD5 checks that a foreign single-part object's ETag gives its MD5.
+func TestForeignMD5(t *testing.T) {
+	srv := objstoretest.StartS3(t)
+	srv.SetEnv(t)
+	srv.CreateBucket(t, "foreign")
+	r := newRemote(t, srv, "foreign")
+	key := objstore.Key{Bucket: "foreign", ID: "dropped/by/hand.txt"}
+	body := []byte("written by another tool")
+	if err := (foreign{r, srv.Client(t)}).WriteForeign(t.Context(), key, body, "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := r.Stat(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := remotetest.Record(key, body, 0, objstore.LevelS3, "text/plain")
+	if rec.Sum.MD5 != want.Sum.MD5 || rec.Sum.CRC32C != 0 || rec.Name != "hand.txt" || !rec.Version.IsZero() {
+		t.Errorf("Stat of a foreign object: %+v", rec)
+	}
+}
