@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 const (
@@ -53,8 +55,12 @@ func TestCrashKill9(t *testing.T) {
 	nodeID := n.NodeID(t)
 
 	start := time.Now()
-	var durable []crashObject // acknowledged, or seen complete after a restart
-	var absent int
+	var (
+		durable  []crashObject // acknowledged, or seen complete after a restart
+		inOrigin []crashObject // acknowledged at level 1
+		present  int           // not acknowledged but complete after the restart
+		absent   int           // not acknowledged and absent after the restart
+	)
 	for round := range rounds {
 		delay := time.Duration(10+rng.IntN(141)) * time.Millisecond
 		acked, unacked := crashRound(t, n, rng, pool, round, delay)
@@ -63,16 +69,22 @@ func TestCrashKill9(t *testing.T) {
 			t.Errorf("round %d: node id after restart = %s, want %s", round, id, nodeID)
 		}
 		durable = append(durable, acked...)
+		for _, obj := range acked {
+			if obj.level >= 1 {
+				inOrigin = append(inOrigin, obj)
+			}
+		}
 		for _, e := range verifyObjects(n, durable, true) {
 			t.Errorf("round %d (killed after %v): %s", round, delay, e)
 		}
 		for _, obj := range unacked {
-			present, err := verifyObject(n, obj, false)
+			ok, err := verifyObject(n, obj, false)
 			switch {
 			case err != nil:
 				t.Errorf("round %d (killed after %v): not acknowledged: %s", round, delay, err)
-			case present:
+			case ok:
 				durable = append(durable, obj)
+				present++
 			default:
 				absent++
 			}
@@ -81,8 +93,17 @@ func TestCrashKill9(t *testing.T) {
 			t.Fatalf("stopping after round %d; seed %d", round, seed)
 		}
 	}
-	t.Logf("%d rounds in %v: %d objects kept, %d unacknowledged PUTs absent",
-		rounds, time.Since(start).Round(time.Millisecond), len(durable), absent)
+	// An acknowledged level-1 PUT was in S3 when it returned.
+	for _, obj := range inOrigin {
+		head, ok := o.Head(t, obj.id)
+		if !ok {
+			t.Errorf("acknowledged level-1 object %s (round %d) is not in S3", obj.id, obj.round)
+		} else if size := aws.ToInt64(head.ContentLength); size != int64(obj.size) {
+			t.Errorf("acknowledged level-1 object %s (round %d) has %d bytes in S3, want %d", obj.id, obj.round, size, obj.size)
+		}
+	}
+	t.Logf("%d rounds in %v: %d acknowledged PUTs kept (%d at level 1, checked in S3); of the others %d complete, %d absent",
+		rounds, time.Since(start).Round(time.Millisecond), len(durable)-present, len(inOrigin), present, absent)
 }
 
 // crashRound runs the writers against n, kills n after delay, and returns

@@ -60,6 +60,29 @@ func (n *Node) send(req *http.Request) (*response, error) {
 	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
+// sumGet sends a GET and hashes the body as it arrives instead of keeping
+// it, for large bodies read by many clients at once.
+func (n *Node) sumGet(path string, hdr ...string) (status int, sha string, size int64, err error) {
+	req, err := http.NewRequest(http.MethodGet, n.URL(path), nil)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := n.Client.Do(req)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	defer func() { _ = resp.Body.Close() }() // read-only body, fully read below
+	h := sha256.New()
+	size, err = io.Copy(h, resp.Body)
+	if err != nil {
+		return resp.StatusCode, "", size, fmt.Errorf("GET %s: read body: %w", path, err)
+	}
+	return resp.StatusCode, hex.EncodeToString(h.Sum(nil)), size, nil
+}
+
 // Do is do that fails the test on a transport error.
 func (n *Node) Do(t testing.TB, method, path string, body []byte, hdr ...string) *response {
 	t.Helper()

@@ -137,8 +137,7 @@ func (n *Node) start(t testing.TB) {
 	cmd.Env = append(os.Environ(), n.opts.S3.Env()...)
 	w := io.MultiWriter(n.log, n.logFile)
 	cmd.Stdout, cmd.Stderr = w, w
-	// Kill the node if the test binary dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = sysProcAttr()
 	fmt.Fprintf(n.logFile, "=== %s start: objstore %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(cmd.Args[1:], " "))
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start node: %v", err)
