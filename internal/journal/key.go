@@ -1,0 +1,51 @@
+package journal
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"sphere.software/objstore"
+)
+
+// keySep separates the bucket from the ID in an encoded key.
+const keySep = 0x00
+
+// encodeKey returns the bbolt key of k: bucket, 0x00, id.
+func encodeKey(k objstore.Key) ([]byte, error) {
+	if err := checkKey(k); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(k.Bucket)+1+len(k.ID))
+	b = append(b, k.Bucket...)
+	b = append(b, keySep)
+	return append(b, k.ID...), nil
+}
+
+// checkKey rejects keys that encodeKey cannot encode unambiguously or that
+// bbolt cannot store.
+func checkKey(k objstore.Key) error {
+	switch {
+	case k.Bucket == "":
+		return fmt.Errorf("journal: empty bucket: %w", objstore.ErrInvalidKey)
+	case k.ID == "":
+		return fmt.Errorf("journal: empty id in bucket %q: %w", k.Bucket, objstore.ErrInvalidKey)
+	case strings.IndexByte(k.Bucket, keySep) >= 0:
+		return fmt.Errorf("journal: bucket %q contains a 0x00 byte: %w", k.Bucket, objstore.ErrInvalidKey)
+	case len(k.Bucket)+1+len(k.ID) > bolt.MaxKeySize:
+		return fmt.Errorf("journal: key of %d bytes in bucket %q, longer than %d: %w",
+			len(k.ID), k.Bucket, bolt.MaxKeySize, objstore.ErrInvalidKey)
+	}
+	return nil
+}
+
+// decodeKey splits an encoded key at its first 0x00.
+func decodeKey(b []byte) (objstore.Key, error) {
+	bucket, id, ok := bytes.Cut(b, []byte{keySep})
+	if !ok || len(bucket) == 0 || len(id) == 0 {
+		return objstore.Key{}, fmt.Errorf("malformed key %q", b)
+	}
+	return objstore.Key{Bucket: string(bucket), ID: string(id)}, nil
+}

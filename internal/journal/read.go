@@ -1,0 +1,135 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"sphere.software/objstore"
+)
+
+// rangePage is the most records Range reads in one read transaction.
+const rangePage = 1000
+
+// ctxCheckEvery is how many records Range hands out between context checks.
+const ctxCheckEvery = 64
+
+// Get returns the stored record of key, a tombstone included, or an error
+// wrapping objstore.ErrNotFound.
+func (s *Store) Get(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	if err := ctxErr(ctx, "get"); err != nil {
+		return objstore.Record{}, err
+	}
+	k, err := encodeKey(key)
+	if err != nil {
+		return objstore.Record{}, err
+	}
+	var rec objstore.Record
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRecords).Get(k)
+		if v == nil {
+			return objstore.ErrNotFound
+		}
+		var err error
+		rec, err = decodeRecord(key, v)
+		return err
+	})
+	if err != nil {
+		return objstore.Record{}, fmt.Errorf("journal: get %s: %w", key, err)
+	}
+	return rec, nil
+}
+
+// Counts returns the live object count and bytes and the tombstone count.
+func (s *Store) Counts(ctx context.Context) (objstore.Counts, error) {
+	if err := ctxErr(ctx, "counts"); err != nil {
+		return objstore.Counts{}, err
+	}
+	var c objstore.Counts
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		c, err = decodeCounts(tx.Bucket(bucketMeta).Get(metaCounts))
+		return err
+	})
+	if err != nil {
+		return objstore.Counts{}, fmt.Errorf("journal: counts: %w", err)
+	}
+	return c, nil
+}
+
+// Range calls fn for every record, tombstones included, in key order
+// (bucket, then ID) until fn returns false. It reads the records a page at a
+// time and calls fn outside any transaction, so fn may call Merge; a record
+// merged during the scan is seen if its key is after the current page.
+func (s *Store) Range(ctx context.Context, fn func(objstore.Record) bool) error {
+	var after []byte
+	for {
+		if err := ctxErr(ctx, "range"); err != nil {
+			return err
+		}
+		page, last, err := s.page(after, rangePage)
+		if err != nil {
+			return fmt.Errorf("journal: range: %w", err)
+		}
+		for i, rec := range page {
+			if i%ctxCheckEvery == ctxCheckEvery-1 {
+				if err := ctxErr(ctx, "range"); err != nil {
+					return err
+				}
+			}
+			if !fn(rec) {
+				return nil
+			}
+		}
+		if len(page) < rangePage {
+			return nil
+		}
+		after = last
+	}
+}
+
+// page reads up to n records whose keys sort after the key after (from the
+// first key when after is nil). It returns them and a copy of the last key.
+func (s *Store) page(after []byte, n int) ([]objstore.Record, []byte, error) {
+	recs := make([]objstore.Record, 0, n)
+	var last []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRecords).Cursor()
+		k, v := seekAfter(c, after)
+		for ; k != nil && len(recs) < n; k, v = c.Next() {
+			rec, err := decodeEntry(k, v)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, rec)
+			last = k
+		}
+		last = bytes.Clone(last)
+		return nil
+	})
+	return recs, last, err
+}
+
+// seekAfter positions c on the first key after after (the first key of all
+// when after is nil).
+func seekAfter(c *bolt.Cursor, after []byte) ([]byte, []byte) {
+	if after == nil {
+		return c.First()
+	}
+	k, v := c.Seek(after)
+	if k != nil && bytes.Equal(k, after) {
+		return c.Next()
+	}
+	return k, v
+}
+
+// decodeEntry decodes one key/value pair of the records bucket.
+func decodeEntry(k, v []byte) (objstore.Record, error) {
+	key, err := decodeKey(k)
+	if err != nil {
+		return objstore.Record{}, err
+	}
+	return decodeRecord(key, v)
+}

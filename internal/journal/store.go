@@ -1,0 +1,168 @@
+package journal
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// DefaultLockTimeout is how long Open waits for the file lock when
+// Options.LockTimeout is zero.
+const DefaultLockTimeout = 2 * time.Second
+
+// batchDelay is how long bbolt's DB.Batch waits for more Merges to join a
+// transaction before committing it.
+const batchDelay = time.Millisecond
+
+// Bucket names and meta keys.
+var (
+	bucketRecords = []byte("records")
+	bucketMeta    = []byte("meta")
+	metaFormat    = []byte("format")
+	metaNodeID    = []byte("node_id")
+	metaCounts    = []byte("counts")
+)
+
+// fileFormat is the layout version stored under meta/format.
+const fileFormat = 1
+
+// Options configures Open. The zero value is ready for production use.
+type Options struct {
+	// Logger receives the store's log lines; nil discards them.
+	Logger *slog.Logger
+	// NoSync skips fsync on commit, losing durability. For tests and
+	// benchmarks only.
+	NoSync bool
+	// LockTimeout is how long Open waits for another process to release
+	// the file; zero means DefaultLockTimeout.
+	LockTimeout time.Duration
+}
+
+// Store is the journal: a bbolt file of records plus the node ID and counts.
+// Its methods are safe for concurrent use.
+type Store struct {
+	db     *bolt.DB
+	log    *slog.Logger
+	nodeID string
+
+	writers atomic.Int64 // Merges in progress, to choose Update or Batch
+}
+
+// Open opens the journal file at path, creating it and its directory if
+// needed. On first open it makes the node ID. It fails after
+// opts.LockTimeout if another process holds the file.
+func Open(path string, opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("component", "journal")
+	db, err := openDB(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, log: log}
+	if err := db.Update(s.initTx); err != nil {
+		_ = db.Close() // the init error is the one to report
+		return nil, fmt.Errorf("journal: init %s: %w", path, err)
+	}
+	log.Info("journal opened", "path", path, "node_id", s.nodeID)
+	return s, nil
+}
+
+// openDB opens the bbolt file, turning a lock timeout into a clear error.
+func openDB(path string, opts Options) (*bolt.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("journal: create state dir: %w", err)
+	}
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("journal: state dir in use by another process: %s locked for %s: %w", path, timeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	db.MaxBatchDelay = batchDelay
+	return db, nil
+}
+
+// initTx runs in Open's write transaction: it creates the buckets,
+// checks the file format and loads or makes the node ID.
+func (s *Store) initTx(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketRecords); err != nil {
+		return err
+	}
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if err := checkFormat(meta); err != nil {
+		return err
+	}
+	s.nodeID, err = loadNodeID(meta)
+	return err
+}
+
+// checkFormat writes the file format on a new file and rejects a file of a
+// format this code does not know.
+func checkFormat(meta *bolt.Bucket) error {
+	v := meta.Get(metaFormat)
+	if v == nil {
+		return meta.Put(metaFormat, []byte{fileFormat})
+	}
+	if len(v) != 1 || v[0] != fileFormat {
+		return fmt.Errorf("unknown file format %v (want %d)", v, fileFormat)
+	}
+	return nil
+}
+
+// loadNodeID returns the stored node ID, making and storing one on first use.
+func loadNodeID(meta *bolt.Bucket) (string, error) {
+	if v := meta.Get(metaNodeID); v != nil {
+		id, err := ulid.ParseStrict(string(v))
+		if err != nil {
+			return "", fmt.Errorf("stored node id %q: %w", v, err)
+		}
+		return id.String(), nil
+	}
+	id, err := ulid.New(ulid.Now(), rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("make node id: %w", err)
+	}
+	return id.String(), meta.Put(metaNodeID, []byte(id.String()))
+}
+
+// NodeID is this node's ID: a ULID made on the first Open of the file.
+func (s *Store) NodeID() string { return s.nodeID }
+
+// Close waits for running transactions and closes the file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("journal: close: %w", err)
+	}
+	s.log.Debug("journal closed")
+	return nil
+}
+
+// ctxErr wraps a done context's error for operation op.
+func ctxErr(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("journal: %s: %w", op, err)
+	}
+	return nil
+}
