@@ -1,0 +1,259 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a node is started with. Each field is set by a flag
+// and, when the flag is absent, by its environment variable; the names and
+// defaults of the original objstore are kept.
+type Config struct {
+	Debug       int      // -d, --debug ($APP_DEBUG_LEVEL): 0 info logs, 1 debug logs
+	Nodes       []string // -N, --nodes ($APP_CLUSTER_NODES): peers to join (cluster not active yet)
+	Tag         string   // -T, --tag ($APP_CLUSTER_TAGNAME): cluster tag name
+	PrivateAddr string   // --private-addr ($NET_PRIVATE_ADDR)
+	DebugAddr   string   // --debug-addr ($NET_DEBUG_ADDR): pprof; empty = off
+	PublicAddr  string   // --public-addr ($NET_PUBLIC_ADDR)
+	StateDir    string   // --state-dir ($APP_STATE_DIR)
+	FilesDir    string   // --files-dir ($APP_FILES_DIR)
+	Region      string   // -R, --region ($S3_REGION_NAME)
+	Bucket      string   // -B, --bucket ($S3_BUCKET_NAME)
+
+	Backend       string        // --backend ($APP_BACKEND): auto, local or s3
+	OriginDir     string        // --origin-dir ($APP_ORIGIN_DIR): the local backend's directory
+	S3Endpoint    string        // --s3-endpoint ($S3_ENDPOINT): S3-compatible server URL
+	S3PathStyle   bool          // --s3-path-style ($S3_PATH_STYLE)
+	MaxObjectSize int64         // --max-object-size ($APP_MAX_OBJECT_SIZE), bytes; 0 = no limit
+	MaxHeaderSize int           // --max-header-size ($APP_MAX_HEADER_SIZE), bytes
+	DiskQuota     int64         // --disk-quota ($APP_DISK_QUOTA), bytes of bodies; 0 = the disk
+	ShutdownWait  time.Duration // --shutdown-timeout ($APP_SHUTDOWN_TIMEOUT)
+
+	// bucketSet and endpointSet record whether -B or the endpoint was given
+	// explicitly; with --backend=auto either one selects S3.
+	bucketSet bool
+}
+
+// DefaultConfig is the configuration of a node started without options.
+func DefaultConfig() Config {
+	return Config{
+		Tag:           "default",
+		PrivateAddr:   "0.0.0.0:11999",
+		PublicAddr:    "0.0.0.0:10999",
+		StateDir:      "state/",
+		FilesDir:      "files/",
+		Region:        "us-east-1",
+		Bucket:        "00-objstore-test",
+		Backend:       "auto",
+		OriginDir:     "origin/",
+		MaxObjectSize: 5 << 30,
+		MaxHeaderSize: 64 << 10,
+		ShutdownWait:  30 * time.Second,
+	}
+}
+
+// UseS3 reports whether the node talks to S3 rather than the local origin.
+func (c Config) UseS3() bool {
+	switch c.Backend {
+	case "s3":
+		return true
+	case "local":
+		return false
+	}
+	return c.bucketSet || c.S3Endpoint != ""
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	for _, a := range []struct{ name, addr string }{
+		{"--public-addr", c.PublicAddr}, {"--private-addr", c.PrivateAddr}, {"--debug-addr", c.DebugAddr},
+	} {
+		if a.addr == "" && a.name == "--debug-addr" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			return fmt.Errorf("%s %q: want host:port: %w", a.name, a.addr, err)
+		}
+	}
+	switch {
+	case c.Backend != "auto" && c.Backend != "local" && c.Backend != "s3":
+		return fmt.Errorf("--backend %q: want auto, local or s3", c.Backend)
+	case c.Debug < 0 || c.Debug > 1:
+		return fmt.Errorf("--debug %d: want 0 or 1", c.Debug)
+	case c.StateDir == "" || c.FilesDir == "":
+		return errors.New("--state-dir and --files-dir must not be empty")
+	case c.Bucket == "":
+		return errors.New("--bucket must not be empty")
+	case c.MaxObjectSize < 0 || c.DiskQuota < 0:
+		return errors.New("--max-object-size and --disk-quota must not be negative")
+	case c.MaxHeaderSize < 1024:
+		return fmt.Errorf("--max-header-size %d: want at least 1024", c.MaxHeaderSize)
+	case c.UseS3() && c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
+		return fmt.Errorf("--s3-endpoint %q: want an http:// or https:// URL", c.S3Endpoint)
+	}
+	return nil
+}
+
+// ParseConfig reads flags from args, falling back to the environment
+// (getenv) for every flag that args do not set.
+func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("objstore", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	env := map[string]string{}
+	fs.Usage = func() { printUsage(usage, fs, env) }
+	var nodes string
+	str := func(p *string, names []string, envName, help string) {
+		for _, n := range names {
+			fs.StringVar(p, n, *p, help)
+			env[n] = envName
+		}
+	}
+	str(&nodes, []string{"N", "nodes"}, "APP_CLUSTER_NODES", "comma-separated cluster nodes to join (host:port)")
+	str(&c.Tag, []string{"T", "tag"}, "APP_CLUSTER_TAGNAME", "cluster tag name")
+	str(&c.PrivateAddr, []string{"private-addr"}, "NET_PRIVATE_ADDR", "listen address for cluster discovery and the private API")
+	str(&c.DebugAddr, []string{"debug-addr"}, "NET_DEBUG_ADDR", "listen address for pprof debugging; empty = off")
+	str(&c.PublicAddr, []string{"public-addr"}, "NET_PUBLIC_ADDR", "listen address for the public HTTP API")
+	str(&c.StateDir, []string{"state-dir"}, "APP_STATE_DIR", "directory for local state and journals")
+	str(&c.FilesDir, []string{"files-dir"}, "APP_FILES_DIR", "directory for local files (object bodies)")
+	str(&c.Region, []string{"R", "region"}, "S3_REGION_NAME", "Amazon S3 region name")
+	str(&c.Bucket, []string{"B", "bucket"}, "S3_BUCKET_NAME", "Amazon S3 bucket name")
+	str(&c.Backend, []string{"backend"}, "APP_BACKEND", "origin: auto (s3 when --bucket or --s3-endpoint is set), local or s3")
+	str(&c.OriginDir, []string{"origin-dir"}, "APP_ORIGIN_DIR", "directory of the local origin that stands in for S3")
+	str(&c.S3Endpoint, []string{"s3-endpoint"}, "S3_ENDPOINT", "URL of an S3-compatible server; empty = AWS")
+	intFlag(fs, &c.Debug, []string{"d", "debug"}, "debug level, 0 or 1", env, "APP_DEBUG_LEVEL")
+	boolFlag(fs, &c.S3PathStyle, "s3-path-style", "path-style S3 addressing (most S3-compatible servers need it)", env, "S3_PATH_STYLE")
+	int64Flag(fs, &c.MaxObjectSize, "max-object-size", "largest object body in bytes; 0 = no limit", env, "APP_MAX_OBJECT_SIZE")
+	int64Flag(fs, &c.DiskQuota, "disk-quota", "bytes of bodies this node may hold; 0 = the whole disk", env, "APP_DISK_QUOTA")
+	intFlag(fs, &c.MaxHeaderSize, []string{"max-header-size"}, "largest request header block in bytes", env, "APP_MAX_HEADER_SIZE")
+	durationFlag(fs, &c.ShutdownWait, "shutdown-timeout", "how long SIGTERM waits for in-flight requests", env, "APP_SHUTDOWN_TIMEOUT")
+	if err := applyEnv(fs, env, getenv); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { c.bucketSet = c.bucketSet || f.Name == "B" || f.Name == "bucket" })
+	c.bucketSet = c.bucketSet || getenv("S3_BUCKET_NAME") != ""
+	c.Nodes = splitList(nodes)
+	return c, c.Validate()
+}
+
+// applyEnv sets each flag from its environment variable, so that a flag on
+// the command line (parsed afterwards) wins over the environment.
+func applyEnv(fs *flag.FlagSet, env map[string]string, getenv func(string) string) error {
+	for name, envName := range env {
+		v := getenv(envName)
+		if v == "" {
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return fmt.Errorf("$%s=%q: %w", envName, v, err)
+		}
+	}
+	return nil
+}
+
+func intFlag(fs *flag.FlagSet, p *int, names []string, help string, env map[string]string, envName string) {
+	for _, n := range names {
+		fs.IntVar(p, n, *p, help)
+		env[n] = envName
+	}
+}
+
+func int64Flag(fs *flag.FlagSet, p *int64, name, help string, env map[string]string, envName string) {
+	fs.Func(name, help+" (default "+strconv.FormatInt(*p, 10)+")", func(s string) error {
+		v, err := parseSize(s)
+		*p = v
+		return err
+	})
+	env[name] = envName
+}
+
+func boolFlag(fs *flag.FlagSet, p *bool, name, help string, env map[string]string, envName string) {
+	fs.BoolVar(p, name, *p, help)
+	env[name] = envName
+}
+
+func durationFlag(fs *flag.FlagSet, p *time.Duration, name, help string, env map[string]string, envName string) {
+	fs.DurationVar(p, name, *p, help)
+	env[name] = envName
+}
+
+// parseSize reads a byte count: a plain number or one with a K, M, G or T
+// suffix (powers of 1024, optional "i" and "B").
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size in bytes (e.g. 1048576, 64M, 5G)", s)
+	}
+	return v * mult, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// printUsage lists every option once, with all its names and its
+// environment variable, in the original's layout.
+func printUsage(w io.Writer, fs *flag.FlagSet, env map[string]string) {
+	fmt.Fprintf(w, `Usage: objstore [serve] [OPTIONS]
+       objstore version
+
+A Multi-Master Distributed Caching Layer for Amazon S3.
+Version %s
+
+Options:
+`, buildVersion())
+	names := map[string][]string{}
+	var order []string
+	fs.VisitAll(func(f *flag.Flag) {
+		e := env[f.Name]
+		if _, seen := names[e]; !seen {
+			order = append(order, e)
+		}
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		names[e] = append(names[e], dash+f.Name)
+	})
+	for _, e := range order {
+		f := fs.Lookup(strings.TrimLeft(names[e][0], "-"))
+		sort.Slice(names[e], func(i, j int) bool { return len(names[e][i]) < len(names[e][j]) })
+		fmt.Fprintf(w, "  %-22s %s (default %q) ($%s)\n", strings.Join(names[e], ", "), f.Usage, f.DefValue, e)
+	}
+}

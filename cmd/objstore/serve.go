@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/httpapi"
+	"sphere.software/objstore/internal/journal"
+	"sphere.software/objstore/internal/localdir"
+	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/s3"
+)
+
+// flagHelp is flag.ErrHelp: -h asks for usage, which is not a failure.
+var flagHelp = flag.ErrHelp
+
+// serve opens the node's parts, serves until ctx ends, then shuts down in
+// reverse order: stop accepting and drain requests, stop the node's
+// background work, close the body store and last the journal.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	j, err := journal.Open(filepath.Join(cfg.StateDir, "journal.db"), journal.Options{Logger: log.With("part", "journal")})
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "journal", j.Close)
+	blobs, err := disk.Open(cfg.FilesDir, disk.Config{Quota: cfg.DiskQuota, Logger: log.With("part", "disk")})
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "disk", blobs.Close)
+	remote, err := openRemote(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize, Logger: log.With("part", "node")}, j, diskBlobs{blobs}, remote)
+	if err != nil {
+		return err
+	}
+	log.Info("objstore node starting", "version", buildVersion(), "node_id", j.NodeID(),
+		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
+	logCluster(log, cfg)
+	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
+		Logger: log.With("part", "api")}, n)
+	servers := []namedServer{
+		{"public", cfg.PublicAddr, api},
+		{"private", cfg.PrivateAddr, privateHandler(n.ID())},
+	}
+	if cfg.DebugAddr != "" {
+		servers = append(servers, namedServer{"debug", cfg.DebugAddr, debugHandler()})
+	}
+	err = runServers(ctx, cfg, log, servers)
+	closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
+	defer cancel()
+	if cerr := n.Close(closeCtx); cerr != nil {
+		log.Warn("node did not stop in time", "err", cerr)
+	}
+	return err
+}
+
+// openRemote opens the origin: S3 when configured, else the local directory.
+func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (node.Remote, error) {
+	if !cfg.UseS3() {
+		return localdir.Open(cfg.OriginDir, log.With("part", "origin"))
+	}
+	r, err := s3.New(ctx, s3.Config{Bucket: cfg.Bucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
+		PathStyle: cfg.S3PathStyle, Logger: log.With("part", "origin")})
+	if err != nil {
+		return nil, err
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := r.Check(checkCtx); err != nil {
+		log.Warn("origin not reachable yet; level 1 and 2 writes and fetches will fail until it is", "origin", r.String(), "err", err)
+	}
+	return r, nil
+}
+
+func logCluster(log *slog.Logger, cfg Config) {
+	if len(cfg.Nodes) > 0 {
+		log.Warn("cluster not yet active: --nodes accepted and ignored; this node runs solo", "nodes", cfg.Nodes, "tag", cfg.Tag)
+		return
+	}
+	log.Info("no cluster nodes specified, node starts solo", "tag", cfg.Tag)
+}
+
+type namedServer struct {
+	name, addr string
+	handler    http.Handler
+}
+
+// runServers listens on every address first (so a port in use fails the
+// start), serves until ctx ends, then drains all servers.
+func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []namedServer) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, s := range servers {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return fmt.Errorf("%s api: %w", s.name, err)
+		}
+		srv := &http.Server{Handler: s.handler, MaxHeaderBytes: cfg.MaxHeaderSize,
+			ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		log.Info("listening", "api", s.name, "addr", ln.Addr().String())
+		g.Go(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("%s api: %w", s.name, err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				log.Warn("requests cut short at shutdown", "api", s.name, "err", err)
+			}
+			return nil
+		})
+	}
+	<-gctx.Done()
+	log.Info("shutting down: draining requests")
+	return g.Wait()
+}
+
+// privateHandler serves the private API between nodes; the cluster is not
+// active yet, so it answers only ping.
+func privateHandler(nodeID string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /private/v1/ping", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(nodeID)) // a failed write means the peer left
+	})
+	return mux
+}
+
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// diskBlobs adapts *disk.Store, whose Create returns its concrete writer, to
+// node.Blobs.
+type diskBlobs struct{ *disk.Store }
+
+func (d diskBlobs) Create(key objstore.Key, v objstore.Version) (node.BodyWriter, error) {
+	w, err := d.Store.Create(key, v)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return w, nil
+}
+
+func closeLogged(log *slog.Logger, what string, close func() error) {
+	if err := close(); err != nil {
+		log.Error("close failed", "part", what, "err", err)
+	}
+}
+

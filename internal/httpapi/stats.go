@@ -1,0 +1,44 @@
+package httpapi
+
+import (
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/node"
+)
+
+type diskStatsJSON struct {
+	objstore.DiskUsage
+	KBytesAll  float64 `json:"kb_all"`
+	KBytesUsed float64 `json:"kb_used"`
+	KBytesFree float64 `json:"kb_free"`
+	MBytesAll  float64 `json:"mb_all"`
+	MBytesUsed float64 `json:"mb_used"`
+	MBytesFree float64 `json:"mb_free"`
+	GBytesAll  float64 `json:"gb_all"`
+	GBytesUsed float64 `json:"gb_used"`
+	GBytesFree float64 `json:"gb_free"`
+}
+
+type statsJSON struct {
+	NodeID    string          `json:"node_id"`
+	DiskStats diskStatsJSON   `json:"disk_stats"`
+	Objects   objstore.Counts `json:"objects"`
+	Hits      any             `json:"hits"`
+	Misses    int64           `json:"misses"`
+}
+
+func newStatsJSON(s node.Stats) statsJSON {
+	const kb, mb, gb = 1 << 10, 1 << 20, 1 << 30
+	d := s.Disk
+	return statsJSON{
+		NodeID: s.NodeID,
+		DiskStats: diskStatsJSON{
+			DiskUsage: d,
+			KBytesAll: float64(d.Total) / kb, KBytesUsed: float64(d.Used) / kb, KBytesFree: float64(d.Free) / kb,
+			MBytesAll: float64(d.Total) / mb, MBytesUsed: float64(d.Used) / mb, MBytesFree: float64(d.Free) / mb,
+			GBytesAll: float64(d.Total) / gb, GBytesUsed: float64(d.Used) / gb, GBytesFree: float64(d.Free) / gb,
+		},
+		Objects: s.Objects,
+		Hits:    s.Hits,
+		Misses:  s.Misses,
+	}
+}

@@ -1,0 +1,188 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"sphere.software/objstore"
+)
+
+// fillGroup tracks the origin reads in flight, one per key, so that any
+// number of concurrent misses of one object cost one origin GET.
+type fillGroup struct {
+	mu sync.Mutex // guards m
+	m  map[objstore.Key]*fill
+}
+
+func (g *fillGroup) init() { g.m = make(map[objstore.Key]*fill) }
+
+// join returns the fill of key, starting a new one when none is in flight;
+// leader reports that the caller must run it. The caller holds a reference
+// and must release it.
+func (g *fillGroup) join(key objstore.Key) (f *fill, leader bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if f, ok := g.m[key]; ok {
+		f.acquire()
+		return f, false
+	}
+	f = newFill()
+	f.acquire() // the caller's
+	f.acquire() // the leader goroutine's
+	g.m[key] = f
+	return f, true
+}
+
+// forget removes f from the group so that later misses start afresh.
+func (g *fillGroup) forget(key objstore.Key, f *fill) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m[key] == f {
+		delete(g.m, key)
+	}
+}
+
+// fill is one body being copied from the origin to the local disk while any
+// number of readers follow it. Readers see every byte as soon as it is on
+// disk except the last one, which they get only after the whole body has
+// passed its checksum: a response that completes is always verified.
+type fill struct {
+	ready chan struct{} // closed once rec and w are set, or startErr
+	rec   objstore.Record
+	w     BodyWriter
+	// startErr is why the fill never started; set before ready closes.
+	startErr error
+
+	mu      sync.Mutex // guards the fields below
+	changed *sync.Cond // signalled when written, done or err change
+	written int64
+	done    bool  // the body is complete and verified
+	err     error // the fill failed after it started
+	refs    int
+	ended   bool // done or err is set
+}
+
+func newFill() *fill {
+	f := &fill{ready: make(chan struct{})}
+	f.changed = sync.NewCond(&f.mu)
+	return f
+}
+
+func (f *fill) acquire() {
+	f.mu.Lock()
+	f.refs++
+	f.mu.Unlock()
+}
+
+// release drops a reference; the last one after the fill ended closes the
+// body writer (which discards the temp file of a failed fill).
+func (f *fill) release() {
+	f.mu.Lock()
+	f.refs--
+	closeNow := f.refs == 0 && f.ended && f.w != nil
+	f.mu.Unlock()
+	if closeNow {
+		_ = f.w.Close() // a close error of a read-only handle changes nothing
+	}
+}
+
+// start publishes the record and writer of a fill that has begun.
+func (f *fill) start(rec objstore.Record, w BodyWriter) {
+	f.rec, f.w = rec, w
+	close(f.ready)
+}
+
+// abort ends a fill that never started.
+func (f *fill) abort(err error) {
+	f.startErr = err
+	f.mu.Lock()
+	f.ended = true
+	f.mu.Unlock()
+	close(f.ready)
+}
+
+// advance records n more bytes on disk.
+func (f *fill) advance(n int) {
+	f.mu.Lock()
+	f.written += int64(n)
+	f.mu.Unlock()
+	f.changed.Broadcast()
+}
+
+// end marks the fill complete (err == nil) or failed.
+func (f *fill) end(err error) {
+	f.mu.Lock()
+	f.ended = true
+	if err != nil {
+		f.err = err
+	} else {
+		f.done = true
+	}
+	f.mu.Unlock()
+	f.changed.Broadcast()
+}
+
+// waitReadable blocks until byte off can be read and returns how many bytes
+// from off are readable, or io.EOF past the end, or the fill's error.
+func (f *fill) waitReadable(off int64) (int64, error) {
+	size := f.rec.Sum.Size
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		switch {
+		case f.err != nil:
+			return 0, f.err
+		case f.done && off >= size:
+			return 0, io.EOF
+		case f.done:
+			return size - off, nil
+		}
+		// Hold back the last byte until the body is verified.
+		if avail := min(f.written, size-1); off < avail {
+			return avail - off, nil
+		}
+		f.changed.Wait()
+	}
+}
+
+// follower reads a fill from the start; it is an io.ReadSeeker over the
+// whole body, so http.ServeContent can serve ranges from it.
+type follower struct {
+	f   *fill
+	off int64
+}
+
+func (r *follower) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	avail, err := r.f.waitReadable(r.off)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.f.w.ReadAt(p[:min(int64(len(p)), avail)], r.off)
+	r.off += int64(n)
+	if errors.Is(err, io.EOF) && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+func (r *follower) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.f.rec.Sum.Size
+	default:
+		return 0, fmt.Errorf("node: seek: bad whence %d", whence)
+	}
+	if offset < 0 {
+		return 0, fmt.Errorf("node: seek: negative offset %d", offset)
+	}
+	r.off = offset
+	return offset, nil
+}

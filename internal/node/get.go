@@ -1,0 +1,240 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"sphere.software/objstore"
+)
+
+// Source says where a read was served from.
+type Source int
+
+const (
+	// SourceLocal is this node's disk.
+	SourceLocal Source = iota
+	// SourcePeer is another node of the cluster.
+	SourcePeer
+	// SourceRemote is the origin, copied to the local disk as it streams.
+	SourceRemote
+)
+
+// Object is an open object: its record and a body positioned at 0.
+// Close it when done.
+type Object struct {
+	objstore.Record
+	// Body is an *os.File for local hits (so the HTTP server can use
+	// sendfile), or a reader that follows a body still arriving.
+	Body   io.ReadSeeker
+	Source Source
+	close  func() error
+}
+
+// Close releases the body.
+func (o *Object) Close() error { return o.close() }
+
+// Err returns the error that cut a followed body short, if any, so that an
+// HTTP handler can abort a response that ServeContent ended early.
+func (o *Object) Err() error {
+	if r, ok := o.Body.(*follower); ok {
+		r.f.mu.Lock()
+		defer r.f.mu.Unlock()
+		return r.f.err
+	}
+	return nil
+}
+
+// Get opens an object: from the local disk when the body is here, else from
+// the origin. An object whose record this node holds is always read through
+// from the origin when its body is there (the body may have been evicted or
+// dropped as corrupt); an unknown key is looked up in the origin only when
+// fetch is set, as in the original design. Errors wrap objstore.ErrNotFound,
+// objstore.ErrDeleted or objstore.ErrNoRemote.
+func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, error) {
+	rec, err := n.journal.Get(ctx, key)
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		if !fetch {
+			n.stats.misses.Add(1)
+			return nil, fmt.Errorf("node: get %s: %w", key, err)
+		}
+		return n.fetch(ctx, key)
+	case err != nil:
+		return nil, fmt.Errorf("node: get %s: %w", key, err)
+	case rec.Deleted:
+		n.stats.misses.Add(1)
+		return nil, fmt.Errorf("node: get %s: %w", key, objstore.ErrDeleted)
+	}
+	f, err := n.blobs.Open(key, rec.BodyVersion, rec.Sum)
+	if err == nil {
+		n.stats.hitsLocal.Add(1)
+		return &Object{Record: rec, Body: f, Source: SourceLocal, close: f.Close}, nil
+	}
+	if !errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, objstore.ErrChecksum) {
+		return nil, fmt.Errorf("node: get %s: %w", key, err)
+	}
+	if errors.Is(err, objstore.ErrChecksum) {
+		n.log.Warn("dropped corrupt local body", "key", key, "err", err)
+	}
+	if !rec.InRemote {
+		n.stats.misses.Add(1)
+		return nil, fmt.Errorf("node: get %s: local body lost and not in origin: %w", key, objstore.ErrNotFound)
+	}
+	return n.fetch(ctx, key)
+}
+
+// Head returns the journal record of key, tombstones included.
+func (n *Node) Head(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	rec, err := n.journal.Get(ctx, key)
+	if err != nil {
+		return objstore.Record{}, fmt.Errorf("node: head %s: %w", key, err)
+	}
+	return rec, nil
+}
+
+// fetch reads key from the origin through the key's fill: the first caller
+// starts it, the others follow it.
+func (n *Node) fetch(ctx context.Context, key objstore.Key) (*Object, error) {
+	f, leader := n.fills.join(key)
+	if leader {
+		n.wg.Add(1)
+		go n.runFill(key, f)
+	}
+	select {
+	case <-f.ready:
+	case <-ctx.Done():
+		f.release()
+		return nil, fmt.Errorf("node: get %s: %w", key, ctx.Err())
+	}
+	if f.startErr != nil {
+		f.release()
+		if errors.Is(f.startErr, objstore.ErrNotFound) || errors.Is(f.startErr, objstore.ErrDeleted) {
+			n.stats.misses.Add(1)
+		}
+		return nil, fmt.Errorf("node: get %s: %w", key, f.startErr)
+	}
+	n.stats.hitsRemote.Add(1)
+	return &Object{Record: f.rec, Body: &follower{f: f}, Source: SourceRemote,
+		close: func() error { f.release(); return nil }}, nil
+}
+
+// runFill copies key from the origin to the local disk for everyone who
+// follows f. It runs on the node's context, not a request's, so the copy
+// completes (and the cache fills) even if the first reader goes away.
+func (n *Node) runFill(key objstore.Key, f *fill) {
+	defer n.wg.Done()
+	defer f.release()
+	defer n.fills.forget(key, f)
+	body, rec, w, err := n.openFill(key)
+	if err != nil {
+		f.abort(err)
+		return
+	}
+	defer body.Close()
+	f.start(rec, w)
+	f.end(n.copyFill(rec, body, w, f))
+}
+
+// openFill opens the origin object and a local body to copy it into.
+func (n *Node) openFill(key objstore.Key) (io.ReadCloser, objstore.Record, BodyWriter, error) {
+	body, rec, err := n.remote.Get(n.ctx, key)
+	if err != nil {
+		return nil, rec, nil, err
+	}
+	rec = originRecord(key, rec)
+	if err := n.checkOriginCurrent(rec); err != nil {
+		body.Close()
+		return nil, rec, nil, err
+	}
+	w, err := n.blobs.Create(key, rec.BodyVersion)
+	if err != nil {
+		body.Close()
+		return nil, rec, nil, err
+	}
+	return body, rec, w, nil
+}
+
+// originRecord completes a record restored from the origin: an object that
+// objstore did not write gets the oldest possible version, so that any write
+// through objstore supersedes it.
+func originRecord(key objstore.Key, rec objstore.Record) objstore.Record {
+	rec.Key, rec.InRemote, rec.Deleted = key, true, false
+	if rec.Version.IsZero() {
+		rec.Version.HLC = 1
+	}
+	rec.BodyVersion = rec.Version
+	return rec
+}
+
+// checkOriginCurrent refuses an origin copy older than what the journal
+// holds: a newer tombstone means deleted, a newer record means the origin
+// lost that version.
+func (n *Node) checkOriginCurrent(rec objstore.Record) error {
+	cur, err := n.journal.Get(n.ctx, rec.Key)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur.Version.Compare(rec.Version) <= 0 {
+		return nil
+	}
+	if cur.Deleted {
+		return objstore.ErrDeleted
+	}
+	return fmt.Errorf("origin holds an older version than the journal: %w", objstore.ErrNotFound)
+}
+
+// copyFill streams the origin body to disk, verifies it, commits it and
+// records it in the journal.
+func (n *Node) copyFill(rec objstore.Record, body io.Reader, w BodyWriter, f *fill) error {
+	buf := make([]byte, 256<<10)
+	for {
+		k, rerr := body.Read(buf)
+		if k > 0 {
+			if _, err := w.Write(buf[:k]); err != nil {
+				return fmt.Errorf("local copy: %w", err)
+			}
+			f.advance(k)
+		}
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("origin read: %w: %w", objstore.ErrNoRemote, rerr)
+		}
+	}
+	sum, err := w.Commit()
+	if err != nil {
+		return fmt.Errorf("local copy: %w", err)
+	}
+	if err := verifyOrigin(rec.Sum, sum); err != nil {
+		n.dropBody(rec)
+		n.log.Warn("origin body failed its checksum", "key", rec.Key, "err", err)
+		return err
+	}
+	rec.Sum = sum
+	if _, _, err := n.journal.Merge(n.ctx, rec); err != nil {
+		n.dropBody(rec)
+		return err
+	}
+	return nil
+}
+
+// verifyOrigin compares what arrived with what the origin's record promised:
+// the size always, the CRC-32C when objstore wrote it, else the MD5 when the
+// origin's ETag was one.
+func verifyOrigin(want, got objstore.Checksum) error {
+	switch {
+	case want.Size != got.Size:
+		return fmt.Errorf("%w: %d bytes, want %d", objstore.ErrChecksum, got.Size, want.Size)
+	case want.CRC32C != 0 && want.CRC32C != got.CRC32C:
+		return fmt.Errorf("%w: crc32c %08x, want %08x", objstore.ErrChecksum, got.CRC32C, want.CRC32C)
+	case want.CRC32C == 0 && want.MD5 != (objstore.MD5{}) && want.MD5 != got.MD5:
+		return fmt.Errorf("%w: md5 %s, want %s", objstore.ErrChecksum, got.MD5, want.MD5)
+	}
+	return nil
+}

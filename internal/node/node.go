@@ -1,0 +1,150 @@
+// Package node is the read and write path of one objstore node: it decides
+// where a body is written and read (local disk, a peer, the origin), keeps the
+// journal in step with the bodies, and makes concurrent misses of one object
+// cost one origin request.
+//
+// The node declares the small interfaces it needs (Journal, Blobs, Remote in
+// deps.go); the adapters that implement them never import each other.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/hlc"
+)
+
+// Config says how a Node behaves. The zero value of each field is documented.
+type Config struct {
+	// NodeID names this node in the versions it writes. Required.
+	NodeID string
+	// MaxObjectSize caps the body of one object in bytes; 0 means no cap.
+	MaxObjectSize int64
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+	// Clock hands out versions; nil uses a clock on the wall time.
+	Clock *hlc.Clock
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if c.NodeID == "" {
+		return errors.New("node: config: NodeID is required")
+	}
+	if c.MaxObjectSize < 0 {
+		return fmt.Errorf("node: config: MaxObjectSize %d is negative", c.MaxObjectSize)
+	}
+	return nil
+}
+
+// Node serves objects from its disk, its peers and the origin.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	clock   *hlc.Clock
+	journal Journal
+	blobs   Blobs
+	remote  Remote
+
+	// keyLocks serialise the writers of one key (PUT, DELETE, level
+	// changes), so that the order of uploads to the origin is the order of
+	// versions in the journal. Striped: two keys may share a lock.
+	keyLocks [256]sync.Mutex
+
+	fills fillGroup
+	stats counters
+
+	// ctx bounds background work (origin fills that outlive the request
+	// that started them); Close cancels it and waits for wg.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a node over the given journal, body store and origin. It
+// removes bodies that no journal record points to (left by a crash between a
+// body's rename and its record's commit) before it returns, so it must be
+// called before the node serves requests.
+func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, journal: j, blobs: b, remote: r}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	if n.clock == nil {
+		n.clock = hlc.New(nil)
+	}
+	n.fills.init()
+	if err := n.sweep(ctx); err != nil {
+		return nil, err
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	return n, nil
+}
+
+// ID is the node's ID.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Close stops background fills and waits for them, or until ctx is done.
+func (n *Node) Close(ctx context.Context) error {
+	n.cancel()
+	done := make(chan struct{})
+	go func() { n.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("node: close: %w", ctx.Err())
+	}
+}
+
+// lockKey takes the writer lock of key and returns its unlock.
+func (n *Node) lockKey(key objstore.Key) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key.Bucket)) // hash writes never fail
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write([]byte(key.ID))
+	mu := &n.keyLocks[h.Sum32()%uint32(len(n.keyLocks))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// newVersion is the version of a change made now by this node.
+func (n *Node) newVersion() objstore.Version {
+	return objstore.Version{HLC: n.clock.Now(), Node: n.cfg.NodeID}
+}
+
+// sweep removes bodies without a live journal record. It reads the whole
+// journal once; it runs before the node serves requests, so no write can
+// race with it.
+func (n *Node) sweep(ctx context.Context) error {
+	start := time.Now()
+	keep := make(map[string]struct{})
+	err := n.journal.Range(ctx, func(rec objstore.Record) bool {
+		if !rec.Deleted {
+			n.clock.Observe(rec.Version.HLC)
+			keep[n.blobs.Name(rec.Key, rec.BodyVersion)] = struct{}{}
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("node: sweep: %w", err)
+	}
+	removed, err := n.blobs.Sweep(ctx, func(name string) bool {
+		_, ok := keep[name]
+		return ok
+	})
+	if err != nil {
+		return fmt.Errorf("node: sweep: %w", err)
+	}
+	n.log.Info("swept bodies", "kept", len(keep), "removed", removed, "took", time.Since(start))
+	return nil
+}

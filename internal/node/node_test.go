@@ -1,0 +1,393 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/oklog/ulid/v2"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/journal"
+)
+
+type testNode struct {
+	*Node
+	remote *memRemote
+	j      *journal.Store
+	blobs  *disk.Store
+	dir    string
+}
+
+// newTestNode builds a node on a real journal and disk store in a temp dir
+// and an in-memory origin.
+func newTestNode(t testing.TB, maxSize int64) *testNode {
+	t.Helper()
+	return openTestNode(t, t.TempDir(), newMemRemote(), maxSize)
+}
+
+func openTestNode(t testing.TB, dir string, remote *memRemote, maxSize int64) *testNode {
+	t.Helper()
+	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(context.Background(), Config{NodeID: j.NodeID(), MaxObjectSize: maxSize}, j, diskBlobs{blobs}, remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &testNode{Node: n, remote: remote, j: j, blobs: blobs, dir: dir}
+	t.Cleanup(tn.close)
+	return tn
+}
+
+func (tn *testNode) close() {
+	_ = tn.Node.Close(context.Background())
+	_ = tn.blobs.Close()
+	_ = tn.j.Close()
+}
+
+// diskBlobs adapts *disk.Store, whose Create returns its concrete writer, to
+// Blobs (as cmd/objstore does).
+type diskBlobs struct{ *disk.Store }
+
+func (d diskBlobs) Create(key objstore.Key, v objstore.Version) (BodyWriter, error) {
+	w, err := d.Store.Create(key, v)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func newKey() objstore.Key { return objstore.Key{Bucket: "bucket", ID: ulid.Make().String()} }
+
+func put(t testing.TB, n *testNode, key objstore.Key, body []byte, level objstore.Level) objstore.Record {
+	t.Helper()
+	rec, err := n.Put(context.Background(), PutRequest{Key: key, Name: "f.txt", Level: level, Size: int64(len(body)), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatalf("put %s: %v", key, err)
+	}
+	return rec
+}
+
+func read(t testing.TB, n *testNode, key objstore.Key, fetch bool) ([]byte, *Object, error) {
+	t.Helper()
+	obj, err := n.Get(context.Background(), key, fetch)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj.Body)
+	return b, obj, err
+}
+
+func randomBody(size int) []byte {
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = byte(rand.IntN(256))
+	}
+	return b
+}
+
+func TestPutGetByLevel(t *testing.T) {
+	for _, level := range []objstore.Level{objstore.LevelLocal, objstore.LevelS3, objstore.LevelFull} {
+		t.Run(string(rune('0'+level)), func(t *testing.T) {
+			n := newTestNode(t, 0)
+			key, body := newKey(), randomBody(100_000)
+			rec := put(t, n, key, body, level)
+			if rec.InRemote != level.Remote() || n.remote.has(key) != level.Remote() {
+				t.Fatalf("level %d: InRemote=%v, origin has it=%v", level, rec.InRemote, n.remote.has(key))
+			}
+			got, obj, err := read(t, n, key, false)
+			if err != nil || !bytes.Equal(got, body) || obj.Source != SourceLocal {
+				t.Fatalf("read back: err=%v equal=%v source=%v", err, bytes.Equal(got, body), obj.Source)
+			}
+			if obj.ContentType != "text/plain; charset=utf-8" {
+				t.Fatalf("content type %q", obj.ContentType)
+			}
+		})
+	}
+}
+
+func TestPutRejectsLowerLevelAndKeepsObject(t *testing.T) {
+	n := newTestNode(t, 0)
+	key := newKey()
+	put(t, n, key, []byte("v1"), objstore.LevelFull)
+	_, err := n.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelLocal, Size: 2, Body: strings.NewReader("v2")})
+	if !errors.Is(err, objstore.ErrLevelLowered) {
+		t.Fatalf("lowering: err=%v", err)
+	}
+	got, _, err := read(t, n, key, false)
+	if err != nil || string(got) != "v1" {
+		t.Fatalf("object changed after refused write: %q %v", got, err)
+	}
+}
+
+func TestOverwriteRemovesOldBody(t *testing.T) {
+	n := newTestNode(t, 0)
+	key := newKey()
+	old := put(t, n, key, []byte("first"), objstore.LevelLocal)
+	put(t, n, key, []byte("second"), objstore.LevelLocal)
+	if _, err := n.blobs.Open(key, old.BodyVersion, old.Sum); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("old body still there: %v", err)
+	}
+	got, _, err := read(t, n, key, false)
+	if err != nil || string(got) != "second" {
+		t.Fatalf("got %q %v", got, err)
+	}
+}
+
+func TestPutSizeChecksWriteNothing(t *testing.T) {
+	n := newTestNode(t, 10)
+	for name, req := range map[string]PutRequest{
+		"over limit, length known":   {Size: 11, Body: strings.NewReader("01234567890")},
+		"over limit, length unknown": {Size: -1, Body: strings.NewReader("01234567890")},
+		"short body":                 {Size: 5, Body: strings.NewReader("0123")},
+		"bad user meta":              {Size: 1, Body: strings.NewReader("0"), UserMeta: []byte(`[1]`)},
+		"bad level":                  {Size: 1, Body: strings.NewReader("0"), Level: 3},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req.Key = newKey()
+			if _, err := n.Put(context.Background(), req); err == nil {
+				t.Fatal("accepted")
+			}
+			if _, err := n.Head(context.Background(), req.Key); !errors.Is(err, objstore.ErrNotFound) {
+				t.Fatalf("record written: %v", err)
+			}
+		})
+	}
+	if u, _ := n.blobs.Usage(); u.Bodies != 0 {
+		t.Fatalf("bodies left on disk: %d bytes", u.Bodies)
+	}
+}
+
+func TestOriginDownFailsLevel1PutAndWritesNothing(t *testing.T) {
+	n := newTestNode(t, 0)
+	n.remote.fail.Store(true)
+	key := newKey()
+	_, err := n.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelS3, Size: 3, Body: strings.NewReader("abc")})
+	if !errors.Is(err, objstore.ErrNoRemote) {
+		t.Fatalf("err=%v", err)
+	}
+	if _, err := n.Head(context.Background(), key); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("record written: %v", err)
+	}
+	if u, _ := n.blobs.Usage(); u.Bodies != 0 {
+		t.Fatalf("body left behind: %d", u.Bodies)
+	}
+}
+
+func TestDeleteIsFinal(t *testing.T) {
+	n := newTestNode(t, 0)
+	key := newKey()
+	put(t, n, key, []byte("x"), objstore.LevelS3)
+	if _, err := n.Delete(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	if n.remote.has(key) {
+		t.Fatal("origin still has the object")
+	}
+	if _, _, err := read(t, n, key, true); !errors.Is(err, objstore.ErrDeleted) {
+		t.Fatalf("get after delete: %v", err)
+	}
+	if _, err := n.Delete(context.Background(), key); !errors.Is(err, objstore.ErrDeleted) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if _, err := n.Delete(context.Background(), newKey()); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("delete unknown: %v", err)
+	}
+}
+
+func TestFetchRestoresRecordAndCaches(t *testing.T) {
+	remote := newMemRemote()
+	a := openTestNode(t, t.TempDir(), remote, 0)
+	key, body := newKey(), randomBody(300_000)
+	meta := []byte(`{"owner":"ann"}`)
+	want, err := a.Put(context.Background(), PutRequest{Key: key, Name: "pic.png", UserMeta: meta, Level: objstore.LevelS3, Size: int64(len(body)), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := openTestNode(t, t.TempDir(), remote, 0) // a node with empty state
+	if _, _, err := read(t, b, key, false); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("miss without fetch: %v", err)
+	}
+	got, obj, err := read(t, b, key, true)
+	if err != nil || !bytes.Equal(got, body) || obj.Source != SourceRemote {
+		t.Fatalf("fetch: err=%v equal=%v source=%v", err, bytes.Equal(got, body), obj.Source)
+	}
+	if obj.Name != "pic.png" || obj.Level != objstore.LevelS3 || string(obj.UserMeta) != string(meta) || obj.ContentType != "image/png" {
+		t.Fatalf("record not restored: %+v", obj.Record)
+	}
+	if obj.Version != want.Version {
+		t.Fatalf("version %v, want %v", obj.Version, want.Version)
+	}
+	gets := remote.gets.Load()
+	got, obj, err = read(t, b, key, false)
+	if err != nil || !bytes.Equal(got, body) || obj.Source != SourceLocal || remote.gets.Load() != gets {
+		t.Fatalf("second read not local: err=%v source=%v gets=%d→%d", err, obj.Source, gets, remote.gets.Load())
+	}
+}
+
+func TestConcurrentMissesCostOneOriginGet(t *testing.T) {
+	remote := newMemRemote()
+	a := openTestNode(t, t.TempDir(), remote, 0)
+	key, body := newKey(), randomBody(1<<20)
+	put(t, a, key, body, objstore.LevelS3)
+	remote.gate = make(chan struct{})
+	b := openTestNode(t, t.TempDir(), remote, 0)
+	want := sha256.Sum256(body)
+
+	const readers = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	started := make(chan struct{}, readers)
+	for range readers {
+		wg.Go(func() {
+			obj, err := b.Get(context.Background(), key, true)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer obj.Close()
+			started <- struct{}{}
+			got, err := io.ReadAll(obj.Body)
+			if err != nil {
+				errs <- err
+			} else if sha256.Sum256(got) != want {
+				errs <- errors.New("body differs")
+			}
+		})
+	}
+	for range readers { // every reader has its object before the body completes
+		<-started
+	}
+	close(remote.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if g := remote.gets.Load(); g != 1 {
+		t.Fatalf("origin GETs = %d, want 1", g)
+	}
+}
+
+func TestCorruptOriginBodyIsNeverServedWhole(t *testing.T) {
+	remote := newMemRemote()
+	a := openTestNode(t, t.TempDir(), remote, 0)
+	key, body := newKey(), randomBody(200_000)
+	put(t, a, key, body, objstore.LevelS3)
+	remote.corrupt.Store(true)
+	b := openTestNode(t, t.TempDir(), remote, 0)
+	got, obj, err := read(t, b, key, true)
+	if !errors.Is(err, objstore.ErrChecksum) {
+		t.Fatalf("err=%v", err)
+	}
+	if len(got) >= len(body) {
+		t.Fatalf("served %d bytes of a corrupt %d-byte body", len(got), len(body))
+	}
+	_ = obj
+	if _, err := b.Head(context.Background(), key); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("corrupt fetch left a record: %v", err)
+	}
+}
+
+func TestCorruptLocalBodyIsReplacedFromOrigin(t *testing.T) {
+	dir, remote := t.TempDir(), newMemRemote()
+	n := openTestNode(t, dir, remote, 0)
+	key, body := newKey(), randomBody(50_000)
+	rec := put(t, n, key, body, objstore.LevelS3)
+	n.close()
+	path := filepath.Join(dir, "files", n.blobs.Name(key, rec.BodyVersion)[:2], n.blobs.Name(key, rec.BodyVersion))
+	corruptFile(t, path)
+	n = openTestNode(t, dir, remote, 0) // a restarted node verifies on first read
+	got, obj, err := read(t, n, key, false)
+	if err != nil || !bytes.Equal(got, body) || obj.Source != SourceRemote {
+		t.Fatalf("err=%v equal=%v source=%v", err, bytes.Equal(got, body), obj.Source)
+	}
+}
+
+func corruptFile(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/3] ^= 0x01
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSetLevelUploadsAndNeverLowers(t *testing.T) {
+	n := newTestNode(t, 0)
+	key, body := newKey(), []byte("raise me")
+	put(t, n, key, body, objstore.LevelLocal)
+	rec, err := n.SetLevel(context.Background(), key, objstore.LevelS3)
+	if err != nil || !rec.InRemote || !n.remote.has(key) {
+		t.Fatalf("raise: %v InRemote=%v", err, rec.InRemote)
+	}
+	if _, err := n.SetLevel(context.Background(), key, objstore.LevelLocal); !errors.Is(err, objstore.ErrLevelLowered) {
+		t.Fatalf("lower: %v", err)
+	}
+	got, _, err := read(t, n, key, false)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("body after raise: %q %v", got, err)
+	}
+	if _, err := n.SetLevel(context.Background(), newKey(), objstore.LevelS3); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestRestartSweepsOrphanBodies(t *testing.T) {
+	dir, remote := t.TempDir(), newMemRemote()
+	n := openTestNode(t, dir, remote, 0)
+	key := newKey()
+	rec := put(t, n, key, []byte("kept"), objstore.LevelLocal)
+	orphan := objstore.Version{HLC: 42, Node: "X"}
+	w, err := n.blobs.Create(newKey(), orphan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte("orphan"))
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	n.close()
+	n = openTestNode(t, dir, remote, 0)
+	if u, _ := n.blobs.Usage(); u.Bodies != rec.Size() {
+		t.Fatalf("bodies after sweep: %d bytes, want %d", u.Bodies, rec.Size())
+	}
+	if got, _, err := read(t, n, key, false); err != nil || string(got) != "kept" {
+		t.Fatalf("live body lost by sweep: %q %v", got, err)
+	}
+}
+
+func TestStatsCountHitsAndMisses(t *testing.T) {
+	n := newTestNode(t, 0)
+	key := newKey()
+	put(t, n, key, []byte("abc"), objstore.LevelLocal)
+	_, _, _ = read(t, n, key, false)
+	_, _, _ = read(t, n, newKey(), false)
+	s, err := n.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Hits.Local != 1 || s.Misses != 1 || s.Objects.Objects != 1 || s.Objects.Bytes != 3 {
+		t.Fatalf("stats %+v", s)
+	}
+}

@@ -1,0 +1,267 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+
+	"sphere.software/objstore"
+)
+
+// PutRequest is one object write.
+type PutRequest struct {
+	Key  objstore.Key
+	Name string
+	// ContentType is stored as given; empty means: from Name's extension,
+	// else sniffed from the first bytes of the body.
+	ContentType string
+	// UserMeta is a JSON object of at most objstore.MaxUserMeta bytes, or nil.
+	UserMeta json.RawMessage
+	Level    objstore.Level
+	// Size is the declared body length, or -1 when unknown (chunked).
+	Size int64
+	Body io.Reader
+}
+
+func (req PutRequest) validate(maxSize int64) error {
+	if req.Level > objstore.MaxLevel {
+		return fmt.Errorf("%w: %d", objstore.ErrInvalidLevel, req.Level)
+	}
+	if err := ValidateUserMeta(req.UserMeta); err != nil {
+		return err
+	}
+	if maxSize > 0 && req.Size > maxSize {
+		return fmt.Errorf("%w: %d bytes declared, limit is %d", objstore.ErrTooLarge, req.Size, maxSize)
+	}
+	return nil
+}
+
+// ValidateUserMeta checks that meta is empty or a JSON object small enough to
+// travel with the object to S3.
+func ValidateUserMeta(meta json.RawMessage) error {
+	if len(meta) == 0 {
+		return nil
+	}
+	if len(meta) > objstore.MaxUserMeta {
+		return fmt.Errorf("%w: %d bytes, limit is %d", objstore.ErrInvalidUserMeta, len(meta), objstore.MaxUserMeta)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(meta, &obj); err != nil || obj == nil {
+		return fmt.Errorf("%w: want a JSON object", objstore.ErrInvalidUserMeta)
+	}
+	return nil
+}
+
+// Put stores a new version of an object. The body goes to disk first (and is
+// durable there), then to the origin when the level asks for it, and last the
+// record to the journal: when Put returns without error, the object survives
+// a crash of this process, and at level ≥ 1 it is in the origin.
+func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error) {
+	if err := req.validate(n.cfg.MaxObjectSize); err != nil {
+		return objstore.Record{}, err
+	}
+	if err := n.checkNotLowered(ctx, req.Key, req.Level); err != nil {
+		return objstore.Record{}, err
+	}
+	v := n.newVersion()
+	w, err := n.blobs.Create(req.Key, v)
+	if err != nil {
+		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
+	}
+	defer w.Close()
+	sniff, err := n.copyBody(w, req)
+	if err != nil {
+		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
+	}
+	sum, err := w.Commit()
+	if err != nil {
+		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
+	}
+	rec := objstore.Record{
+		Key: req.Key, Name: req.Name, UserMeta: req.UserMeta, Level: req.Level,
+		ContentType: contentType(req.ContentType, req.Name, sniff),
+		Sum:         sum, Version: v, BodyVersion: v,
+	}
+	return n.publish(ctx, rec, w)
+}
+
+// copyBody streams the request body into w and returns its first bytes for
+// content sniffing. It enforces the size limit and the declared length.
+func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
+	body := req.Body
+	if n.cfg.MaxObjectSize > 0 {
+		body = io.LimitReader(body, n.cfg.MaxObjectSize+1)
+	}
+	sniff := &prefixWriter{max: 512}
+	written, err := io.Copy(io.MultiWriter(w, sniff), body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, fmt.Errorf("%w: limit is %d bytes", objstore.ErrTooLarge, tooBig.Limit)
+		}
+		return nil, err
+	}
+	if n.cfg.MaxObjectSize > 0 && written > n.cfg.MaxObjectSize {
+		return nil, fmt.Errorf("%w: limit is %d bytes", objstore.ErrTooLarge, n.cfg.MaxObjectSize)
+	}
+	if req.Size >= 0 && written != req.Size {
+		return nil, fmt.Errorf("%w: got %d of %d bytes", objstore.ErrIncomplete, written, req.Size)
+	}
+	return sniff.buf.Bytes(), nil
+}
+
+// publish uploads a committed body to the origin when its level asks for it
+// and then records it in the journal, under the key's writer lock so that the
+// origin sees the versions of one key in journal order.
+func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderAt) (objstore.Record, error) {
+	unlock := n.lockKey(rec.Key)
+	defer unlock()
+	prev, err := n.journal.Get(ctx, rec.Key)
+	hadBody := err == nil && !prev.Deleted
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+	case err != nil:
+		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
+	case prev.Version.Compare(rec.Version) > 0:
+		// A newer write of this key landed while our body was arriving: ours
+		// happened, and was overwritten at once.
+		n.dropBody(rec)
+		return rec, nil
+	case !prev.Deleted && prev.Level > rec.Level:
+		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
+	}
+	if rec.Level.Remote() {
+		if err := n.remote.Put(ctx, rec, body); err != nil {
+			return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
+		}
+		rec.InRemote = true
+	}
+	if _, _, err := n.journal.Merge(ctx, rec); err != nil {
+		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
+	}
+	if hadBody && prev.BodyVersion != rec.BodyVersion {
+		n.dropBody(prev)
+	}
+	return rec, nil
+}
+
+// discard removes the body of a write that failed and returns err.
+func (n *Node) discard(rec objstore.Record, err error) (objstore.Record, error) {
+	n.dropBody(rec)
+	return objstore.Record{}, err
+}
+
+// dropBody removes the local body of rec, logging a failure: a body left
+// behind is only wasted space, swept at the next start.
+func (n *Node) dropBody(rec objstore.Record) {
+	if err := n.blobs.Remove(rec.Key, rec.BodyVersion); err != nil {
+		n.log.Warn("cannot remove body", "key", rec.Key, "err", err)
+	}
+}
+
+// checkNotLowered fails early, before the body is read, when the object
+// already has a higher level; publish checks again under the key lock.
+func (n *Node) checkNotLowered(ctx context.Context, key objstore.Key, level objstore.Level) error {
+	prev, err := n.journal.Get(ctx, key)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("node: put %s: %w", key, err)
+	}
+	if !prev.Deleted && prev.Level > level {
+		return fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, key, prev.Level)
+	}
+	return nil
+}
+
+// SetLevel raises the consistency level of an existing object: at level ≥ 1
+// the body is uploaded to the origin before the new record is journaled.
+// Asking for the current level changes nothing; a lower one fails with
+// objstore.ErrLevelLowered.
+func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Level) (objstore.Record, error) {
+	if level > objstore.MaxLevel {
+		return objstore.Record{}, fmt.Errorf("%w: %d", objstore.ErrInvalidLevel, level)
+	}
+	unlock := n.lockKey(key)
+	defer unlock()
+	rec, err := n.liveRecord(ctx, key)
+	if err != nil {
+		return objstore.Record{}, err
+	}
+	switch {
+	case level < rec.Level:
+		return objstore.Record{}, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, key, rec.Level)
+	case level == rec.Level:
+		return rec, nil
+	}
+	rec.Level, rec.Version = level, n.newVersion()
+	if level.Remote() {
+		if err := n.uploadExisting(ctx, rec); err != nil {
+			return objstore.Record{}, err
+		}
+		rec.InRemote = true
+	}
+	if _, _, err := n.journal.Merge(ctx, rec); err != nil {
+		return objstore.Record{}, fmt.Errorf("node: set level %s: %w", key, err)
+	}
+	return rec, nil
+}
+
+// uploadExisting sends the local body of rec to the origin with rec's
+// metadata (the origin copy, if any, gets the new record's version).
+func (n *Node) uploadExisting(ctx context.Context, rec objstore.Record) error {
+	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
+	if err != nil {
+		return fmt.Errorf("node: set level %s: local body: %w", rec.Key, err)
+	}
+	defer f.Close()
+	if err := n.remote.Put(ctx, rec, f); err != nil {
+		return fmt.Errorf("node: set level %s: %w", rec.Key, err)
+	}
+	return nil
+}
+
+// liveRecord returns the journal record of key, or an error wrapping
+// objstore.ErrNotFound or objstore.ErrDeleted.
+func (n *Node) liveRecord(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	rec, err := n.journal.Get(ctx, key)
+	if err != nil {
+		return objstore.Record{}, fmt.Errorf("node: %s: %w", key, err)
+	}
+	if rec.Deleted {
+		return rec, fmt.Errorf("node: %s: %w", key, objstore.ErrDeleted)
+	}
+	return rec, nil
+}
+
+// contentType picks the stored Content-Type: the one given, else by the
+// name's extension, else sniffed from the body's first bytes.
+func contentType(given, name string, sniff []byte) string {
+	if given != "" {
+		return given
+	}
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return http.DetectContentType(sniff)
+}
+
+// prefixWriter keeps the first max bytes written to it.
+type prefixWriter struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if room := p.max - p.buf.Len(); room > 0 {
+		p.buf.Write(b[:min(room, len(b))])
+	}
+	return len(b), nil
+}
