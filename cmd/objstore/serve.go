@@ -171,4 +171,3 @@ func closeLogged(log *slog.Logger, what string, close func() error) {
 		log.Error("close failed", "part", what, "err", err)
 	}
 }
-
