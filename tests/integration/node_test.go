@@ -26,6 +26,8 @@ const (
 	stopTimeout = 30 * time.Second
 	// logTail is how much of a node's log a failed test prints.
 	logTail = 8 << 10
+	// startAttempts is how many pairs of free ports StartNode tries.
+	startAttempts = 3
 )
 
 // NodeOpts says how StartNode runs a node.
@@ -95,8 +97,20 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 	}
 	n.logFile = f
 	t.Cleanup(n.cleanup)
-	n.start(t)
-	return n
+	// The free ports may be taken by another process before the node binds
+	// them: try again with new ones.
+	for attempt := 1; ; attempt++ {
+		from := len(n.log.String())
+		err := n.launch()
+		if err == nil {
+			return n
+		}
+		if attempt == startAttempts || !errors.Is(err, errExited) || !strings.Contains(n.log.String()[from:], "address already in use") {
+			t.Fatalf("start node: %v", err)
+		}
+		n.PublicAddr = "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t))
+		n.PrivateAddr = "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t))
+	}
 }
 
 func newClient() *http.Client {
@@ -128,19 +142,31 @@ func (n *Node) Args() []string {
 	return append(args, n.opts.Args...)
 }
 
+// start starts the node and waits until it is ready, failing the test if
+// it does not get there.
 func (n *Node) start(t testing.TB) {
 	t.Helper()
+	if err := n.launch(); err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+}
+
+// errExited means the node exited before it answered a ping.
+var errExited = errors.New("node exited before it was ready")
+
+// launch starts the process and waits until it answers a ping.
+func (n *Node) launch() error {
 	if n.proc != nil {
-		t.Fatal("node already running")
+		return errors.New("node already running")
 	}
 	cmd := exec.Command(objstoreBin, n.Args()...)
 	cmd.Env = append(os.Environ(), n.opts.S3.Env()...)
 	w := io.MultiWriter(n.log, n.logFile)
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = sysProcAttr()
-	fmt.Fprintf(n.logFile, "=== %s start: objstore %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(cmd.Args[1:], " "))
+	_, _ = fmt.Fprintf(w, "=== %s start: objstore %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(cmd.Args[1:], " ")) // the log is best effort
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start node: %v", err)
+		return err
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -148,13 +174,12 @@ func (n *Node) start(t testing.TB) {
 		close(p.done)
 	}()
 	n.proc = p
-	n.waitReady(t)
+	return n.waitReady()
 }
 
 // waitReady polls /api/v1/ping until it answers 200, the process exits or
 // readyTimeout passes.
-func (n *Node) waitReady(t testing.TB) {
-	t.Helper()
+func (n *Node) waitReady() error {
 	deadline := time.Now().Add(readyTimeout)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -165,7 +190,7 @@ func (n *Node) waitReady(t testing.TB) {
 			_, _ = io.Copy(io.Discard, resp.Body) // drained for connection reuse; the status is what counts
 			_ = resp.Body.Close()                 // read-only body
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 			last = resp.Status
 		} else {
@@ -173,11 +198,13 @@ func (n *Node) waitReady(t testing.TB) {
 		}
 		select {
 		case <-n.proc.done:
-			t.Fatalf("node exited before it was ready: %v\n%s", n.proc.err, n.tail())
+			err := fmt.Errorf("%w: %v", errExited, n.proc.err)
+			n.stopped()
+			return err
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("node not ready after %v (last ping: %s)\n%s", readyTimeout, last, n.tail())
+			return fmt.Errorf("node not ready after %v (last ping: %s)", readyTimeout, last)
 		}
 	}
 }
