@@ -49,7 +49,10 @@ ensure_go_tool() {
 
 section "environment"
 command -v go >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
-export PATH="$(go env GOPATH)/bin:$PATH"
+# go install puts commands in GOBIN, or else in the first GOPATH entry's bin.
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
+export PATH="$gobin:$PATH"
 go version
 
 section "test dependencies"
