@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -117,5 +118,27 @@ func TestChecksumJSONRoundTrip(t *testing.T) {
 	}
 	if c.ETag() != `"01020300000000000000000000000000"` {
 		t.Fatalf("etag %s", c.ETag())
+	}
+}
+
+func TestLeavesSpreadKeysAndRecordHashSeesEveryVersionField(t *testing.T) {
+	seen := map[uint8]int{}
+	for i := range 10000 {
+		seen[GroupOf(LeafOf(Key{Bucket: "b", ID: string(rune('a'+i%26)) + strconv.Itoa(i)}))]++
+	}
+	if len(seen) < DigestGroups*9/10 {
+		t.Fatalf("10000 keys fell in only %d of %d groups", len(seen), DigestGroups)
+	}
+	base := Record{Key: Key{"b", "k"}, Version: Version{HLC: 7, Node: "n1"}}
+	variants := []Record{base, base, base, base}
+	variants[1].Version.HLC = 8
+	variants[2].Version.Node = "n2"
+	variants[3].Deleted = true
+	hashes := map[uint64]bool{}
+	for _, r := range variants {
+		hashes[RecordHash(r)] = true
+	}
+	if len(hashes) != 4 {
+		t.Fatalf("record hashes collide: %d distinct of 4", len(hashes))
 	}
 }
