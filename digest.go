@@ -69,3 +69,13 @@ type Member struct {
 	// Self marks the node that answers.
 	Self bool `json:"self,omitempty"`
 }
+
+// SyncStats describes one anti-entropy pass between two nodes.
+type SyncStats struct {
+	GroupsDiffer int   `json:"groups_differ"`
+	LeavesDiffer int   `json:"leaves_differ"`
+	Sent         int   `json:"records_sent"`
+	Received     int   `json:"records_received"`
+	BytesOut     int64 `json:"bytes_out"`
+	BytesIn      int64 `json:"bytes_in"`
+}

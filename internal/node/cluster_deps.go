@@ -35,13 +35,9 @@ type Cluster interface {
 type Peers interface {
 	// Push sends records to m and returns once m has merged them.
 	Push(ctx context.Context, m objstore.Member, recs []objstore.Record) error
-	// GroupDigests returns m's objstore.DigestGroups group digests.
-	GroupDigests(ctx context.Context, m objstore.Member) ([]uint64, error)
-	// LeafDigests returns m's leaf digests of the given groups, in order.
-	LeafDigests(ctx context.Context, m objstore.Member, groups []uint8) ([]uint64, error)
-	// ExchangeLeaves sends our records of the given leaves to m, which
-	// merges them, and returns m's records of those leaves.
-	ExchangeLeaves(ctx context.Context, m objstore.Member, leaves []uint16, ours []objstore.Record) ([]objstore.Record, error)
+	// Sync runs one anti-entropy pass with m: compare digests, exchange the
+	// records of the leaves that differ, both sides merge.
+	Sync(ctx context.Context, m objstore.Member) (objstore.SyncStats, error)
 	// OpenBody streams m's local body of key at bodyVersion from byte offset
 	// on. An error wraps objstore.ErrNotFound when m does not hold it.
 	OpenBody(ctx context.Context, m objstore.Member, key objstore.Key, bodyVersion objstore.Version, offset int64) (io.ReadCloser, error)
