@@ -28,6 +28,9 @@ var (
 	ErrInsufficientStorage = errors.New("insufficient storage")
 	// ErrChecksum means a body does not match its recorded checksum.
 	ErrChecksum = errors.New("checksum mismatch")
+	// ErrUnavailable means the body exists but every node holding it is
+	// unreachable and the origin does not have it.
+	ErrUnavailable = errors.New("body unavailable")
 	// ErrNoRemote means the origin is not reachable or refused the request.
 	ErrNoRemote = errors.New("origin unavailable")
 )

@@ -153,3 +153,10 @@ func (s *Store) forget(name string) {
 	delete(s.verified, name)
 	delete(s.verifying, name)
 }
+
+// Has reports whether a committed body of key at version v is on disk. It
+// only looks (no checksum check), so it is cheap enough for scans.
+func (s *Store) Has(key objstore.Key, v objstore.Version) bool {
+	_, err := os.Stat(bodyPath(s.dir, fileName(key, v)))
+	return err == nil
+}

@@ -547,3 +547,35 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("negative quota accepted")
 	}
 }
+
+func TestHas(t *testing.T) {
+	s, err := disk.Open(t.TempDir(), disk.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key, v := objstore.Key{Bucket: "b", ID: "k"}, objstore.Version{HLC: 1, Node: "n"}
+	if s.Has(key, v) {
+		t.Fatal("Has before write")
+	}
+	w, err := s.Create(key, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if s.Has(key, v) {
+		t.Fatal("Has before commit")
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	if !s.Has(key, v) || s.Has(key, objstore.Version{HLC: 2, Node: "n"}) {
+		t.Fatal("Has after commit wrong")
+	}
+	if err := s.Remove(key, v); err != nil || s.Has(key, v) {
+		t.Fatalf("Has after remove: %v", err)
+	}
+}

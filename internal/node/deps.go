@@ -32,6 +32,8 @@ type Blobs interface {
 	// verifies it against sum; a body that fails is removed and the error
 	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.
 	Open(key objstore.Key, v objstore.Version, sum objstore.Checksum) (*os.File, error)
+	// Has reports whether a committed body is on disk, without verifying it.
+	Has(key objstore.Key, v objstore.Version) bool
 	// Remove deletes a committed body; a missing one is not an error.
 	Remove(key objstore.Key, v objstore.Version) error
 	// Name is the file name Open uses for a body, for Sweep.
