@@ -330,6 +330,7 @@ func (n *Node) cleanup() {
 	if n.proc != nil {
 		n.Stop()
 	}
+	n.Client.CloseIdleConnections()
 	if n.t.Failed() {
 		n.t.Logf("tail of node log %s:\n%s", n.logFile.Name(), n.tail())
 	}
