@@ -1,0 +1,508 @@
+#!/usr/bin/env bash
+# objstore benchmarks: hot GETs beside nginx, PUTs beside direct S3 PUTs, and
+# a cold-miss stampede beside an nginx caching proxy. See BENCHMARKS.md.
+#
+#   bash bench/run.sh                 # full run, about 5-6 minutes
+#   BENCH_QUICK=1 bash bench/run.sh   # smoke run, about a minute
+#
+# Everything listens on 127.0.0.1 only; every load is bounded in time and
+# count. Raw results go to bench/out/<UTC time>/ (bench/out/latest links to
+# the newest); the summary table is printed at the end and kept there as
+# summary.txt.
+#
+# Knobs (environment):
+#   BENCH_QUICK=1     fewer and shorter runs
+#   BENCH_RUNS=N      runs per measurement (default 5; quick 2)
+#   BENCH_WRK_DUR=D   wrk duration (default 5s; quick 2s)
+#   BENCH_PUT_DUR=D   time bound of one putload run (default 5s; quick 2s)
+#   BENCH_ST_RUNS=N   cold-miss stampedes per setup (default 5; quick 1)
+#   BENCH_PPROF=1     save CPU profiles of the node (raw/cpu-*.pprof) during
+#                     the first objstore run of each hot GET, PUT and stampede
+#                     measurement (profiling slows those runs a little)
+#   BENCH_KEEP=1      keep the scratch directory (bodies, logs) at the end
+#   BENCH_REV=REV     build the node from commit REV (git archive) instead of
+#                     the work tree; the bench tools always come from the tree
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+# ---- parameters ------------------------------------------------------------
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	RUNS=${BENCH_RUNS:-2}
+	WRK_DUR=${BENCH_WRK_DUR:-2s}
+	PUT_DUR=${BENCH_PUT_DUR:-2s}
+	ST_RUNS=${BENCH_ST_RUNS:-1}
+	BASE_ROUNDS=3
+else
+	RUNS=${BENCH_RUNS:-5}
+	WRK_DUR=${BENCH_WRK_DUR:-5s}
+	PUT_DUR=${BENCH_PUT_DUR:-5s}
+	ST_RUNS=${BENCH_ST_RUNS:-5}
+	BASE_ROUNDS=7
+fi
+WRK_THREADS=2        # wrk -t
+WRK_CONNS=32         # wrk -c, the same for objstore and nginx
+PUT_CONC=32          # putload -c, the same for objstore and S3
+PUT_MAX_4K=5000      # putload -n cap for 4 KiB objects (20 MiB a run)
+PUT_MAX_1M=256       # putload -n cap for 1 MiB objects (256 MiB a run: the disk is shared)
+ST_CLIENTS=100       # concurrent GETs of one cold object
+ST_SIZE=$((16 << 20))
+NGINX_WORKERS=auto   # one worker per core: 2 here
+BUCKET=bench
+export AWS_ACCESS_KEY_ID=benchaccess AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
+# The SDK must not pick up anything from the user's AWS setup.
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 2>/dev/null || true
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=$ROOT/bench/out/$STAMP
+mkdir -p "$OUT/raw" "$OUT/logs"
+ln -sfn "$STAMP" "$ROOT/bench/out/latest"
+RESULTS=$OUT/results.jsonl
+: >"$RESULTS"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/objstore-bench.XXXXXX")
+BIN=$WORK/bin
+
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() {
+	log "FATAL: $*"
+	exit 1
+}
+
+# ---- processes -------------------------------------------------------------
+PIDS=()
+NAMES=()
+
+# start NAME CMD...: run CMD in the background, output to logs/NAME.log.
+start() {
+	local name=$1
+	shift
+	"$@" >"$OUT/logs/$name.log" 2>&1 &
+	PIDS+=($!)
+	NAMES+=("$name")
+	log "started $name (pid $!)"
+}
+
+# stop_pid PID: SIGTERM, wait up to 15 s, then SIGKILL. Only our own PIDs.
+stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid ignored SIGTERM; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# stop NAME: stop the process started under NAME.
+stop() {
+	local i
+	for i in "${!NAMES[@]}"; do
+		if [ "${NAMES[$i]}" = "$1" ]; then
+			stop_pid "${PIDS[$i]}"
+			log "stopped $1"
+		fi
+	done
+}
+
+cleanup() {
+	local status=$? i
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${PIDS[$i]}"
+	done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		log "scratch kept in $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	[ "$status" -eq 0 ] || log "failed (status $status); logs in $OUT/logs"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL [SECONDS]: until URL answers 200.
+wait_http() {
+	local url=$1 secs=${2:-20} i
+	for ((i = 0; i < secs * 10; i++)); do
+		if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "$url did not answer within ${secs}s"
+}
+
+sha256() { sha256sum "$1" | cut -c1-64; }
+
+# record JSON KEY=VALUE...: append the JSON object, with the fields added, to
+# results.jsonl (values that look like numbers are kept as numbers).
+record() {
+	local json=$1
+	shift
+	local args=() kv
+	for kv in "$@"; do
+		args+=(--arg "${kv%%=*}" "${kv#*=}")
+	done
+	jq -c "${args[@]}" '. + ($ARGS.named | with_entries(.value = (.value as $v | try ($v | tonumber) catch $v)))' <<<"$json" >>"$RESULTS"
+}
+
+# ---- build and environment -------------------------------------------------
+for tool in go wrk nginx jq curl; do
+	command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+VERSITYGW=$(command -v versitygw || echo "$(go env GOPATH)/bin/versitygw")
+[ -x "$VERSITYGW" ] || die "versitygw not found; install: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+
+log "building into $BIN"
+mkdir -p "$BIN"
+if [ -n "${BENCH_REV:-}" ]; then
+	mkdir -p "$WORK/src"
+	git archive "$BENCH_REV" | tar -x -C "$WORK/src"
+	(cd "$WORK/src" && go build -o "$BIN/objstore" ./cmd/objstore)
+	NODE_SRC="commit $(git rev-parse --short "$BENCH_REV")"
+else
+	go build -o "$BIN/objstore" ./cmd/objstore
+	NODE_SRC="work tree at $(git rev-parse --short HEAD 2>/dev/null || echo none), $(git status --porcelain 2>/dev/null | grep -vc '^?? bench/' || true) changed paths besides bench/"
+fi
+go build -o "$BIN/" ./bench/cmd/putload ./bench/cmd/stampede ./bench/cmd/countproxy ./bench/cmd/s3ctl
+
+{
+	echo "date_utc $STAMP"
+	echo "node built from $NODE_SRC"
+	echo "objstore $("$BIN/objstore" version 2>&1 || true)"
+	echo "go $(go env GOVERSION)"
+	echo "kernel $(uname -sr)"
+	echo "cpus $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+	echo "nginx $(nginx -v 2>&1 | sed 's/^nginx version: //')"
+	echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+	echo "versitygw $(go version -m "$VERSITYGW" 2>/dev/null | awk '$1 == "mod" {print $3}')"
+	echo "load_at_start $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "params quick=$QUICK runs=$RUNS wrk=-t$WRK_THREADS/-c$WRK_CONNS/-d$WRK_DUR put=-c$PUT_CONC/-d$PUT_DUR stampede=$ST_CLIENTS x $((ST_SIZE >> 20))MiB x $ST_RUNS runs nginx_workers=$NGINX_WORKERS"
+} >"$OUT/meta.txt"
+cat "$OUT/meta.txt" >&2
+
+read -r -a STAT0 < <(head -n1 /proc/stat)
+
+# Bodies: random, made once per run.
+mkdir -p "$WORK/bodies"
+head -c 4096 /dev/urandom >"$WORK/bodies/b4k"
+head -c $((64 << 20)) /dev/urandom >"$WORK/bodies/b64m"
+head -c "$ST_SIZE" /dev/urandom >"$WORK/bodies/b16m"
+
+# ---- S3 server and counting proxy ------------------------------------------
+P_S3=$(free_port)
+S3=http://127.0.0.1:$P_S3
+mkdir -p "$WORK/s3"
+start versitygw "$VERSITYGW" --port "127.0.0.1:$P_S3" --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" \
+	--region "$AWS_REGION" --keep-alive --quiet --health /health posix "$WORK/s3"
+wait_http "$S3/health"
+"$BIN/s3ctl" -endpoint "$S3" -bucket "$BUCKET" mb
+
+start countproxy "$BIN/countproxy" -upstream "$S3" -listen 127.0.0.1:0 -admin 127.0.0.1:0
+for ((i = 0; i < 100; i++)); do
+	grep -q '^admin ' "$OUT/logs/countproxy.log" 2>/dev/null && break
+	sleep 0.1
+done
+CP=$(awk '$1 == "proxy" {print $2}' "$OUT/logs/countproxy.log")
+CPADMIN=http://$(awk '$1 == "admin" {print $2}' "$OUT/logs/countproxy.log")
+[ -n "$CP" ] || die "countproxy did not start"
+origin_gets() { curl -fsS "$CPADMIN/count?method=GET&path=/$BUCKET/$1"; }
+
+# start_node NAME ENDPOINT: an objstore node with its own dirs under WORK.
+# Sets NODE_URL, NODE_DIR and NODE_DEBUG.
+start_node() {
+	local name=$1 endpoint=$2 pub priv dbg
+	pub=$(free_port) priv=$(free_port) dbg=$(free_port)
+	NODE_DIR=$WORK/$name
+	mkdir -p "$NODE_DIR"
+	start "$name" "$BIN/objstore" --backend s3 --s3-endpoint "$endpoint" --s3-path-style -B "$BUCKET" \
+		--public-addr "127.0.0.1:$pub" --private-addr "127.0.0.1:$priv" --debug-addr "127.0.0.1:$dbg" \
+		--state-dir "$NODE_DIR/state" --files-dir "$NODE_DIR/files"
+	NODE_URL=http://127.0.0.1:$pub
+	NODE_DEBUG=http://127.0.0.1:$dbg
+	wait_http "$NODE_URL/api/v1/ping"
+}
+
+# The node for hot GETs and PUTs talks to the S3 server directly, as
+# putload's direct S3 PUTs do; the stampede uses a fresh node behind the
+# counting proxy (section 3).
+start_node node "$S3"
+OS=$NODE_URL OS_DIR=$NODE_DIR OS_DEBUG=$NODE_DEBUG
+
+# put_object BASEURL FILE NAME LEVEL: PUT FILE under a new id; prints the id.
+put_object() {
+	local base=$1 file=$2 name=$3 level=$4 id
+	id=$(curl -fsS "$base/api/v1/id")
+	curl -fsS -o /dev/null --data-binary "@$file" -H "X-Meta-ID: $id" -H "X-Meta-Name: $name" \
+		-H "X-Meta-ConsistencyLevel: $level" "$base/api/v1/put" || die "PUT of $name failed"
+	echo "$id"
+}
+
+# check_get URL FILE: GET URL and compare the body with FILE.
+check_get() {
+	local got
+	got=$(curl -fsS "$1" | sha256sum | cut -c1-64) || die "GET $1 failed"
+	[ "$got" = "$(sha256 "$2")" ] || die "GET $1: body differs from $2"
+}
+
+# body_file SIZE FILE: the one body file of SIZE bytes in the node's files
+# dir, which must equal FILE.
+body_file() {
+	local found
+	mapfile -t found < <(find "$OS_DIR/files" -path "$OS_DIR/files/tmp" -prune -o -type f -size "$1c" -print)
+	[ "${#found[@]}" -eq 1 ] || die "want one $1-byte body file in $OS_DIR/files, found ${#found[@]}"
+	cmp -s "${found[0]}" "$2" || die "${found[0]} differs from $2"
+	echo "${found[0]}"
+}
+
+# ---- 1. hot GET: objstore beside nginx on the same body file ---------------
+log "hot GET: PUT 4 KiB and 64 MiB at level 0, GET once to warm"
+ID4K=$(put_object "$OS" "$WORK/bodies/b4k" b4k.bin 0)
+ID64M=$(put_object "$OS" "$WORK/bodies/b64m" b64m.bin 0)
+check_get "$OS/api/v1/get/$ID4K" "$WORK/bodies/b4k"
+check_get "$OS/api/v1/get/$ID64M" "$WORK/bodies/b64m"
+F4K=$(body_file 4096 "$WORK/bodies/b4k")
+F64M=$(body_file $((64 << 20)) "$WORK/bodies/b64m")
+
+NG=$WORK/nginx
+mkdir -p "$NG/cache" "$NG/tmp"
+P_NGF=$(free_port) P_NGC=$(free_port)
+NGF=http://127.0.0.1:$P_NGF NGC=http://127.0.0.1:$P_NGC
+user_line=""
+[ "$(id -u)" -ne 0 ] || user_line="user root;" # the files dir is root's, mode 0700/0600
+cat >"$NG/nginx.conf" <<EOF
+# Generated by bench/run.sh.
+$user_line
+worker_processes $NGINX_WORKERS;
+daemon off;
+pid $NG/nginx.pid;
+error_log $NG/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65s;
+    keepalive_requests 1000000;   # like Go's net/http: never close a busy keep-alive connection
+    default_type application/octet-stream;
+    client_body_temp_path $NG/tmp/client;
+    proxy_temp_path $NG/tmp/proxy;
+    fastcgi_temp_path $NG/tmp/fastcgi;
+    uwsgi_temp_path $NG/tmp/uwsgi;
+    scgi_temp_path $NG/tmp/scgi;
+    proxy_cache_path $NG/cache levels=1:2 keys_zone=s3:10m max_size=10g inactive=1h use_temp_path=off;
+
+    # Hot GET: the very body files objstore serves.
+    server {
+        listen 127.0.0.1:$P_NGF;
+        location = /b4k  { alias $F4K; }
+        location = /b64m { alias $F64M; }
+    }
+
+    # Cold-miss stampede: a caching reverse proxy in front of the counting
+    # proxy and the S3 server; clients send presigned GET URLs.
+    server {
+        listen 127.0.0.1:$P_NGC;
+        location / {
+            proxy_pass http://$CP;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache s3;
+            proxy_cache_valid 200 1h;
+            proxy_cache_lock on;
+            proxy_cache_lock_timeout 10m;
+            proxy_cache_lock_age 10m;
+            add_header X-Cache-Status \$upstream_cache_status;
+        }
+    }
+}
+EOF
+nginx -t -q -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" || die "nginx config rejected; see $NG/nginx.conf"
+start nginx nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log"
+wait_http "$NGF/b4k"
+check_get "$NGF/b4k" "$WORK/bodies/b4k"
+check_get "$NGF/b64m" "$WORK/bodies/b64m"
+
+# cpu_ticks PID...: user+system CPU ticks used so far by the processes
+# (all their threads), as /proc/PID/stat counts them.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() {
+	local pid total=0 stat
+	for pid in "$@"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		stat=${stat##*) } # fields after the command name; utime and stime are 12 and 13 here
+		total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
+	done
+	echo "$total"
+}
+pid_of() {
+	local i
+	for i in "${!NAMES[@]}"; do
+		[ "${NAMES[$i]}" != "$1" ] || echo "${PIDS[$i]}"
+	done
+}
+NODE_PID=$(pid_of node)
+NGINX_PID=$(pid_of nginx)
+NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+
+# run_wrk TARGET SIZE RUN URL: one wrk run, recorded with the server's CPU
+# seconds over the run.
+run_wrk() {
+	local target=$1 size=$2 run=$3 url=$4 raw pids t0 t1
+	raw=$OUT/raw/hotget-$size-$target-$run.txt
+	case $target in
+	objstore) pids=$NODE_PID ;;
+	nginx) pids="$NGINX_PID $NGINX_WORKER_PIDS" ;;
+	esac
+	# shellcheck disable=SC2086 # pids is a list
+	t0=$(cpu_ticks $pids)
+	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DUR" --timeout 10s -s bench/wrk/report.lua "$url" >"$raw" 2>&1 ||
+		die "wrk failed; see $raw"
+	# shellcheck disable=SC2086
+	t1=$(cpu_ticks $pids)
+	record "$(grep '^{' "$raw" | tail -n1)" bench=hotget target="$target" size="$size" run="$run" \
+		server_cpu_s="$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", d / hz}')"
+	log "  $(grep -E '^Requests/sec' "$raw" | tr -s ' ') $(grep -E '^Transfer/sec' "$raw" | tr -s ' ')  [$target $size #$run]"
+}
+
+# profile NAME DEBUGURL SECONDS: a CPU profile of a node, in the background.
+PROFILE_PIDS=()
+profile() {
+	[ "${BENCH_PPROF:-0}" = 1 ] || return 0
+	curl -fsS -o "$OUT/raw/$1.pprof" "$2/debug/pprof/profile?seconds=$3" &
+	PROFILE_PIDS+=($!)
+}
+wait_profiles() {
+	local pid
+	for pid in "${PROFILE_PIDS[@]}"; do
+		wait "$pid" || log "a CPU profile failed"
+	done
+	PROFILE_PIDS=()
+}
+
+for size in 4KiB 64MiB; do
+	case $size in
+	4KiB) osurl=$OS/api/v1/get/$ID4K ngurl=$NGF/b4k ;;
+	64MiB) osurl=$OS/api/v1/get/$ID64M ngurl=$NGF/b64m ;;
+	esac
+	log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore and nginx in turn"
+	for ((r = 1; r <= RUNS; r++)); do
+		[ "$r" -ne 1 ] || profile "cpu-hotget-$size" "$OS_DEBUG" 4
+		run_wrk objstore "$size" "$r" "$osurl"
+		run_wrk nginx "$size" "$r" "$ngurl"
+	done
+	wait_profiles
+done
+
+# ---- 2. PUT throughput: objstore level 0 and 1 beside direct S3 PUTs -------
+# run_put TARGET SIZE RUN ARGS...: one putload run, recorded.
+run_put() {
+	local target=$1 size=$2 run=$3 raw
+	shift 3
+	raw=$OUT/raw/put-$size-$target-$run.txt
+	"$BIN/putload" -c "$PUT_CONC" -d "$PUT_DUR" -label "$target" "$@" >"$raw" 2>&1 ||
+		log "  putload reported failures; see $raw"
+	grep -q '^{' "$raw" || die "putload gave no result; see $raw"
+	record "$(grep '^{' "$raw" | tail -n1)" bench=put target="$target" sizename="$size" run="$run"
+	log "  $(head -n1 "$raw")"
+}
+
+for size in 4KiB 1MiB; do
+	case $size in
+	4KiB) bytes=4096 cap=$PUT_MAX_4K ;;
+	1MiB) bytes=$((1 << 20)) cap=$PUT_MAX_1M ;;
+	esac
+	log "PUT $size: $RUNS runs of putload -c$PUT_CONC -d$PUT_DUR -n$cap, objstore L0, objstore L1, S3 in turn"
+	for ((r = 1; r <= RUNS; r++)); do
+		[ "$r" -ne 1 ] || profile "cpu-put-$size-L0" "$OS_DEBUG" 2
+		run_put objstore-L0 "$size" "$r" -mode objstore -url "$OS" -level 0 -size "$bytes" -n "$cap"
+		wait_profiles
+		[ "$r" -ne 1 ] || profile "cpu-put-$size-L1" "$OS_DEBUG" 2
+		run_put objstore-L1 "$size" "$r" -mode objstore -url "$OS" -level 1 -size "$bytes" -n "$cap"
+		wait_profiles
+		run_put s3-direct "$size" "$r" -mode s3 -endpoint "$S3" -bucket "$BUCKET" -size "$bytes" -n "$cap"
+	done
+done
+
+# ---- 3. cold-miss stampede ---------------------------------------------------
+# The objects are written at level 1 by the node of sections 1-2, which then
+# stops; the stampede goes to a fresh node (empty state and files dirs) whose
+# origin is the counting proxy in front of the S3 server, so it has never
+# seen them. nginx reaches the same S3 server through the same proxy with
+# presigned GET URLs. Each run uses a fresh object for objstore and another
+# for nginx, so both are cold every time.
+log "stampede: writing $((4 * ST_RUNS + 1)) objects of $((ST_SIZE >> 20)) MiB at level 1"
+ST_OS=() ST_NG=() ST_OS1=() ST_NG1=()
+for ((r = 1; r <= ST_RUNS; r++)); do
+	ST_OS+=("$(put_object "$OS" "$WORK/bodies/b16m" b16m.bin 1)")
+	ST_NG+=("$(put_object "$OS" "$WORK/bodies/b16m" b16m.bin 1)")
+	ST_OS1+=("$(put_object "$OS" "$WORK/bodies/b16m" b16m.bin 1)")
+	ST_NG1+=("$(put_object "$OS" "$WORK/bodies/b16m" b16m.bin 1)")
+done
+ST_BASE=$(put_object "$OS" "$WORK/bodies/b16m" b16m.bin 1)
+stop node
+start_node fetcher "http://$CP"
+FETCH=$NODE_URL FETCH_DEBUG=$NODE_DEBUG
+SHA16=$(sha256 "$WORK/bodies/b16m")
+presign() { "$BIN/s3ctl" -endpoint "$1" -bucket "$BUCKET" presign "$2"; }
+
+# run_stampede TARGET RUN KEY URL [stampede args...]: one stampede, recorded
+# with the GETs of KEY that the counting proxy saw meanwhile.
+run_stampede() {
+	local target=$1 run=$2 key=$3 url=$4 raw before after
+	shift 4
+	raw=$OUT/raw/stampede-$target-$run.txt
+	before=$(origin_gets "$key")
+	"$BIN/stampede" -url "$url" -sha256 "$SHA16" -size "$ST_SIZE" -label "$target" "$@" >"$raw" 2>&1 ||
+		log "  stampede reported failures; see $raw"
+	grep -q '^{' "$raw" || die "stampede gave no result; see $raw"
+	after=$(origin_gets "$key")
+	record "$(grep '^{' "$raw" | tail -n1)" bench=stampede target="$target" run="$run" origin_gets=$((after - before))
+	log "  $(grep ' round 1:' "$raw" | head -n1) origin_gets=$((after - before))"
+}
+
+log "stampede baseline: $BASE_ROUNDS single GETs in a row from the S3 server, directly and through the counting proxy"
+run_stampede s3-single 1 "$ST_BASE" "$(presign "$S3" "$ST_BASE")" -n 1 -rounds "$BASE_ROUNDS"
+run_stampede s3-single-via-proxy 1 "$ST_BASE" "$(presign "http://$CP" "$ST_BASE")" -n 1 -rounds "$BASE_ROUNDS"
+
+log "stampede: $ST_RUNS runs of one cold GET, then $ST_CLIENTS concurrent cold GETs, for objstore (X-Meta-Fetch: 1) and nginx proxy_cache; then $ST_CLIENTS GETs with no cache"
+for ((r = 1; r <= ST_RUNS; r++)); do
+	key=${ST_OS1[r - 1]}
+	run_stampede objstore-single "$r" "$key" "$FETCH/api/v1/get/$key" -n 1 -H 'X-Meta-Fetch: 1' -count-header X-Meta-Fetched
+	key=${ST_NG1[r - 1]}
+	url=$(presign "http://$CP" "$key")
+	run_stampede nginx-single "$r" "$key" "${url/"http://$CP"/$NGC}" -n 1 -count-header X-Cache-Status
+
+	key=${ST_OS[r - 1]}
+	[ "$r" -ne 1 ] || profile cpu-stampede "$FETCH_DEBUG" 4
+	run_stampede objstore "$r" "$key" "$FETCH/api/v1/get/$key" -n "$ST_CLIENTS" -H 'X-Meta-Fetch: 1' -count-header X-Meta-Fetched
+	wait_profiles
+	key=${ST_NG[r - 1]}
+	url=$(presign "http://$CP" "$key")
+	run_stampede nginx-cache "$r" "$key" "${url/"http://$CP"/$NGC}" -n "$ST_CLIENTS" -count-header X-Cache-Status
+	# No cache: every client GETs the object from the S3 server (through the proxy).
+	run_stampede s3-nocache "$r" "$ST_BASE" "$(presign "http://$CP" "$ST_BASE")" -n "$ST_CLIENTS"
+done
+
+# ---- 4. summary ----------------------------------------------------------------
+# How busy the machine was: the load average, and the share of all CPU time
+# since the start that went to other processes or to the hypervisor (steal).
+read -r -a STAT1 < <(head -n1 /proc/stat)
+echo "load_at_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+awk -v a="${STAT0[*]}" -v b="${STAT1[*]}" 'BEGIN {
+	n = split(a, x, " "); split(b, y, " ")
+	for (i = 2; i <= n; i++) { d[i] = y[i] - x[i]; tot += d[i] }
+	printf "cpu_during_run idle+iowait %.0f%%, steal %.0f%% (of %d cores)\n", 100 * (d[5] + d[6]) / tot, 100 * d[9] / tot, '"$(nproc)"'
+}' >>"$OUT/meta.txt"
+/usr/bin/python3 bench/summarize.py "$OUT" | tee "$OUT/summary.txt"
+log "raw results in $OUT"
