@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"sphere.software/objstore"
 	"sphere.software/objstore/internal/journal"
 )
 
@@ -54,4 +55,38 @@ func BenchmarkMergeSerial(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "merges/s")
+}
+
+// BenchmarkDigests measures what anti-entropy reads, on a store of 50,000
+// records: all group digests, the leaf digests of one group and of all
+// groups, and the records of one leaf.
+func BenchmarkDigests(b *testing.B) {
+	s := openAt(b, filepath.Join(b.TempDir(), "journal.db"), journal.Options{NoSync: true})
+	recs := numbered(50000)
+	mergeAll(b, s, recs)
+	leaf := objstore.LeafOf(recs[0].Key)
+	b.Run("GroupDigests", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.GroupDigests(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, n := range []int{1, objstore.DigestGroups} {
+		b.Run(fmt.Sprintf("LeafDigests/groups=%d", n), func(b *testing.B) {
+			groups := allGroups[:n]
+			for b.Loop() {
+				if _, err := s.LeafDigests(b.Context(), groups); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("LeafRecords/leaves=1", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.LeafRecords(b.Context(), []uint16{leaf}, func(objstore.Record) bool { return true }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

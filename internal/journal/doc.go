@@ -1,15 +1,31 @@
 // Package journal is the node's durable metadata store: one record per
-// object key, tombstones included, kept in a single bbolt file. It implements
-// the node.Journal interface.
+// object key, tombstones included, kept in a single bbolt file, with the
+// indexes and digests that anti-entropy reads. It implements the
+// node.Journal and node.Digests interfaces.
 //
 // # Buckets
 //
-// The file holds two top-level buckets:
+// The file holds five top-level buckets:
 //
-//	records  encoded key → encoded objstore.Record (live records and tombstones)
-//	meta     "format"  → 1 byte, the layout version of this file (1)
-//	         "node_id" → the node's ID, a 26-character ULID, made on first Open
-//	         "counts"  → live objects, live bytes and tombstones (see below)
+//	records        encoded key → encoded objstore.Record (live records and
+//	               tombstones)
+//	leaves         leaf (2 bytes, big endian) + encoded key → empty: the leaf
+//	               index, one entry per record;
+//	               leaf (2 bytes, big endian) alone → the leaf's digest (8
+//	               bytes, big endian), absent when zero
+//	tombstones     HLC (8 bytes, big endian) + encoded key → empty: the
+//	               tombstone index, one entry per tombstone, oldest first
+//	group_digests  group (1 byte) → the group's digest (8 bytes, big endian),
+//	               absent when zero
+//	meta           "format"  → 1 byte, the layout version of this file (2)
+//	               "node_id" → the node's ID, a 26-character ULID, made on
+//	                           first Open
+//	               "counts"  → live objects, live bytes and tombstones (see
+//	                           below)
+//
+// Everything but records and meta is derived from the records, and every
+// transaction that changes a record changes what is derived from it with it
+// (see Digests).
 //
 // # Key encoding
 //
@@ -17,8 +33,8 @@
 // ID. S3 bucket names never contain 0x00, so the first 0x00 splits the key
 // unambiguously, and byte order of encoded keys is the order of (bucket, id)
 // pairs. Keys with an empty bucket or ID, a 0x00 in the bucket, or longer
-// than bbolt allows are rejected with an error wrapping
-// objstore.ErrInvalidKey.
+// than MaxKeyLen (what bbolt allows less the 8 bytes that the tombstone index
+// puts in front) are rejected with an error wrapping objstore.ErrInvalidKey.
 //
 // # Value encoding
 //
@@ -50,11 +66,63 @@
 // # Merge
 //
 // Merge reads the stored record, computes objstore.Merge(stored, rec), writes
-// the winner if it differs from what is stored and adjusts the counts, all in
-// one read-write transaction, so that the counts always describe exactly the
-// records beside them. A live record adds one object and its Size to the
-// counts; a tombstone adds one tombstone, whether or not a record existed
-// before it.
+// the winner if it differs from what is stored and adjusts the counts, the
+// indexes and the digests, all in one read-write transaction, so that they
+// always describe exactly the records beside them. A live record adds one
+// object and its Size to the counts; a tombstone adds one tombstone, whether
+// or not a record existed before it.
+//
+// # Digests
+//
+// Anti-entropy compares key ranges between nodes (see objstore.LeafOf and
+// node.Digests). A leaf's digest is the XOR of objstore.RecordHash over its
+// records and a group's digest the XOR of its 256 leaves' digests. Since XOR
+// is its own inverse, a change of one record from old to new XORs
+// RecordHash(old) ^ RecordHash(new) into the digest of its leaf and into that
+// of its group: a Get and a Put of 8 bytes in each of leaves and
+// group_digests, skipped when the hash does not change. A new record also
+// puts its leaf index entry, and a tombstone its tombstone index entry (moved
+// when a tombstone replaces one of another HLC, removed when a live record
+// replaces it). A digest of zero is deleted rather than stored, so that an
+// empty store, and a range that has emptied, has no digest entries.
+//
+// The leaf's digest sits in the leaves bucket under the bare leaf number,
+// which sorts just before the leaf's index entries: the digest and the
+// entry that a new record adds mostly share a page, so that a Merge dirties
+// one page of the leaves bucket rather than one there and one in a bucket of
+// digests. Since leaves are spread by a hash, that page is a random one even
+// when keys arrive in order: this page, the one group_digests page that
+// every transaction shares and, for a tombstone, a page of the tombstone
+// index (in HLC order, so mostly the last one) are what a Merge writes
+// beyond the records and meta pages.
+//
+// GroupDigests reads the at most 256 entries of group_digests in one read
+// transaction. LeafDigests walks the digest entries of each group asked for,
+// seeking past each leaf's index entries: at most 256 seeks per group, fewer
+// when leaves are empty. Neither reads records.
+//
+// LeafRecords walks the leaf index: for each leaf asked for (in ascending
+// order, each once) it seeks to the leaf's prefix and reads the record of
+// each entry (skipping the digest), a page of records per read transaction
+// like Range, resuming after the last index key read, and calls its function
+// outside of them.
+//
+// ExpireTombstones walks the tombstone index from the oldest entry until an
+// HLC that is not older than its argument, and removes at most a page of
+// tombstones per write transaction: the record, its two index entries, its
+// hash from the digests and one tombstone from the counts. An index entry
+// that names a missing record or one that is not that tombstone is reported
+// as an error.
+//
+// # Migration
+//
+// Format 1 files have only the records and meta buckets. Open of a format-1
+// file empties the derived buckets (in case an earlier migration was
+// interrupted), adds the index entries of the records a page per write
+// transaction, and then in one last transaction writes the digests and the
+// counts it computed over the same pass and format 2. Until that commits the
+// file stays format 1 and the next Open starts the migration over. Open
+// rejects any format other than 1 and 2.
 //
 // # Group commit
 //
@@ -70,7 +138,8 @@
 //
 // # Range
 //
-// Range reads records in read transactions of at most a thousand records,
+// Range reads records in read transactions of at most a thousand records
+// (a page),
 // resuming after the last key, and calls its function outside of them, so
 // that a long scan neither pins old pages of the file nor deadlocks when the
 // function itself calls Merge.

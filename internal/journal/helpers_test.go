@@ -11,7 +11,10 @@ import (
 	"sphere.software/objstore/internal/node"
 )
 
-var _ node.Journal = (*journal.Store)(nil)
+var (
+	_ node.Journal = (*journal.Store)(nil)
+	_ node.Digests = (*journal.Store)(nil)
+)
 
 // openAt opens a store at path and closes it when the test ends. Closing a
 // store twice is harmless, so tests may close it earlier.

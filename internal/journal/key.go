@@ -13,6 +13,11 @@ import (
 // keySep separates the bucket from the ID in an encoded key.
 const keySep = 0x00
 
+// MaxKeyLen is the longest encoded key (bucket, 0x00, ID) the journal
+// stores: what bbolt allows, less the longest prefix an index puts before
+// an encoded key (the tombstone index's 8-byte HLC).
+const MaxKeyLen = bolt.MaxKeySize - hlcLen
+
 // encodeKey returns the bbolt key of k: bucket, 0x00, id.
 func encodeKey(k objstore.Key) ([]byte, error) {
 	if err := checkKey(k); err != nil {
@@ -34,9 +39,9 @@ func checkKey(k objstore.Key) error {
 		return fmt.Errorf("journal: empty id in bucket %q: %w", k.Bucket, objstore.ErrInvalidKey)
 	case strings.IndexByte(k.Bucket, keySep) >= 0:
 		return fmt.Errorf("journal: bucket %q contains a 0x00 byte: %w", k.Bucket, objstore.ErrInvalidKey)
-	case len(k.Bucket)+1+len(k.ID) > bolt.MaxKeySize:
+	case len(k.Bucket)+1+len(k.ID) > MaxKeyLen:
 		return fmt.Errorf("journal: key of %d bytes in bucket %q, longer than %d: %w",
-			len(k.ID), k.Bucket, bolt.MaxKeySize, objstore.ErrInvalidKey)
+			len(k.ID), k.Bucket, MaxKeyLen, objstore.ErrInvalidKey)
 	}
 	return nil
 }

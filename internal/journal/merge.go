@@ -11,9 +11,10 @@ import (
 )
 
 // Merge stores objstore.Merge(stored, rec) for rec's key, adjusting the
-// counts in the same transaction, and returns the winner and whether rec
-// changed what was stored. It returns once the change is durable. Concurrent
-// Merges share a transaction and an fsync (see the package doc).
+// counts, the indexes and the digests in the same transaction, and returns
+// the winner and whether rec changed what was stored. It returns once the
+// change is durable. Concurrent Merges share a transaction and an fsync (see
+// the package doc).
 func (s *Store) Merge(ctx context.Context, rec objstore.Record) (objstore.Record, bool, error) {
 	if err := ctxErr(ctx, "merge"); err != nil {
 		return objstore.Record{}, false, err
@@ -74,8 +75,13 @@ func mergeTx(tx *bolt.Tx, k []byte, rec objstore.Record) (objstore.Record, bool,
 		return objstore.Record{}, false, err
 	}
 	delta := contribution(winner)
+	var before *objstore.Record
 	if old != nil {
 		delta = sub(delta, contribution(stored))
+		before = &stored
+	}
+	if err := reindexTx(tx, k, rec.Key, before, &winner); err != nil {
+		return objstore.Record{}, false, err
 	}
 	if err := addCounts(tx.Bucket(bucketMeta), delta); err != nil {
 		return objstore.Record{}, false, err

@@ -49,8 +49,9 @@ func genRecord() *rapid.Generator[objstore.Record] {
 }
 
 // TestMergeOrderIndependent applies one multiset of records in two orders
-// to two fresh stores: both must end with the same records and counts, and
-// those must be the in-memory fold of objstore.Merge.
+// to two fresh stores: both must end with the same records, counts and
+// digests, the records must be the in-memory fold of objstore.Merge, and
+// the digests a recomputation from them.
 func TestMergeOrderIndependent(t *testing.T) {
 	root := t.TempDir()
 	var run int
@@ -60,29 +61,40 @@ func TestMergeOrderIndependent(t *testing.T) {
 			rapid.Permutation(recs).Draw(rt, "order1"),
 			rapid.Permutation(recs).Draw(rt, "order2"),
 		}
-		var results [2][]objstore.Record
-		var cnts [2]objstore.Counts
+		var results [2]state
 		for i, order := range orders {
 			run++
 			dir := filepath.Join(root, fmt.Sprint(run))
-			results[i], cnts[i] = applyAll(rt, dir, order)
+			results[i] = applyAll(rt, dir, order)
 			_ = os.RemoveAll(dir) // only saves disk space; TempDir cleans up
 		}
-		if !reflect.DeepEqual(results[0], results[1]) {
-			rt.Fatalf("orders disagree:\n%+v\n%+v", results[0], results[1])
+		a, b := results[0], results[1]
+		if !reflect.DeepEqual(a.records, b.records) {
+			rt.Fatalf("orders disagree:\n%+v\n%+v", a.records, b.records)
 		}
-		if cnts[0] != cnts[1] || cnts[0] != recount(results[0]) {
-			rt.Fatalf("counts %+v and %+v, recount %+v", cnts[0], cnts[1], recount(results[0]))
+		if a.counts != b.counts || a.counts != recount(a.records) {
+			rt.Fatalf("counts %+v and %+v, recount %+v", a.counts, b.counts, recount(a.records))
 		}
-		if want := fold(recs); !reflect.DeepEqual(results[0], want) {
-			rt.Fatalf("journal holds\n%+v\nfold is\n%+v", results[0], want)
+		if !slices.Equal(a.groups, b.groups) || !slices.Equal(a.leaves, b.leaves) {
+			rt.Fatalf("orders give different digests")
+		}
+		if want := fold(recs); !reflect.DeepEqual(a.records, want) {
+			rt.Fatalf("journal holds\n%+v\nfold is\n%+v", a.records, want)
 		}
 	})
 }
 
+// state is what a store holds after applyAll.
+type state struct {
+	records        []objstore.Record
+	counts         objstore.Counts
+	groups, leaves []uint64 // every group and leaf digest
+}
+
 // applyAll merges recs in order into a fresh store in dir, checking each
-// changed flag, and returns the final records and counts.
-func applyAll(rt *rapid.T, dir string, recs []objstore.Record) ([]objstore.Record, objstore.Counts) {
+// changed flag and that the derived state matches the records, and returns
+// the final state.
+func applyAll(rt *rapid.T, dir string, recs []objstore.Record) state {
 	s, err := journal.Open(filepath.Join(dir, "journal.db"), journal.Options{NoSync: true})
 	if err != nil {
 		rt.Fatalf("open: %v", err)
@@ -102,15 +114,16 @@ func applyAll(rt *rapid.T, dir string, recs []objstore.Record) ([]objstore.Recor
 			rt.Fatalf("merge %+v over %+v: winner %+v, changed %v", r, before, w, changed)
 		}
 	}
-	out, err := collect(rt.Context(), s)
-	if err != nil {
+	checkDerived(rt, s)
+	var st state
+	if st.records, err = collect(rt.Context(), s); err != nil {
 		rt.Fatalf("range: %v", err)
 	}
-	c, err := s.Counts(rt.Context())
-	if err != nil {
+	if st.counts, err = s.Counts(rt.Context()); err != nil {
 		rt.Fatalf("counts: %v", err)
 	}
-	return out, c
+	st.groups, st.leaves = digests(rt, s)
+	return st
 }
 
 // fold is the expected journal content: objstore.Merge over each key's

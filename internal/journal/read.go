@@ -10,9 +10,6 @@ import (
 	"sphere.software/objstore"
 )
 
-// rangePage is the most records Range reads in one read transaction.
-const rangePage = 1000
-
 // ctxCheckEvery is how many records Range hands out between context checks.
 const ctxCheckEvery = 64
 
@@ -69,7 +66,7 @@ func (s *Store) Range(ctx context.Context, fn func(objstore.Record) bool) error 
 		if err := ctxErr(ctx, "range"); err != nil {
 			return err
 		}
-		page, last, err := s.page(after, rangePage)
+		page, last, err := s.rangePage(after, s.page)
 		if err != nil {
 			return fmt.Errorf("journal: range: %w", err)
 		}
@@ -83,16 +80,17 @@ func (s *Store) Range(ctx context.Context, fn func(objstore.Record) bool) error 
 				return nil
 			}
 		}
-		if len(page) < rangePage {
+		if len(page) < s.page {
 			return nil
 		}
 		after = last
 	}
 }
 
-// page reads up to n records whose keys sort after the key after (from the
-// first key when after is nil). It returns them and a copy of the last key.
-func (s *Store) page(after []byte, n int) ([]objstore.Record, []byte, error) {
+// rangePage reads up to n records whose keys sort after the key after (from
+// the first key when after is nil). It returns them and a copy of the last
+// key.
+func (s *Store) rangePage(after []byte, n int) ([]objstore.Record, []byte, error) {
 	recs := make([]objstore.Record, 0, n)
 	var last []byte
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -27,15 +27,30 @@ const batchDelay = time.Millisecond
 
 // Bucket names and meta keys.
 var (
-	bucketRecords = []byte("records")
-	bucketMeta    = []byte("meta")
-	metaFormat    = []byte("format")
-	metaNodeID    = []byte("node_id")
-	metaCounts    = []byte("counts")
+	bucketRecords      = []byte("records")
+	bucketMeta         = []byte("meta")
+	bucketLeaves       = []byte("leaves")
+	bucketTombstones   = []byte("tombstones")
+	bucketGroupDigests = []byte("group_digests")
+	metaFormat         = []byte("format")
+	metaNodeID         = []byte("node_id")
+	metaCounts         = []byte("counts")
 )
 
-// fileFormat is the layout version stored under meta/format.
-const fileFormat = 1
+// derivedBuckets hold what is derived from the records bucket: the indexes
+// and digests that format 2 added. A migration rebuilds them.
+var derivedBuckets = [][]byte{bucketLeaves, bucketTombstones, bucketGroupDigests}
+
+// fileFormat is the layout version stored under meta/format. Format 1 had
+// only the records and meta buckets; Open migrates it (see migrate.go).
+const (
+	fileFormat   = 2
+	fileFormatV1 = 1
+)
+
+// defaultPage is the most records that one transaction of Range,
+// LeafRecords, ExpireTombstones or a migration reads or removes.
+const defaultPage = 1000
 
 // Options configures Open. The zero value is ready for production use.
 type Options struct {
@@ -55,6 +70,7 @@ type Store struct {
 	db     *bolt.DB
 	log    *slog.Logger
 	nodeID string
+	page   int // records per transaction of the paged operations; tests lower it
 
 	writers atomic.Int64 // Merges in progress, to choose Update or Batch
 }
@@ -72,8 +88,17 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, log: log}
-	if err := db.Update(s.initTx); err != nil {
+	s := &Store{db: db, log: log, page: defaultPage}
+	var format byte
+	err = db.Update(func(tx *bolt.Tx) error {
+		var err error
+		format, err = s.initTx(tx)
+		return err
+	})
+	if err == nil && format == fileFormatV1 {
+		err = s.migrateV1()
+	}
+	if err != nil {
 		_ = db.Close() // the init error is the one to report
 		return nil, fmt.Errorf("journal: init %s: %w", path, err)
 	}
@@ -101,34 +126,38 @@ func openDB(path string, opts Options) (*bolt.DB, error) {
 	return db, nil
 }
 
-// initTx runs in Open's write transaction: it creates the buckets,
-// checks the file format and loads or makes the node ID.
-func (s *Store) initTx(tx *bolt.Tx) error {
-	if _, err := tx.CreateBucketIfNotExists(bucketRecords); err != nil {
-		return err
+// initTx runs in Open's write transaction: it creates the buckets, checks
+// the file format and loads or makes the node ID. It returns the format of
+// the file, which is fileFormatV1 when the file needs a migration.
+func (s *Store) initTx(tx *bolt.Tx) (byte, error) {
+	for _, name := range append([][]byte{bucketRecords}, derivedBuckets...) {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return 0, err
+		}
 	}
 	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := checkFormat(meta); err != nil {
-		return err
+	format, err := checkFormat(meta)
+	if err != nil {
+		return 0, err
 	}
 	s.nodeID, err = loadNodeID(meta)
-	return err
+	return format, err
 }
 
-// checkFormat writes the file format on a new file and rejects a file of a
-// format this code does not know.
-func checkFormat(meta *bolt.Bucket) error {
+// checkFormat writes the file format on a new file and returns the format
+// of the file, rejecting a format this code does not know.
+func checkFormat(meta *bolt.Bucket) (byte, error) {
 	v := meta.Get(metaFormat)
 	if v == nil {
-		return meta.Put(metaFormat, []byte{fileFormat})
+		return fileFormat, meta.Put(metaFormat, []byte{fileFormat})
 	}
-	if len(v) != 1 || v[0] != fileFormat {
-		return fmt.Errorf("unknown file format %v (want %d)", v, fileFormat)
+	if len(v) != 1 || (v[0] != fileFormat && v[0] != fileFormatV1) {
+		return 0, fmt.Errorf("unknown file format %v (want %d or %d)", v, fileFormatV1, fileFormat)
 	}
-	return nil
+	return v[0], nil
 }
 
 // loadNodeID returns the stored node ID, making and storing one on first use.
