@@ -1,0 +1,243 @@
+package cluster
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Headers and values of the private API's request signature (see the
+// package doc, "Authentication").
+const (
+	HeaderNode          = "X-Objstore-Node"
+	HeaderDate          = "X-Objstore-Date"
+	HeaderContentSHA256 = "X-Objstore-Content-Sha256"
+	HeaderAuthorization = "Authorization"
+	// AuthScheme starts the Authorization header's value.
+	AuthScheme = "OBJSTORE-HMAC-SHA256"
+	// UnsignedPayload stands for the body hash of a request without a body.
+	UnsignedPayload = "UNSIGNED-PAYLOAD"
+	// MaxBodySize caps a private request's body: it is buffered to be hashed.
+	MaxBodySize = 64 << 20
+	// MaxClockSkew is how far a request's date may be from the receiver's clock.
+	MaxClockSkew = 5 * time.Minute
+	// maxNodeLen bounds the sender's node id.
+	maxNodeLen = 256
+)
+
+var (
+	// ErrUnauthorized is wrapped by Verify's errors for a request that is
+	// not signed, or not signed right, with the cluster key.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrTooLarge is wrapped by errors for a body above MaxBodySize.
+	ErrTooLarge = errors.New("request body too large")
+)
+
+// Sign signs req as node nodeID with the private API key: it sets the date,
+// body hash and Authorization headers. A body (anything but nil or
+// http.NoBody) is read, up to MaxBodySize, closed, and replaced by a
+// replayable copy of the bytes that were hashed.
+func Sign(req *http.Request, nodeID string, key []byte) error {
+	return signAt(req, nodeID, key, time.Now())
+}
+
+func signAt(req *http.Request, nodeID string, key []byte, now time.Time) error {
+	sum, err := bufferBody(req)
+	if err != nil {
+		return err
+	}
+	date := strconv.FormatInt(now.UnixMilli(), 10)
+	req.Header.Set(HeaderNode, nodeID)
+	req.Header.Set(HeaderDate, date)
+	req.Header.Set(HeaderContentSHA256, sum)
+	mac := signature(key, req.Method, req.URL.EscapedPath(), req.URL.RawQuery, date, nodeID, sum)
+	req.Header.Set(HeaderAuthorization, AuthScheme+" "+hex.EncodeToString(mac))
+	return nil
+}
+
+// bufferBody reads req's body into memory and returns its hex SHA-256, or
+// UnsignedPayload when there is no body.
+func bufferBody(req *http.Request) (string, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return UnsignedPayload, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, MaxBodySize+1))
+	_ = req.Body.Close() // read to the end or failed: the error that matters is err
+	if err != nil {
+		return "", fmt.Errorf("cluster: sign: read body: %w", err)
+	}
+	if len(b) > MaxBodySize {
+		return "", fmt.Errorf("cluster: sign: %w (over %d bytes)", ErrTooLarge, MaxBodySize)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	req.ContentLength = int64(len(b))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// signature is HMAC-SHA256(key, method \n path?query \n date \n node \n sum).
+// No field can hold a newline: net/http refuses them in methods, header
+// values and escaped paths.
+func signature(key []byte, method, path, query, date, node, sum string) []byte {
+	m := hmac.New(sha256.New, key)
+	_, _ = io.WriteString(m, method+"\n"+path+"?"+query+"\n"+date+"\n"+node+"\n"+sum) // hashes never fail
+	return m.Sum(nil)
+}
+
+// Verify checks r's signature against key at time now. On success the body
+// has been read, checked against the signed hash and replaced by a reader
+// over the verified bytes. Errors wrap ErrUnauthorized, or ErrTooLarge for
+// a body above MaxBodySize, and carry a one-line reason without the
+// request's own bytes.
+func Verify(r *http.Request, key []byte, now time.Time) error {
+	h, err := readAuthHeaders(r)
+	if err != nil {
+		return err
+	}
+	if err := checkDate(h.date, now); err != nil {
+		return err
+	}
+	want := signature(key, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, h.date, h.node, h.sum)
+	if !hmac.Equal(h.mac, want) {
+		return fmt.Errorf("%w: bad signature (wrong cluster key?)", ErrUnauthorized)
+	}
+	return verifyBody(r, h.sum)
+}
+
+// authHeaders are the signature headers of one request.
+type authHeaders struct {
+	node, date, sum string
+	mac             []byte
+}
+
+func readAuthHeaders(r *http.Request) (authHeaders, error) {
+	var h authHeaders
+	var auth string
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{HeaderNode, &h.node}, {HeaderDate, &h.date}, {HeaderContentSHA256, &h.sum}, {HeaderAuthorization, &auth}} {
+		vs := r.Header.Values(f.name)
+		if len(vs) != 1 || vs[0] == "" {
+			return h, fmt.Errorf("%w: want exactly one %s header", ErrUnauthorized, f.name)
+		}
+		*f.dst = vs[0]
+	}
+	if len(h.node) > maxNodeLen {
+		return h, fmt.Errorf("%w: %s header too long", ErrUnauthorized, HeaderNode)
+	}
+	if h.sum != UnsignedPayload && !isHexSHA256(h.sum) {
+		return h, fmt.Errorf("%w: %s is neither 64 hex digits nor %s", ErrUnauthorized, HeaderContentSHA256, UnsignedPayload)
+	}
+	mac, ok := strings.CutPrefix(auth, AuthScheme+" ")
+	if !ok || !isHexSHA256(mac) {
+		return h, fmt.Errorf("%w: Authorization is not %q followed by 64 hex digits", ErrUnauthorized, AuthScheme)
+	}
+	h.mac, _ = hex.DecodeString(mac) // isHexSHA256 checked it
+	return h, nil
+}
+
+func isHexSHA256(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+func checkDate(date string, now time.Time) error {
+	ms, err := strconv.ParseInt(date, 10, 64)
+	if err != nil || len(date) > 16 {
+		return fmt.Errorf("%w: %s is not Unix milliseconds", ErrUnauthorized, HeaderDate)
+	}
+	skew := now.UnixMilli() - ms
+	if skew > MaxClockSkew.Milliseconds() || -skew > MaxClockSkew.Milliseconds() {
+		return fmt.Errorf("%w: %s is more than %v from this node's clock", ErrUnauthorized, HeaderDate, MaxClockSkew)
+	}
+	return nil
+}
+
+// verifyBody reads r's body and checks it against the signed hash sum.
+func verifyBody(r *http.Request, sum string) error {
+	if sum == UnsignedPayload {
+		return verifyNoBody(r)
+	}
+	if r.ContentLength > MaxBodySize {
+		return fmt.Errorf("%w (over %d bytes)", ErrTooLarge, MaxBodySize)
+	}
+	var b []byte
+	if r.Body != nil {
+		var err error
+		if b, err = io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1)); err != nil {
+			return fmt.Errorf("read body: %w", err)
+		}
+	}
+	if len(b) > MaxBodySize {
+		return fmt.Errorf("%w (over %d bytes)", ErrTooLarge, MaxBodySize)
+	}
+	got := sha256.Sum256(b)
+	want, _ := hex.DecodeString(sum) // readAuthHeaders checked it
+	if !hmac.Equal(got[:], want) {
+		return fmt.Errorf("%w: body does not match %s", ErrUnauthorized, HeaderContentSHA256)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
+	return nil
+}
+
+// verifyNoBody checks that a request signed UnsignedPayload has no body.
+func verifyNoBody(r *http.Request) error {
+	if r.ContentLength > 0 {
+		return fmt.Errorf("%w: a body with %s %s", ErrUnauthorized, HeaderContentSHA256, UnsignedPayload)
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		var one [1]byte
+		if n, _ := io.ReadFull(r.Body, one[:]); n > 0 {
+			return fmt.Errorf("%w: a body with %s %s", ErrUnauthorized, HeaderContentSHA256, UnsignedPayload)
+		}
+	}
+	r.Body = http.NoBody
+	r.ContentLength = 0
+	return nil
+}
+
+// authenticate wraps next so that it only sees requests Verify accepts;
+// the others get 401 (413 for a body too large, 400 for a body that could
+// not be read) with a one-line reason.
+func authenticate(key []byte, next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := Verify(r, key, time.Now())
+		if err == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		status := http.StatusBadRequest
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			status = http.StatusRequestEntityTooLarge
+		case errors.Is(err, ErrUnauthorized):
+			status = http.StatusUnauthorized
+			w.Header().Set("WWW-Authenticate", AuthScheme)
+		}
+		log.Warn("cluster: private request rejected", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		httpError(w, status, err.Error())
+	})
+}
+
+// httpError answers with a one-line plain-text reason, as the public API does.
+func httpError(w http.ResponseWriter, status int, reason string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, "error: %s\n", strings.ReplaceAll(reason, "\n", " ")) // a failed write means the client left
+}

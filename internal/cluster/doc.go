@@ -1,0 +1,108 @@
+// Package cluster is a node's membership in its objstore cluster — found
+// and watched by gossip (github.com/hashicorp/memberlist) — and the
+// listener and authentication of the private HTTP API that members call on
+// each other.
+//
+// Start joins; Members lists who is there; Client calls the others' private
+// API; Close leaves.
+//
+// # One port
+//
+// The private address (--private-addr, Config.BindAddr, 11999 by default)
+// carries three things on one port number:
+//
+//   - UDP: memberlist's packets (probes, acks, gossip). Every packet, in and
+//     out, goes through one socket bound to the private address, so
+//     outgoing packets carry the node's bind IP as their source.
+//   - TCP, memberlist streams: push/pull state exchanges, joins, fallback
+//     probes.
+//   - TCP, HTTP/1.1: the private API (routes under /private/v1/, served by
+//     Config.Handler).
+//
+// A custom memberlist transport owns the TCP listener and tells the two
+// TCP protocols apart by the first byte of each connection, read in a
+// goroutine per connection with a 10-second deadline: an ASCII upper-case
+// letter starts an HTTP method; memberlist streams start with byte 244 (the
+// label header, always present because objstore always sets a label) or,
+// from a peer without a label, with a message type below 14. Outgoing
+// streams and private HTTP requests are dialled from the bind IP when it is
+// a specific address (net.Dialer.LocalAddr), so rules on source and
+// destination addresses (tests partition nodes bound to 127.0.0.11,
+// 127.0.0.12, … with iptables) see one address per node.
+//
+// # Tag and key
+//
+// The cluster tag (-T, Config.Tag, "default" when empty) becomes
+// memberlist's label "objstore/<tag>": memberlist prefixes every packet and
+// stream with it and drops what carries another, so clusters with other
+// tags cannot talk, even on the same network.
+//
+// The cluster key (Config.Key) is stretched into two keys that cannot be
+// confused: SHA-256("objstore-gossip\x00" + key) is memberlist's AES-256
+// SecretKey, which encrypts and authenticates all gossip (and its label),
+// with GossipVerifyIncoming and GossipVerifyOutgoing set so plaintext is
+// refused; SHA-256("objstore-private-api\x00" + key) is the HMAC key of
+// private HTTP requests. Without a key nothing is encrypted or
+// authenticated, and the node says so at start:
+//
+//	level=WARN msg="no cluster key: gossip is not encrypted and the private API accepts unauthenticated requests; set --cluster-key"
+//
+// # Authentication of the private API
+//
+// With a key, every private request carries
+//
+//	X-Objstore-Node: <sender node id>
+//	X-Objstore-Date: <Unix milliseconds>
+//	X-Objstore-Content-Sha256: <hex SHA-256 of the body, or UNSIGNED-PAYLOAD without a body>
+//	Authorization: OBJSTORE-HMAC-SHA256 <hex HMAC-SHA256(api key, S)>
+//
+// where S = method "\n" escaped-path "?" raw-query "\n" date "\n" node "\n"
+// body-hash. Client signs (Sign); the server checks (Verify) before the
+// handler runs, and answers 401 with a one-line reason for missing,
+// repeated or malformed headers, a date more than 5 minutes from its clock,
+// a bad signature (compared in constant time) or a body that does not match
+// its signed hash; 413 for a body above MaxBodySize (64 MiB). Bodies are
+// buffered to be hashed — private request bodies are batches of records —
+// and the handler reads the verified bytes. Responses stream and are not
+// signed. A captured request can be replayed to the same path within the
+// 5 minutes, so private endpoints should be idempotent (merges of versioned
+// records are).
+//
+// # Joining
+//
+// Config.Join lists addresses of any members (host:port; a bare host means
+// port 11999). The node starts even when none is up: while it is alone it
+// tries them in the background, every 1 s doubling to every 10 s, until a
+// join succeeds, and logs
+//
+//	level=INFO msg="cluster: joined cluster" via=10.0.0.1:11999 members=3
+//
+// An address that is not up yet is logged at info once ("member to join not
+// reachable (nothing listens there yet); retrying"). A member that answers
+// but drops the connection refused us — its tag or key differs — and the
+// joining node logs, at each attempt:
+//
+//	level=ERROR msg="cluster: join refused: 10.0.0.1:11999 answered but did not accept this node: cluster tag mismatch or wrong cluster key?" tag=blue encrypted=false err="failed to join 10.0.0.1:11999: EOF"
+//
+// while the member it tried logs the rejected attempt:
+//
+//	level=WARN msg="cluster: rejected gossip from a node of another cluster: cluster tag mismatch or wrong cluster key?" detail="discarding stream with unacceptable label \"objstore/blue\": from=10.0.0.9:40112"
+//
+// (with a wrong key the details read "no installed keys could decrypt the
+// message"). Memberlist's own log lines reach the Config.Logger at their
+// level ("[DEBUG]" → debug, "[WARN]" → warn, "[ERR]" → error).
+//
+// Once in a cluster, the node retries members declared dead every 5 s for
+// a day: memberlist alone never contacts a dead member again after a short
+// while, so the two sides of a long partition would not merge.
+//
+// # Members
+//
+// Members lists every known member with its private address and state:
+// "alive", "dead" (declared failed by the others' probes) or "left" (it
+// closed and said so). Members are tracked from memberlist's join and
+// leave events; memberlist reports no event for suspicion, so a suspect
+// member shows "alive" until it is declared dead. A closing node first
+// gossips the node meta "leaving", then memberlist's leave: memberlist's
+// events cannot tell a leave from a failure by themselves.
+package cluster
