@@ -34,7 +34,12 @@ type Config struct {
 	MaxObjectSize int64         // --max-object-size ($APP_MAX_OBJECT_SIZE), bytes; 0 = no limit
 	MaxHeaderSize int           // --max-header-size ($APP_MAX_HEADER_SIZE), bytes
 	DiskQuota     int64         // --disk-quota ($APP_DISK_QUOTA), bytes of bodies; 0 = the disk
+	MemoryCache   int64         // --memory-cache ($APP_MEMORY_CACHE), bytes of small hot bodies in memory; 0 = off
 	ShutdownWait  time.Duration // --shutdown-timeout ($APP_SHUTDOWN_TIMEOUT)
+
+	ClusterKey     string        // --cluster-key ($APP_CLUSTER_KEY): shared secret of the cluster
+	SyncInterval   time.Duration // --sync-interval ($APP_SYNC_INTERVAL)
+	TombstoneGrace time.Duration // --tombstone-grace ($APP_TOMBSTONE_GRACE)
 
 	// bucketSet and endpointSet record whether -B or the endpoint was given
 	// explicitly; with --backend=auto either one selects S3.
@@ -55,7 +60,11 @@ func DefaultConfig() Config {
 		OriginDir:     "origin/",
 		MaxObjectSize: 5 << 30,
 		MaxHeaderSize: 64 << 10,
+		MemoryCache:   128 << 20,
 		ShutdownWait:  30 * time.Second,
+
+		SyncInterval:   5 * time.Second,
+		TombstoneGrace: 7 * 24 * time.Hour,
 	}
 }
 
@@ -91,8 +100,12 @@ func (c Config) Validate() error {
 		return errors.New("--state-dir and --files-dir must not be empty")
 	case c.Bucket == "":
 		return errors.New("--bucket must not be empty")
-	case c.MaxObjectSize < 0 || c.DiskQuota < 0:
-		return errors.New("--max-object-size and --disk-quota must not be negative")
+	case c.MaxObjectSize < 0 || c.DiskQuota < 0 || c.MemoryCache < 0:
+		return errors.New("--max-object-size, --disk-quota and --memory-cache must not be negative")
+	case c.SyncInterval < 10*time.Millisecond:
+		return fmt.Errorf("--sync-interval %s: want at least 10ms", c.SyncInterval)
+	case c.TombstoneGrace < time.Minute:
+		return fmt.Errorf("--tombstone-grace %s: want at least 1m", c.TombstoneGrace)
 	case c.MaxHeaderSize < 1024:
 		return fmt.Errorf("--max-header-size %d: want at least 1024", c.MaxHeaderSize)
 	case c.UseS3() && c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
@@ -128,12 +141,16 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&c.Backend, []string{"backend"}, "APP_BACKEND", "origin: auto (s3 when --bucket or --s3-endpoint is set), local or s3")
 	str(&c.OriginDir, []string{"origin-dir"}, "APP_ORIGIN_DIR", "directory of the local origin that stands in for S3")
 	str(&c.S3Endpoint, []string{"s3-endpoint"}, "S3_ENDPOINT", "URL of an S3-compatible server; empty = AWS")
+	str(&c.ClusterKey, []string{"cluster-key"}, "APP_CLUSTER_KEY", "shared cluster secret: encrypts gossip, authenticates the private API")
 	intFlag(fs, &c.Debug, []string{"d", "debug"}, "debug level, 0 or 1", env, "APP_DEBUG_LEVEL")
 	boolFlag(fs, &c.S3PathStyle, "s3-path-style", "path-style S3 addressing (most S3-compatible servers need it)", env, "S3_PATH_STYLE")
 	int64Flag(fs, &c.MaxObjectSize, "max-object-size", "largest object body in bytes; 0 = no limit", env, "APP_MAX_OBJECT_SIZE")
+	int64Flag(fs, &c.MemoryCache, "memory-cache", "bytes of memory for the bodies of small hot objects; 0 = off", env, "APP_MEMORY_CACHE")
 	int64Flag(fs, &c.DiskQuota, "disk-quota", "bytes of bodies this node may hold; 0 = the whole disk", env, "APP_DISK_QUOTA")
 	intFlag(fs, &c.MaxHeaderSize, []string{"max-header-size"}, "largest request header block in bytes", env, "APP_MAX_HEADER_SIZE")
 	durationFlag(fs, &c.ShutdownWait, "shutdown-timeout", "how long SIGTERM waits for in-flight requests", env, "APP_SHUTDOWN_TIMEOUT")
+	durationFlag(fs, &c.SyncInterval, "sync-interval", "how often journals are compared with a random peer", env, "APP_SYNC_INTERVAL")
+	durationFlag(fs, &c.TombstoneGrace, "tombstone-grace", "how long deletes are remembered", env, "APP_TOMBSTONE_GRACE")
 	if err := applyEnv(fs, env, getenv); err != nil {
 		return c, err
 	}

@@ -15,11 +15,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/cluster"
 	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/httpapi"
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/localdir"
 	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/replica"
 	"sphere.software/objstore/internal/s3"
 )
 
@@ -44,27 +46,36 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize, Logger: log.With("part", "node")}, j, diskBlobs{blobs}, remote)
+	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize,
+		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace, Logger: log.With("part", "node")}, j, diskBlobs{blobs}, remote)
 	if err != nil {
 		return err
 	}
 	log.Info("objstore node starting", "version", buildVersion(), "node_id", j.NodeID(),
 		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
-	logCluster(log, cfg)
+	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: replica.NewHandler(n, log.With("part", "replica")),
+		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
+	if err != nil {
+		return err
+	}
+	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
-	servers := []namedServer{
-		{"public", cfg.PublicAddr, api},
-		{"private", cfg.PrivateAddr, privateHandler(n.ID())},
-	}
+	servers := []namedServer{{"public", cfg.PublicAddr, api}}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{"debug", cfg.DebugAddr, debugHandler()})
 	}
 	err = runServers(ctx, cfg, log, servers)
+	// The public API has drained; stop the node's background work, then
+	// leave the cluster (peers stop sending), then the stores close.
 	closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
 	if cerr := n.Close(closeCtx); cerr != nil {
 		log.Warn("node did not stop in time", "err", cerr)
+	}
+	if cerr := cl.Close(closeCtx); cerr != nil {
+		log.Warn("cluster did not stop cleanly", "err", cerr)
 	}
 	return err
 }
@@ -85,14 +96,6 @@ func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (node.Remote,
 		log.Warn("origin not reachable yet; level 1 and 2 writes and fetches will fail until it is", "origin", r.String(), "err", err)
 	}
 	return r, nil
-}
-
-func logCluster(log *slog.Logger, cfg Config) {
-	if len(cfg.Nodes) > 0 {
-		log.Warn("cluster not yet active: --nodes accepted and ignored; this node runs solo", "nodes", cfg.Nodes, "tag", cfg.Tag)
-		return
-	}
-	log.Info("no cluster nodes specified, node starts solo", "tag", cfg.Tag)
 }
 
 type namedServer struct {
@@ -132,16 +135,6 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []nam
 	<-gctx.Done()
 	log.Info("shutting down: draining requests")
 	return g.Wait()
-}
-
-// privateHandler serves the private API between nodes; the cluster is not
-// active yet, so it answers only ping.
-func privateHandler(nodeID string) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /private/v1/ping", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(nodeID)) // a failed write means the peer left
-	})
-	return mux
 }
 
 func debugHandler() http.Handler {

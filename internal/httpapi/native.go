@@ -29,6 +29,8 @@ type Store interface {
 	Delete(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	SetLevel(ctx context.Context, key objstore.Key, level objstore.Level) (objstore.Record, error)
 	Stats(ctx context.Context) (node.Stats, error)
+	Members() []objstore.Member
+	HasBody(rec objstore.Record) bool
 }
 
 var _ Store = (*node.Node)(nil)
@@ -68,6 +70,7 @@ func NewNative(cfg Config, store Store) *Native {
 	h.mux.HandleFunc("GET /api/v1/version", h.version)
 	h.mux.HandleFunc("GET /api/v1/ping", h.ping)
 	h.mux.HandleFunc("GET /api/v1/stats", h.stats)
+	h.mux.HandleFunc("GET /api/v1/nodes", h.nodes)
 	return h
 }
 
@@ -82,6 +85,9 @@ func (h *Native) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func hasDotSegment(p string) bool {
+	if !strings.Contains(p, "/.") {
+		return false
+	}
 	for seg := range strings.SplitSeq(p, "/") {
 		if seg == "." || seg == ".." {
 			return true
@@ -160,6 +166,8 @@ func statusOf(err error) int {
 		return http.StatusInsufficientStorage
 	case errors.Is(err, objstore.ErrNoRemote), errors.Is(err, objstore.ErrChecksum):
 		return http.StatusBadGateway
+	case errors.Is(err, objstore.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	}
@@ -174,8 +182,10 @@ func truncate(s string, n int) string {
 }
 
 // setMetaHeaders sets the X-Meta-* headers that describe rec.
-func setMetaHeaders(w http.ResponseWriter, rec objstore.Record) {
-	hdr := w.Header()
+func setMetaHeaders(w http.ResponseWriter, rec objstore.Record) { metaHeaders(w.Header(), rec) }
+
+// metaHeaders sets the X-Meta-* headers, ETag and Last-Modified of rec.
+func metaHeaders(hdr http.Header, rec objstore.Record) {
 	hdr.Set("X-Meta-ID", rec.ID)
 	if rec.Name != "" {
 		hdr.Set("X-Meta-Name", headerSafe(rec.Name))

@@ -95,6 +95,10 @@ func (h *Native) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer obj.Close()
+	if obj.Bytes != nil && !conditional(r) {
+		serveMemory(w, r, obj)
+		return
+	}
 	setMetaHeaders(w, obj.Record)
 	switch obj.Source {
 	case node.SourcePeer:
@@ -108,6 +112,36 @@ func (h *Native) get(w http.ResponseWriter, r *http.Request) {
 		// The origin failed mid-body: cut the connection so the client
 		// sees an error, never a short body that looks complete.
 		panic(http.ErrAbortHandler)
+	}
+}
+
+// conditional reports whether r asks for a range or has preconditions:
+// those go through http.ServeContent.
+func conditional(r *http.Request) bool {
+	h := r.Header
+	return h.Get("Range") != "" || h.Get("If-None-Match") != "" || h.Get("If-Modified-Since") != "" ||
+		h.Get("If-Match") != "" || h.Get("If-Unmodified-Since") != "" || h.Get("If-Range") != ""
+}
+
+// serveMemory answers a plain GET or HEAD of a body held in memory with
+// headers prepared once per cached entry: the hot path of small objects.
+func serveMemory(w http.ResponseWriter, r *http.Request, obj *node.Object) {
+	prepared, _ := obj.Memo.Load().(http.Header)
+	if prepared == nil {
+		prepared = http.Header{}
+		metaHeaders(prepared, obj.Record)
+		prepared.Set("Content-Type", obj.ContentType)
+		prepared.Set("Content-Length", strconv.Itoa(len(obj.Bytes)))
+		prepared.Set("Accept-Ranges", "bytes")
+		obj.Memo.Store(prepared)
+	}
+	hdr := w.Header()
+	for k, v := range prepared {
+		hdr[k] = v // shared, never modified: net/http only reads them
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(obj.Bytes) // a failed write means the client left
 	}
 }
 
@@ -135,7 +169,9 @@ func (h *Native) meta(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Meta-Deleted", "true")
 		status = http.StatusNotFound
 	}
-	writeJSON(w, status, newMetaJSON(rec))
+	m := newMetaJSON(rec)
+	m.IsSymlink = !rec.Deleted && !h.store.HasBody(rec)
+	writeJSON(w, status, m)
 }
 
 // delete removes an object everywhere it is kept.
@@ -227,5 +263,10 @@ func (h *Native) stats(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newStatsJSON(s))
+	writeJSON(w, http.StatusOK, newStatsJSON(s, h.store.Members()))
+}
+
+// nodes lists the cluster's members and their state.
+func (h *Native) nodes(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.store.Members())
 }

@@ -24,9 +24,10 @@ type statsJSON struct {
 	Objects   objstore.Counts `json:"objects"`
 	Hits      any             `json:"hits"`
 	Misses    int64           `json:"misses"`
+	Nodes     any             `json:"nodes"`
 }
 
-func newStatsJSON(s node.Stats) statsJSON {
+func newStatsJSON(s node.Stats, members []objstore.Member) statsJSON {
 	const kb, mb, gb = 1 << 10, 1 << 20, 1 << 30
 	d := s.Disk
 	return statsJSON{
@@ -40,5 +41,6 @@ func newStatsJSON(s node.Stats) statsJSON {
 		Objects: s.Objects,
 		Hits:    s.Hits,
 		Misses:  s.Misses,
+		Nodes:   members,
 	}
 }

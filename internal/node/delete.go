@@ -35,11 +35,12 @@ func (n *Node) Delete(ctx context.Context, key objstore.Key) (objstore.Record, e
 		}
 	}
 	tomb := objstore.Record{Key: key, Name: rec.Name, Level: rec.Level, Deleted: true, Version: n.newVersion()}
-	if _, _, err := n.journal.Merge(ctx, tomb); err != nil {
+	if _, _, err := n.merge(ctx, tomb); err != nil {
 		return objstore.Record{}, fmt.Errorf("node: delete %s: %w", key, err)
 	}
 	if local {
 		n.dropBody(rec)
 	}
+	n.replicate(tomb)
 	return tomb, nil
 }

@@ -21,6 +21,8 @@ type Journal interface {
 	Range(ctx context.Context, fn func(objstore.Record) bool) error
 	// Counts returns the live object count and bytes and the tombstone count.
 	Counts(ctx context.Context) (objstore.Counts, error)
+	// Digests serve anti-entropy.
+	Digests
 }
 
 // Blobs keeps object bodies on the local disk. Implemented by internal/disk.

@@ -1,10 +1,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"sync/atomic"
 
 	"sphere.software/objstore"
 )
@@ -29,8 +32,22 @@ type Object struct {
 	// sendfile), or a reader that follows a body still arriving.
 	Body   io.ReadSeeker
 	Source Source
-	close  func() error
+	// Bytes is the whole body when it is served from memory, else nil.
+	Bytes []byte
+	// Memo, for a body served from memory, is a slot that lives as long as
+	// the cached entry: the HTTP layer keeps its prepared headers there.
+	Memo  *Memo
+	close func() error
 }
+
+// Memo holds one value for the life of a hot-cache entry.
+type Memo struct{ v atomic.Value }
+
+// Load returns the value stored, or nil.
+func (m *Memo) Load() any { return m.v.Load() }
+
+// Store sets the value; all values stored must have the same type.
+func (m *Memo) Store(v any) { m.v.Store(v) }
 
 // Close releases the body.
 func (o *Object) Close() error { return o.close() }
@@ -38,10 +55,13 @@ func (o *Object) Close() error { return o.close() }
 // Err returns the error that cut a followed body short, if any, so that an
 // HTTP handler can abort a response that ServeContent ended early.
 func (o *Object) Err() error {
-	if r, ok := o.Body.(*follower); ok {
+	switch r := o.Body.(type) {
+	case *follower:
 		r.f.mu.Lock()
 		defer r.f.mu.Unlock()
 		return r.f.err
+	case *peerBody:
+		return r.Err()
 	}
 	return nil
 }
@@ -53,6 +73,11 @@ func (o *Object) Err() error {
 // fetch is set, as in the original design. Errors wrap objstore.ErrNotFound,
 // objstore.ErrDeleted or objstore.ErrNoRemote.
 func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, error) {
+	if e, ok := n.hot.get(key); ok {
+		n.stats.hitsLocal.Add(1)
+		return cachedObject(e), nil
+	}
+	ticket := n.hot.ticket(key)
 	rec, err := n.journal.Get(ctx, key)
 	switch {
 	case errors.Is(err, objstore.ErrNotFound):
@@ -70,7 +95,7 @@ func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, 
 	f, err := n.blobs.Open(key, rec.BodyVersion, rec.Sum)
 	if err == nil {
 		n.stats.hitsLocal.Add(1)
-		return &Object{Record: rec, Body: f, Source: SourceLocal, close: f.Close}, nil
+		return n.localObject(ticket, rec, f)
 	}
 	if !errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, objstore.ErrChecksum) {
 		return nil, fmt.Errorf("node: get %s: %w", key, err)
@@ -78,11 +103,44 @@ func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, 
 	if errors.Is(err, objstore.ErrChecksum) {
 		n.log.Warn("dropped corrupt local body", "key", key, "err", err)
 	}
-	if !rec.InRemote {
-		n.stats.misses.Add(1)
-		return nil, fmt.Errorf("node: get %s: local body lost and not in origin: %w", key, objstore.ErrNotFound)
+	return n.getElsewhere(ctx, rec)
+}
+
+// getElsewhere opens a body this node does not hold: from a peer that
+// holds it, else from the origin when it is there.
+func (n *Node) getElsewhere(ctx context.Context, rec objstore.Record) (*Object, error) {
+	obj, peerErr := n.openFromPeer(ctx, rec)
+	if peerErr == nil {
+		return obj, nil
 	}
-	return n.fetch(ctx, key)
+	if rec.InRemote {
+		return n.fetch(ctx, rec.Key)
+	}
+	if len(n.alivePeers()) > 0 || rec.BodyVersion.Node != n.cfg.NodeID {
+		n.log.Warn("no reachable node holds the body", "key", rec.Key, "writer", rec.BodyVersion.Node, "err", peerErr)
+		return nil, fmt.Errorf("node: get %s: held by node %s: %w", rec.Key, rec.BodyVersion.Node, objstore.ErrUnavailable)
+	}
+	n.stats.misses.Add(1)
+	return nil, fmt.Errorf("node: get %s: local body lost and not in origin: %w", rec.Key, objstore.ErrNotFound)
+}
+
+// localObject serves a local body: from memory when it is small enough for
+// the hot cache (which it then joins), else from the open file.
+func (n *Node) localObject(ticket uint64, rec objstore.Record, f *os.File) (*Object, error) {
+	if !n.hot.fits(rec.Size()) {
+		return &Object{Record: rec, Body: f, Source: SourceLocal, close: f.Close}, nil
+	}
+	defer f.Close()
+	body := make([]byte, rec.Size())
+	if _, err := io.ReadFull(f, body); err != nil {
+		return nil, fmt.Errorf("node: get %s: %w", rec.Key, err)
+	}
+	return cachedObject(n.hot.put(ticket, rec, body)), nil
+}
+
+func cachedObject(e *hotEntry) *Object {
+	return &Object{Record: e.rec, Body: bytes.NewReader(e.body), Bytes: e.body, Memo: &e.memo,
+		Source: SourceLocal, close: func() error { return nil }}
 }
 
 // Head returns the journal record of key, tombstones included.
@@ -217,7 +275,7 @@ func (n *Node) copyFill(rec objstore.Record, body io.Reader, w BodyWriter, f *fi
 		return err
 	}
 	rec.Sum = sum
-	if _, _, err := n.journal.Merge(n.ctx, rec); err != nil {
+	if _, _, err := n.merge(n.ctx, rec); err != nil {
 		n.dropBody(rec)
 		return err
 	}

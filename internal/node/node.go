@@ -14,6 +14,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sphere.software/objstore"
@@ -30,12 +31,31 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock hands out versions; nil uses a clock on the wall time.
 	Clock *hlc.Clock
+	// SyncInterval is how often anti-entropy syncs with a random peer;
+	// 0 means DefaultSyncInterval.
+	SyncInterval time.Duration
+	// HotCacheBytes is the memory for bodies of small objects read
+	// recently; 0 means no cache.
+	HotCacheBytes int64
+	// TombstoneGrace is how long tombstones are kept; 0 means
+	// DefaultTombstoneGrace. A node cut off for longer than this may bring
+	// deleted objects back when it returns.
+	TombstoneGrace time.Duration
 }
+
+// Defaults for Config.
+const (
+	DefaultSyncInterval   = 5 * time.Second
+	DefaultTombstoneGrace = 7 * 24 * time.Hour
+)
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
 	if c.NodeID == "" {
 		return errors.New("node: config: NodeID is required")
+	}
+	if c.SyncInterval < 0 || c.TombstoneGrace < 0 || c.HotCacheBytes < 0 {
+		return errors.New("node: config: SyncInterval, TombstoneGrace and HotCacheBytes must not be negative")
 	}
 	if c.MaxObjectSize < 0 {
 		return fmt.Errorf("node: config: MaxObjectSize %d is negative", c.MaxObjectSize)
@@ -59,6 +79,18 @@ type Node struct {
 
 	fills fillGroup
 	stats counters
+	hot   *hotCache
+
+	// attached holds the cluster and peers once AttachCluster ran; nil on
+	// a node that runs solo. The cluster may call the node (Apply,
+	// MemberChanged) before it is attached, hence the atomic.
+	attached atomic.Pointer[clusterParts]
+	// outbox carries local changes to the pusher; pulls carries keys of
+	// level-2 records whose bodies this node lacks to the pullers.
+	outbox chan objstore.Record
+	pulls  *pullQueue
+	// syncNow asks the anti-entropy loop for a pass with a member.
+	syncNow chan objstore.Member
 
 	// ctx bounds background work (origin fills that outlive the request
 	// that started them); Close cancels it and waits for wg.
@@ -82,7 +114,17 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	if n.clock == nil {
 		n.clock = hlc.New(nil)
 	}
+	if n.cfg.SyncInterval == 0 {
+		n.cfg.SyncInterval = DefaultSyncInterval
+	}
+	if n.cfg.TombstoneGrace == 0 {
+		n.cfg.TombstoneGrace = DefaultTombstoneGrace
+	}
 	n.fills.init()
+	n.hot = newHotCache(cfg.HotCacheBytes)
+	n.outbox = make(chan objstore.Record, 4096)
+	n.pulls = newPullQueue()
+	n.syncNow = make(chan objstore.Member, 16)
 	if err := n.sweep(ctx); err != nil {
 		return nil, err
 	}
@@ -108,13 +150,25 @@ func (n *Node) Close(ctx context.Context) error {
 
 // lockKey takes the writer lock of key and returns its unlock.
 func (n *Node) lockKey(key objstore.Key) func() {
+	mu := &n.keyLocks[stripe(key)%uint32(len(n.keyLocks))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// stripe hashes a key for striped locks and counters.
+func stripe(key objstore.Key) uint32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key.Bucket)) // hash writes never fail
 	_, _ = h.Write([]byte{0})
 	_, _ = h.Write([]byte(key.ID))
-	mu := &n.keyLocks[h.Sum32()%uint32(len(n.keyLocks))]
-	mu.Lock()
-	return mu.Unlock
+	return h.Sum32()
+}
+
+// merge merges rec into the journal and drops the key from the hot cache.
+func (n *Node) merge(ctx context.Context, rec objstore.Record) (objstore.Record, bool, error) {
+	winner, changed, err := n.journal.Merge(ctx, rec)
+	n.hot.invalidate(rec.Key)
+	return winner, changed, err
 }
 
 // newVersion is the version of a change made now by this node.

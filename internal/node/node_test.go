@@ -45,7 +45,7 @@ func openTestNode(t testing.TB, dir string, remote *memRemote, maxSize int64) *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(context.Background(), Config{NodeID: j.NodeID(), MaxObjectSize: maxSize}, j, diskBlobs{blobs}, remote)
+	n, err := New(context.Background(), Config{NodeID: j.NodeID(), MaxObjectSize: maxSize, HotCacheBytes: 4 << 20}, j, diskBlobs{blobs}, remote)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,12 +142,13 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderA
 		}
 		rec.InRemote = true
 	}
-	if _, _, err := n.journal.Merge(ctx, rec); err != nil {
+	if _, _, err := n.merge(ctx, rec); err != nil {
 		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 	}
 	if hadBody && prev.BodyVersion != rec.BodyVersion {
 		n.dropBody(prev)
 	}
+	n.replicate(rec)
 	return rec, nil
 }
 
@@ -208,9 +209,10 @@ func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Le
 		}
 		rec.InRemote = true
 	}
-	if _, _, err := n.journal.Merge(ctx, rec); err != nil {
+	if _, _, err := n.merge(ctx, rec); err != nil {
 		return objstore.Record{}, fmt.Errorf("node: set level %s: %w", key, err)
 	}
+	n.replicate(rec)
 	return rec, nil
 }
 

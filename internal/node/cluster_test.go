@@ -1,0 +1,297 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"sphere.software/objstore"
+)
+
+// fakeNet connects test nodes in process: membership is the set of nodes,
+// and peer calls are method calls on the other node. cut nodes are unreachable.
+type fakeNet struct {
+	mu    sync.Mutex // guards nodes and cut
+	nodes map[string]*testNode
+	cut   map[string]bool
+}
+
+func newFakeNet() *fakeNet { return &fakeNet{nodes: map[string]*testNode{}, cut: map[string]bool{}} }
+
+// add starts a node in dir on this network with the shared origin.
+func (f *fakeNet) add(t *testing.T, dir string, remote *memRemote) *testNode {
+	t.Helper()
+	n := openTestNode(t, dir, remote, 0)
+	f.mu.Lock()
+	f.nodes[n.ID()] = n
+	f.mu.Unlock()
+	n.AttachCluster(fakeCluster{f, n.ID()}, fakePeers{f, n.ID()})
+	return n
+}
+
+func (f *fakeNet) setCut(id string, cut bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cut[id] = cut
+}
+
+func (f *fakeNet) reach(from, to string) (*testNode, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cut[from] || f.cut[to] {
+		return nil, fmt.Errorf("fake net: %s cannot reach %s: %w", from, to, objstore.ErrUnavailable)
+	}
+	return f.nodes[to], nil
+}
+
+type fakeCluster struct {
+	net  *fakeNet
+	self string
+}
+
+func (c fakeCluster) Members() []objstore.Member {
+	c.net.mu.Lock()
+	defer c.net.mu.Unlock()
+	var out []objstore.Member
+	for id := range c.net.nodes {
+		state := "alive"
+		if id != c.self && (c.net.cut[id] || c.net.cut[c.self]) {
+			state = "dead"
+		}
+		out = append(out, objstore.Member{ID: id, Addr: id, State: state, Self: id == c.self})
+	}
+	return out
+}
+
+type fakePeers struct {
+	net  *fakeNet
+	self string
+}
+
+func (p fakePeers) Push(ctx context.Context, m objstore.Member, recs []objstore.Record) error {
+	n, err := p.net.reach(p.self, m.ID)
+	if err != nil {
+		return err
+	}
+	return n.Apply(ctx, recs)
+}
+
+// Sync compares digests and exchanges the records of differing leaves, the
+// protocol internal/replica runs over HTTP.
+func (p fakePeers) Sync(ctx context.Context, m objstore.Member) (objstore.SyncStats, error) {
+	var st objstore.SyncStats
+	other, err := p.net.reach(p.self, m.ID)
+	if err != nil {
+		return st, err
+	}
+	self, _ := p.net.reach(p.self, p.self)
+	mine, _ := self.GroupDigests(ctx)
+	theirs, _ := other.GroupDigests(ctx)
+	var groups []uint8
+	for g := range mine {
+		if mine[g] != theirs[g] {
+			groups = append(groups, uint8(g))
+		}
+	}
+	st.GroupsDiffer = len(groups)
+	if len(groups) == 0 {
+		return st, nil
+	}
+	ml, _ := self.LeafDigests(ctx, groups)
+	tl, _ := other.LeafDigests(ctx, groups)
+	var leaves []uint16
+	for i := range ml {
+		if ml[i] != tl[i] {
+			leaves = append(leaves, uint16(groups[i/objstore.LeavesPerGroup])<<8|uint16(i%objstore.LeavesPerGroup))
+		}
+	}
+	st.LeavesDiffer = len(leaves)
+	collect := func(n *testNode) []objstore.Record {
+		var recs []objstore.Record
+		_ = n.LeafRecords(ctx, leaves, func(r objstore.Record) bool { recs = append(recs, r); return true })
+		return recs
+	}
+	ours, their := collect(self), collect(other)
+	st.Sent, st.Received = len(ours), len(their)
+	if err := other.Apply(ctx, ours); err != nil {
+		return st, err
+	}
+	return st, self.Apply(ctx, their)
+}
+
+func (p fakePeers) OpenBody(ctx context.Context, m objstore.Member, key objstore.Key, v objstore.Version, off int64) (io.ReadCloser, error) {
+	n, err := p.net.reach(p.self, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := n.OpenBody(ctx, key, v)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func digestsOf(n *testNode) []uint64 {
+	d, _ := n.GroupDigests(context.Background())
+	return d
+}
+
+func TestLevel0BodyIsReadFromItsNode(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	key, body := newKey(), randomBody(200_000)
+	put(t, a, key, body, objstore.LevelLocal)
+	eventually(t, "record on b", func() bool { _, err := b.Head(context.Background(), key); return err == nil })
+	got, obj, err := read(t, b, key, false)
+	if err != nil || !bytes.Equal(got, body) || obj.Source != SourcePeer {
+		t.Fatalf("peer read: err=%v equal=%v source=%v", err, bytes.Equal(got, body), obj.Source)
+	}
+	if b.HasBody(obj.Record) {
+		t.Fatal("a level-0 body was copied to the reader's node")
+	}
+	net.setCut(a.ID(), true)
+	if _, _, err := read(t, b, key, false); !errors.Is(err, objstore.ErrUnavailable) {
+		t.Fatalf("read with the holder down: %v", err)
+	}
+}
+
+func TestLevel2BodiesReachEveryNode(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	key, body := newKey(), randomBody(300_000)
+	rec := put(t, a, key, body, objstore.LevelFull)
+	eventually(t, "body on b", func() bool { return b.HasBody(rec) })
+	got, obj, err := read(t, b, key, false)
+	if err != nil || !bytes.Equal(got, body) || obj.Source != SourceLocal {
+		t.Fatalf("err=%v source=%v", err, obj.Source)
+	}
+	// A node that joins later gets it too, through anti-entropy.
+	c := net.add(t, t.TempDir(), remote)
+	eventually(t, "body on a late node", func() bool {
+		_, _ = c.peers().Sync(context.Background(), objstore.Member{ID: a.ID()})
+		return c.HasBody(rec)
+	})
+}
+
+func TestDeleteOnAnyNodeWinsEverywhere(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	key := newKey()
+	rec := put(t, a, key, []byte("doomed"), objstore.LevelFull)
+	eventually(t, "body on b", func() bool { return b.HasBody(rec) })
+	if _, err := b.Delete(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "tombstone on a", func() bool {
+		r, err := a.Head(context.Background(), key)
+		return err == nil && r.Deleted
+	})
+	if a.HasBody(rec) || b.HasBody(rec) || remote.has(key) {
+		t.Fatal("a body survived the delete")
+	}
+	// A stale copy of the old record changes nothing.
+	if err := a.Apply(context.Background(), []objstore.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := read(t, a, key, true); !errors.Is(err, objstore.ErrDeleted) {
+		t.Fatalf("stale record undid the delete: %v", err)
+	}
+}
+
+func TestPartitionedWritesConvergeOnHeal(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	shared := []objstore.Key{newKey(), newKey(), newKey()}
+	for _, k := range shared {
+		put(t, a, k, []byte("before"), objstore.LevelLocal)
+	}
+	eventually(t, "records on b", func() bool { return slices.Equal(digestsOf(a), digestsOf(b)) })
+	net.setCut(b.ID(), true)
+	put(t, a, shared[0], []byte("a overwrites"), objstore.LevelLocal)
+	if _, err := b.Delete(context.Background(), shared[1]); err != nil {
+		t.Fatal(err)
+	}
+	put(t, b, shared[2], []byte("b wins"), objstore.LevelLocal)
+	onlyA, onlyB := newKey(), newKey()
+	put(t, a, onlyA, []byte("only a"), objstore.LevelLocal)
+	put(t, b, onlyB, []byte("only b"), objstore.LevelLocal)
+	if slices.Equal(digestsOf(a), digestsOf(b)) {
+		t.Fatal("digests equal during the partition")
+	}
+	net.setCut(b.ID(), false)
+	if _, err := a.peers().Sync(context.Background(), objstore.Member{ID: b.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(digestsOf(a), digestsOf(b)) {
+		t.Fatal("digests differ after one sync pass")
+	}
+	for _, n := range []*testNode{a, b} {
+		if r, _ := n.Head(context.Background(), shared[1]); !r.Deleted {
+			t.Fatalf("%s: deleted object came back", n.ID())
+		}
+		got, _, err := read(t, n, shared[2], false)
+		if err != nil || string(got) != "b wins" {
+			t.Fatalf("%s: shared[2] = %q, %v", n.ID(), got, err)
+		}
+		for _, k := range []objstore.Key{onlyA, onlyB} {
+			if _, _, err := read(t, n, k, false); err != nil {
+				t.Fatalf("%s: %s: %v", n.ID(), k, err)
+			}
+		}
+	}
+}
+
+func TestCorruptPeerBodyIsNeverServedWhole(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	key, body := newKey(), randomBody(100_000)
+	rec := put(t, a, key, body, objstore.LevelLocal)
+	eventually(t, "record on b", func() bool { _, err := b.Head(context.Background(), key); return err == nil })
+	// Corrupt the copy b believes in: its record claims another CRC.
+	bad := rec
+	bad.Sum.CRC32C ^= 1
+	obj, err := b.openFromPeer(context.Background(), bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	got, err := io.ReadAll(obj.Body)
+	if !errors.Is(err, objstore.ErrChecksum) || len(got) >= len(body) {
+		t.Fatalf("err=%v, got %d of %d bytes", err, len(got), len(body))
+	}
+}
+
+func TestApplyRejectsMalformedRecords(t *testing.T) {
+	n := newTestNode(t, 0)
+	for name, rec := range map[string]objstore.Record{
+		"empty key":  {Version: objstore.Version{HLC: 1, Node: "x"}},
+		"bad level":  {Key: newKey(), Level: 9, Version: objstore.Version{HLC: 1, Node: "x"}},
+		"no version": {Key: newKey()},
+	} {
+		if err := n.Apply(context.Background(), []objstore.Record{rec}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

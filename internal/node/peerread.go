@@ -1,0 +1,124 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+
+	"sphere.software/objstore"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// openFromPeer finds an alive peer that holds rec's body (the node that
+// wrote it first) and returns an object that streams from it.
+func (n *Node) openFromPeer(ctx context.Context, rec objstore.Record) (*Object, error) {
+	var errs []error
+	for _, m := range n.holdersFirst(rec) {
+		body, err := n.peers().OpenBody(ctx, m, rec.Key, rec.BodyVersion, 0)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r := &peerBody{ctx: ctx, n: n, m: m, rec: rec, body: body, crc: crc32.New(castagnoli)}
+		n.stats.hitsPeer.Add(1)
+		return &Object{Record: rec, Body: r, Source: SourcePeer, close: r.Close}, nil
+	}
+	return nil, errors.Join(append(errs, objstore.ErrNotFound)...)
+}
+
+// peerBody streams a body from a peer as an io.ReadSeeker. A seek closes
+// the stream and the next read reopens it at the new offset (a Range
+// request to the peer). A read from the start to the end is checked
+// against the record's CRC-32C, and the read that completes the body
+// returns an error instead of its bytes when the check fails, so a
+// response that completes is a verified body.
+type peerBody struct {
+	// ctx is the request's: the body is read while its handler runs.
+	ctx  context.Context
+	n    *Node
+	m    objstore.Member
+	rec  objstore.Record
+	body io.ReadCloser
+	off  int64
+	// crc covers bytes [0, off) while the reads have been sequential from 0.
+	crc      hash.Hash32
+	verifies bool
+	err      error
+}
+
+func (r *peerBody) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.off >= r.rec.Sum.Size {
+		return 0, io.EOF
+	}
+	if r.body == nil {
+		body, err := r.n.peers().OpenBody(r.ctx, r.m, r.rec.Key, r.rec.BodyVersion, r.off)
+		if err != nil {
+			r.err = err
+			return 0, err
+		}
+		r.body = body
+	}
+	if r.off == 0 {
+		r.verifies = true
+		r.crc.Reset()
+	}
+	k, err := r.body.Read(p[:min(int64(len(p)), r.rec.Sum.Size-r.off)])
+	if r.verifies {
+		r.crc.Write(p[:k])
+	}
+	r.off += int64(k)
+	if r.off == r.rec.Sum.Size && r.verifies && r.crc.Sum32() != r.rec.Sum.CRC32C {
+		r.err = fmt.Errorf("%w: body of %s from peer %s", objstore.ErrChecksum, r.rec.Key, r.m.ID)
+		return 0, r.err
+	}
+	if errors.Is(err, io.EOF) && r.off < r.rec.Sum.Size {
+		r.err = fmt.Errorf("peer %s ended the body of %s at %d of %d bytes: %w", r.m.ID, r.rec.Key, r.off, r.rec.Sum.Size, io.ErrUnexpectedEOF)
+		return k, r.err
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.err = err
+	}
+	return k, r.err
+}
+
+func (r *peerBody) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.rec.Sum.Size
+	default:
+		return 0, fmt.Errorf("node: seek: bad whence %d", whence)
+	}
+	if offset < 0 {
+		return 0, fmt.Errorf("node: seek: negative offset %d", offset)
+	}
+	if offset != r.off {
+		r.closeBody()
+		r.off, r.verifies = offset, false
+	}
+	return offset, nil
+}
+
+// Err is the error that cut the body short, if any.
+func (r *peerBody) Err() error { return r.err }
+
+func (r *peerBody) closeBody() {
+	if r.body != nil {
+		_ = r.body.Close() // closing a response body we stopped reading
+		r.body = nil
+	}
+}
+
+func (r *peerBody) Close() error {
+	r.closeBody()
+	return nil
+}
