@@ -56,7 +56,7 @@ export PATH="$gobin:$PATH"
 go version
 
 section "test dependencies"
-ensure_apt # no Debian packages needed yet; list them here when tests need them
+ensure_apt iptables # cluster partition tests cut nodes apart with iptables rules
 ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 
 section "go vet ./..."

@@ -51,6 +51,11 @@ func (n *Node) applyOne(ctx context.Context, rec objstore.Record) error {
 	if rec.Deleted && !had && rec.Version.HLC < n.horizon() {
 		return nil // an expired tombstone of a key we never had: keep it gone
 	}
+	if had && prev.Version.Compare(rec.Version) >= 0 {
+		// Ours is the same change or newer (anti-entropy sends whole leaves,
+		// mostly records both sides have): skip the write and its fsync.
+		return nil
+	}
 	winner, changed, err := n.merge(ctx, rec)
 	if err != nil {
 		return fmt.Errorf("node: apply %s: %w", rec.Key, err)
