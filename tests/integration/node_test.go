@@ -2,9 +2,11 @@ package integration
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,6 +43,14 @@ type NodeOpts struct {
 	Dir string
 	// Args are appended to the command line, e.g. "--max-object-size", "1048576".
 	Args []string
+	// Env is added to the node's environment, e.g. "APP_CLUSTER_KEY=…".
+	Env []string
+	// IP is the loopback address the node binds its public and private
+	// addresses on (free ports of that IP); empty means 127.0.0.1.
+	IP string
+	// PrivatePort, if not 0, is the port of the private address instead of
+	// a free one.
+	PrivatePort int
 }
 
 // Node is one objstore process started by the test. A Node is used from the
@@ -86,9 +96,12 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 		Dir:         opts.Dir,
 		StateDir:    filepath.Join(opts.Dir, "state"),
 		FilesDir:    filepath.Join(opts.Dir, "files"),
-		PublicAddr:  "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t)),
-		PrivateAddr: "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t)),
+		PublicAddr:  freeAddr(t, opts.IP),
+		PrivateAddr: freeAddr(t, opts.IP),
 		log:         &lockedBuffer{},
+	}
+	if opts.PrivatePort != 0 {
+		n.PrivateAddr = net.JoinHostPort(cmp.Or(opts.IP, "127.0.0.1"), strconv.Itoa(opts.PrivatePort))
 	}
 	n.Client = newClient()
 	f, err := os.OpenFile(filepath.Join(opts.Dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -108,8 +121,40 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 		if attempt == startAttempts || !errors.Is(err, errExited) || !strings.Contains(n.log.String()[from:], "address already in use") {
 			t.Fatalf("start node: %v", err)
 		}
-		n.PublicAddr = "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t))
-		n.PrivateAddr = "127.0.0.1:" + strconv.Itoa(objstoretest.FreePort(t))
+		n.PublicAddr = freeAddr(t, opts.IP)
+		if opts.PrivatePort == 0 {
+			n.PrivateAddr = freeAddr(t, opts.IP)
+		}
+	}
+}
+
+// freeAddr returns ip:port (ip empty means 127.0.0.1) with a port that was
+// free for both TCP and UDP a moment ago: the private address takes both.
+// Another process may take it before the node binds it; StartNode retries.
+func freeAddr(t testing.TB, ip string) string {
+	t.Helper()
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	for try := 1; ; try++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatalf("find a free port on %s: %v", ip, err)
+		}
+		addr := l.Addr().String()
+		u, uerr := net.ListenPacket("udp", addr)
+		if err := l.Close(); err != nil {
+			t.Fatalf("find a free port on %s: %v", ip, err)
+		}
+		if uerr == nil {
+			if err := u.Close(); err != nil {
+				t.Fatalf("find a free port on %s: %v", ip, err)
+			}
+			return addr
+		}
+		if try == 10 {
+			t.Fatalf("find a port free for TCP and UDP on %s: %v", ip, uerr)
+		}
 	}
 }
 
@@ -160,7 +205,7 @@ func (n *Node) launch() error {
 		return errors.New("node already running")
 	}
 	cmd := exec.Command(objstoreBin, n.Args()...)
-	cmd.Env = append(os.Environ(), n.opts.S3.Env()...)
+	cmd.Env = append(append(os.Environ(), n.opts.S3.Env()...), n.opts.Env...)
 	w := io.MultiWriter(n.log, n.logFile)
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = sysProcAttr()
