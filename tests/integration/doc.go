@@ -8,6 +8,16 @@
 // nodes over the public HTTP API and look at the origin with an S3 client.
 // A node whose log shows a data race or a panic fails the test.
 //
+// # Clusters
+//
+// StartCluster runs nodes that share one key, tag and bucket, each on its
+// own loopback address (127.0.b.11, .12, …, a block b per cluster) with its
+// public and private ports there, so that Partition can cut them apart with
+// iptables rules on addresses (tagged objstore-test-<pid>, removed by Heal
+// and at cleanup; rules a dead test process left are removed by the next).
+// The partition test needs root and the iptables command, which
+// scripts/test.sh installs; without them it fails rather than skips.
+//
 // # Running
 //
 // The suite runs as part of the project's test command:
