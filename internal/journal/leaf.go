@@ -30,18 +30,8 @@ func (s *Store) LeafRecords(ctx context.Context, leaves []uint16, fn func(objsto
 		if err != nil {
 			return fmt.Errorf("journal: leaf records: %w", err)
 		}
-		for i, rec := range page {
-			if i%ctxCheckEvery == ctxCheckEvery-1 {
-				if err := ctxErr(ctx, "leaf records"); err != nil {
-					return err
-				}
-			}
-			if !fn(rec) {
-				return nil
-			}
-		}
-		if len(page) < s.page {
-			return nil
+		if more, err := s.emit(ctx, "leaf records", page, fn); !more || err != nil {
+			return err
 		}
 		// The page ended in the leaf of last: resume in that leaf, after it.
 		after = last

@@ -70,21 +70,28 @@ func (s *Store) Range(ctx context.Context, fn func(objstore.Record) bool) error 
 		if err != nil {
 			return fmt.Errorf("journal: range: %w", err)
 		}
-		for i, rec := range page {
-			if i%ctxCheckEvery == ctxCheckEvery-1 {
-				if err := ctxErr(ctx, "range"); err != nil {
-					return err
-				}
-			}
-			if !fn(rec) {
-				return nil
-			}
-		}
-		if len(page) < s.page {
-			return nil
+		if more, err := s.emit(ctx, "range", page, fn); !more || err != nil {
+			return err
 		}
 		after = last
 	}
+}
+
+// emit calls fn for each record of a page, checking ctx every so often. It
+// reports whether the caller should read another page: fn wanted more and
+// the page was full.
+func (s *Store) emit(ctx context.Context, op string, page []objstore.Record, fn func(objstore.Record) bool) (bool, error) {
+	for i, rec := range page {
+		if i%ctxCheckEvery == ctxCheckEvery-1 {
+			if err := ctxErr(ctx, op); err != nil {
+				return false, err
+			}
+		}
+		if !fn(rec) {
+			return false, nil
+		}
+	}
+	return len(page) == s.page, nil
 }
 
 // rangePage reads up to n records whose keys sort after the key after (from
