@@ -143,7 +143,11 @@ func (h *Native) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, objstore.ErrDeleted) {
 		w.Header().Set("X-Meta-Deleted", "true")
 	}
-	if status >= 500 {
+	switch {
+	case r.Context().Err() != nil:
+		// The client went away; nobody reads this answer.
+		h.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+	case status >= 500:
 		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	httpError(w, status, err.Error())
