@@ -1,0 +1,25 @@
+package sigv4
+
+import (
+	"encoding/hex"
+	"testing"
+)
+
+// The CRC catalogue's check values: each algorithm over "123456789".
+func TestChecksumCheckValues(t *testing.T) {
+	for name, want := range map[string]string{
+		"x-amz-checksum-crc32":     "cbf43926",
+		"x-amz-checksum-crc32c":    "e3069283",
+		"x-amz-checksum-crc64nvme": "ae8b14860a799888",
+		"x-amz-checksum-sha1":      "f7c3bc1d808e04732adf679965ccc34ca7ae3441",
+	} {
+		h := newChecksum(name)
+		h.Write([]byte("123456789"))
+		if got := hex.EncodeToString(h.Sum(nil)); got != want {
+			t.Errorf("%s = %s, want %s", name, got, want)
+		}
+	}
+	if newChecksum("x-amz-meta-a") != nil {
+		t.Error("a checksum for a non-checksum trailer")
+	}
+}
