@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# objstore benchmarks: hot GETs beside nginx, PUTs beside direct S3 PUTs, and
-# a cold-miss stampede beside an nginx caching proxy. See BENCHMARKS.md.
+# objstore benchmarks: hot GETs beside nginx and a bare Go net/http server,
+# PUTs beside direct S3 PUTs, a cold-miss stampede beside an nginx caching
+# proxy, peer reads in a two-node cluster beside local hits, and the cost of
+# one anti-entropy pass beside shipping the whole journal. See BENCHMARKS.md.
 #
-#   bash bench/run.sh                 # full run, about 5-6 minutes
-#   BENCH_QUICK=1 bash bench/run.sh   # smoke run, about a minute
+#   bash bench/run.sh                 # full run, about 10 minutes
+#   BENCH_QUICK=1 bash bench/run.sh   # smoke run, about 2 minutes
 #
-# Everything listens on 127.0.0.1 only; every load is bounded in time and
-# count. Raw results go to bench/out/<UTC time>/ (bench/out/latest links to
+# Everything listens on loopback only (127.0.0.1; the cluster's two nodes on
+# 127.0.0.31 and 127.0.0.32); every load is bounded in time and count. Raw results go to bench/out/<UTC time>/ (bench/out/latest links to
 # the newest); the summary table is printed at the end and kept there as
 # summary.txt.
 #
@@ -16,6 +18,8 @@
 #   BENCH_WRK_DUR=D   wrk duration (default 5s; quick 2s)
 #   BENCH_PUT_DUR=D   time bound of one putload run (default 5s; quick 2s)
 #   BENCH_ST_RUNS=N   cold-miss stampedes per setup (default 5; quick 1)
+#   BENCH_SYNC_N=LIST journal sizes for synccost (default 100000,1000000;
+#                     quick 100000)
 #   BENCH_PPROF=1     save CPU profiles of the node (raw/cpu-*.pprof) during
 #                     the first objstore run of each hot GET, PUT and stampede
 #                     measurement (profiling slows those runs a little)
@@ -34,12 +38,14 @@ if [ "$QUICK" = 1 ]; then
 	PUT_DUR=${BENCH_PUT_DUR:-2s}
 	ST_RUNS=${BENCH_ST_RUNS:-1}
 	BASE_ROUNDS=3
+	SYNC_N=${BENCH_SYNC_N:-100000}
 else
 	RUNS=${BENCH_RUNS:-5}
 	WRK_DUR=${BENCH_WRK_DUR:-5s}
 	PUT_DUR=${BENCH_PUT_DUR:-5s}
 	ST_RUNS=${BENCH_ST_RUNS:-5}
 	BASE_ROUNDS=7
+	SYNC_N=${BENCH_SYNC_N:-100000,1000000}
 fi
 WRK_THREADS=2        # wrk -t
 WRK_CONNS=32         # wrk -c, the same for objstore and nginx
@@ -49,6 +55,10 @@ PUT_MAX_1M=256       # putload -n cap for 1 MiB objects (256 MiB a run: the disk
 ST_CLIENTS=100       # concurrent GETs of one cold object
 ST_SIZE=$((16 << 20))
 NGINX_WORKERS=auto   # one worker per core: 2 here
+SYNC_DIFF=0.001      # synccost -diff: the share of records that differ
+CLUSTER_IP_A=127.0.0.31
+CLUSTER_IP_B=127.0.0.32
+CLUSTER_KEY=objstore-bench-$$-$RANDOM # a throwaway shared secret for the two nodes
 BUCKET=bench
 export AWS_ACCESS_KEY_ID=benchaccess AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
 # The SDK must not pick up anything from the user's AWS setup.
@@ -126,8 +136,29 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# free_port [HOST]: a port free on HOST (default 127.0.0.1) for TCP and UDP
+# alike (a node's private port carries memberlist's UDP gossip too).
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	/usr/bin/python3 - "${1:-127.0.0.1}" <<'PY'
+import socket, sys
+host = sys.argv[1]
+for _ in range(100):
+    t = socket.socket()
+    t.bind((host, 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind((host, port))
+    except OSError:
+        continue
+    finally:
+        u.close()
+        t.close()
+    print(port)
+    break
+else:
+    sys.exit("no free TCP+UDP port on " + host)
+PY
 }
 
 # wait_http URL [SECONDS]: until URL answers 200.
@@ -174,7 +205,9 @@ else
 	go build -o "$BIN/objstore" ./cmd/objstore
 	NODE_SRC="work tree at $(git rev-parse --short HEAD 2>/dev/null || echo none), $(git status --porcelain 2>/dev/null | grep -vc '^?? bench/' || true) changed paths besides bench/"
 fi
-go build -o "$BIN/" ./bench/cmd/putload ./bench/cmd/stampede ./bench/cmd/countproxy ./bench/cmd/s3ctl
+go build -o "$BIN/" ./bench/cmd/putload ./bench/cmd/stampede ./bench/cmd/countproxy ./bench/cmd/s3ctl ./bench/cmd/minhttp
+# synccost is built here too, so that its timed run does not include a build.
+go build -o "$BIN/" ./bench/cmd/synccost
 
 {
 	echo "date_utc $STAMP"
@@ -187,7 +220,7 @@ go build -o "$BIN/" ./bench/cmd/putload ./bench/cmd/stampede ./bench/cmd/countpr
 	echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 	echo "versitygw $(go version -m "$VERSITYGW" 2>/dev/null | awk '$1 == "mod" {print $3}')"
 	echo "load_at_start $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "params quick=$QUICK runs=$RUNS wrk=-t$WRK_THREADS/-c$WRK_CONNS/-d$WRK_DUR put=-c$PUT_CONC/-d$PUT_DUR stampede=$ST_CLIENTS x $((ST_SIZE >> 20))MiB x $ST_RUNS runs nginx_workers=$NGINX_WORKERS"
+	echo "params quick=$QUICK runs=$RUNS wrk=-t$WRK_THREADS/-c$WRK_CONNS/-d$WRK_DUR put=-c$PUT_CONC/-d$PUT_DUR stampede=$ST_CLIENTS x $((ST_SIZE >> 20))MiB x $ST_RUNS runs nginx_workers=$NGINX_WORKERS cluster=$CLUSTER_IP_A+$CLUSTER_IP_B synccost=-n$SYNC_N/-diff$SYNC_DIFF"
 } >"$OUT/meta.txt"
 cat "$OUT/meta.txt" >&2
 
@@ -333,6 +366,16 @@ wait_http "$NGF/b4k"
 check_get "$NGF/b4k" "$WORK/bodies/b4k"
 check_get "$NGF/b64m" "$WORK/bodies/b64m"
 
+# The floor of Go's net/http: the 4 KiB body from memory, nothing else.
+start minhttp "$BIN/minhttp" -listen 127.0.0.1:0 -file "$WORK/bodies/b4k"
+for ((i = 0; i < 100; i++)); do
+	grep -q '^listen ' "$OUT/logs/minhttp.log" 2>/dev/null && break
+	sleep 0.1
+done
+MH=http://$(awk '$1 == "listen" {print $2}' "$OUT/logs/minhttp.log")
+[ "$MH" != http:// ] || die "minhttp did not start"
+check_get "$MH/b4k" "$WORK/bodies/b4k"
+
 # cpu_ticks PID...: user+system CPU ticks used so far by the processes
 # (all their threads), as /proc/PID/stat counts them.
 CLK_TCK=$(getconf CLK_TCK)
@@ -354,25 +397,24 @@ pid_of() {
 NODE_PID=$(pid_of node)
 NGINX_PID=$(pid_of nginx)
 NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+MINHTTP_PID=$(pid_of minhttp)
 
-# run_wrk TARGET SIZE RUN URL: one wrk run, recorded with the server's CPU
-# seconds over the run.
+# run_wrk BENCH TARGET SIZE RUN URL: one wrk run, recorded with the CPU
+# seconds the server processes (SERVER_PIDS[TARGET]) used over the run.
+declare -A SERVER_PIDS=([objstore]=$NODE_PID [nginx]="$NGINX_PID $NGINX_WORKER_PIDS" [minhttp]=$MINHTTP_PID)
 run_wrk() {
-	local target=$1 size=$2 run=$3 url=$4 raw pids t0 t1
-	raw=$OUT/raw/hotget-$size-$target-$run.txt
-	case $target in
-	objstore) pids=$NODE_PID ;;
-	nginx) pids="$NGINX_PID $NGINX_WORKER_PIDS" ;;
-	esac
+	local bench=$1 target=$2 size=$3 run=$4 url=$5 raw pids t0 t1
+	raw=$OUT/raw/$bench-$size-$target-$run.txt
+	pids=${SERVER_PIDS[$target]}
 	# shellcheck disable=SC2086 # pids is a list
 	t0=$(cpu_ticks $pids)
-	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DUR" --timeout 10s -s bench/wrk/report.lua "$url" >"$raw" 2>&1 ||
+	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DUR" --timeout 10s --latency -s bench/wrk/report.lua "$url" >"$raw" 2>&1 ||
 		die "wrk failed; see $raw"
 	# shellcheck disable=SC2086
 	t1=$(cpu_ticks $pids)
-	record "$(grep '^{' "$raw" | tail -n1)" bench=hotget target="$target" size="$size" run="$run" \
+	record "$(grep '^{' "$raw" | tail -n1)" bench="$bench" target="$target" size="$size" run="$run" \
 		server_cpu_s="$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", d / hz}')"
-	log "  $(grep -E '^Requests/sec' "$raw" | tr -s ' ') $(grep -E '^Transfer/sec' "$raw" | tr -s ' ')  [$target $size #$run]"
+	log "  $(grep -E '^Requests/sec' "$raw" | tr -s ' ') $(grep -E '^Transfer/sec' "$raw" | tr -s ' ')  [$bench $target $size #$run]"
 }
 
 # profile NAME DEBUGURL SECONDS: a CPU profile of a node, in the background.
@@ -395,14 +437,20 @@ for size in 4KiB 64MiB; do
 	4KiB) osurl=$OS/api/v1/get/$ID4K ngurl=$NGF/b4k ;;
 	64MiB) osurl=$OS/api/v1/get/$ID64M ngurl=$NGF/b64m ;;
 	esac
-	log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore and nginx in turn"
+	if [ "$size" = 4KiB ]; then
+		log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore, nginx and minhttp in turn"
+	else
+		log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore and nginx in turn"
+	fi
 	for ((r = 1; r <= RUNS; r++)); do
 		[ "$r" -ne 1 ] || profile "cpu-hotget-$size" "$OS_DEBUG" 4
-		run_wrk objstore "$size" "$r" "$osurl"
-		run_wrk nginx "$size" "$r" "$ngurl"
+		run_wrk hotget objstore "$size" "$r" "$osurl"
+		run_wrk hotget nginx "$size" "$r" "$ngurl"
+		[ "$size" != 4KiB ] || run_wrk hotget minhttp "$size" "$r" "$MH/b4k"
 	done
 	wait_profiles
 done
+stop minhttp
 
 # ---- 2. PUT throughput: objstore level 0 and 1 beside direct S3 PUTs -------
 # run_put TARGET SIZE RUN ARGS...: one putload run, recorded.
@@ -494,7 +542,114 @@ for ((r = 1; r <= ST_RUNS; r++)); do
 	run_stampede s3-nocache "$r" "$ST_BASE" "$(presign "http://$CP" "$ST_BASE")" -n "$ST_CLIENTS"
 done
 
-# ---- 4. summary ----------------------------------------------------------------
+# ---- 4. cluster: peer reads beside local hits -------------------------------
+# Two nodes on their own loopback addresses, A on 127.0.0.31 and B on
+# 127.0.0.32, each with its public and private address on its own IP, the
+# same cluster key, B joining A. Their origin is the S3 server of sections
+# 1-2 (directly, as the first node's), though level 0 never touches it. Both
+# objects are PUT at level 0 on A, so only A holds their bodies: a GET on A
+# is a local hit (from the hot cache at 4 KiB, from the file at 64 MiB), a
+# GET on B streams the body from A over the private API (X-Meta-Symlink).
+stop fetcher
+stop nginx
+
+# start_cluster_node NAME IP [JOIN]: a node of the cluster with its own dirs
+# under WORK, both addresses on IP; JOIN is a member's private address. Sets
+# CN_URL and CN_PRIV.
+start_cluster_node() {
+	local name=$1 ip=$2 join=${3:-} pub priv dir args=()
+	pub=$(free_port "$ip") priv=$(free_port "$ip")
+	dir=$WORK/$name
+	mkdir -p "$dir"
+	[ -z "$join" ] || args=(-N "$join")
+	start "$name" "$BIN/objstore" --backend s3 --s3-endpoint "$S3" --s3-path-style -B "$BUCKET" \
+		--cluster-key "$CLUSTER_KEY" "${args[@]}" \
+		--public-addr "$ip:$pub" --private-addr "$ip:$priv" \
+		--state-dir "$dir/state" --files-dir "$dir/files"
+	CN_URL=http://$ip:$pub
+	CN_PRIV=$ip:$priv
+	wait_http "$CN_URL/api/v1/ping"
+}
+
+# alive_members URL: how many members URL's node lists as alive.
+alive_members() {
+	curl -fsS --max-time 2 "$1/api/v1/nodes" 2>/dev/null | jq '[.[] | select(.state == "alive")] | length' 2>/dev/null || echo 0
+}
+
+log "cluster: node A on $CLUSTER_IP_A, node B on $CLUSTER_IP_B joining A"
+start_cluster_node nodeA "$CLUSTER_IP_A"
+CA=$CN_URL CA_PRIV=$CN_PRIV
+start_cluster_node nodeB "$CLUSTER_IP_B" "$CA_PRIV"
+CB=$CN_URL
+cluster_formed() { [ "$(alive_members "$CA")" = 2 ] && [ "$(alive_members "$CB")" = 2 ]; }
+for ((i = 0; i < 300; i++)); do
+	if cluster_formed; then
+		break
+	fi
+	sleep 0.1
+done
+cluster_formed || die "the cluster did not form within 30s: A lists $(alive_members "$CA"), B $(alive_members "$CB") alive"
+log "cluster: both nodes list 2 alive members"
+curl -fsS "$CB/api/v1/nodes" >"$OUT/raw/cluster-nodes.json"
+
+CID4K=$(put_object "$CA" "$WORK/bodies/b4k" b4k.bin 0)
+CID64M=$(put_object "$CA" "$WORK/bodies/b64m" b64m.bin 0)
+# B learns the records by push (or, failing that, the next anti-entropy pass).
+for id in "$CID4K" "$CID64M"; do
+	for ((i = 0; i < 300; i++)); do
+		curl -fsS -o /dev/null --max-time 2 "$CB/api/v1/meta/$id" 2>/dev/null && break
+		sleep 0.1
+	done
+	curl -fsS -o /dev/null --max-time 2 "$CB/api/v1/meta/$id" || die "node B did not learn $id within 30s"
+done
+# check_peer LABEL URL FILE WANT: GET URL once (headers kept in
+# raw/cluster-headers-LABEL.txt), compare the body with FILE, and check that
+# X-Meta-Symlink is WANT ("true" on B, absent on A).
+check_peer() {
+	local label=$1 url=$2 file=$3 want=$4 hdrs got
+	hdrs=$OUT/raw/cluster-headers-$label.txt
+	curl -fsS -D "$hdrs" -o "$WORK/check.body" "$url" || die "GET $url failed"
+	cmp -s "$WORK/check.body" "$file" || die "GET $url: body differs from $file"
+	got=$(tr -d '\r' <"$hdrs" | awk -F': ' 'tolower($1) == "x-meta-symlink" {print $2}')
+	[ "$got" = "$want" ] || die "GET $url: X-Meta-Symlink is '$got', want '$want'"
+}
+check_peer A-4KiB "$CA/api/v1/get/$CID4K" "$WORK/bodies/b4k" ""
+check_peer A-64MiB "$CA/api/v1/get/$CID64M" "$WORK/bodies/b64m" ""
+check_peer B-4KiB "$CB/api/v1/get/$CID4K" "$WORK/bodies/b4k" true
+check_peer B-64MiB "$CB/api/v1/get/$CID64M" "$WORK/bodies/b64m" true
+[ -z "$(find "$WORK/nodeB/files" -type f -size +0 -print -quit 2>/dev/null)" ] ||
+	log "cluster: warning: node B holds body files; peer reads may not be peer reads"
+log "cluster: B answers with X-Meta-Symlink: true and the right bodies; A without it"
+
+# CPU of a run counts both nodes: for a local hit B is idle, for a peer read
+# both work (B streams from A).
+SERVER_PIDS[local]="$(pid_of nodeA) $(pid_of nodeB)"
+SERVER_PIDS[peer]=${SERVER_PIDS[local]}
+for size in 4KiB 64MiB; do
+	case $size in
+	4KiB) id=$CID4K ;;
+	64MiB) id=$CID64M ;;
+	esac
+	log "peer read $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, A (local hit) and B (peer read) in turn"
+	for ((r = 1; r <= RUNS; r++)); do
+		run_wrk peer local "$size" "$r" "$CA/api/v1/get/$id"
+		run_wrk peer peer "$size" "$r" "$CB/api/v1/get/$id"
+	done
+done
+stop nodeB
+stop nodeA
+
+# ---- 5. anti-entropy sync cost ----------------------------------------------
+# synccost builds two journals of N records differing in SYNC_DIFF of them
+# and measures one anti-entropy pass against shipping the whole journal.
+# Nothing else runs meanwhile but the idle S3 server and counting proxy.
+log "sync cost: synccost -n $SYNC_N -diff $SYNC_DIFF (1M records take about a minute and a half)"
+mkdir -p "$WORK/synccost"
+"$BIN/synccost" -n "$SYNC_N" -diff "$SYNC_DIFF" -dir "$WORK/synccost" >"$OUT/raw/synccost.txt" 2>"$OUT/logs/synccost.log" ||
+	die "synccost failed; see $OUT/logs/synccost.log"
+cat "$OUT/raw/synccost.txt" >&2
+
+# ---- 6. summary ----------------------------------------------------------------
 # How busy the machine was: the load average, and the share of all CPU time
 # since the start that went to other processes or to the hypervisor (steal).
 read -r -a STAT1 < <(head -n1 /proc/stat)

@@ -33,33 +33,93 @@ def verdict(ok):
     return "PASS" if ok else "FAIL"
 
 
+def paired(rows, bench, size, num, den, key):
+    """Per-run ratios key(num row) / key(den row) of the same run number."""
+    a = {r["run"]: key(r) for r in pick(rows, bench=bench, target=num, size=size)}
+    b = {r["run"]: key(r) for r in pick(rows, bench=bench, target=den, size=size)}
+    return [a[k] / b[k] for k in a if b.get(k)]
+
+
+def rps(r):
+    return r["requests"] / (r["duration_us"] / 1e6)
+
+
+def ratio_cell(xs):
+    if not xs:
+        return "-", "-"
+    return f"{med(xs):.2f}", f"{min(xs):.2f}-{max(xs):.2f}"
+
+
+def wrk_figs(rs):
+    """Medians over wrk runs: req/s, p50 and p99 latency (ms), CPU us/request,
+    and the errors summed."""
+    return (med([rps(r) for r in rs]),
+            med([r["latency_us"]["p50"] / 1e3 for r in rs]),
+            med([r["latency_us"]["p99"] / 1e3 for r in rs]),
+            med([r["server_cpu_s"] * 1e6 / r["requests"] for r in rs if r.get("requests")]),
+            sum(sum(r["errors"].values()) for r in rs))
+
+
 def hotget(rows, out):
-    out.append("1. Hot GET, wrk keep-alive, same body file; median of runs")
-    out.append(f"{'object':<7} {'objstore req/s':>14} {'MiB/s':>8} {'nginx req/s':>12} {'MiB/s':>8} "
-               f"{'ratio':>6} {'(min-max)':>11} {'target':>7}  result  {'CPU us/req os/nginx':>19}  errors")
+    out.append("1. Hot GET, wrk keep-alive; nginx serves objstore's body file, minhttp (Go net/http,")
+    out.append("   body in memory) the same bytes; median of runs")
+    out.append(f"{'object':<7} {'server':<9} {'req/s':>8} {'MiB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} "
+               f"{'errors':>6}  {'/nginx':>6} {'(min-max)':>11}  target  result")
     for size, target in (("4KiB", 0.8), ("64MiB", 0.9)):
-        figs, byrun = {}, {}
-        for srv in ("objstore", "nginx"):
+        for srv in ("objstore", "nginx", "minhttp"):
             rs = pick(rows, bench="hotget", target=srv, size=size)
-            rps = [r["requests"] / (r["duration_us"] / 1e6) for r in rs]
-            byrun[srv] = {r["run"]: x for r, x in zip(rs, rps)}
-            cpu = [r["server_cpu_s"] * 1e6 / r["requests"] for r in rs if r.get("requests")]
-            errs = sum(sum(r["errors"].values()) for r in rs)
-            figs[srv] = (med(rps), med(cpu), errs, len(rs))
-        (orps, ocpu, oerr, n), (nrps, ncpu, nerr, _) = figs["objstore"], figs["nginx"]
-        # Ratios pair each objstore run with the nginx run right after it,
-        # which holds up better than a ratio of medians when the machine drifts.
-        pairs = [byrun["objstore"][k] / byrun["nginx"][k] for k in byrun["objstore"] if byrun["nginx"].get(k)]
-        ratio = med(pairs)
-        spread = f"{min(pairs):.2f}-{max(pairs):.2f}" if pairs else "-"
-        ok = ratio >= target and oerr == 0
-        cpu = f"{ocpu:.0f}/{ncpu:.0f}"
-        out.append(f"{size:<7} {orps:>14.0f} {orps * SIZES[size] / MiB:>8.0f} {nrps:>12.0f} "
-                   f"{nrps * SIZES[size] / MiB:>8.0f} {ratio:>6.2f} {spread:>11} {'>= ' + str(target):>7}  "
-                   f"{verdict(ok):<6}  {cpu:>19}  {oerr}/{nerr}  (n={n})")
-    out.append("   MiB/s counts bodies only (requests x object size); ratio = median over runs of")
-    out.append("   objstore req/s / nginx req/s of the same run; CPU us/req: the server's user+system")
-    out.append("   CPU time over the run / requests")
+            if not rs:
+                continue
+            r_s, p50, p99, cpu, errs = wrk_figs(rs)
+            # Ratios pair each run with the nginx run right after (or before)
+            # it, which holds up better than a ratio of medians when the
+            # machine drifts.
+            rat, spread = ratio_cell(paired(rows, "hotget", size, srv, "nginx", rps)) if srv != "nginx" else ("", "")
+            tail = ""
+            if srv == "objstore":
+                ok = rat != "-" and float(rat) >= target and errs == 0
+                tail = f"{'>= ' + str(target):>6}  {verdict(ok)}"
+            out.append(f"{size:<7} {srv:<9} {r_s:>8.0f} {r_s * SIZES[size] / MiB:>7.0f} {p50:>7.2f} {p99:>7.2f} "
+                       f"{cpu:>10.0f} {errs:>6}  {rat:>6} {spread:>11}  {tail}  (n={len(rs)})".rstrip())
+        om = paired(rows, "hotget", size, "objstore", "minhttp", rps)
+        if om:
+            rat, spread = ratio_cell(om)
+            out.append(f"{'':<7} objstore/minhttp, same runs: {rat} ({spread})")
+    out.append("   MiB/s counts bodies only (requests x object size); /nginx = median over runs of")
+    out.append("   req/s / nginx req/s of the same run; CPU us/req: the server's user+system CPU time")
+    out.append("   over the run / requests; latency from wrk (coordinated omission not corrected)")
+
+
+def peer(rows, out):
+    out.append("4. Cluster: local hit on A vs peer read through B (B streams the body from A), wrk as in 1;")
+    out.append("   median of runs")
+    out.append(f"{'object':<7} {'read':<6} {'req/s':>8} {'MiB/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req A+B':>14} "
+               f"{'errors':>6}  {'peer/local req/s':>16} {'(min-max)':>11}  {'p50 x':>6}  {'p99 x':>6}")
+    for size in ("4KiB", "64MiB"):
+        for kind in ("local", "peer"):
+            rs = pick(rows, bench="peer", target=kind, size=size)
+            if not rs:
+                continue
+            r_s, p50, p99, cpu, errs = wrk_figs(rs)
+            cells = ""
+            if kind == "peer":
+                rat, spread = ratio_cell(paired(rows, "peer", size, "peer", "local", rps))
+                l50, _ = ratio_cell(paired(rows, "peer", size, "peer", "local", lambda r: r["latency_us"]["p50"]))
+                l99, _ = ratio_cell(paired(rows, "peer", size, "peer", "local", lambda r: r["latency_us"]["p99"]))
+                cells = f"{rat:>16} {spread:>11}  {l50:>6}  {l99:>6}"
+            out.append(f"{size:<7} {kind:<6} {r_s:>8.0f} {r_s * SIZES[size] / MiB:>7.0f} {p50:>8.2f} {p99:>8.2f} "
+                       f"{cpu:>14.0f} {errs:>6}  {cells}  (n={len(rs)})".replace("   (n=", "  (n="))
+    out.append("   ratios: median over runs of peer / local of the same run (req/s; p50 and p99 latency);")
+    out.append("   CPU counts both nodes (B is idle during local hits)")
+
+
+def synccost(outdir, out):
+    out.append("5. Anti-entropy sync cost (bench/cmd/synccost): one Sync pass vs shipping the full journal")
+    f = outdir / "raw" / "synccost.txt"
+    if not f.exists():
+        out.append("   (not run)")
+        return
+    out.extend("   " + line if line else "" for line in f.read_text().rstrip().splitlines())
 
 
 def put(rows, out):
@@ -130,6 +190,11 @@ def main():
     put(rows, out)
     out.append("")
     stampede(rows, out)
+    if pick(rows, bench="peer"):
+        out.append("")
+        peer(rows, out)
+    out.append("")
+    synccost(outdir, out)
     print("\n".join(out))
 
 
