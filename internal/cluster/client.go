@@ -9,7 +9,11 @@ import (
 const (
 	dialTimeout     = 2 * time.Second
 	idleConnTimeout = 90 * time.Second
-	idlePerHost     = 16
+	// idlePerHost keeps enough idle connections per peer for the peer reads
+	// a busy node proxies at once: with fewer, connections beyond the pool
+	// are closed after each read and redialed (measured: 20% of a node's CPU
+	// went to dialing at 32 concurrent 4 KiB peer reads with 16).
+	idlePerHost = 256
 )
 
 // newClient returns the HTTP client for other members' private API. It
@@ -24,7 +28,7 @@ func newClient(bindIP net.IP, nodeID string, key []byte) (*http.Client, *http.Tr
 	}
 	tr := &http.Transport{
 		DialContext:           d.DialContext,
-		MaxIdleConns:          100,
+		MaxIdleConns:          4 * idlePerHost,
 		MaxIdleConnsPerHost:   idlePerHost,
 		IdleConnTimeout:       idleConnTimeout,
 		ExpectContinueTimeout: time.Second,
