@@ -43,7 +43,8 @@ type peerBody struct {
 	m    objstore.Member
 	rec  objstore.Record
 	body io.ReadCloser
-	off  int64
+	// off is the read position; bodyOff is where the open body stream is.
+	off, bodyOff int64
 	// crc covers bytes [0, off) while the reads have been sequential from 0.
 	crc      hash.Hash32
 	verifies bool
@@ -54,8 +55,11 @@ func (r *peerBody) Read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	if r.off >= r.rec.Sum.Size {
+	if r.bodyOff >= r.rec.Sum.Size {
 		return 0, io.EOF
+	}
+	if r.body != nil && r.bodyOff != r.off {
+		r.closeBody() // a seek moved us: reopen at the new offset
 	}
 	if r.body == nil {
 		body, err := r.n.peers().OpenBody(r.ctx, r.m, r.rec.Key, r.rec.BodyVersion, r.off)
@@ -63,7 +67,7 @@ func (r *peerBody) Read(p []byte) (int, error) {
 			r.err = err
 			return 0, err
 		}
-		r.body = body
+		r.body, r.bodyOff = body, r.off
 	}
 	if r.off == 0 {
 		r.verifies = true
@@ -74,6 +78,7 @@ func (r *peerBody) Read(p []byte) (int, error) {
 		r.crc.Write(p[:k])
 	}
 	r.off += int64(k)
+	r.bodyOff = r.off
 	if r.off == r.rec.Sum.Size && r.verifies && r.crc.Sum32() != r.rec.Sum.CRC32C {
 		r.err = fmt.Errorf("%w: body of %s from peer %s", objstore.ErrChecksum, r.rec.Key, r.m.ID)
 		return 0, r.err
@@ -102,7 +107,8 @@ func (r *peerBody) Seek(offset int64, whence int) (int64, error) {
 		return 0, fmt.Errorf("node: seek: negative offset %d", offset)
 	}
 	if offset != r.off {
-		r.closeBody()
+		// The stream is reopened at the next Read, if any: http.ServeContent
+		// seeks to the end and back to learn the size before it reads.
 		r.off, r.verifies = offset, false
 	}
 	return offset, nil
@@ -112,10 +118,16 @@ func (r *peerBody) Seek(offset int64, whence int) (int64, error) {
 func (r *peerBody) Err() error { return r.err }
 
 func (r *peerBody) closeBody() {
-	if r.body != nil {
-		_ = r.body.Close() // closing a response body we stopped reading
-		r.body = nil
+	if r.body == nil {
+		return
 	}
+	if r.bodyOff >= r.rec.Sum.Size {
+		// Read the end of a fully read body so the HTTP client sees EOF and
+		// keeps the connection to the peer for the next read.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.body, 512)) // best effort; Close follows
+	}
+	_ = r.body.Close() // closing a response body we stopped reading
+	r.body = nil
 }
 
 func (r *peerBody) Close() error {
