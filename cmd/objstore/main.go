@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,7 +33,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 	}
 	cfg, err := ParseConfig(args, getenv, stderr)
-	if errors.Is(err, flagHelp) {
+	if errors.Is(err, flag.ErrHelp) { // -h asks for usage: not a failure
 		return 0
 	}
 	if err != nil {

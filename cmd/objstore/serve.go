@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,7 +13,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"sphere.software/objstore"
 	"sphere.software/objstore/internal/cluster"
 	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/httpapi"
@@ -24,9 +22,6 @@ import (
 	"sphere.software/objstore/internal/replica"
 	"sphere.software/objstore/internal/s3"
 )
-
-// flagHelp is flag.ErrHelp: -h asks for usage, which is not a failure.
-var flagHelp = flag.ErrHelp
 
 // serve opens the node's parts, serves until ctx ends, then shuts down in
 // reverse order: stop accepting and drain requests, stop the node's
@@ -47,7 +42,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize,
-		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace, Logger: log.With("part", "node")}, j, diskBlobs{blobs}, remote)
+		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace, Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
 	if err != nil {
 		return err
 	}
@@ -145,18 +140,6 @@ func debugHandler() http.Handler {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
-}
-
-// diskBlobs adapts *disk.Store, whose Create returns its concrete writer, to
-// node.Blobs.
-type diskBlobs struct{ *disk.Store }
-
-func (d diskBlobs) Create(key objstore.Key, v objstore.Version) (node.BodyWriter, error) {
-	w, err := d.Store.Create(key, v)
-	if err != nil {
-		return nil, err // not a typed nil in the interface
-	}
-	return w, nil
 }
 
 func closeLogged(log *slog.Logger, what string, close func() error) {

@@ -18,20 +18,9 @@ import (
 // Compile-time checks. Store.Create returns the concrete *Writer, so the
 // Blobs check goes through the one-method adapter that the wiring needs.
 var (
-	_ node.BodyWriter = (*disk.Writer)(nil)
-	_ node.Blobs      = blobs{}
+	_ node.BodyWriter              = (*disk.Writer)(nil)
+	_ node.BlobStore[*disk.Writer] = (*disk.Store)(nil)
 )
-
-// blobs adapts *disk.Store to node.Blobs.
-type blobs struct{ *disk.Store }
-
-func (b blobs) Create(key objstore.Key, v objstore.Version) (node.BodyWriter, error) {
-	w, err := b.Store.Create(key, v)
-	if err != nil {
-		return nil, err // not a typed nil in the interface
-	}
-	return w, nil
-}
 
 const testNode = "01HZX3K9V7Q2M8N4P6R1S5T0WY"
 

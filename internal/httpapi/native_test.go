@@ -21,16 +21,6 @@ import (
 	"sphere.software/objstore/internal/node"
 )
 
-type diskBlobs struct{ *disk.Store }
-
-func (d diskBlobs) Create(key objstore.Key, v objstore.Version) (node.BodyWriter, error) {
-	w, err := d.Store.Create(key, v)
-	if err != nil {
-		return nil, err
-	}
-	return w, nil
-}
-
 // newServer runs the native API over a node on real parts in a temp dir,
 // with a local directory origin.
 func newServer(t *testing.T, maxSize int64) *httptest.Server {
@@ -50,7 +40,7 @@ func newServer(t *testing.T, maxSize int64) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(context.Background(), node.Config{NodeID: j.NodeID(), MaxObjectSize: maxSize}, j, diskBlobs{blobs}, origin)
+	n, err := node.New(context.Background(), node.Config{NodeID: j.NodeID(), MaxObjectSize: maxSize}, j, node.AdaptBlobs(blobs), origin)
 	if err != nil {
 		t.Fatal(err)
 	}

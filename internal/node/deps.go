@@ -25,11 +25,37 @@ type Journal interface {
 	Digests
 }
 
-// Blobs keeps object bodies on the local disk. Implemented by internal/disk.
+// Blobs keeps object bodies on the local disk. Implemented by internal/disk
+// through AdaptBlobs.
 type Blobs interface {
 	// Create starts writing the body of one version of key. Nothing is
 	// visible to Open until the writer's Commit returns.
 	Create(key objstore.Key, v objstore.Version) (BodyWriter, error)
+	blobFiles
+}
+
+// BlobStore is Blobs as a store that does not import this package declares
+// it: its Create returns its own writer type. AdaptBlobs turns it into Blobs.
+type BlobStore[W BodyWriter] interface {
+	Create(key objstore.Key, v objstore.Version) (W, error)
+	blobFiles
+}
+
+// AdaptBlobs returns s as Blobs.
+func AdaptBlobs[W BodyWriter](s BlobStore[W]) Blobs { return adaptedBlobs[W]{s} }
+
+type adaptedBlobs[W BodyWriter] struct{ BlobStore[W] }
+
+func (a adaptedBlobs[W]) Create(key objstore.Key, v objstore.Version) (BodyWriter, error) {
+	w, err := a.BlobStore.Create(key, v)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return w, nil
+}
+
+// blobFiles are the operations of Blobs on committed bodies.
+type blobFiles interface {
 	// Open opens a committed body. The first Open of a body in this process
 	// verifies it against sum; a body that fails is removed and the error
 	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.

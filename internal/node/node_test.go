@@ -45,7 +45,7 @@ func openTestNode(t testing.TB, dir string, remote *memRemote, maxSize int64) *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(context.Background(), Config{NodeID: j.NodeID(), MaxObjectSize: maxSize, HotCacheBytes: 4 << 20}, j, diskBlobs{blobs}, remote)
+	n, err := New(context.Background(), Config{NodeID: j.NodeID(), MaxObjectSize: maxSize, HotCacheBytes: 4 << 20}, j, AdaptBlobs(blobs), remote)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,18 +58,6 @@ func (tn *testNode) close() {
 	_ = tn.Node.Close(context.Background())
 	_ = tn.blobs.Close()
 	_ = tn.j.Close()
-}
-
-// diskBlobs adapts *disk.Store, whose Create returns its concrete writer, to
-// Blobs (as cmd/objstore does).
-type diskBlobs struct{ *disk.Store }
-
-func (d diskBlobs) Create(key objstore.Key, v objstore.Version) (BodyWriter, error) {
-	w, err := d.Store.Create(key, v)
-	if err != nil {
-		return nil, err
-	}
-	return w, nil
 }
 
 func newKey() objstore.Key { return objstore.Key{Bucket: "bucket", ID: ulid.Make().String()} }
