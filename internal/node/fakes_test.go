@@ -3,10 +3,12 @@ package node
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
+	"testing/iotest"
 
 	"sphere.software/objstore"
 )
@@ -22,6 +24,8 @@ type memRemote struct {
 	gate chan struct{}
 	// corrupt flips a byte of every body served.
 	corrupt atomic.Bool
+	// cut makes every body fail with a network error after its first half.
+	cut atomic.Bool
 	// fail makes every call fail with objstore.ErrNoRemote.
 	fail atomic.Bool
 }
@@ -83,7 +87,11 @@ func (m *memRemote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, o
 		body[len(body)/2] ^= 0xff
 	}
 	half := len(body) / 2
-	r := io.MultiReader(bytes.NewReader(body[:half]), &gated{gate: m.gate}, bytes.NewReader(body[half:]))
+	var rest io.Reader = bytes.NewReader(body[half:])
+	if m.cut.Load() {
+		rest = iotest.ErrReader(errors.New("mem: connection reset mid-body"))
+	}
+	r := io.MultiReader(bytes.NewReader(body[:half]), &gated{gate: m.gate}, rest)
 	return io.NopCloser(r), o.rec, nil
 }
 

@@ -379,3 +379,26 @@ func TestStatsCountHitsAndMisses(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+func TestOriginFailingMidBodyAbortsEveryReaderAndRecordsNothing(t *testing.T) {
+	remote := newMemRemote()
+	a := openTestNode(t, t.TempDir(), remote, 0)
+	key, body := newKey(), randomBody(500_000)
+	put(t, a, key, body, objstore.LevelS3)
+	remote.cut.Store(true)
+	b := openTestNode(t, t.TempDir(), remote, 0)
+	got, _, err := read(t, b, key, true)
+	if !errors.Is(err, objstore.ErrNoRemote) || len(got) >= len(body) {
+		t.Fatalf("err=%v, got %d of %d bytes", err, len(got), len(body))
+	}
+	if _, err := b.Head(context.Background(), key); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("a failed fill left a record: %v", err)
+	}
+	if u, _ := b.blobs.Usage(); u.Bodies != 0 {
+		t.Fatalf("a failed fill left %d bytes of body", u.Bodies)
+	}
+	remote.cut.Store(false) // the next miss starts a new fill and succeeds
+	if got, _, err := read(t, b, key, true); err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("retry after the origin recovered: %v", err)
+	}
+}
