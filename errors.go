@@ -34,3 +34,15 @@ var (
 	// ErrNoRemote means the origin is not reachable or refused the request.
 	ErrNoRemote = errors.New("origin unavailable")
 )
+
+// The sentinel errors of bucket operations.
+var (
+	// ErrNoSuchBucket means the origin has no bucket of that name.
+	ErrNoSuchBucket = errors.New("no such bucket")
+	// ErrBucketNotEmpty means a bucket to delete still holds objects.
+	ErrBucketNotEmpty = errors.New("bucket not empty")
+	// ErrBucketExists means a bucket name is taken by another account.
+	ErrBucketExists = errors.New("bucket name taken")
+	// ErrInvalidBucket means a bucket name the origin cannot use.
+	ErrInvalidBucket = errors.New("invalid bucket name")
+)

@@ -130,9 +130,12 @@ type Record struct {
 	ContentType string `json:"content_type,omitempty"`
 	// UserMeta is the writer's metadata, a JSON object, or nil.
 	UserMeta json.RawMessage `json:"user_meta,omitempty"`
-	Level    Level           `json:"level"`
-	Sum      Checksum        `json:"sum"`
-	Version  Version         `json:"version"`
+	// Headers are the HTTP headers stored with the object and returned on
+	// every read, keyed by canonical name; see StoredHeaders. Nil when none.
+	Headers map[string]string `json:"headers,omitempty"`
+	Level   Level             `json:"level"`
+	Sum     Checksum          `json:"sum"`
+	Version Version           `json:"version"`
 	// BodyVersion is the version whose write produced the body. Changes
 	// that keep the body (raising the level) get a new Version but keep
 	// BodyVersion, so the body stays where it is on every disk.
@@ -142,6 +145,12 @@ type Record struct {
 	// InRemote reports that the body of this version is in the origin.
 	InRemote bool `json:"in_remote,omitempty"`
 }
+
+// StoredHeaders are the response headers a writer may set on an object
+// beside Content-Type, as S3 stores them: they are kept in Record.Headers,
+// travel to the origin as the S3 object's own headers and come back on
+// every read, on both APIs.
+var StoredHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
 
 // Size is the body size in bytes.
 func (r Record) Size() int64 { return r.Sum.Size }
