@@ -110,6 +110,21 @@ func (v Version) Compare(w Version) int {
 	return strings.Compare(v.Node, w.Node)
 }
 
+// ForeignVersion is the version of an object that objstore did not write
+// (a file put into the origin by another tool): its modification time in
+// the origin, with no node. Any later write through objstore supersedes it,
+// and it supersedes a delete made through objstore before it was written.
+// A zero time gives the oldest real version.
+func ForeignVersion(modified time.Time) Version {
+	if modified.IsZero() || modified.UnixMilli() <= 0 {
+		return Version{HLC: 1}
+	}
+	return Version{HLC: uint64(modified.UnixMilli()) << 16}
+}
+
+// IsForeign reports whether v is a ForeignVersion: no node made it.
+func (v Version) IsForeign() bool { return v.Node == "" }
+
 // IsZero reports whether v is the zero version, older than every real one.
 func (v Version) IsZero() bool { return v.HLC == 0 && v.Node == "" }
 

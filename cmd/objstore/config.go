@@ -37,6 +37,14 @@ type Config struct {
 	MemoryCache   int64         // --memory-cache ($APP_MEMORY_CACHE), bytes of small hot bodies in memory; 0 = off
 	ShutdownWait  time.Duration // --shutdown-timeout ($APP_SHUTDOWN_TIMEOUT)
 
+	S3APIAddr            string        // --s3-api-addr ($NET_S3_API_ADDR): the S3-compatible API; empty = off
+	S3APICredentials     string        // --s3-api-credentials ($APP_S3_API_CREDENTIALS): ACCESS:SECRET[,…]
+	S3APICredentialsFile string        // --s3-api-credentials-file ($APP_S3_API_CREDENTIALS_FILE)
+	S3APIAnonymous       string        // --s3-api-anonymous ($APP_S3_API_ANONYMOUS): off, read or write
+	S3APIDomain          string        // --s3-api-domain ($APP_S3_API_DOMAIN): virtual-host-style base domain
+	S3DefaultLevel       int           // --s3-default-level ($APP_S3_DEFAULT_LEVEL)
+	MultipartExpiry      time.Duration // --multipart-expiry ($APP_MULTIPART_EXPIRY)
+
 	ClusterKey     string        // --cluster-key ($APP_CLUSTER_KEY): shared secret of the cluster
 	SyncInterval   time.Duration // --sync-interval ($APP_SYNC_INTERVAL)
 	TombstoneGrace time.Duration // --tombstone-grace ($APP_TOMBSTONE_GRACE)
@@ -63,6 +71,10 @@ func DefaultConfig() Config {
 		MemoryCache:   128 << 20,
 		ShutdownWait:  30 * time.Second,
 
+		S3APIAddr:       "0.0.0.0:10997",
+		S3DefaultLevel:  1,
+		MultipartExpiry: 7 * 24 * time.Hour,
+
 		SyncInterval:   5 * time.Second,
 		TombstoneGrace: 7 * 24 * time.Hour,
 	}
@@ -83,8 +95,9 @@ func (c Config) UseS3() bool {
 func (c Config) Validate() error {
 	for _, a := range []struct{ name, addr string }{
 		{"--public-addr", c.PublicAddr}, {"--private-addr", c.PrivateAddr}, {"--debug-addr", c.DebugAddr},
+		{"--s3-api-addr", c.S3APIAddr},
 	} {
-		if a.addr == "" && a.name == "--debug-addr" {
+		if a.addr == "" && (a.name == "--debug-addr" || a.name == "--s3-api-addr") {
 			continue
 		}
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
@@ -106,6 +119,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--sync-interval %s: want at least 10ms", c.SyncInterval)
 	case c.TombstoneGrace < time.Minute:
 		return fmt.Errorf("--tombstone-grace %s: want at least 1m", c.TombstoneGrace)
+	case c.S3DefaultLevel < 0 || c.S3DefaultLevel > 2:
+		return fmt.Errorf("--s3-default-level %d: want 0, 1 or 2", c.S3DefaultLevel)
+	case c.S3APIAnonymous != "" && c.S3APIAnonymous != "off" && c.S3APIAnonymous != "read" && c.S3APIAnonymous != "write":
+		return fmt.Errorf("--s3-api-anonymous %q: want off, read or write", c.S3APIAnonymous)
+	case c.MultipartExpiry < time.Hour:
+		return fmt.Errorf("--multipart-expiry %s: want at least 1h", c.MultipartExpiry)
+	case strings.Contains(c.S3APIDomain, "/") || strings.HasPrefix(c.S3APIDomain, "."):
+		return fmt.Errorf("--s3-api-domain %q: want a host name such as s3.example.com", c.S3APIDomain)
 	case c.MaxHeaderSize < 1024:
 		return fmt.Errorf("--max-header-size %d: want at least 1024", c.MaxHeaderSize)
 	case c.UseS3() && c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
@@ -141,6 +162,13 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&c.Backend, []string{"backend"}, "APP_BACKEND", "origin: auto (s3 when --bucket or --s3-endpoint is set), local or s3")
 	str(&c.OriginDir, []string{"origin-dir"}, "APP_ORIGIN_DIR", "directory of the local origin that stands in for S3")
 	str(&c.S3Endpoint, []string{"s3-endpoint"}, "S3_ENDPOINT", "URL of an S3-compatible server; empty = AWS")
+	str(&c.S3APIAddr, []string{"s3-api-addr"}, "NET_S3_API_ADDR", "listen address for the S3-compatible API; empty = off")
+	str(&c.S3APICredentials, []string{"s3-api-credentials"}, "APP_S3_API_CREDENTIALS", "S3 API access keys: ACCESS:SECRET[,ACCESS:SECRET…]")
+	str(&c.S3APICredentialsFile, []string{"s3-api-credentials-file"}, "APP_S3_API_CREDENTIALS_FILE", "file of S3 API access keys, one 'ACCESS SECRET' per line")
+	str(&c.S3APIAnonymous, []string{"s3-api-anonymous"}, "APP_S3_API_ANONYMOUS", "what unsigned S3 requests may do: off, read or write")
+	str(&c.S3APIDomain, []string{"s3-api-domain"}, "APP_S3_API_DOMAIN", "base domain for virtual-host-style S3 requests (bucket.domain); empty = path style only")
+	intFlag(fs, &c.S3DefaultLevel, []string{"s3-default-level"}, "consistency level of S3 writes that name none", env, "APP_S3_DEFAULT_LEVEL")
+	durationFlag(fs, &c.MultipartExpiry, "multipart-expiry", "how long an unfinished S3 multipart upload is kept", env, "APP_MULTIPART_EXPIRY")
 	str(&c.ClusterKey, []string{"cluster-key"}, "APP_CLUSTER_KEY", "shared cluster secret: encrypts gossip, authenticates the private API")
 	intFlag(fs, &c.Debug, []string{"d", "debug"}, "debug level, 0 or 1", env, "APP_DEBUG_LEVEL")
 	boolFlag(fs, &c.S3PathStyle, "s3-path-style", "path-style S3 addressing (most S3-compatible servers need it)", env, "S3_PATH_STYLE")

@@ -21,6 +21,7 @@ import (
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/replica"
 	"sphere.software/objstore/internal/s3"
+	"sphere.software/objstore/internal/s3api"
 )
 
 // serve opens the node's parts, serves until ctx ends, then shuts down in
@@ -58,6 +59,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
 	servers := []namedServer{{"public", cfg.PublicAddr, api}}
+	if cfg.S3APIAddr != "" {
+		s3srv, err := openS3API(ctx, cfg, log, n, remote)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, namedServer{"s3", cfg.S3APIAddr, s3srv})
+	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{"debug", cfg.DebugAddr, debugHandler()})
 	}
@@ -75,8 +83,14 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return err
 }
 
+// origin is what the node and the S3 API need of the origin.
+type origin interface {
+	node.Remote
+	s3api.Origin
+}
+
 // openRemote opens the origin: S3 when configured, else the local directory.
-func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (node.Remote, error) {
+func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (origin, error) {
 	if !cfg.UseS3() {
 		return localdir.Open(cfg.OriginDir, log.With("part", "origin"))
 	}

@@ -25,6 +25,14 @@ import (
 // with a local directory origin.
 func newServer(t *testing.T, maxSize int64) *httptest.Server {
 	t.Helper()
+	srv, _ := newNodeServer(t, node.Config{MaxObjectSize: maxSize})
+	return srv
+}
+
+// newNodeServer is newServer with the node's configuration (NodeID is
+// filled in), returning the node too.
+func newNodeServer(t *testing.T, cfg node.Config) (*httptest.Server, *node.Node) {
+	t.Helper()
 	dir := t.TempDir()
 	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
 	if err != nil {
@@ -40,14 +48,68 @@ func newServer(t *testing.T, maxSize int64) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(context.Background(), node.Config{NodeID: j.NodeID(), MaxObjectSize: maxSize}, j, node.AdaptBlobs(blobs), origin)
+	cfg.NodeID = j.NodeID()
+	n, err := node.New(context.Background(), cfg, j, node.AdaptBlobs(blobs), origin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = n.Close(context.Background()) })
-	srv := httptest.NewServer(NewNative(Config{Bucket: "bkt", Version: "test", MaxObjectSize: maxSize}, n))
+	srv := httptest.NewServer(NewNative(Config{Bucket: "bkt", Version: "test", MaxObjectSize: cfg.MaxObjectSize}, n))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, n
+}
+
+// TestStoredHeaders checks that GET and HEAD answer with the headers stored
+// with the object, from disk and from the hot cache, on ranges and 304s too.
+func TestStoredHeaders(t *testing.T) {
+	stored := map[string]string{
+		"Cache-Control":       "public, max-age=600",
+		"Content-Disposition": `attachment; filename="notes.txt"`,
+		"Content-Encoding":    "identity",
+		"Content-Language":    "en",
+		"Expires":             "Fri, 01 Jan 2038 00:00:00 GMT",
+	}
+	for _, hot := range []int64{0, 1 << 20} {
+		t.Run(fmt.Sprintf("hot cache %d", hot), func(t *testing.T) {
+			srv, n := newNodeServer(t, node.Config{HotCacheBytes: hot})
+			id := ulid.Make().String()
+			_, err := n.Put(t.Context(), node.PutRequest{
+				Key: objstore.Key{Bucket: "bkt", ID: id}, Name: "notes.txt", Headers: stored,
+				Size: 12, Body: strings.NewReader("hello, world"),
+			})
+			if err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			url := srv.URL + "/api/v1/get/" + id
+			check := func(what string, resp *http.Response, status int, want map[string]string) {
+				t.Helper()
+				if resp.StatusCode != status {
+					t.Errorf("%s: status %d, want %d", what, resp.StatusCode, status)
+				}
+				for k, v := range want {
+					if got := resp.Header.Get(k); got != v {
+						t.Errorf("%s: %s = %q, want %q", what, k, got, v)
+					}
+				}
+			}
+			for range 2 { // the second read comes from the hot cache, if any
+				resp, body := do(t, "GET", url, nil, "")
+				check("GET", resp, 200, stored)
+				if body != "hello, world" {
+					t.Errorf("GET: body %q", body)
+				}
+				resp, _ = do(t, "HEAD", url, nil, "")
+				check("HEAD", resp, 200, stored)
+			}
+			resp, body := do(t, "GET", url, map[string]string{"Range": "bytes=7-11"}, "")
+			check("range", resp, 206, stored)
+			if body != "world" {
+				t.Errorf("range: body %q", body)
+			}
+			resp, _ = do(t, "GET", url, map[string]string{"If-None-Match": resp.Header.Get("ETag")}, "")
+			check("if-none-match", resp, 304, map[string]string{"Cache-Control": stored["Cache-Control"], "Expires": stored["Expires"]})
+		})
+	}
 }
 
 func do(t *testing.T, method, url string, hdr map[string]string, body string) (*http.Response, string) {

@@ -100,6 +100,7 @@ func (h *Native) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setMetaHeaders(w, obj.Record)
+	storedHeaders(w.Header(), obj.Record)
 	switch obj.Source {
 	case node.SourcePeer:
 		w.Header().Set("X-Meta-Symlink", "true")
@@ -130,6 +131,7 @@ func serveMemory(w http.ResponseWriter, r *http.Request, obj *node.Object) {
 	if prepared == nil {
 		prepared = http.Header{}
 		metaHeaders(prepared, obj.Record)
+		storedHeaders(prepared, obj.Record)
 		prepared.Set("Content-Type", obj.ContentType)
 		prepared.Set("Content-Length", strconv.Itoa(len(obj.Bytes)))
 		prepared.Set("Accept-Ranges", "bytes")
@@ -142,6 +144,16 @@ func serveMemory(w http.ResponseWriter, r *http.Request, obj *node.Object) {
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(obj.Bytes) // a failed write means the client left
+	}
+}
+
+// storedHeaders sets the response headers stored with rec (Cache-Control,
+// Expires, ...; see objstore.StoredHeaders). They are set before
+// http.ServeContent, which keeps them on ranges and 304s (but for
+// Content-Encoding, which a 304 drops).
+func storedHeaders(hdr http.Header, rec objstore.Record) {
+	for name, v := range rec.Headers {
+		hdr.Set(name, v)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"sphere.software/objstore"
 )
@@ -17,6 +19,9 @@ const (
 	flagInRemote = 1 << 1
 	// flagSameBody means BodyVersion equals Version and is not repeated.
 	flagSameBody = 1 << 2
+	// flagHeaders means a headers block ends the value: Record.Headers is
+	// not empty. Values written before headers existed never set it.
+	flagHeaders = 1 << 3
 )
 
 // errShort is returned by the decoder when a value ends early.
@@ -36,7 +41,22 @@ func encodeRecord(rec objstore.Record) []byte {
 	b = append(b, rec.Sum.MD5[:]...)
 	b = appendBytes(b, []byte(rec.Name))
 	b = appendBytes(b, []byte(rec.ContentType))
-	return appendBytes(b, rec.UserMeta)
+	b = appendBytes(b, rec.UserMeta)
+	if flags&flagHeaders != 0 {
+		b = appendHeaders(b, rec.Headers)
+	}
+	return b
+}
+
+// appendHeaders appends the headers block: a uvarint count, then each name
+// and value length-prefixed, in increasing order of name.
+func appendHeaders(b []byte, h map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		b = appendBytes(b, []byte(name))
+		b = appendBytes(b, []byte(h[name]))
+	}
+	return b
 }
 
 // recordFlags returns the flags byte of rec.
@@ -50,6 +70,9 @@ func recordFlags(rec objstore.Record) byte {
 	}
 	if rec.BodyVersion == rec.Version {
 		flags |= flagSameBody
+	}
+	if len(rec.Headers) > 0 {
+		flags |= flagHeaders
 	}
 	return flags
 }
@@ -88,6 +111,9 @@ func decodeRecord(k objstore.Key, v []byte) (objstore.Record, error) {
 	rec.ContentType = string(d.bytes())
 	if meta := d.bytes(); len(meta) > 0 {
 		rec.UserMeta = append([]byte(nil), meta...)
+	}
+	if flags&flagHeaders != 0 {
+		rec.Headers = d.headers()
 	}
 	err := d.finish()
 	switch {
@@ -202,6 +228,37 @@ func varintErr(b []byte, n int) error {
 func (d *decoder) version() objstore.Version {
 	hlc := d.uvarint()
 	return objstore.Version{HLC: hlc, Node: string(d.bytes())}
+}
+
+// headers reads a block written by appendHeaders. It takes only the
+// canonical form: at least one entry, names strictly increasing (so no
+// name twice).
+func (d *decoder) headers() map[string]string {
+	n := d.uvarint()
+	switch {
+	case d.err != nil:
+		return nil
+	case n == 0:
+		d.fail(errors.New("empty headers block"))
+		return nil
+	case n > uint64(len(d.b))/2: // each entry takes at least two bytes
+		d.fail(fmt.Errorf("%d headers: %w", n, errShort))
+		return nil
+	}
+	h := make(map[string]string, n)
+	prev := ""
+	for i := range n {
+		name, value := string(d.bytes()), string(d.bytes())
+		if d.err != nil {
+			return nil
+		}
+		if i > 0 && name <= prev {
+			d.fail(fmt.Errorf("header %q after %q: names not strictly increasing", name, prev))
+			return nil
+		}
+		h[name], prev = value, name
+	}
+	return h
 }
 
 // bytes reads a length-prefixed field, not copied.

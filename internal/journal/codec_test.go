@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,10 @@ func sampleRecords() []objstore.Record {
 			Version:     objstore.Version{HLC: ^uint64(0), Node: strings.Repeat("n", 300)},
 			BodyVersion: objstore.Version{HLC: 12345, Node: "body-node"},
 			InRemote:    true,
+			Headers: map[string]string{
+				"Cache-Control": "max-age=60", "Content-Encoding": "gzip", "Expires": "Thu, 01 Jan 2037 00:00:00 GMT",
+				"X-Empty": "", "": "empty name", "ü\x00": "\r\n\xff",
+			},
 		},
 		{
 			Key: k, Level: objstore.LevelS3, Sum: objstore.Checksum{Size: 3},
@@ -34,6 +39,7 @@ func sampleRecords() []objstore.Record {
 			BodyVersion: objstore.Version{HLC: 99, Node: "n1"},
 		},
 		{Key: k, Sum: objstore.Checksum{Size: -1}}, // not valid, but must round-trip
+		{Key: k, Headers: map[string]string{"Content-Language": "de"}},
 	}
 }
 
@@ -86,6 +92,91 @@ func TestDecodeRecordRejectsCorruption(t *testing.T) {
 	}
 }
 
+// TestDecodeFormatBeforeHeaders decodes values written before
+// Record.Headers existed, byte for byte as that encoder wrote them: they
+// must decode as they did, with nil Headers, and encode again unchanged.
+func TestDecodeFormatBeforeHeaders(t *testing.T) {
+	k := objstore.Key{Bucket: "b", ID: "k"}
+	tests := []struct {
+		hex  string
+		want objstore.Record
+	}{
+		{
+			"010201ac02026e31c801026e320a01020304aa0000000000000000000000000000bb05612e7478740a746578742f706c61696e097b2278223a2279227d",
+			objstore.Record{
+				Key: k, Name: "a.txt", ContentType: "text/plain", UserMeta: json.RawMessage(`{"x":"y"}`), Level: objstore.LevelS3,
+				Sum:     objstore.Checksum{Size: 5, CRC32C: 0x01020304, MD5: objstore.MD5{0xaa, 15: 0xbb}},
+				Version: objstore.Version{HLC: 300, Node: "n1"}, BodyVersion: objstore.Version{HLC: 200, Node: "n2"},
+				InRemote: true,
+			},
+		},
+		{
+			"01050007016e000000000000000000000000000000000000000000000000",
+			objstore.Record{
+				Key: k, Version: objstore.Version{HLC: 7, Node: "n"}, BodyVersion: objstore.Version{HLC: 7, Node: "n"},
+				Deleted: true,
+			},
+		},
+	}
+	for i, tt := range tests {
+		v, err := hex.DecodeString(tt.hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeRecord(k, v)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("value %d: decode = %+v, %v; want %+v", i, got, err, tt.want)
+		}
+		if again := encodeRecord(got); !bytes.Equal(again, v) {
+			t.Errorf("value %d: encode = %x; want %x", i, again, v)
+		}
+	}
+}
+
+// TestHeadersEncoding pins the headers block and checks that the decoder
+// takes only its canonical form.
+func TestHeadersEncoding(t *testing.T) {
+	k := objstore.Key{Bucket: "b", ID: "k"}
+	rec := objstore.Record{Key: k, Headers: map[string]string{"b": "2", "a": "1"}}
+	enc := encodeRecord(rec)
+	plain := encodeRecord(objstore.Record{Key: k})
+	if enc[1] != plain[1]|flagHeaders {
+		t.Fatalf("flags %#02x, want %#02x", enc[1], plain[1]|flagHeaders)
+	}
+	block := []byte{2, 1, 'a', 1, '1', 1, 'b', 1, '2'} // sorted by name
+	if !bytes.Equal(enc[:len(plain)], append([]byte{plain[0], enc[1]}, plain[2:]...)) || !bytes.Equal(enc[len(plain):], block) {
+		t.Fatalf("encoding %x, want %x with flag %#02x, then %x", enc, plain, flagHeaders, block)
+	}
+	withBlock := func(block ...byte) []byte {
+		v := bytes.Clone(plain)
+		v[1] |= flagHeaders
+		return append(v, block...)
+	}
+	bad := map[string][]byte{
+		"flag without block": withBlock(),
+		"empty block":        withBlock(0),
+		"duplicate name":     withBlock(2, 1, 'a', 1, '1', 1, 'a', 1, '2'),
+		"names out of order": withBlock(2, 1, 'b', 1, '2', 1, 'a', 1, '1'),
+		"count past end":     withBlock(3, 1, 'a', 1, '1', 1, 'b', 1, '2'),
+		"huge count":         withBlock(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
+		"value cut":          withBlock(1, 1, 'a', 2, '1'),
+		"no value":           withBlock(1, 1, 'a'),
+		"block without flag": append(bytes.Clone(plain), block...),
+		"unknown flag":       append([]byte{enc[0], enc[1] | 1<<4}, enc[2:]...),
+		"trailing bytes":     withBlock(1, 1, 'a', 1, '1', 0),
+	}
+	for name, v := range bad {
+		t.Run(name, func(t *testing.T) {
+			if got, err := decodeRecord(k, v); err == nil {
+				t.Fatalf("decode of %x succeeded: %+v", v, got)
+			}
+		})
+	}
+	if got, err := decodeRecord(k, withBlock(block...)); err != nil || !reflect.DeepEqual(got.Headers, rec.Headers) {
+		t.Fatalf("decode = %+v, %v", got, err)
+	}
+}
+
 // sameBodySpeltOut encodes a record whose BodyVersion equals its Version
 // without flagSameBody, repeating the version: not the canonical encoding.
 func sameBodySpeltOut() []byte {
@@ -134,6 +225,13 @@ func fillFields(t *testing.T, v reflect.Value, seed int) int {
 		v.SetInt(int64(seed))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		v.SetUint(uint64(seed))
+	case reflect.Map:
+		if v.Type() != reflect.TypeFor[map[string]string]() {
+			t.Fatalf("fillFields: no rule for %s", v.Type())
+		}
+		v.Set(reflect.ValueOf(map[string]string{
+			fmt.Sprintf("k%d", seed): fmt.Sprintf("v%d", seed), fmt.Sprintf("j%d", seed): "",
+		}))
 	case reflect.Slice:
 		if v.Type().Elem().Kind() != reflect.Uint8 {
 			t.Fatalf("fillFields: no rule for %s", v.Type())

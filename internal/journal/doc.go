@@ -44,7 +44,8 @@
 //
 //	version   1 byte  (1)
 //	flags     1 byte  (bit 0 Deleted, bit 1 InRemote, bit 2 BodyVersion
-//	                   equals Version; other bits must be 0)
+//	                   equals Version, bit 3 Headers not empty; other
+//	                   bits must be 0)
 //	level     1 byte
 //	version   uvarint HLC, then node as uvarint length + bytes
 //	body      BodyVersion like version; absent when flag bit 2 is set
@@ -54,6 +55,12 @@
 //	name      uvarint length + bytes
 //	ctype     uvarint length + bytes
 //	usermeta  uvarint length + bytes (0 = none)
+//	headers   only when flag bit 3 is set: a uvarint count (at least 1),
+//	          then each name and value as uvarint length + bytes, names
+//	          strictly increasing
+//
+// Values written before Record.Headers existed never set bit 3 and end at
+// usermeta, so they still decode as they did.
 //
 // The decoder accepts only what the encoder writes (no overlong varints, no
 // trailing bytes, flags that match the fields), so equal records have equal

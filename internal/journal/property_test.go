@@ -44,6 +44,12 @@ func genRecord() *rapid.Generator[objstore.Record] {
 		if rapid.Bool().Draw(t, "hasmeta") {
 			r.UserMeta = json.RawMessage(fmt.Sprintf(`{"v":%d}`, rapid.IntRange(0, 3).Draw(t, "meta")))
 		}
+		if rapid.Bool().Draw(t, "hasheaders") {
+			r.Headers = map[string]string{"Cache-Control": rapid.SampledFrom([]string{"no-cache", "max-age=1"}).Draw(t, "cache")}
+			if rapid.Bool().Draw(t, "expires") {
+				r.Headers["Expires"] = "Thu, 01 Jan 2037 00:00:00 GMT"
+			}
+		}
 		return r
 	})
 }

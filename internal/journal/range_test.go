@@ -155,3 +155,45 @@ func TestRangeWithMerge(t *testing.T) {
 	}
 	checkCounts(t, s, objstore.Counts{Tombstones: 1501})
 }
+
+func TestScan(t *testing.T) {
+	s := openTemp(t)
+	var recs []objstore.Record
+	for i := range 2600 { // several pages
+		recs = append(recs, live("b", keyName(i), uint64(i+1), "n1", 1))
+	}
+	recs = append(recs, live("a", "before", 1, "n1", 1), live("c", "after", 1, "n1", 1), live("b\x01", "x", 1, "n1", 1))
+	mergeAll(t, s, recs)
+	scan := func(bucket, after string, limit int) []string {
+		var ids []string
+		err := s.Scan(t.Context(), bucket, after, func(r objstore.Record) bool {
+			if r.Bucket != bucket {
+				t.Fatalf("Scan of %q returned a record of bucket %q", bucket, r.Bucket)
+			}
+			ids = append(ids, r.ID)
+			return len(ids) < limit
+		})
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		return ids
+	}
+	if got := scan("b", "", 1<<30); len(got) != 2600 || got[0] != keyName(0) || got[2599] != keyName(2599) {
+		t.Fatalf("full scan: %d ids", len(got))
+	}
+	if got := scan("b", keyName(1500), 1<<30); len(got) != 1100 || got[0] != keyName(1500) {
+		t.Fatalf("scan from %s: %d ids starting %v", keyName(1500), len(got), got[:1])
+	}
+	if got := scan("b", keyName(1500)+"\x00", 1<<30); len(got) != 1099 || got[0] != keyName(1501) {
+		t.Fatalf("scan from just after %s: %d ids starting %v", keyName(1500), len(got), got[:1])
+	}
+	if got := scan("b", keyName(10), 3); !slices.Equal(got, []string{keyName(10), keyName(11), keyName(12)}) {
+		t.Fatalf("scan stopped by fn: %v", got)
+	}
+	if got := scan("zz", "", 10); len(got) != 0 {
+		t.Fatalf("scan of an empty bucket: %v", got)
+	}
+	if err := s.Scan(t.Context(), "", "", func(objstore.Record) bool { return true }); err == nil {
+		t.Fatal("Scan of an empty bucket name: want an error")
+	}
+}

@@ -98,11 +98,22 @@ func (s *Store) emit(ctx context.Context, op string, page []objstore.Record, fn 
 // the first key when after is nil). It returns them and a copy of the last
 // key.
 func (s *Store) rangePage(after []byte, n int) ([]objstore.Record, []byte, error) {
+	return s.readPage(after, false, n)
+}
+
+// readPage reads up to n records from pos on: keys after pos, or at or
+// after it when inclusive. A nil pos starts at the first key.
+func (s *Store) readPage(pos []byte, inclusive bool, n int) ([]objstore.Record, []byte, error) {
 	recs := make([]objstore.Record, 0, n)
 	var last []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRecords).Cursor()
-		k, v := seekAfter(c, after)
+		var k, v []byte
+		if inclusive {
+			k, v = c.Seek(pos)
+		} else {
+			k, v = seekAfter(c, pos)
+		}
 		for ; k != nil && len(recs) < n; k, v = c.Next() {
 			rec, err := decodeEntry(k, v)
 			if err != nil {
@@ -137,4 +148,35 @@ func decodeEntry(k, v []byte) (objstore.Record, error) {
 		return objstore.Record{}, err
 	}
 	return decodeRecord(key, v)
+}
+
+// Scan calls fn for the records of one bucket whose IDs sort at or after
+// from, tombstones included, in ID order, until fn returns false. Like
+// Range it reads a page at a time and calls fn outside any transaction. It
+// serves listings, which seek into a bucket rather than walk the journal.
+func (s *Store) Scan(ctx context.Context, bucket, from string, fn func(objstore.Record) bool) error {
+	if err := checkKey(objstore.Key{Bucket: bucket, ID: "x"}); err != nil {
+		return fmt.Errorf("journal: scan: %w", err)
+	}
+	pos := append(append([]byte(bucket), keySep), from...)
+	inclusive := true
+	for {
+		if err := ctxErr(ctx, "scan"); err != nil {
+			return err
+		}
+		page, last, err := s.readPage(pos, inclusive, s.page)
+		if err != nil {
+			return fmt.Errorf("journal: scan %s: %w", bucket, err)
+		}
+		n := 0
+		for n < len(page) && page[n].Bucket == bucket {
+			n++
+		}
+		// A page cut short at the bucket's end is never "full", so emit
+		// reports no more.
+		if more, err := s.emit(ctx, "scan", page[:n], fn); !more || err != nil {
+			return err
+		}
+		pos, inclusive = last, false
+	}
 }

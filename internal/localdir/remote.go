@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"sphere.software/objstore"
 )
@@ -52,17 +53,6 @@ func Open(dir string, logger *slog.Logger) (*Remote, error) {
 
 // String describes the origin for logs.
 func (r *Remote) String() string { return "local directory " + r.root }
-
-// CreateBucket creates the directory of bucket name; an existing one is fine.
-func (r *Remote) CreateBucket(ctx context.Context, name string) error {
-	if err := checkBucket(name); err != nil {
-		return fmt.Errorf("localdir: create bucket: %w", err)
-	}
-	if err := mkdirAll(filepath.Join(r.root, name)); err != nil {
-		return unavailable("create bucket", objstore.Key{Bucket: name}, err)
-	}
-	return nil
-}
 
 // Get opens an object and restores its record from the sidecar.
 func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objstore.Record, error) {
@@ -119,7 +109,7 @@ func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, e
 func (r *Remote) record(key objstore.Key, p paths, size int64) (objstore.Record, error) {
 	data, err := os.ReadFile(p.meta)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) {
-		return foreignRecord(key, size), nil
+		return foreignRecord(key, p.body, size), nil
 	}
 	if err != nil {
 		return objstore.Record{}, err
@@ -127,20 +117,28 @@ func (r *Remote) record(key objstore.Key, p paths, size int64) (objstore.Record,
 	rec, err := decodeSidecar(key, size, data)
 	if err != nil {
 		r.log.Warn("sidecar does not match body; treating object as foreign", "key", key.String(), "err", err)
-		return foreignRecord(key, size), nil
+		return foreignRecord(key, p.body, size), nil
 	}
 	return rec, nil
 }
 
-// foreignRecord is the record of a body that objstore did not write.
-func foreignRecord(key objstore.Key, size int64) objstore.Record {
+// foreignRecord is the record of a body that objstore did not write; its
+// version is the file's modification time.
+func foreignRecord(key objstore.Key, body string, size int64) objstore.Record {
 	name := key.ID[strings.LastIndex(key.ID, "/")+1:]
+	var modified time.Time
+	if fi, err := os.Stat(body); err == nil {
+		modified = fi.ModTime()
+	}
+	v := objstore.ForeignVersion(modified)
 	return objstore.Record{
 		Key:         key,
 		Name:        name,
 		ContentType: mime.TypeByExtension(filepath.Ext(name)),
 		Level:       objstore.LevelS3,
 		Sum:         objstore.Checksum{Size: size},
+		Version:     v,
+		BodyVersion: v,
 		InRemote:    true,
 	}
 }

@@ -168,14 +168,14 @@ func TestBodyWithoutMatchingSidecar(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, err := r.Stat(t.Context(), key)
-	if err != nil || !rec.Version.IsZero() || rec.Size() != int64(len("edited by hand")) {
+	if err != nil || !rec.Version.IsForeign() || rec.Size() != int64(len("edited by hand")) {
 		t.Errorf("Stat after a hand edit: %+v, %v; want a foreign record", rec, err)
 	}
 	if err := os.Remove(filepath.Join(dir, "bkt", ".objstore-meta", "doc.txt")); err != nil {
 		t.Fatal(err)
 	}
 	rec, err = r.Stat(t.Context(), key)
-	if err != nil || !rec.Version.IsZero() || rec.ContentType != "text/plain; charset=utf-8" || rec.Name != "doc.txt" {
+	if err != nil || !rec.Version.IsForeign() || rec.ContentType != "text/plain; charset=utf-8" || rec.Name != "doc.txt" {
 		t.Errorf("Stat without sidecar: %+v, %v; want a foreign record", rec, err)
 	}
 }

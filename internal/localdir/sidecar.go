@@ -19,6 +19,7 @@ type sidecar struct {
 	Name        string            `json:"name,omitempty"`
 	ContentType string            `json:"content_type,omitempty"`
 	UserMeta    json.RawMessage   `json:"user_meta,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
 	Level       objstore.Level    `json:"level"`
 	Sum         objstore.Checksum `json:"sum"`
 	Version     objstore.Version  `json:"version"`
@@ -38,6 +39,7 @@ func encodeSidecar(rec objstore.Record) ([]byte, error) {
 		Name:        rec.Name,
 		ContentType: rec.ContentType,
 		UserMeta:    rec.UserMeta,
+		Headers:     rec.Headers,
 		Level:       rec.Level,
 		Sum:         rec.Sum,
 		Version:     rec.Version,
@@ -69,11 +71,15 @@ func decodeSidecar(key objstore.Key, size int64, data []byte) (objstore.Record, 
 	if len(s.UserMeta) == 0 || bytes.Equal(s.UserMeta, []byte("null")) {
 		s.UserMeta = nil
 	}
+	if len(s.Headers) == 0 {
+		s.Headers = nil // a record without headers holds nil
+	}
 	return objstore.Record{
 		Key:         key,
 		Name:        s.Name,
 		ContentType: s.ContentType,
 		UserMeta:    s.UserMeta,
+		Headers:     s.Headers,
 		Level:       s.Level,
 		Sum:         s.Sum,
 		Version:     s.Version,

@@ -3,6 +3,7 @@ package localdir
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"sphere.software/objstore"
@@ -14,6 +15,11 @@ func TestSidecarRoundTrip(t *testing.T) {
 		Name:        "Отчёт <&> 📄.txt",
 		ContentType: "text/plain",
 		UserMeta:    json.RawMessage(`{"html":"<b>&</b>","n":1}`),
+		Headers: map[string]string{
+			"Cache-Control":       "max-age=60, <private>",
+			"Content-Disposition": `attachment; filename="Отчёт.txt"`,
+			"Expires":             "Thu, 01 Jan 2037 00:00:00 GMT",
+		},
 		Level:       objstore.LevelFull,
 		Sum:         objstore.Checksum{Size: 3, CRC32C: 7, MD5: objstore.MD5{1, 2, 3}},
 		Version:     objstore.Version{HLC: 99, Node: "n1"},
@@ -44,6 +50,33 @@ func TestSidecarRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSidecarHeaders checks the headers' JSON and that a sidecar without
+// them, as written before they existed, decodes with nil Headers.
+func TestSidecarHeaders(t *testing.T) {
+	key := objstore.Key{Bucket: "bkt", ID: "k"}
+	data, err := encodeSidecar(objstore.Record{Key: key, Headers: map[string]string{"Content-Language": "de"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"headers":{"Content-Language":"de"}`) {
+		t.Errorf("sidecar %s: no headers object", data)
+	}
+	for _, old := range []string{
+		`{"format":1,"bucket":"bkt","id":"k","level":0,"sum":{"size":0,"crc32c":0,"md5":"00000000000000000000000000000000"}}`,
+		`{"format":1,"bucket":"bkt","id":"k","headers":{},"level":0}`,
+		`{"format":1,"bucket":"bkt","id":"k","headers":null,"level":0}`,
+	} {
+		rec, err := decodeSidecar(key, 0, []byte(old))
+		if err != nil || rec.Headers != nil {
+			t.Errorf("decodeSidecar(%s) = %+v, %v; want nil Headers", old, rec, err)
+		}
+	}
+	data, err = encodeSidecar(objstore.Record{Key: key})
+	if err != nil || strings.Contains(string(data), "headers") {
+		t.Errorf("sidecar without headers = %s, %v", data, err)
+	}
+}
+
 func FuzzDecodeMeta(f *testing.F) {
 	rec := objstore.Record{Key: objstore.Key{Bucket: "bkt", ID: "k"}, Name: "n", UserMeta: json.RawMessage(`{"a":1}`), Sum: objstore.Checksum{Size: 5}}
 	good, err := encodeSidecar(rec)
@@ -54,6 +87,8 @@ func FuzzDecodeMeta(f *testing.F) {
 	f.Add([]byte(`{"format":1,"bucket":"bkt","id":"k","level":9}`), int64(0))
 	f.Add([]byte(`{"format":1,"bucket":"bkt","id":"k","user_meta":null,"sum":{"md5":"zz"}}`), int64(0))
 	f.Add([]byte(`null`), int64(0))
+	f.Add([]byte(`{"format":1,"bucket":"bkt","id":"k","headers":{"Expires":"x","":""}}`), int64(0))
+	f.Add([]byte(`{"format":1,"bucket":"bkt","id":"k","headers":{"a":1}}`), int64(0))
 	f.Fuzz(func(t *testing.T, data []byte, size int64) {
 		key := objstore.Key{Bucket: "bkt", ID: "k"}
 		rec, err := decodeSidecar(key, size, data)

@@ -19,6 +19,9 @@ type Journal interface {
 	Merge(ctx context.Context, rec objstore.Record) (winner objstore.Record, changed bool, err error)
 	// Range calls fn for every record in key order until fn returns false.
 	Range(ctx context.Context, fn func(objstore.Record) bool) error
+	// Scan calls fn for the records of bucket whose IDs sort at or after
+	// from, tombstones included, in ID order, until fn returns false.
+	Scan(ctx context.Context, bucket, from string, fn func(objstore.Record) bool) error
 	// Counts returns the live object count and bytes and the tombstone count.
 	Counts(ctx context.Context) (objstore.Counts, error)
 	// Digests serve anti-entropy.

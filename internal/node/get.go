@@ -296,3 +296,34 @@ func verifyOrigin(want, got objstore.Checksum) error {
 	}
 	return nil
 }
+
+// Scan calls fn for the journal records of bucket whose IDs sort at or
+// after from, tombstones included, in ID order, until fn returns false: the
+// cluster's side of a merged listing.
+func (n *Node) Scan(ctx context.Context, bucket, from string, fn func(objstore.Record) bool) error {
+	if err := n.journal.Scan(ctx, bucket, from, fn); err != nil {
+		return fmt.Errorf("node: scan %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// Stat returns the record of a live object without opening its body: the
+// journal's when the cluster knows the key, else the origin's (as a fetch
+// would restore it). Errors wrap objstore.ErrNotFound, objstore.ErrDeleted
+// or objstore.ErrNoRemote.
+func (n *Node) Stat(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	rec, err := n.journal.Get(ctx, key)
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		rec, err = n.remote.Stat(ctx, key)
+		if err != nil {
+			return objstore.Record{}, fmt.Errorf("node: stat %s: %w", key, err)
+		}
+		return originRecord(key, rec), nil
+	case err != nil:
+		return objstore.Record{}, fmt.Errorf("node: stat %s: %w", key, err)
+	case rec.Deleted:
+		return rec, fmt.Errorf("node: stat %s: %w", key, objstore.ErrDeleted)
+	}
+	return rec, nil
+}

@@ -23,10 +23,16 @@ type PutRequest struct {
 	ContentType string
 	// UserMeta is a JSON object of at most objstore.MaxUserMeta bytes, or nil.
 	UserMeta json.RawMessage
-	Level    objstore.Level
+	// Headers are stored response headers (objstore.StoredHeaders), or nil.
+	Headers map[string]string
+	Level   objstore.Level
 	// Size is the declared body length, or -1 when unknown (chunked).
 	Size int64
 	Body io.Reader
+	// Verify, when set, is called with the checksum of the body once it is
+	// on disk and before anything is published; an error from it discards
+	// the body and fails the write (a client's Content-MD5, say).
+	Verify func(objstore.Checksum) error
 }
 
 func (req PutRequest) validate(maxSize int64) error {
@@ -83,8 +89,14 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
+	if req.Verify != nil {
+		if err := req.Verify(sum); err != nil {
+			n.blobs.Remove(req.Key, v) //nolint:errcheck // a leftover is swept at start
+			return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
+		}
+	}
 	rec := objstore.Record{
-		Key: req.Key, Name: req.Name, UserMeta: req.UserMeta, Level: req.Level,
+		Key: req.Key, Name: req.Name, UserMeta: req.UserMeta, Headers: req.Headers, Level: req.Level,
 		ContentType: contentType(req.ContentType, req.Name, sniff),
 		Sum:         sum, Version: v, BodyVersion: v,
 	}

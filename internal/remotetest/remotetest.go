@@ -55,6 +55,8 @@ func Run(t *testing.T, newRemote func(t *testing.T) (r Remote, bucket string)) {
 		{"GetMissing", testGetMissing},
 		{"Unicode", testUnicode},
 		{"ManyUserMeta", testManyUserMeta},
+		{"PlainUserMeta", testPlainUserMeta},
+		{"StoredHeaders", testStoredHeaders},
 		{"Empty", testEmpty},
 		{"Multipart", testMultipart},
 		{"NestedKeys", testNestedKeys},

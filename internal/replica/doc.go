@@ -50,7 +50,7 @@
 // that ends the stream. One record is:
 //
 //	flags     1 byte: bit 0 Deleted, bit 1 InRemote, bit 2 BodyVersion
-//	          equals Version; other bits must be 0
+//	          equals Version, bit 3 Headers not empty; other bits must be 0
 //	level     1 byte, at most objstore.MaxLevel
 //	bucket    string reference
 //	id        uvarint length + bytes
@@ -62,17 +62,23 @@
 //	name      uvarint length + bytes
 //	ctype     uvarint length + bytes
 //	usermeta  uvarint length+1 + bytes; 0 means nil
+//	headers   only when flag bit 3 is set: a uvarint count (at least 1),
+//	          then each name as a string reference and its value as uvarint
+//	          length + bytes, names strictly increasing
 //
-// Buckets and node IDs repeat from record to record, so they go through a
-// string table that lives for one stream: a reference is a uvarint, 0
-// followed by a uvarint length and the bytes for a new string (which then
-// takes the next index of the table, while it has fewer than maxStrings
-// entries), or i+1 for the string at index i. A stream costs about 45 bytes
+// A record without stored headers is encoded as before headers existed.
+//
+// Buckets, node IDs and header names repeat from record to record, so they
+// go through a string table that lives for one stream: a reference is a
+// uvarint, 0 followed by a uvarint length and the bytes for a new string
+// (which then takes the next index of the table, while it has fewer than
+// maxStrings entries), or i+1 for the string at index i. A stream costs about 45 bytes
 // per record plus the ID, name and content type.
 //
 // The decoder rejects varints that do not fit 64 bits, lengths past the end,
 // unknown flags and format bytes, empty buckets or IDs, buckets with a 0x00
-// byte, levels above objstore.MaxLevel and trailing bytes, with an error
+// byte, levels above objstore.MaxLevel, empty or unsorted headers blocks
+// (which would hold a name twice) and trailing bytes, with an error
 // wrapping ErrMalformed. It never panics (FuzzDecodeRecords).
 //
 // # Bodies

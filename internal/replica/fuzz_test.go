@@ -16,7 +16,13 @@ func FuzzDecodeRecords(f *testing.F) {
 	f.Add(encodeRecords(nil))
 	f.Add(encodeRecords([]objstore.Record{a}))
 	f.Add(encodeRecords([]objstore.Record{a, b, a}))
+	c := a
+	c.Headers = map[string]string{"Cache-Control": "no-cache", "Expires": "Thu, 01 Jan 2037 00:00:00 GMT"}
+	d := b
+	d.Headers = map[string]string{"Cache-Control": "max-age=5", "Content-Language": "de"}
+	f.Add(encodeRecords([]objstore.Record{c, d, a}))
 	f.Add([]byte{formatV1, 3, 0, 0, 0})
+	f.Add([]byte{formatV1, 5, flagHeaders, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		recs, err := decodeRecords(in)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"sphere.software/objstore"
@@ -18,7 +20,10 @@ const (
 	flagInRemote = 1 << 1
 	// flagSameBody means BodyVersion equals Version and is not repeated.
 	flagSameBody = 1 << 2
-	knownFlags   = flagDeleted | flagInRemote | flagSameBody
+	// flagHeaders means a headers block ends the record: Headers is not
+	// empty.
+	flagHeaders = 1 << 3
+	knownFlags  = flagDeleted | flagInRemote | flagSameBody | flagHeaders
 )
 
 // maxRecordSize is the largest encoded record a stream may hold. The
@@ -65,6 +70,9 @@ func (e *recordEncoder) add(rec objstore.Record) {
 		b = binary.AppendUvarint(b, uint64(len(rec.UserMeta))+1)
 		b = append(b, rec.UserMeta...)
 	}
+	if flags&flagHeaders != 0 {
+		b = e.appendHeaders(b, rec.Headers)
+	}
 	e.buf = binary.AppendUvarint(e.buf, uint64(len(b)))
 	e.buf = append(e.buf, b...)
 	e.scratch = b
@@ -89,6 +97,9 @@ func recordFlags(rec objstore.Record) byte {
 	if rec.BodyVersion == rec.Version {
 		flags |= flagSameBody
 	}
+	if len(rec.Headers) > 0 {
+		flags |= flagHeaders
+	}
 	return flags
 }
 
@@ -103,6 +114,18 @@ func (e *recordEncoder) appendString(b []byte, s string) []byte {
 	}
 	b = binary.AppendUvarint(b, 0)
 	return appendBytes(b, []byte(s))
+}
+
+// appendHeaders appends the headers block: a uvarint count, then each name
+// as a string reference and its value length-prefixed, in increasing order
+// of name.
+func (e *recordEncoder) appendHeaders(b []byte, h map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		b = e.appendString(b, name)
+		b = appendBytes(b, []byte(h[name]))
+	}
+	return b
 }
 
 func (e *recordEncoder) appendVersion(b []byte, v objstore.Version) []byte {
@@ -198,6 +221,9 @@ func decodeRecord(b []byte, table *[]string) (objstore.Record, error) {
 	if n := d.uvarint(); n > 0 {
 		rec.UserMeta = append([]byte{}, d.fixed(d.remaining(n-1))...)
 	}
+	if flags&flagHeaders != 0 {
+		rec.Headers = readHeaders(&d, table)
+	}
 	if err := d.finish(); err != nil {
 		return objstore.Record{}, err
 	}
@@ -222,6 +248,37 @@ func readString(d *decoder, table *[]string) string {
 		*table = append(*table, s)
 	}
 	return s
+}
+
+// readHeaders reads a headers block: at least one entry, names strictly
+// increasing (so none twice).
+func readHeaders(d *decoder, table *[]string) map[string]string {
+	n := d.uvarint()
+	switch {
+	case d.err != nil:
+		return nil
+	case n == 0:
+		d.fail(errors.New("empty headers block"))
+		return nil
+	case n > uint64(len(d.b))/2: // each entry takes at least two bytes
+		d.fail(fmt.Errorf("%d headers: %w", n, errShort))
+		return nil
+	}
+	h := make(map[string]string, n)
+	prev := ""
+	for i := range n {
+		name := readString(d, table)
+		value := string(d.bytes())
+		if d.err != nil {
+			return nil
+		}
+		if i > 0 && name <= prev {
+			d.fail(fmt.Errorf("header %q after %q: names not strictly increasing", name, prev))
+			return nil
+		}
+		h[name], prev = value, name
+	}
+	return h
 }
 
 func readVersion(d *decoder, table *[]string) objstore.Version {

@@ -3,6 +3,7 @@ package replica
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"reflect"
@@ -36,6 +37,15 @@ func fillValue(t *testing.T, rng *rand.Rand, v reflect.Value, path string) {
 		}
 	case reflect.String:
 		v.SetString(randomString(rng))
+	case reflect.Map:
+		if v.Type() != reflect.TypeFor[map[string]string]() {
+			t.Fatalf("%s: map %s: teach fillValue and the codec", path, v.Type())
+		}
+		h := map[string]string{}
+		for range 1 + rng.IntN(3) {
+			h[randomString(rng)] = randomString(rng)
+		}
+		v.Set(reflect.ValueOf(h))
 	case reflect.Slice:
 		if v.Type().Elem().Kind() != reflect.Uint8 {
 			t.Fatalf("%s: slice of %s: teach fillValue and the codec", path, v.Type().Elem())
@@ -95,6 +105,9 @@ func TestRecordRoundTripProperty(t *testing.T) {
 			if rapid.Bool().Draw(t, "same body") {
 				recs[i].BodyVersion = recs[i].Version
 			}
+			if len(recs[i].Headers) == 0 {
+				recs[i].Headers = nil // "none" is nil on the wire
+			}
 		}
 		got, err := decodeRecords(encodeRecords(recs))
 		if err != nil {
@@ -118,6 +131,84 @@ func TestUserMetaNilAndEmpty(t *testing.T) {
 	}
 	if got[0].UserMeta != nil || got[1].UserMeta == nil || len(got[1].UserMeta) != 0 || string(got[2].UserMeta) != "{}" {
 		t.Fatalf("user meta: %q %q %q", got[0].UserMeta, got[1].UserMeta, got[2].UserMeta)
+	}
+}
+
+// TestDecodeFormatBeforeHeaders decodes a stream exactly as the encoder
+// wrote it before Record.Headers existed: it must decode as it did, and a
+// record without headers must encode to the same bytes.
+func TestDecodeFormatBeforeHeaders(t *testing.T) {
+	const old = "01430201000162016bac0200026e31c80100026e320a01020304aa0000000000000000000000000000bb05612e7478740a746578742f706c61696e0a7b2278223a2279227d" +
+		"1f050001016c070200000000000000000000000000000000000000000000000000"
+	want := []objstore.Record{
+		{
+			Key: objstore.Key{Bucket: "b", ID: "k"}, Name: "a.txt", ContentType: "text/plain", UserMeta: []byte(`{"x":"y"}`),
+			Level: objstore.LevelS3, Sum: objstore.Checksum{Size: 5, CRC32C: 0x01020304, MD5: objstore.MD5{0xaa, 15: 0xbb}},
+			Version: objstore.Version{HLC: 300, Node: "n1"}, BodyVersion: objstore.Version{HLC: 200, Node: "n2"}, InRemote: true,
+		},
+		{
+			Key: objstore.Key{Bucket: "b", ID: "l"}, Deleted: true,
+			Version: objstore.Version{HLC: 7, Node: "n1"}, BodyVersion: objstore.Version{HLC: 7, Node: "n1"},
+		},
+	}
+	b, err := hex.DecodeString(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeRecords(b)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodeRecords = %#v, %v; want %#v", got, err, want)
+	}
+	if again := encodeRecords(got); !bytes.Equal(again, b) {
+		t.Fatalf("encodeRecords = %x; want %x", again, b)
+	}
+}
+
+// TestHeadersEncoding pins the headers block and checks what the decoder
+// refuses in it.
+func TestHeadersEncoding(t *testing.T) {
+	key := objstore.Key{Bucket: "b", ID: "i"}
+	rec := objstore.Record{Key: key, Headers: map[string]string{"c": "2", "a": "1"}}
+	plain := encodeRecords([]objstore.Record{{Key: key}})
+	plain = plain[2 : len(plain)-1] // one record's bytes
+	// Sorted by name; the names are new strings 3 and 4 of the table, after
+	// the bucket and the empty node.
+	block := []byte{2, 0, 1, 'a', 1, '1', 0, 1, 'c', 1, '2'}
+	withBlock := func(flags byte, block ...byte) []byte {
+		p := append([]byte{plain[0] | flags}, plain[1:]...)
+		p = append(p, block...)
+		b := binary.AppendUvarint([]byte{formatV1}, uint64(len(p)))
+		return append(append(b, p...), 0)
+	}
+	if enc, want := encodeRecords([]objstore.Record{rec}), withBlock(flagHeaders, block...); !bytes.Equal(enc, want) {
+		t.Fatalf("encoding %x, want %x", enc, want)
+	}
+	// A second record refers to the names through the string table.
+	two := encodeRecords([]objstore.Record{rec, rec})
+	if got, err := decodeRecords(two); err != nil || !reflect.DeepEqual(got, []objstore.Record{rec, rec}) {
+		t.Fatalf("decodeRecords = %#v, %v", got, err)
+	}
+	cases := map[string][]byte{
+		"flag without block": withBlock(flagHeaders),
+		"empty block":        withBlock(flagHeaders, 0),
+		"duplicate name":     withBlock(flagHeaders, 2, 0, 1, 'a', 1, '1', 0, 1, 'a', 1, '2'),
+		"duplicate by ref":   withBlock(flagHeaders, 2, 0, 1, 'a', 1, '1', 3, 1, '2'),
+		"names out of order": withBlock(flagHeaders, 2, 0, 1, 'c', 1, '2', 0, 1, 'a', 1, '1'),
+		"count past end":     withBlock(flagHeaders, 3, 0, 1, 'a', 1, '1'),
+		"huge count":         withBlock(flagHeaders, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
+		"bad name ref":       withBlock(flagHeaders, 1, 9, 1, '1'),
+		"value cut":          withBlock(flagHeaders, 1, 0, 1, 'a', 2, '1'),
+		"block without flag": withBlock(0, block...),
+		"unknown flag":       withBlock(flagHeaders<<1, block...),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			recs, err := decodeRecords(b)
+			if !errors.Is(err, ErrMalformed) || recs != nil {
+				t.Fatalf("decodeRecords = %v, %v; want ErrMalformed", recs, err)
+			}
+			t.Log(err)
+		})
 	}
 }
 

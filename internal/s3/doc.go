@@ -28,26 +28,50 @@
 //	objstore-hlc       the version's hybrid logical clock, 16 lowercase hex digits
 //	objstore-node      the ID of the node that wrote the version
 //	objstore-usermeta  the user metadata JSON, base64 (standard encoding);
-//	                   absent when the record has none
+//	                   absent when the record has none or it is stored as
+//	                   plain entries (below)
 //	objstore-ctype     "none" when the record had no Content-Type (S3 then
 //	                   answers with its default, which is not restored)
 //	objstore-body-version
 //	                   the BodyVersion as objstore.Version.String writes it
 //	                   (16 hex digits, a dash, the node ID); absent when it
 //	                   equals the Version
+//	objstore-expires   the Expires stored header as given, when it is not
+//	                   an HTTP date in http.TimeFormat's form (so S3 would
+//	                   not keep it, or not answer with it unchanged)
+//
+// User metadata that is a JSON object of string values, whose keys are all
+// made of a-z 0-9 - _ . (S3 lowercases keys) and do not start with
+// "objstore-", and whose values are all non-empty printable ASCII without
+// a space at either end (so that HTTP keeps them unchanged), is stored as
+// plain metadata instead: one x-amz-meta-<key>: <value> entry per member,
+// which S3-side tools read as they would any other object's. Any other user
+// metadata goes into objstore-usermeta. On restore, objstore-usermeta wins
+// when present; otherwise every entry whose key does not start with
+// "objstore-" is collected into a JSON object with sorted keys, as
+// json.Marshal writes it (so a plain object comes back equivalent, but not
+// byte for byte when its keys were not sorted or it held escapes).
+//
+// The stored headers (objstore.StoredHeaders) travel as the S3 object's own
+// Cache-Control, Content-Disposition, Content-Encoding, Content-Language
+// and Expires, on a PutObject as on a CreateMultipartUpload, and are
+// restored from GetObject's and HeadObject's answers (objstore-expires
+// winning over Expires).
 //
 // The Content-Type itself travels as the object's Content-Type. S3 allows
-// 2 KiB of user-defined metadata (keys and values); objstore.MaxUserMeta
-// keeps the user metadata within it, and names are base64-encoded because
+// 2 KiB of user-defined metadata (keys and values, plain entries included);
+// objstore.MaxUserMeta keeps the user metadata within it, and names are base64-encoded because
 // that is the most compact encoding of arbitrary Unicode that is safe in an
 // HTTP header. Put refuses, with an error wrapping objstore.ErrInvalidUserMeta,
 // a record whose metadata would still exceed the 2 KiB.
 //
 // An object that objstore did not write has no objstore-hlc entry. Its record
 // has a zero Version, Level objstore.LevelS3, the last segment of its key as
-// Name, S3's Content-Type, and a Sum holding the size and, when the ETag is a
-// plain MD5, the MD5. Metadata that is present but malformed is logged and
-// the object is treated the same way.
+// Name, S3's Content-Type, its stored headers, its x-amz-meta-* entries
+// (but those starting with "objstore-") collected as above into UserMeta
+// (nil when there are none), and a Sum holding the size and, when the ETag
+// is a plain MD5, the MD5. Metadata that is present but malformed is logged
+// and the object is treated the same way.
 //
 // # Tags
 //

@@ -10,13 +10,19 @@ import (
 )
 
 // Error is a failed S3 request. It wraps the SDK's error and a sentinel:
-// objstore.ErrNotFound for a missing object, objstore.ErrNoRemote for any
-// other failure, so callers match it with errors.Is.
+// objstore.ErrNotFound for a missing object, one of the bucket sentinels
+// (objstore.ErrNoSuchBucket, ...) for a bucket operation S3 refused, and
+// objstore.ErrNoRemote for any other failure, so callers match it with
+// errors.Is.
 type Error struct {
-	Op  string       // "get", "stat", "put", "delete", "check", "create bucket"
-	Key objstore.Key // the object; only Bucket is set for bucket operations
-	Err error        // the SDK's error
-	// Kind is objstore.ErrNotFound or objstore.ErrNoRemote.
+	// Op is "get", "stat", "put", "delete", "check", "list", "list buckets",
+	// "create bucket", "delete bucket" or "head bucket".
+	Op string
+	// Key is the object; only Bucket is set for bucket operations and
+	// List, nothing for ListBuckets.
+	Key objstore.Key
+	Err error // the SDK's error
+	// Kind is objstore.ErrNotFound, a bucket sentinel or objstore.ErrNoRemote.
 	Kind error
 }
 
@@ -24,6 +30,9 @@ func (e *Error) Error() string {
 	target := e.Key.String()
 	if e.Key.ID == "" {
 		target = e.Key.Bucket
+	}
+	if target == "" {
+		return "s3: " + e.Op + ": " + e.Err.Error()
 	}
 	return "s3: " + e.Op + " " + target + ": " + e.Err.Error()
 }

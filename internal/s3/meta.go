@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"sphere.software/objstore"
 )
@@ -22,6 +27,11 @@ const (
 	metaUserMeta = "objstore-usermeta"
 	metaCType    = "objstore-ctype"
 	metaBody     = "objstore-body-version"
+	metaExpires  = "objstore-expires"
+
+	// metaPrefix starts every key objstore keeps for itself; the other
+	// keys are the user metadata's plain entries.
+	metaPrefix = "objstore-"
 
 	ctypeNone = "none"
 )
@@ -40,8 +50,13 @@ func encodeMeta(rec objstore.Record) map[string]string {
 		metaHLC:    fmt.Sprintf("%016x", rec.Version.HLC),
 		metaNode:   rec.Version.Node,
 	}
-	if len(rec.UserMeta) > 0 {
+	if plain, ok := plainUserMeta(rec.UserMeta); ok {
+		maps.Copy(m, plain)
+	} else if len(rec.UserMeta) > 0 {
 		m[metaUserMeta] = base64.StdEncoding.EncodeToString(rec.UserMeta)
+	}
+	if v, ok := rec.Headers[headerExpires]; ok && !isHTTPDate(v) {
+		m[metaExpires] = v
 	}
 	if rec.ContentType == "" {
 		m[metaCType] = ctypeNone
@@ -61,12 +76,155 @@ func metaSize(m map[string]string) int {
 	return n
 }
 
+// The stored headers (objstore.StoredHeaders) that S3 keeps as the object's
+// own headers, by their canonical names.
+const (
+	headerCacheControl       = "Cache-Control"
+	headerContentDisposition = "Content-Disposition"
+	headerContentEncoding    = "Content-Encoding"
+	headerContentLanguage    = "Content-Language"
+	headerExpires            = "Expires"
+)
+
+// objectHeaders are a record's stored headers as the fields of a PutObject
+// or CreateMultipartUpload; nil fields are left out.
+type objectHeaders struct {
+	CacheControl       *string
+	ContentDisposition *string
+	ContentEncoding    *string
+	ContentLanguage    *string
+	Expires            *time.Time
+}
+
+// encodeHeaders returns the stored headers h as S3 object headers. An
+// Expires that is not an HTTP date is left out: encodeMeta keeps it, as it
+// does one that is not in the canonical form S3 answers with. Names that
+// are not stored headers are left out.
+func encodeHeaders(h map[string]string) objectHeaders {
+	var o objectHeaders
+	for name, v := range h {
+		switch name {
+		case headerCacheControl:
+			o.CacheControl = optional(v)
+		case headerContentDisposition:
+			o.ContentDisposition = optional(v)
+		case headerContentEncoding:
+			o.ContentEncoding = optional(v)
+		case headerContentLanguage:
+			o.ContentLanguage = optional(v)
+		case headerExpires:
+			if t, err := http.ParseTime(v); err == nil {
+				t = t.UTC()
+				o.Expires = &t
+			}
+		}
+	}
+	return o
+}
+
+// isHTTPDate reports whether v is an HTTP date in the form S3 answers
+// with (http.TimeFormat), so that it comes back as it went.
+func isHTTPDate(v string) bool {
+	t, err := http.ParseTime(v)
+	return err == nil && t.UTC().Format(http.TimeFormat) == v
+}
+
+// responseHeaders collects the stored headers of a GetObject or HeadObject
+// answer; nil if there are none.
+func responseHeaders(cacheControl, disposition, encoding, language, expires *string) map[string]string {
+	var h map[string]string
+	for _, f := range []struct {
+		name  string
+		value *string
+	}{
+		{headerCacheControl, cacheControl},
+		{headerContentDisposition, disposition},
+		{headerContentEncoding, encoding},
+		{headerContentLanguage, language},
+		{headerExpires, expires},
+	} {
+		if v := aws.ToString(f.value); v != "" {
+			if h == nil {
+				h = make(map[string]string)
+			}
+			h[f.name] = v
+		}
+	}
+	return h
+}
+
+// restoreHeaders returns a record's stored headers: those S3 answered
+// with, and the Expires kept in the lowercased metadata m, which wins.
+func restoreHeaders(answered, m map[string]string) map[string]string {
+	h := maps.Clone(answered)
+	if v, ok := m[metaExpires]; ok {
+		if h == nil {
+			h = make(map[string]string, 1)
+		}
+		h[headerExpires] = v
+	}
+	return h
+}
+
+// plainUserMeta returns the user metadata as plain S3 metadata entries, one
+// per member, and true; or false when it is not a non-empty JSON object of
+// string values whose keys and values S3 keeps exactly (see plainKey and
+// plainValue).
+func plainUserMeta(userMeta []byte) (map[string]string, bool) {
+	var obj map[string]json.RawMessage
+	if len(userMeta) == 0 || json.Unmarshal(userMeta, &obj) != nil || len(obj) == 0 {
+		return nil, false
+	}
+	plain := make(map[string]string, len(obj))
+	for k, raw := range obj {
+		var v string
+		if raw[0] != '"' || json.Unmarshal(raw, &v) != nil || !plainKey(k) || !plainValue(v) {
+			return nil, false
+		}
+		plain[k] = v
+	}
+	return plain, true
+}
+
+// plainKey reports whether k can be an S3 metadata key of its own: S3
+// lowercases keys, and objstore reserves the objstore- prefix.
+func plainKey(k string) bool {
+	if k == "" || strings.HasPrefix(k, metaPrefix) {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainValue reports whether v survives as an HTTP header value unchanged:
+// printable ASCII, not empty, and no space at either end (HTTP trims it).
+func plainValue(v string) bool {
+	if v == "" || v[0] == ' ' || v[len(v)-1] == ' ' {
+		return false
+	}
+	for _, c := range []byte(v) {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // objectInfo is what HeadObject and GetObject tell about an object.
 type objectInfo struct {
 	Size        int64
 	ContentType string
 	ETag        string
 	Meta        map[string]string
+	// Modified is the object's Last-Modified in S3.
+	Modified time.Time
+	// Headers are the stored headers (objstore.StoredHeaders) S3 answered
+	// with, nil if none.
+	Headers map[string]string
 }
 
 // errForeign means an object carries no objstore metadata.
@@ -105,9 +263,10 @@ func decodeMeta(key objstore.Key, info objectInfo) (objstore.Record, error) {
 	if rec.Name, err = decodeName(m[metaName]); err != nil {
 		return objstore.Record{}, err
 	}
-	if rec.UserMeta, err = decodeUserMeta(m[metaUserMeta]); err != nil {
+	if rec.UserMeta, err = decodeUserMeta(m); err != nil {
 		return objstore.Record{}, err
 	}
+	rec.Headers = restoreHeaders(info.Headers, m)
 	rec.BodyVersion = rec.Version
 	if v, ok := m[metaBody]; ok {
 		if rec.BodyVersion, err = parseVersion(metaBody, v); err != nil {
@@ -126,10 +285,15 @@ func foreignRecord(key objstore.Key, info objectInfo) objstore.Record {
 		Level:       objstore.LevelS3,
 		InRemote:    true,
 	}
+	m := lowerKeys(info.Meta)
+	rec.UserMeta = plainMeta(m)
+	rec.Headers = restoreHeaders(info.Headers, m)
 	rec.Sum.Size = info.Size
 	if md5, ok := etagMD5(info.ETag); ok {
 		rec.Sum.MD5 = md5
 	}
+	rec.Version = objstore.ForeignVersion(info.Modified)
+	rec.BodyVersion = rec.Version
 	return rec
 }
 
@@ -175,7 +339,13 @@ func decodeName(s string) (string, error) {
 	return string(b), nil
 }
 
-func decodeUserMeta(s string) (json.RawMessage, error) {
+// decodeUserMeta restores the user metadata from the lowercased metadata
+// m: objstore-usermeta when present, else the plain entries.
+func decodeUserMeta(m map[string]string) (json.RawMessage, error) {
+	s, ok := m[metaUserMeta]
+	if !ok {
+		return plainMeta(m), nil
+	}
 	if s == "" {
 		return nil, nil
 	}
@@ -187,6 +357,25 @@ func decodeUserMeta(s string) (json.RawMessage, error) {
 		return nil, fmt.Errorf("%s: not valid JSON", metaUserMeta)
 	}
 	return json.RawMessage(b), nil
+}
+
+// plainMeta returns the entries of m that objstore does not keep for
+// itself as a JSON object (keys sorted), or nil when there are none.
+func plainMeta(m map[string]string) json.RawMessage {
+	plain := make(map[string]string, len(m))
+	for k, v := range m {
+		if !strings.HasPrefix(k, metaPrefix) {
+			plain[k] = v
+		}
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return nil // cannot happen: a map of strings always encodes
+	}
+	return b
 }
 
 // lowerKeys returns m with lowercase keys: S3 metadata keys are

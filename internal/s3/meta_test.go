@@ -1,12 +1,19 @@
 package s3
 
 import (
+	"bytes"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"sphere.software/objstore"
 )
@@ -25,18 +32,44 @@ func sampleRecord() objstore.Record {
 	}
 }
 
-// roundTrip encodes rec's metadata as Put does and decodes it as Get does.
-func roundTrip(t *testing.T, rec objstore.Record) objstore.Record {
-	t.Helper()
+// answer is what S3 answers on a GetObject of an object that Put wrote
+// from rec: its metadata and its own headers.
+func answer(rec objstore.Record) objectInfo {
 	ctype := rec.ContentType
 	if ctype == "" {
 		ctype = "binary/octet-stream" // what S3 answers
 	}
-	got, err := decodeMeta(rec.Key, objectInfo{Size: rec.Size(), ContentType: ctype, ETag: `"x-2"`, Meta: encodeMeta(rec)})
+	h := encodeHeaders(rec.Headers)
+	var expires *string
+	if h.Expires != nil {
+		expires = aws.String(h.Expires.Format(http.TimeFormat))
+	}
+	return objectInfo{
+		Size: rec.Size(), ContentType: ctype, ETag: `"x-2"`, Meta: encodeMeta(rec),
+		Headers: responseHeaders(h.CacheControl, h.ContentDisposition, h.ContentEncoding, h.ContentLanguage, expires),
+	}
+}
+
+// roundTrip encodes rec's metadata and headers as Put does and decodes
+// them as Get does.
+func roundTrip(t *testing.T, rec objstore.Record) objstore.Record {
+	t.Helper()
+	got, err := decodeMeta(rec.Key, answer(rec))
 	if err != nil {
 		t.Fatalf("decodeMeta: %v", err)
 	}
 	return got
+}
+
+// allHeaders is a value for every stored header.
+func allHeaders() map[string]string {
+	return map[string]string{
+		"Cache-Control":       "public, max-age=3600",
+		"Content-Disposition": `attachment; filename="report.pdf"`,
+		"Content-Encoding":    "gzip",
+		"Content-Language":    "de-DE, en",
+		"Expires":             "Thu, 01 Jan 2037 00:00:00 GMT",
+	}
 }
 
 func TestMetaRoundTrip(t *testing.T) {
@@ -58,6 +91,16 @@ func TestMetaRoundTrip(t *testing.T) {
 		{"zero version parts", func(r *objstore.Record) { r.Version = objstore.Version{HLC: 1}; r.BodyVersion = r.Version }},
 		{"level local", func(r *objstore.Record) { r.Level = objstore.LevelLocal }},
 		{"max crc", func(r *objstore.Record) { r.Sum.CRC32C = 0xffffffff }},
+		{"all headers", func(r *objstore.Record) { r.Headers = allHeaders() }},
+		{"one header", func(r *objstore.Record) { r.Headers = map[string]string{"Content-Language": "fr"} }},
+		{"expires not a date", func(r *objstore.Record) { r.Headers = map[string]string{"Expires": "0"} }},
+		{"expires rfc 850", func(r *objstore.Record) {
+			r.Headers = map[string]string{"Expires": "Thursday, 01-Jan-37 00:00:00 GMT", "Cache-Control": "no-cache"}
+		}},
+		{"plain user meta", func(r *objstore.Record) { r.UserMeta = json.RawMessage(`{"a.b":"1","team-x":"ops","z_9":"a b \"q\""}`) }},
+		{"mixed user meta", func(r *objstore.Record) { r.UserMeta = json.RawMessage(`{"a":"b","n":1}`) }},
+		{"empty user meta object", func(r *objstore.Record) { r.UserMeta = json.RawMessage(`{}`) }},
+		{"reserved user meta key", func(r *objstore.Record) { r.UserMeta = json.RawMessage(`{"objstore-level":"2"}`) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := sampleRecord()
@@ -66,6 +109,143 @@ func TestMetaRoundTrip(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, rec)
 			}
 		})
+	}
+}
+
+// TestPlainUserMeta checks which user metadata becomes plain S3 metadata
+// entries and which stays base64 JSON under objstore-usermeta.
+func TestPlainUserMeta(t *testing.T) {
+	for _, tt := range []struct {
+		name, meta string
+		plain      map[string]string // nil: base64 JSON
+	}{
+		{"all strings", `{"team":"ops","env":"prod"}`, map[string]string{"team": "ops", "env": "prod"}},
+		{"key characters", `{"a-b_c.d9":"x"}`, map[string]string{"a-b_c.d9": "x"}},
+		{"value punctuation", `{"k":"a=b; c/d \"e\" <&>"}`, map[string]string{"k": `a=b; c/d "e" <&>`}},
+		{"escaped ascii", `{"k":"\u0041"}`, map[string]string{"k": "A"}},
+		{"mixed types", `{"a":"b","n":1}`, nil},
+		{"number", `{"n":1}`, nil},
+		{"bool", `{"b":true}`, nil},
+		{"null value", `{"z":null}`, nil},
+		{"nested", `{"o":{"a":"b"}}`, nil},
+		{"array", `["a"]`, nil},
+		{"string", `"a"`, nil},
+		{"empty object", `{}`, nil},
+		{"invalid json", `{"a":`, nil},
+		{"reserved prefix", `{"objstore-name":"x"}`, nil},
+		{"reserved among others", `{"a":"b","objstore-x":"y"}`, nil},
+		{"uppercase key", `{"Team":"ops"}`, nil},
+		{"empty key", `{"":"v"}`, nil},
+		{"space in key", `{"a b":"v"}`, nil},
+		{"unicode key", `{"ключ":"v"}`, nil},
+		{"newline", `{"k":"a\nb"}`, nil},
+		{"carriage return", `{"k":"a\rb"}`, nil},
+		{"tab", `{"k":"a\tb"}`, nil},
+		{"nul", `{"k":"a\u0000b"}`, nil},
+		{"del", `{"k":"a\u007fb"}`, nil},
+		{"non-ascii value", `{"k":"é"}`, nil},
+		{"empty value", `{"k":""}`, nil},
+		{"leading space", `{"k":" v"}`, nil},
+		{"trailing space", `{"k":"v "}`, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := sampleRecord()
+			rec.UserMeta = json.RawMessage(tt.meta)
+			m := encodeMeta(rec)
+			plain := map[string]string{}
+			for k, v := range m {
+				if !strings.HasPrefix(k, metaPrefix) {
+					plain[k] = v
+				}
+			}
+			b64, hasB64 := m[metaUserMeta]
+			if tt.plain != nil {
+				if hasB64 || !reflect.DeepEqual(plain, tt.plain) {
+					t.Errorf("metadata %v; want plain entries %v and no %s", m, tt.plain, metaUserMeta)
+				}
+			} else if len(plain) > 0 || !hasB64 || b64 != base64.StdEncoding.EncodeToString([]byte(tt.meta)) {
+				t.Errorf("metadata %v; want only %s", m, metaUserMeta)
+			}
+			if !json.Valid(rec.UserMeta) {
+				return // no record holds it; decodeMeta refuses it
+			}
+			got := roundTrip(t, rec)
+			if !jsonEqual(got.UserMeta, rec.UserMeta) {
+				t.Errorf("restored user meta %s, want %s", got.UserMeta, rec.UserMeta)
+			}
+		})
+	}
+}
+
+// jsonEqual reports whether a and b are equal bytes or equal JSON values.
+func jsonEqual(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var va, vb any
+	return json.Unmarshal(a, &va) == nil && json.Unmarshal(b, &vb) == nil && reflect.DeepEqual(va, vb)
+}
+
+// TestDecodeUserMeta checks where decodeMeta takes the user metadata from.
+func TestDecodeUserMeta(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for _, tt := range []struct {
+		name  string
+		extra map[string]string
+		want  string // "" means nil
+	}{
+		{"none", nil, ""},
+		{"plain", map[string]string{"b": "2", "a": "1"}, `{"a":"1","b":"2"}`},
+		{"plain mixed case", map[string]string{"Team": "ops"}, `{"team":"ops"}`},
+		{"plain html", map[string]string{"k": "<&>"}, `{"k":"\u003c\u0026\u003e"}`},
+		{"base64 wins", map[string]string{metaUserMeta: b64(`{"n":1}`), "stray": "x"}, `{"n":1}`},
+		{"empty base64", map[string]string{metaUserMeta: ""}, ""},
+		{"other objstore keys", map[string]string{"objstore-future": "x"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := sampleRecord()
+			rec.UserMeta = nil
+			info := answer(rec)
+			maps.Copy(info.Meta, tt.extra)
+			got, err := decodeMeta(rec.Key, info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got.UserMeta) != tt.want || (tt.want == "") != (got.UserMeta == nil) {
+				t.Errorf("user meta %q, want %q", got.UserMeta, tt.want)
+			}
+		})
+	}
+}
+
+// TestHeadersToS3 checks the S3 object headers Put sends for the stored
+// headers, and the Expires kept in metadata.
+func TestHeadersToS3(t *testing.T) {
+	rec := sampleRecord()
+	rec.Headers = allHeaders()
+	h := encodeHeaders(rec.Headers)
+	if aws.ToString(h.CacheControl) != "public, max-age=3600" || aws.ToString(h.ContentDisposition) != `attachment; filename="report.pdf"` ||
+		aws.ToString(h.ContentEncoding) != "gzip" || aws.ToString(h.ContentLanguage) != "de-DE, en" ||
+		h.Expires == nil || !h.Expires.Equal(time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("encodeHeaders = %+v", h)
+	}
+	if _, ok := encodeMeta(rec)[metaExpires]; ok {
+		t.Errorf("an HTTP date Expires is kept in metadata too")
+	}
+	for _, v := range []string{"0", "tomorrow", "Thursday, 01-Jan-37 00:00:00 GMT", "Thu Jan  1 00:00:00 2037"} {
+		rec.Headers = map[string]string{"Expires": v}
+		if got := encodeMeta(rec)[metaExpires]; got != v {
+			t.Errorf("Expires %q: %s = %q", v, metaExpires, got)
+		}
+		if h := encodeHeaders(rec.Headers); (h.Expires != nil) != (v != "0" && v != "tomorrow") {
+			t.Errorf("Expires %q: object header %v", v, h.Expires)
+		}
+	}
+	if h := encodeHeaders(nil); h != (objectHeaders{}) {
+		t.Errorf("no headers: %+v", h)
+	}
+	if got := roundTrip(t, sampleRecord()); got.Headers != nil {
+		t.Errorf("record without headers restored with %v", got.Headers)
 	}
 }
 
@@ -151,10 +331,11 @@ func TestForeignRecord(t *testing.T) {
 		{"dir/", `""`, "", objstore.MD5{}},
 		{"weird", `W/"xyz"`, "weird", objstore.MD5{}},
 	} {
-		rec := foreignRecord(objstore.Key{Bucket: "b", ID: tt.id}, objectInfo{Size: 5, ContentType: "image/jpeg", ETag: tt.etag})
+		rec := foreignRecord(objstore.Key{Bucket: "b", ID: tt.id}, objectInfo{Size: 5, ContentType: "image/jpeg", ETag: tt.etag, Meta: map[string]string{}})
 		want := objstore.Record{
 			Key: objstore.Key{Bucket: "b", ID: tt.id}, Name: tt.name, ContentType: "image/jpeg",
 			Level: objstore.LevelS3, Sum: objstore.Checksum{Size: 5, MD5: tt.md5}, InRemote: true,
+			Version: objstore.Version{HLC: 1}, BodyVersion: objstore.Version{HLC: 1}, // no Last-Modified given
 		}
 		if !reflect.DeepEqual(rec, want) {
 			t.Errorf("%s: got %+v\nwant %+v", tt.id, rec, want)
@@ -162,11 +343,39 @@ func TestForeignRecord(t *testing.T) {
 	}
 }
 
+// TestForeignMetaAndHeaders checks that a foreign object's x-amz-meta-*
+// entries become its user metadata and its headers its stored headers.
+func TestForeignMetaAndHeaders(t *testing.T) {
+	key := objstore.Key{Bucket: "b", ID: "k"}
+	info := objectInfo{
+		Size: 1, ContentType: "text/plain",
+		Meta:    map[string]string{"Owner": "Zoë", "a": "1", "objstore-level": "2"},
+		Headers: map[string]string{"Cache-Control": "no-store", "Expires": "whenever"},
+	}
+	rec := foreignRecord(key, info)
+	if string(rec.UserMeta) != `{"a":"1","owner":"Zoë"}` {
+		t.Errorf("user meta %s", rec.UserMeta)
+	}
+	if !reflect.DeepEqual(rec.Headers, info.Headers) {
+		t.Errorf("headers %v, want %v", rec.Headers, info.Headers)
+	}
+	if _, err := decodeMeta(key, info); !errors.Is(err, errForeign) {
+		t.Errorf("decodeMeta: %v, want errForeign", err)
+	}
+	rec = foreignRecord(key, objectInfo{Meta: map[string]string{}})
+	if rec.UserMeta != nil || rec.Headers != nil {
+		t.Errorf("no metadata: user meta %q, headers %v; want nil", rec.UserMeta, rec.Headers)
+	}
+}
+
 // TestMetaBudget checks that the largest user metadata objstore allows, with
 // a long Unicode name and node ID, fits S3's 2 KiB.
 func TestMetaBudget(t *testing.T) {
 	rec := sampleRecord()
-	rec.UserMeta = json.RawMessage(`{"k":"` + strings.Repeat("x", objstore.MaxUserMeta-8) + `"}`)
+	rec.UserMeta = json.RawMessage(`{"k":"` + strings.Repeat("x", objstore.MaxUserMeta-10) + `","n":1}`) // base64
+	if _, ok := encodeMeta(rec)[metaUserMeta]; !ok {
+		t.Fatal("user meta not base64-encoded")
+	}
 	rec.Name = strings.Repeat("語", 85) // 255 bytes
 	rec.Version.Node = strings.Repeat("n", 40)
 	rec.BodyVersion.Node = strings.Repeat("n", 40)
@@ -287,25 +496,45 @@ func TestString(t *testing.T) {
 }
 
 func FuzzDecodeMeta(f *testing.F) {
-	good := encodeMeta(sampleRecord())
-	f.Add(good[metaName], good[metaLevel], good[metaCRC32C], good[metaMD5], good[metaHLC], good[metaNode], good[metaUserMeta], good[metaBody], "x")
-	f.Add("", "", "", "", "", "", "", "", "")
-	f.Add("!!", "9", "zz", "00", "ffffffffffffffff", "", "e30=", "0000000000000000-", `"abc"`)
-	f.Fuzz(func(t *testing.T, name, level, crc, sum, hlc, node, user, body, etag string) {
+	rec := sampleRecord()
+	rec.UserMeta = json.RawMessage(`{"n":1}`)
+	good := encodeMeta(rec)
+	f.Add(good[metaName], good[metaLevel], good[metaCRC32C], good[metaMD5], good[metaHLC], good[metaNode], good[metaUserMeta], good[metaBody], "x", "", "", "")
+	f.Add("", "", "", "", "", "", "", "", "", "", "", "")
+	f.Add("!!", "9", "zz", "00", "ffffffffffffffff", "", "e30=", "0000000000000000-", `"abc"`, "k", "v", "0")
+	f.Add(good[metaName], good[metaLevel], good[metaCRC32C], good[metaMD5], good[metaHLC], good[metaNode], "-", good[metaBody], "x",
+		"Team", "ops", "Thu, 01 Jan 2037 00:00:00 GMT")
+	f.Add(good[metaName], good[metaLevel], good[metaCRC32C], good[metaMD5], good[metaHLC], good[metaNode],
+		base64.StdEncoding.EncodeToString([]byte(`{"b":"1","a":"\u003c"}`)), good[metaBody], "x", "", "", "Thursday, 01-Jan-37 00:00:00 GMT")
+	f.Fuzz(func(t *testing.T, name, level, crc, sum, hlc, node, user, body, etag, plainKey, plainValue, expires string) {
 		key := objstore.Key{Bucket: "b", ID: "k"}
-		meta := map[string]string{metaName: name, metaLevel: level, metaCRC32C: crc, metaMD5: sum, metaHLC: hlc, metaNode: node, metaUserMeta: user, metaBody: body}
+		meta := map[string]string{metaName: name, metaLevel: level, metaCRC32C: crc, metaMD5: sum, metaHLC: hlc, metaNode: node, metaBody: body}
+		if user != "-" { // "-" leaves objstore-usermeta out, so that plain entries count
+			meta[metaUserMeta] = user
+		}
+		if plainKey != "" {
+			meta[plainKey] = plainValue
+		}
 		info := objectInfo{Size: 3, ContentType: "text/plain", ETag: etag, Meta: meta}
+		if expires != "" {
+			info.Headers = map[string]string{"Expires": expires}
+		}
 		rec, err := decodeMeta(key, info)
 		_ = foreignRecord(key, info) // must not panic either
 		if err != nil {
 			return
 		}
 		// A record decoded from metadata re-encodes to metadata that
-		// decodes to the same record.
-		again, err := decodeMeta(key, objectInfo{Size: 3, ContentType: "text/plain", Meta: encodeMeta(rec)})
+		// decodes to the same record; user metadata that goes back as
+		// plain entries comes back equivalent, with its keys sorted.
+		again, err := decodeMeta(key, answer(rec))
 		if err != nil {
 			t.Fatalf("re-decode: %v", err)
 		}
+		if !jsonEqual(again.UserMeta, rec.UserMeta) {
+			t.Fatalf("re-decode: user meta %s, want %s", again.UserMeta, rec.UserMeta)
+		}
+		again.UserMeta = rec.UserMeta
 		if !reflect.DeepEqual(again, rec) {
 			t.Fatalf("re-decode: got %+v, want %+v", again, rec)
 		}

@@ -24,11 +24,17 @@ const (
 
 // putMultipart uploads the body as a multipart upload, aborting it on error.
 func (r *Remote) putMultipart(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt) error {
+	h := encodeHeaders(rec.Headers)
 	in := &s3.CreateMultipartUploadInput{
-		Bucket:      aws.String(rec.Bucket),
-		Key:         aws.String(rec.ID),
-		Metadata:    meta,
-		ContentType: optional(rec.ContentType),
+		Bucket:             aws.String(rec.Bucket),
+		Key:                aws.String(rec.ID),
+		Metadata:           meta,
+		ContentType:        optional(rec.ContentType),
+		CacheControl:       h.CacheControl,
+		ContentDisposition: h.ContentDisposition,
+		ContentEncoding:    h.ContentEncoding,
+		ContentLanguage:    h.ContentLanguage,
+		Expires:            h.Expires,
 	}
 	if tags, ok := encodeTags(rec.UserMeta); ok {
 		in.Tagging = aws.String(tags)

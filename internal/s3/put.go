@@ -12,8 +12,9 @@ import (
 	"sphere.software/objstore"
 )
 
-// Put uploads rec.Size() bytes of body with rec's metadata: one PutObject up
-// to the part size, a multipart upload above it.
+// Put uploads rec.Size() bytes of body with rec's metadata and its stored
+// headers as the object's own: one PutObject up to the part size, a
+// multipart upload above it.
 func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt) error {
 	if err := checkKey(rec.Key); err != nil {
 		return fmt.Errorf("s3: put %s: %w", rec.Key, err)
@@ -34,13 +35,19 @@ func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt)
 
 // putSingle uploads the body with one PutObject.
 func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt) error {
+	h := encodeHeaders(rec.Headers)
 	in := &s3.PutObjectInput{
-		Bucket:        aws.String(rec.Bucket),
-		Key:           aws.String(rec.ID),
-		Body:          io.NewSectionReader(body, 0, rec.Size()),
-		ContentLength: aws.Int64(rec.Size()),
-		Metadata:      meta,
-		ContentType:   optional(rec.ContentType),
+		Bucket:             aws.String(rec.Bucket),
+		Key:                aws.String(rec.ID),
+		Body:               io.NewSectionReader(body, 0, rec.Size()),
+		ContentLength:      aws.Int64(rec.Size()),
+		Metadata:           meta,
+		ContentType:        optional(rec.ContentType),
+		CacheControl:       h.CacheControl,
+		ContentDisposition: h.ContentDisposition,
+		ContentEncoding:    h.ContentEncoding,
+		ContentLanguage:    h.ContentLanguage,
+		Expires:            h.Expires,
 	}
 	if rec.Sum.MD5 != (objstore.MD5{}) {
 		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(rec.Sum.MD5[:]))

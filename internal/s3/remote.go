@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"sphere.software/objstore"
 )
@@ -86,16 +85,6 @@ func (r *Remote) Check(ctx context.Context) error {
 	return nil
 }
 
-// CreateBucket creates a bucket; one this account already owns is not an error.
-func (r *Remote) CreateBucket(ctx context.Context, name string) error {
-	_, err := r.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
-	var owned *types.BucketAlreadyOwnedByYou
-	if err != nil && !errors.As(err, &owned) {
-		return &Error{Op: "create bucket", Key: objstore.Key{Bucket: name}, Err: err, Kind: objstore.ErrNoRemote}
-	}
-	return nil
-}
-
 // Get opens an object and restores its record; see the package doc. The
 // body streams from S3 and stops with an error once ctx is done.
 func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objstore.Record, error) {
@@ -111,6 +100,8 @@ func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objs
 		ContentType: aws.ToString(out.ContentType),
 		ETag:        aws.ToString(out.ETag),
 		Meta:        out.Metadata,
+		Modified:    aws.ToTime(out.LastModified),
+		Headers:     responseHeaders(out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString),
 	})
 	return out.Body, rec, nil
 }
@@ -129,6 +120,8 @@ func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, e
 		ContentType: aws.ToString(out.ContentType),
 		ETag:        aws.ToString(out.ETag),
 		Meta:        out.Metadata,
+		Modified:    aws.ToTime(out.LastModified),
+		Headers:     responseHeaders(out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString),
 	}), nil
 }
 

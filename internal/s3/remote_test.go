@@ -272,7 +272,7 @@ func TestForeignMD5(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := remotetest.Record(key, body, 0, objstore.LevelS3, "text/plain")
-	if rec.Sum.MD5 != want.Sum.MD5 || rec.Sum.CRC32C != 0 || rec.Name != "hand.txt" || !rec.Version.IsZero() {
+	if rec.Sum.MD5 != want.Sum.MD5 || rec.Sum.CRC32C != 0 || rec.Name != "hand.txt" || !rec.Version.IsForeign() {
 		t.Errorf("Stat of a foreign object: %+v", rec)
 	}
 }

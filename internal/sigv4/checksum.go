@@ -15,9 +15,9 @@ var crc64NVME = crc64.MakeTable(0x9A6C9329AC4BC9B5)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// newChecksum returns the hash an x-amz-checksum-* trailer carries, or nil
-// for a trailer this package does not check.
-func newChecksum(trailer string) hash.Hash {
+// NewChecksum returns the hash that an x-amz-checksum-* header or trailer
+// (named in lowercase) carries, or nil for one this package does not know.
+func NewChecksum(trailer string) hash.Hash {
 	switch trailer {
 	case "x-amz-checksum-crc32":
 		return crc32.NewIEEE()
@@ -33,8 +33,8 @@ func newChecksum(trailer string) hash.Hash {
 	return nil
 }
 
-// checksumValue is how a trailer spells a checksum: base64 of its
-// big-endian bytes.
-func checksumValue(h hash.Hash) string {
+// ChecksumValue is how a header or trailer spells a checksum: base64 of
+// its big-endian bytes.
+func ChecksumValue(h hash.Hash) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }

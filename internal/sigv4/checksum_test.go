@@ -13,13 +13,13 @@ func TestChecksumCheckValues(t *testing.T) {
 		"x-amz-checksum-crc64nvme": "ae8b14860a799888",
 		"x-amz-checksum-sha1":      "f7c3bc1d808e04732adf679965ccc34ca7ae3441",
 	} {
-		h := newChecksum(name)
+		h := NewChecksum(name)
 		h.Write([]byte("123456789"))
 		if got := hex.EncodeToString(h.Sum(nil)); got != want {
 			t.Errorf("%s = %s, want %s", name, got, want)
 		}
 	}
-	if newChecksum("x-amz-meta-a") != nil {
+	if NewChecksum("x-amz-meta-a") != nil {
 		t.Error("a checksum for a non-checksum trailer")
 	}
 }

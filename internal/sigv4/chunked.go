@@ -57,7 +57,7 @@ type chunkReader struct {
 func newChunkReader(body io.Reader, cfg chunkConfig) *chunkReader {
 	c := &chunkReader{cfg: cfg, src: bufio.NewReaderSize(body, maxLine), prev: cfg.seed, hash: sha256.New()}
 	for _, name := range cfg.declared {
-		if h := newChecksum(name); h != nil {
+		if h := NewChecksum(name); h != nil {
 			if c.sums == nil {
 				c.sums = make(map[string]hash.Hash)
 			}

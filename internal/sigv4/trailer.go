@@ -56,7 +56,7 @@ func (c *chunkReader) checkTrailers(trailers http.Header, sig string) error {
 		}
 	}
 	for name, h := range c.sums {
-		if want, got := trailers[name][0], checksumValue(h); got != want {
+		if want, got := trailers[name][0], ChecksumValue(h); got != want {
 			return fmt.Errorf("sigv4: %s is %s, payload has %s: %w", name, want, got, ErrChecksumMismatch)
 		}
 	}

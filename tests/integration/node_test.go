@@ -32,6 +32,12 @@ const (
 	startAttempts = 3
 )
 
+// The credentials every test node's S3 API accepts.
+const (
+	TestAccessKey = "objstore-test-key"
+	TestSecretKey = "objstore-test-secret-0123456789"
+)
+
 // NodeOpts says how StartNode runs a node.
 type NodeOpts struct {
 	// S3 is the origin; required.
@@ -61,9 +67,9 @@ type Node struct {
 	opts NodeOpts
 	// Dir, StateDir and FilesDir are the node's directories.
 	Dir, StateDir, FilesDir string
-	// PublicAddr and PrivateAddr are the loopback addresses it listens on;
-	// they stay the same across restarts.
-	PublicAddr, PrivateAddr string
+	// PublicAddr, PrivateAddr and S3Addr (the S3 API) are the loopback
+	// addresses it listens on; they stay the same across restarts.
+	PublicAddr, PrivateAddr, S3Addr string
 	// Client talks to the node. Restart closes its idle connections.
 	Client *http.Client
 
@@ -98,6 +104,7 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 		FilesDir:    filepath.Join(opts.Dir, "files"),
 		PublicAddr:  freeAddr(t, opts.IP),
 		PrivateAddr: freeAddr(t, opts.IP),
+		S3Addr:      freeAddr(t, opts.IP),
 		log:         &lockedBuffer{},
 	}
 	if opts.PrivatePort != 0 {
@@ -122,6 +129,7 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 			t.Fatalf("start node: %v", err)
 		}
 		n.PublicAddr = freeAddr(t, opts.IP)
+		n.S3Addr = freeAddr(t, opts.IP)
 		if opts.PrivatePort == 0 {
 			n.PrivateAddr = freeAddr(t, opts.IP)
 		}
@@ -181,6 +189,8 @@ func (n *Node) Args() []string {
 		"-R", "us-east-1",
 		"--public-addr", n.PublicAddr,
 		"--private-addr", n.PrivateAddr,
+		"--s3-api-addr", n.S3Addr,
+		"--s3-api-credentials", TestAccessKey + ":" + TestSecretKey,
 		"--state-dir", n.StateDir,
 		"--files-dir", n.FilesDir,
 	}

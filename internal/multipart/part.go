@@ -1,0 +1,255 @@
+package multipart
+
+import (
+	"cmp"
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"sphere.software/objstore"
+)
+
+// Part describes one uploaded part.
+type Part struct {
+	// Number is the part number, 1..MaxParts.
+	Number int
+	Size   int64
+	// ETag is the MD5 as S3 gives a part's ETag: 32 hex digits in double
+	// quotes.
+	ETag     string
+	MD5      objstore.MD5
+	Modified time.Time
+}
+
+// newPart returns the Part with these fields and the ETag of sum.
+func newPart(number int, size int64, sum objstore.MD5, modified time.Time) Part {
+	return Part{Number: number, Size: size, ETag: `"` + sum.String() + `"`, MD5: sum, Modified: modified}
+}
+
+// PutPart stores part number of the upload id, replacing a part of that
+// number atomically, and returns it once it is durable. size is the
+// declared length of body, or -1 (any negative) when unknown; body is read
+// to its end.
+//
+// Nothing is kept on any error. The errors wrap ErrNoSuchUpload for an
+// unknown or malformed id (also when the upload is removed while its part
+// is written), ErrInvalidPartNumber for a number outside 1..MaxParts,
+// objstore.ErrTooLarge for a part over the maximum part size (checked
+// before reading when size is declared), objstore.ErrIncomplete for a body
+// shorter or longer than size, objstore.ErrInsufficientStorage for a full
+// disk, ctx's error when ctx is done, or body's read error.
+func (s *Store) PutPart(ctx context.Context, id string, number int, size int64, body io.Reader) (Part, error) {
+	u, err := s.lookup(id)
+	if err != nil {
+		return Part{}, fmt.Errorf("multipart: put part %d of %q: %w", number, id, err)
+	}
+	if number < 1 || number > MaxParts {
+		return Part{}, fmt.Errorf("multipart: put part %d of %s: %w (want 1..%d)", number, id, ErrInvalidPartNumber, MaxParts)
+	}
+	if size > s.maxPart {
+		return Part{}, fmt.Errorf("multipart: put part %d of %s: %d bytes, limit %d: %w", number, id, size, s.maxPart, objstore.ErrTooLarge)
+	}
+	tmp, p, err := s.writeTemp(ctx, size, body)
+	if err != nil {
+		return Part{}, fmt.Errorf("multipart: put part %d of %s: %w", number, id, err)
+	}
+	p.Number = number
+	if err := s.install(u, tmp, p); err != nil {
+		if rmErr := os.Remove(tmp); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+			err = errors.Join(err, rmErr)
+		}
+		return Part{}, fmt.Errorf("multipart: put part %d of %s: %w", number, id, err)
+	}
+	return p, nil
+}
+
+// writeTemp writes body to a new synced temp file in tmp and returns its
+// path and the part it holds, without a number. On error it leaves nothing.
+func (s *Store) writeTemp(ctx context.Context, size int64, body io.Reader) (path string, p Part, err error) {
+	f, err := os.CreateTemp(s.tmp, "part-*")
+	if err != nil {
+		return "", Part{}, ioError("create temp", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close() // the file is discarded; err is what to report
+			_ = os.Remove(f.Name())
+		}
+	}()
+	limit := s.maxPart
+	if size >= 0 {
+		limit = size
+	}
+	h := md5.New()
+	n, err := copyBody(ctx, io.MultiWriter(f, h), body, limit)
+	switch {
+	case err != nil:
+		return "", Part{}, err
+	case size >= 0 && n > size:
+		return "", Part{}, fmt.Errorf("body longer than the declared %d bytes: %w", size, objstore.ErrIncomplete)
+	case size >= 0 && n < size:
+		return "", Part{}, fmt.Errorf("body of %d bytes, declared %d: %w", n, size, objstore.ErrIncomplete)
+	case n > s.maxPart:
+		return "", Part{}, fmt.Errorf("body over %d bytes: %w", s.maxPart, objstore.ErrTooLarge)
+	}
+	// The file's mtime is the part's Modified time, from the store's
+	// clock, so that it reads the same after a restart.
+	now := s.now()
+	if err := os.Chtimes(f.Name(), now, now); err != nil {
+		return "", Part{}, ioError("set time", err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", Part{}, ioError("sync", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", Part{}, ioError("close", err)
+	}
+	var sum objstore.MD5
+	h.Sum(sum[:0])
+	return f.Name(), newPart(0, n, sum, now), nil
+}
+
+// copyBufSize is the size of the buffers parts are copied with.
+const copyBufSize = 256 << 10
+
+var copyBufs = sync.Pool{New: func() any { return new([copyBufSize]byte) }}
+
+// copyBody copies up to limit+1 bytes of body to w, so that a body longer
+// than limit shows as n > limit, and returns how many it copied. It
+// checks ctx before every read. Errors of w are wrapped by ioError.
+func copyBody(ctx context.Context, w io.Writer, body io.Reader, limit int64) (int64, error) {
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	buf := copyBufs.Get().(*[copyBufSize]byte)
+	defer copyBufs.Put(buf)
+	src := io.LimitReader(ctxReader{ctx: ctx, r: body}, limit)
+	n, err := io.CopyBuffer(w, src, buf[:])
+	if errors.As(err, new(readError)) {
+		return n, err
+	}
+	if err != nil {
+		return n, ioError("write", err)
+	}
+	return n, nil
+}
+
+// ctxReader reads from r until ctx is done. Its errors are readErrors, so
+// that copyBody can tell them from the writer's.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, readError{err}
+	}
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = readError{err}
+	}
+	return n, err
+}
+
+// readError is an error of the body being read, not of the disk.
+type readError struct{ err error }
+
+func (e readError) Error() string { return "read body: " + e.err.Error() }
+func (e readError) Unwrap() error { return e.err }
+
+// install renames the synced temp file at tmp into u's directory as part
+// p, makes that durable and removes the file of the part it replaces.
+func (s *Store) install(u *upload, tmp string, p Part) error {
+	u.mu.Lock()
+	if u.removed {
+		u.mu.Unlock()
+		return ErrNoSuchUpload
+	}
+	sp := storedPart{Part: p, gen: u.nextGen}
+	u.nextGen++
+	dir := u.dir
+	if err := os.Rename(tmp, filepath.Join(dir, sp.name())); err != nil {
+		u.mu.Unlock()
+		return ioError("rename", err)
+	}
+	old, replaced := u.parts[p.Number]
+	u.parts[p.Number] = sp
+	u.mu.Unlock()
+
+	// Until this fsync a crash may lose the rename: the old part, if any,
+	// must stay on disk till then. Other installs may share the fsync.
+	if err := syncDir(dir); err != nil {
+		u.mu.RLock()
+		removed := u.removed
+		u.mu.RUnlock()
+		if removed {
+			return ErrNoSuchUpload // its directory moved away under us
+		}
+		return ioError("sync dir", err)
+	}
+	if replaced {
+		s.dropPart(u, old.name())
+	}
+	return nil
+}
+
+// dropPart removes the file of a superseded part of u, or leaves it to the
+// last open Assembly reader.
+func (s *Store) dropPart(u *upload, name string) {
+	u.mu.Lock()
+	if u.pins > 0 {
+		u.deferred = append(u.deferred, name)
+		u.mu.Unlock()
+		return
+	}
+	path := filepath.Join(u.dir, name)
+	u.mu.Unlock()
+	s.removeFile(path)
+}
+
+// removeFile removes a file no longer needed. A missing file is fine; a
+// failure is logged: the file is superseded, and the next Open or the
+// upload's removal takes it away.
+func (s *Store) removeFile(path string) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("cannot remove superseded part", "path", path, "err", err)
+	}
+}
+
+// ListParts returns up to max parts of the upload id with numbers above
+// after, ascending by number, and whether more follow. max ≤ 0 means
+// DefaultMaxList. It fails with an error wrapping ErrNoSuchUpload.
+func (s *Store) ListParts(id string, after, max int) (parts []Part, truncated bool, err error) {
+	u, err := s.lookup(id)
+	if err != nil {
+		return nil, false, fmt.Errorf("multipart: list parts of %q: %w", id, err)
+	}
+	if max <= 0 {
+		max = DefaultMaxList
+	}
+	u.mu.RLock()
+	if u.removed {
+		u.mu.RUnlock()
+		return nil, false, fmt.Errorf("multipart: list parts of %q: %w", id, ErrNoSuchUpload)
+	}
+	for n, p := range u.parts {
+		if n > after {
+			parts = append(parts, p.Part)
+		}
+	}
+	u.mu.RUnlock()
+	slices.SortFunc(parts, func(a, b Part) int { return cmp.Compare(a.Number, b.Number) })
+	if len(parts) > max {
+		return parts[:max:max], true, nil
+	}
+	return parts, false, nil
+}

@@ -1,0 +1,257 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/node"
+)
+
+// responseOverrides are the query parameters of a GET that replace a
+// response header, as presigned download links use them.
+var responseOverrides = map[string]string{
+	"response-content-type":        "Content-Type",
+	"response-content-language":    "Content-Language",
+	"response-expires":             "Expires",
+	"response-cache-control":       "Cache-Control",
+	"response-content-disposition": "Content-Disposition",
+	"response-content-encoding":    "Content-Encoding",
+}
+
+// getObject serves GetObject (withBody) and HeadObject. A GET reads
+// through to the origin when the cluster lacks the object; a HEAD asks the
+// origin for the metadata only.
+func (s *Server) getObject(q *request, withBody bool) error {
+	ctx := q.r.Context()
+	key := q.objectKey()
+	var (
+		rec objstore.Record
+		obj *node.Object
+		err error
+	)
+	if withBody {
+		obj, err = s.node.Get(ctx, key, true)
+		if err == nil {
+			defer obj.Close()
+			rec = obj.Record
+		}
+	} else {
+		rec, err = s.node.Stat(ctx, key)
+	}
+	if err != nil {
+		return s.missing(q, err)
+	}
+	h := q.w.Header()
+	switch readConditions(q.r.Header, "").evaluate(rec) {
+	case notModified:
+		h.Set("ETag", rec.Sum.ETag())
+		h.Set("Last-Modified", rec.Modified().Format(http.TimeFormat))
+		q.w.WriteHeader(http.StatusNotModified)
+		return nil
+	case preconditionFailed:
+		return errorf("PreconditionFailed", http.StatusPreconditionFailed, "at least one of the preconditions you specified did not hold")
+	}
+	setObjectHeaders(h, rec)
+	query := q.r.URL.Query()
+	for param, header := range responseOverrides {
+		if v := query.Get(param); v != "" {
+			h.Set(header, v)
+		}
+	}
+	size := rec.Size()
+	rng, partial, unsatisfiable := parseRange(q.r.Header.Get("Range"), size)
+	if unsatisfiable {
+		h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
+		return errorf("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "the requested range is not satisfiable (the object is %d bytes)", size)
+	}
+	status := http.StatusOK
+	if partial {
+		status = http.StatusPartialContent
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rng.start, rng.start+rng.length-1, size))
+	} else {
+		rng = byteRange{0, size}
+		if strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && !rec.Version.IsForeign() {
+			// objstore computed this CRC over the whole body as it was
+			// written; objects it did not write have none to give.
+			h.Set("X-Amz-Checksum-Crc32c", crc32cValue(rec.Sum.CRC32C))
+			h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+		}
+	}
+	h.Set("Content-Length", strconv.FormatInt(rng.length, 10))
+	q.w.WriteHeader(status)
+	if !withBody || rng.length == 0 {
+		return nil
+	}
+	return sendBody(q.w, obj, rng)
+}
+
+// sendBody writes the range of obj's body. Once the status is sent an
+// error can only cut the response short, which the client sees as a
+// truncated body rather than a complete wrong one.
+func sendBody(w http.ResponseWriter, obj *node.Object, rng byteRange) error {
+	if obj.Bytes != nil {
+		w.Write(obj.Bytes[rng.start : rng.start+rng.length]) //nolint:errcheck // the client went away
+		return nil
+	}
+	if _, err := obj.Body.Seek(rng.start, io.SeekStart); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	n, err := io.Copy(w, io.LimitReader(obj.Body, rng.length))
+	if err != nil || n != rng.length || obj.Err() != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// missing turns a lookup failure into NoSuchBucket when the bucket itself
+// is missing, since S3 answers that first.
+func (s *Server) missing(q *request, err error) error {
+	if errors.Is(err, objstore.ErrNotFound) {
+		if berr := s.checkBucket(q); berr != nil {
+			return berr
+		}
+	}
+	return err
+}
+
+// putObject serves PutObject.
+func (s *Server) putObject(q *request) error {
+	attrs, err := parseWriteAttrs(q.r.Header)
+	if err != nil {
+		return err
+	}
+	check, err := newBodyCheck(q.r.Header)
+	if err != nil {
+		return err
+	}
+	if err := s.checkBucket(q); err != nil {
+		return err
+	}
+	size := q.r.ContentLength
+	if max := s.cfg.MaxObjectSize; max > 0 && size > max {
+		return errorf("EntityTooLarge", http.StatusBadRequest, "the body is %d bytes; the limit is %d", size, max)
+	}
+	body := io.Reader(q.r.Body)
+	if h := check.hash(); h != nil {
+		body = io.TeeReader(body, h)
+	}
+	rec, err := s.write(q, attrs, size, body, check.verify)
+	if err != nil {
+		return err
+	}
+	q.w.Header().Set("ETag", rec.Sum.ETag())
+	check.echo(q.w.Header())
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// write stores one object version under the request's key.
+func (s *Server) write(q *request, a writeAttrs, size int64, body io.Reader, verify func(objstore.Checksum) error) (objstore.Record, error) {
+	level, err := s.levelFor(q, a)
+	if err != nil {
+		return objstore.Record{}, err
+	}
+	return s.node.Put(q.r.Context(), node.PutRequest{
+		Key: q.objectKey(), Name: nameOf(q.key), ContentType: a.ContentType,
+		UserMeta: a.UserMeta, Headers: a.Headers, Level: level,
+		Size: size, Body: body, Verify: verify,
+	})
+}
+
+// levelFor is the level a write gets: the one asked for, else the default
+// or the object's current level, whichever is higher, so that a client
+// that knows nothing of levels never lowers one.
+func (s *Server) levelFor(q *request, a writeAttrs) (objstore.Level, error) {
+	if a.LevelSet {
+		return a.Level, nil
+	}
+	level := s.cfg.DefaultLevel
+	rec, err := s.node.Head(q.r.Context(), q.objectKey())
+	switch {
+	case err == nil && !rec.Deleted:
+		level = max(level, rec.Level)
+	case err != nil && !errors.Is(err, objstore.ErrNotFound):
+		return 0, err
+	}
+	return level, nil
+}
+
+// deleteObject serves DeleteObject: idempotent, as in S3.
+func (s *Server) deleteObject(q *request) error {
+	_, err := s.node.Delete(q.r.Context(), q.objectKey())
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		if err := s.checkBucket(q); err != nil {
+			return err
+		}
+	case errors.Is(err, objstore.ErrDeleted):
+	case err != nil:
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type copyObjectResult struct {
+	XMLName      xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CopyObjectResult"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+}
+
+// copyObject serves CopyObject: the source is read like a GET (through to
+// the origin on a miss) and written like a PUT.
+func (s *Server) copyObject(q *request) error {
+	src, err := copySource(q.r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	directive := strings.ToUpper(q.r.Header.Get("X-Amz-Metadata-Directive"))
+	if directive != "" && directive != "COPY" && directive != "REPLACE" {
+		return errInvalidArgument("x-amz-metadata-directive %q: want COPY or REPLACE", directive)
+	}
+	if err := s.checkBucket(q); err != nil {
+		return err
+	}
+	obj, err := s.node.Get(q.r.Context(), src, true)
+	if err != nil {
+		if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
+			if _, berr := s.bucketOK(q.r.Context(), src.Bucket); berr != nil {
+				return berr
+			}
+			return errorf("NoSuchKey", http.StatusNotFound, "the copy source %s does not exist", src)
+		}
+		return err
+	}
+	defer obj.Close()
+	if readConditions(q.r.Header, "X-Amz-Copy-Source-").evaluate(obj.Record) != proceed {
+		return errorf("PreconditionFailed", http.StatusPreconditionFailed, "at least one of the copy-source preconditions did not hold")
+	}
+	attrs := fromRecord(obj.Record)
+	if directive == "REPLACE" {
+		if attrs, err = parseWriteAttrs(q.r.Header); err != nil {
+			return err
+		}
+	} else if lv := q.r.Header.Get("X-Meta-ConsistencyLevel"); lv != "" {
+		if err := attrs.setLevel(lv); err != nil {
+			return err
+		}
+	}
+	if src == q.objectKey() && directive != "REPLACE" && (!attrs.LevelSet || attrs.Level == obj.Level) {
+		return errorf("InvalidRequest", http.StatusBadRequest, "this copy request is illegal because it is trying to copy an object to itself without changing the object's metadata")
+	}
+	rec, err := s.write(q, attrs, obj.Size(), obj.Body, nil)
+	if err != nil {
+		return err
+	}
+	if err := obj.Err(); err != nil {
+		return err
+	}
+	writeXML(q.w, http.StatusOK, copyObjectResult{LastModified: xmlTime(rec.Modified()), ETag: rec.Sum.ETag()})
+	return nil
+}
