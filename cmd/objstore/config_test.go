@@ -52,6 +52,16 @@ func TestParseConfigFlagsEnvAndPrecedence(t *testing.T) {
 			func(c Config) bool { return c.PublicAddr == "127.0.0.1:3" }},
 		{"endpoint selects s3", []string{"--s3-endpoint", "http://127.0.0.1:9"}, nil, func(c Config) bool { return c.UseS3() }},
 		{"backend local wins over bucket", []string{"-B", "b", "--backend", "local"}, nil, func(c Config) bool { return !c.UseS3() }},
+		{"s3 api defaults", nil, nil, func(c Config) bool {
+			return c.S3APIAddr == "0.0.0.0:10997" && c.S3DefaultLevel == 1 && c.MultipartExpiry == 168*time.Hour
+		}},
+		{"s3 api from the environment", nil, map[string]string{"NET_S3_API_ADDR": "127.0.0.1:9", "APP_S3_API_CREDENTIALS": "a:b",
+			"APP_S3_API_CREDENTIALS_FILE": "/f", "APP_S3_API_ANONYMOUS": "read", "APP_S3_API_DOMAIN": "s3.local", "APP_S3_DEFAULT_LEVEL": "2"},
+			func(c Config) bool {
+				return c.S3APIAddr == "127.0.0.1:9" && c.S3APICredentials == "a:b" && c.S3APICredentialsFile == "/f" &&
+					c.S3APIAnonymous == "read" && c.S3APIDomain == "s3.local" && c.S3DefaultLevel == 2
+			}},
+		{"s3 api off", []string{"--s3-api-addr", ""}, nil, func(c Config) bool { return c.S3APIAddr == "" }},
 		{"backend s3 with default bucket", []string{"--backend", "s3"}, nil, func(c Config) bool { return c.UseS3() && c.Bucket == "00-objstore-test" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,6 +93,11 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--nope"}, nil, "not defined"},
 		{"tiny header limit", []string{"--max-header-size", "10"}, nil, "--max-header-size"},
+		{"bad s3 api address", []string{"--s3-api-addr", "10997"}, nil, "--s3-api-addr"},
+		{"bad default level", []string{"--s3-default-level", "3"}, nil, "--s3-default-level"},
+		{"bad anonymous", nil, map[string]string{"APP_S3_API_ANONYMOUS": "everyone"}, "--s3-api-anonymous"},
+		{"short multipart expiry", []string{"--multipart-expiry", "1m"}, nil, "--multipart-expiry"},
+		{"bad domain", []string{"--s3-api-domain", "http://x/"}, nil, "--s3-api-domain"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)

@@ -77,6 +77,13 @@ func s3Credentials(cfg Config, anon s3api.Anonymous) ([]sigv4.Credentials, strin
 		creds = append(creds, c...)
 		sources = append(sources, cfg.S3APICredentialsFile)
 	}
+	seen := map[string]bool{}
+	for _, c := range creds {
+		if seen[c.AccessKey] {
+			return nil, "", fmt.Errorf("S3 API access key %q is configured twice", c.AccessKey)
+		}
+		seen[c.AccessKey] = true
+	}
 	if len(creds) > 0 || anon == s3api.AnonymousWrite {
 		return creds, fmt.Sprint(sources), nil
 	}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sphere.software/objstore/internal/s3api"
+)
+
+func TestS3CredentialsGeneratedOnce(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.StateDir = t.TempDir()
+	creds, source, err := s3Credentials(cfg, s3api.AnonymousOff)
+	if err != nil || len(creds) != 1 || !strings.Contains(source, "generated") {
+		t.Fatalf("generated credentials: %v %v %q", creds, err, source)
+	}
+	path := filepath.Join(cfg.StateDir, generatedCredentials)
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v %v", fi, err)
+	}
+	again, _, err := s3Credentials(cfg, s3api.AnonymousOff)
+	if err != nil || again[0] != creds[0] {
+		t.Fatalf("a second start made new credentials: %v %v", again, err)
+	}
+	if len(creds[0].SecretKey) < 32 {
+		t.Fatalf("secret of %d characters", len(creds[0].SecretKey))
+	}
+}
+
+func TestS3CredentialsConfigured(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.StateDir = t.TempDir()
+	file := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(file, []byte("# team keys\nAK2 secret-two\n\nAK3:secret:three\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.S3APICredentials = "AK1:secret-one"
+	cfg.S3APICredentialsFile = file
+	creds, _, err := s3Credentials(cfg, s3api.AnonymousOff)
+	if err != nil || len(creds) != 3 || creds[2].SecretKey != "secret:three" {
+		t.Fatalf("configured credentials: %v %v", creds, err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.StateDir, generatedCredentials)); err == nil {
+		t.Fatal("credentials were generated although some were configured")
+	}
+	cfg.S3APICredentials = "AK2:dup"
+	if _, _, err := s3Credentials(cfg, s3api.AnonymousOff); err == nil {
+		t.Error("an access key in both the flag and the file: want an error")
+	}
+	for _, bad := range []string{"nosecret", ":x", "a:", "a b:c"} {
+		cfg.S3APICredentials, cfg.S3APICredentialsFile = bad, ""
+		if _, _, err := s3Credentials(cfg, s3api.AnonymousOff); err == nil {
+			t.Errorf("--s3-api-credentials %q: want an error", bad)
+		}
+	}
+	cfg.S3APICredentials, cfg.S3APICredentialsFile = "", filepath.Join(t.TempDir(), "missing")
+	if _, _, err := s3Credentials(cfg, s3api.AnonymousOff); err == nil {
+		t.Error("a missing credentials file: want an error")
+	}
+	cfg.S3APICredentialsFile = ""
+	if creds, _, err := s3Credentials(cfg, s3api.AnonymousWrite); err != nil || len(creds) != 0 {
+		t.Errorf("anonymous writes need no credentials: %v %v", creds, err)
+	}
+}
