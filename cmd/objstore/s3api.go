@@ -40,7 +40,7 @@ func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, 
 		return nil, err
 	}
 	go expireUploads(ctx, uploads, cfg.MultipartExpiry, log)
-	srv, err := s3api.New(s3api.Config{Credentials: creds, Region: cfg.Region, Anonymous: anon, Domain: cfg.S3APIDomain,
+	srv, err := s3api.New(s3api.Config{NodeID: n.ID(), Credentials: creds, Region: cfg.Region, Anonymous: anon, Domain: cfg.S3APIDomain,
 		DefaultLevel: objstore.Level(cfg.S3DefaultLevel), MaxObjectSize: cfg.MaxObjectSize, Logger: log.With("part", "s3api")},
 		n, o, uploads)
 	if err != nil {

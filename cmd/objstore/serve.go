@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -49,8 +50,14 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("objstore node starting", "version", buildVersion(), "node_id", j.NodeID(),
 		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
+	var s3srv *s3api.Server
+	if cfg.S3APIAddr != "" {
+		if s3srv, err = openS3API(ctx, cfg, log, n, remote); err != nil {
+			return err
+		}
+	}
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: replica.NewHandler(n, log.With("part", "replica")),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
@@ -59,11 +66,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
 	servers := []namedServer{{"public", cfg.PublicAddr, api}}
-	if cfg.S3APIAddr != "" {
-		s3srv, err := openS3API(ctx, cfg, log, n, remote)
-		if err != nil {
-			return err
-		}
+	if s3srv != nil {
+		s3srv.AttachCluster(cl.Client(), n.Members)
 		servers = append(servers, namedServer{"s3", cfg.S3APIAddr, s3srv})
 	}
 	if cfg.DebugAddr != "" {
@@ -81,6 +85,21 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		log.Warn("cluster did not stop cleanly", "err", cerr)
 	}
 	return err
+}
+
+// privateHandler serves the private API: the replica routes, and S3
+// requests that other nodes forward to this one (see internal/s3api).
+func privateHandler(replicas http.Handler, s3srv *s3api.Server) http.Handler {
+	if s3srv == nil {
+		return replicas
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix) {
+			s3srv.ServeForwarded(w, r)
+			return
+		}
+		replicas.ServeHTTP(w, r)
+	})
 }
 
 // origin is what the node and the S3 API need of the origin.

@@ -26,6 +26,18 @@ const (
 	AuthScheme = "OBJSTORE-HMAC-SHA256"
 	// UnsignedPayload stands for the body hash of a request without a body.
 	UnsignedPayload = "UNSIGNED-PAYLOAD"
+	// StreamingPayload stands for the body hash of a request whose body is
+	// streamed unhashed because it carries its own proof of integrity: a
+	// client's S3 request forwarded to the node that must answer it, whose
+	// SigV4 signature that node checks. Only requests under
+	// StreamingPathPrefix may use it, and a caller asks for it with the
+	// request header HeaderStreaming.
+	StreamingPayload = "STREAMING-UNHASHED-PAYLOAD"
+	// StreamingPathPrefix is the one path prefix that accepts StreamingPayload.
+	StreamingPathPrefix = "/private/v1/forward/"
+	// HeaderStreaming, set to "1" on a request to the client, makes Sign
+	// use StreamingPayload and leave the body as it is.
+	HeaderStreaming = "X-Objstore-Streaming"
 	// MaxBodySize caps a private request's body: it is buffered to be hashed.
 	MaxBodySize = 64 << 20
 	// MaxClockSkew is how far a request's date may be from the receiver's clock.
@@ -51,9 +63,15 @@ func Sign(req *http.Request, nodeID string, key []byte) error {
 }
 
 func signAt(req *http.Request, nodeID string, key []byte, now time.Time) error {
-	sum, err := bufferBody(req)
-	if err != nil {
-		return err
+	var sum string
+	if req.Header.Get(HeaderStreaming) == "1" {
+		req.Header.Del(HeaderStreaming)
+		sum = StreamingPayload
+	} else {
+		var err error
+		if sum, err = bufferBody(req); err != nil {
+			return err
+		}
 	}
 	date := strconv.FormatInt(now.UnixMilli(), 10)
 	req.Header.Set(HeaderNode, nodeID)
@@ -136,7 +154,12 @@ func readAuthHeaders(r *http.Request) (authHeaders, error) {
 	if len(h.node) > maxNodeLen {
 		return h, fmt.Errorf("%w: %s header too long", ErrUnauthorized, HeaderNode)
 	}
-	if h.sum != UnsignedPayload && !isHexSHA256(h.sum) {
+	switch {
+	case h.sum == StreamingPayload:
+		if !strings.HasPrefix(r.URL.Path, StreamingPathPrefix) {
+			return h, fmt.Errorf("%w: %s outside %s", ErrUnauthorized, StreamingPayload, StreamingPathPrefix)
+		}
+	case h.sum != UnsignedPayload && !isHexSHA256(h.sum):
 		return h, fmt.Errorf("%w: %s is neither 64 hex digits nor %s", ErrUnauthorized, HeaderContentSHA256, UnsignedPayload)
 	}
 	mac, ok := strings.CutPrefix(auth, AuthScheme+" ")
@@ -169,8 +192,11 @@ func checkDate(date string, now time.Time) error {
 
 // verifyBody reads r's body and checks it against the signed hash sum.
 func verifyBody(r *http.Request, sum string) error {
-	if sum == UnsignedPayload {
+	switch sum {
+	case UnsignedPayload:
 		return verifyNoBody(r)
+	case StreamingPayload:
+		return nil // the handler checks the body (readAuthHeaders checked the path)
 	}
 	if r.ContentLength > MaxBodySize {
 		return fmt.Errorf("%w (over %d bytes)", ErrTooLarge, MaxBodySize)

@@ -248,3 +248,38 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamingPayload checks that a request asking for a streamed body is
+// signed without hashing it, that its body reaches the handler untouched,
+// and that the streaming form is refused outside the forwarding prefix.
+func TestStreamingPayload(t *testing.T) {
+	stream := func(t *testing.T, target string) *http.Request {
+		req, err := http.NewRequest("PUT", "http://peer"+target, strings.NewReader("a large part"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(HeaderStreaming, "1")
+		if err := signAt(req, "node-a", testKey, testNow); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	r := stream(t, StreamingPathPrefix+"bkt/key?uploadId=x")
+	if r.Header.Get(HeaderContentSHA256) != StreamingPayload || r.Header.Get(HeaderStreaming) != "" {
+		t.Fatalf("streaming request headers %v", r.Header)
+	}
+	if err := Verify(r, testKey, testNow); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if b, _ := io.ReadAll(r.Body); string(b) != "a large part" {
+		t.Fatalf("body %q", b)
+	}
+	if err := Verify(stream(t, "/private/v1/push"), testKey, testNow); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("a streamed body outside %s: %v, want ErrUnauthorized", StreamingPathPrefix, err)
+	}
+	tampered := stream(t, StreamingPathPrefix+"x")
+	tampered.Header.Set(HeaderContentSHA256, UnsignedPayload)
+	if err := Verify(tampered, testKey, testNow); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("a streaming request relabelled: %v, want ErrUnauthorized", err)
+	}
+}

@@ -74,7 +74,7 @@ func newEnvIn(t testing.TB, dir string, mod func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Credentials: []sigv4.Credentials{{AccessKey: testAccess, SecretKey: testSecret}}, DefaultLevel: objstore.LevelS3}
+	cfg := Config{Credentials: []sigv4.Credentials{{AccessKey: testAccess, SecretKey: testSecret}}, DefaultLevel: objstore.LevelS3, NodeID: j.NodeID()}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -47,14 +47,14 @@ func (s *Server) createUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	writeXML(q.w, http.StatusOK, initiateResult{Bucket: q.bucket, Key: q.key, UploadID: info.ID})
+	writeXML(q.w, http.StatusOK, initiateResult{Bucket: q.bucket, Key: q.key, UploadID: s.uploadID(info.ID)})
 	return nil
 }
 
 // upload returns the upload id names, which must belong to the request's
 // bucket and key.
 func (s *Server) upload(q *request, id string) (multipart.Info, error) {
-	info, err := s.uploads.Get(id)
+	info, err := s.uploads.Get(s.stagingID(id))
 	if err != nil {
 		return info, err
 	}
@@ -62,6 +62,15 @@ func (s *Server) upload(q *request, id string) (multipart.Info, error) {
 		return info, errorf("NoSuchUpload", http.StatusNotFound, "upload %s is not an upload of %s/%s", id, q.bucket, q.key)
 	}
 	return info, nil
+}
+
+// stagingID is the staging store's ID within an upload ID this node gave.
+func (s *Server) stagingID(id string) string {
+	owner, staging, ok := splitUploadID(id)
+	if !ok || owner != s.cfg.NodeID {
+		return "" // the store answers ErrNoSuchUpload
+	}
+	return staging
 }
 
 // uploadPart serves UploadPart.
@@ -81,7 +90,7 @@ func (s *Server) uploadPart(q *request, id, number string) error {
 	if h := check.hash(); h != nil {
 		body = io.TeeReader(body, h)
 	}
-	part, err := s.uploads.PutPart(q.r.Context(), id, n, q.r.ContentLength, body)
+	part, err := s.uploads.PutPart(q.r.Context(), s.stagingID(id), n, q.r.ContentLength, body)
 	if err != nil {
 		return err
 	}
@@ -135,7 +144,7 @@ func (s *Server) completeUpload(q *request, id string) error {
 	for i, p := range req.Parts {
 		want[i] = multipart.CompletePart{Number: p.PartNumber, ETag: p.ETag}
 	}
-	asm, body, err := s.uploads.Assemble(id, want)
+	asm, body, err := s.uploads.Assemble(s.stagingID(id), want)
 	if err != nil {
 		return err
 	}
@@ -211,7 +220,7 @@ func (s *Server) completeResult(q *request, rec objstore.Record) completeResult 
 // removeUpload drops a completed upload's parts; one left behind only
 // wastes space until it expires.
 func (s *Server) removeUpload(id string) {
-	if err := s.uploads.Remove(id); err != nil && !errors.Is(err, multipart.ErrNoSuchUpload) {
+	if err := s.uploads.Remove(s.stagingID(id)); err != nil && !errors.Is(err, multipart.ErrNoSuchUpload) {
 		s.log.Warn("cannot remove a completed upload", "upload", id, "err", err)
 	}
 }
@@ -221,7 +230,7 @@ func (s *Server) abortUpload(q *request, id string) error {
 	if _, err := s.upload(q, id); err != nil {
 		return err
 	}
-	if err := s.uploads.Remove(id); err != nil {
+	if err := s.uploads.Remove(s.stagingID(id)); err != nil {
 		return err
 	}
 	q.w.WriteHeader(http.StatusNoContent)
@@ -265,7 +274,7 @@ func (s *Server) listParts(q *request, id string) error {
 	if _, err := s.upload(q, id); err != nil {
 		return err
 	}
-	parts, truncated, err := s.uploads.ListParts(id, marker, maxParts)
+	parts, truncated, err := s.uploads.ListParts(s.stagingID(id), marker, maxParts)
 	if err != nil {
 		return err
 	}
@@ -304,7 +313,8 @@ type uploadItem struct {
 	Initiated    string `xml:"Initiated"`
 }
 
-// listUploads serves ListMultipartUploads: the uploads this node holds.
+// listUploads serves ListMultipartUploads: the uploads this node holds
+// (uploads live on the node that created them; see forward.go).
 func (s *Server) listUploads(q *request) error {
 	query := q.r.URL.Query()
 	maxUploads, err := intParam(query.Get("max-uploads"), 1000, "max-uploads")
@@ -319,20 +329,23 @@ func (s *Server) listUploads(q *request) error {
 		return err
 	}
 	lq := multipart.ListUploadsQuery{Bucket: q.bucket, Prefix: query.Get("prefix"), KeyMarker: query.Get("key-marker"),
-		UploadIDMarker: query.Get("upload-id-marker"), MaxUploads: maxUploads}
+		MaxUploads: maxUploads}
+	if m := query.Get("upload-id-marker"); m != "" {
+		lq.UploadIDMarker = s.stagingID(m)
+	}
 	uploads, truncated, err := s.uploads.ListUploads(lq)
 	if err != nil {
 		return err
 	}
-	res := listUploadsResult{Bucket: q.bucket, KeyMarker: lq.KeyMarker, UploadIDMarker: lq.UploadIDMarker,
+	res := listUploadsResult{Bucket: q.bucket, KeyMarker: lq.KeyMarker, UploadIDMarker: query.Get("upload-id-marker"),
 		Prefix: lq.Prefix, MaxUploads: maxUploads, IsTruncated: truncated}
 	for _, u := range uploads {
-		res.Uploads = append(res.Uploads, uploadItem{Key: u.Key, UploadID: u.ID, Initiator: theOwner, Owner: theOwner,
+		res.Uploads = append(res.Uploads, uploadItem{Key: u.Key, UploadID: s.uploadID(u.ID), Initiator: theOwner, Owner: theOwner,
 			StorageClass: "STANDARD", Initiated: xmlTime(u.Initiated)})
 	}
 	if truncated && len(uploads) > 0 {
 		last := uploads[len(uploads)-1]
-		res.NextKeyMarker, res.NextUploadIDMarker = last.Key, last.ID
+		res.NextKeyMarker, res.NextUploadIDMarker = last.Key, s.uploadID(last.ID)
 	}
 	writeXML(q.w, http.StatusOK, res)
 	return nil

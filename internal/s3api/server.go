@@ -72,6 +72,9 @@ type Config struct {
 	DefaultLevel objstore.Level
 	// MaxObjectSize is the largest body of one PUT; 0 means no limit.
 	MaxObjectSize int64
+	// NodeID is this node's ID; it names the node in multipart upload IDs
+	// so that other nodes can forward requests about them here.
+	NodeID string
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -85,12 +88,16 @@ type Server struct {
 	uploads  *multipart.Store
 	verifier *sigv4.Verifier
 	buckets  bucketCache
+	fwd      forwarder
 	log      *slog.Logger
 }
 
 // New returns the S3 API of n over origin, with multipart uploads staged in
 // uploads.
 func New(cfg Config, n *node.Node, origin Origin, uploads *multipart.Store) (*Server, error) {
+	if cfg.NodeID == "" {
+		return nil, errors.New("s3api: no node ID")
+	}
 	if len(cfg.Credentials) == 0 && cfg.Anonymous != AnonymousWrite {
 		return nil, errors.New("s3api: no credentials configured and anonymous writes are off")
 	}
@@ -132,6 +139,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amz-Request-Id", q.id)
 	w.Header().Set("Server", "objstore")
 	q.bucket, q.key = s.address(r)
+	if owner, ok := s.ownerElsewhere(r); ok && !forwarded(r) {
+		if err := s.forward(q, owner); err != nil {
+			s.fail(q, err)
+		}
+		return
+	}
 	if err := s.authenticate(r); err != nil {
 		s.fail(q, err)
 		return
