@@ -37,7 +37,13 @@ type writeAttrs struct {
 // the level from h.
 func parseWriteAttrs(h http.Header) (writeAttrs, error) {
 	var a writeAttrs
+	// S3 stores the type a client sends, and binary/octet-stream when it
+	// sends none: the node's guess from the name or the bytes would make
+	// the same PUT answer differently here and on S3.
 	a.ContentType = h.Get("Content-Type")
+	if a.ContentType == "" {
+		a.ContentType = "binary/octet-stream"
+	}
 	for _, name := range objstore.StoredHeaders {
 		if v := h.Get(name); v != "" {
 			if a.Headers == nil {
