@@ -57,6 +57,8 @@ go version
 
 section "test dependencies"
 ensure_apt iptables # cluster partition tests cut nodes apart with iptables rules
+# the S3 API client tests drive these real clients (tests/integration/s3api_clients_test.go)
+ensure_apt awscli rclone s3cmd python3-boto3
 ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 
 section "go vet ./..."

@@ -34,8 +34,14 @@ func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, 
 	if err != nil {
 		return nil, err
 	}
+	// A part may be as large as an object, but never below S3's minimum
+	// part size (an object limit below 5 MiB is then enforced at Complete).
+	maxPart := cfg.MaxObjectSize
+	if maxPart > 0 {
+		maxPart = max(maxPart, multipart.DefaultMinPartSize)
+	}
 	uploads, err := multipart.Open(multipart.Config{Dir: filepath.Join(cfg.FilesDir, "uploads"),
-		MaxPartSize: cfg.MaxObjectSize, Logger: log.With("part", "multipart")})
+		MaxPartSize: maxPart, Logger: log.With("part", "multipart")})
 	if err != nil {
 		return nil, err
 	}

@@ -234,3 +234,19 @@ func (s *Server) getObjectACL(q *request) error {
 	writeXML(q.w, http.StatusOK, ownerOnlyACL())
 	return nil
 }
+
+type tagging struct {
+	XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ Tagging"`
+	TagSet  struct{} `xml:"TagSet"`
+}
+
+// getObjectTagging answers that an object has no tags: objstore keeps none
+// (setting them is not implemented), and copy tools such as the AWS CLI
+// ask before they copy.
+func (s *Server) getObjectTagging(q *request) error {
+	if _, err := s.node.Stat(q.r.Context(), q.objectKey()); err != nil {
+		return s.missing(q, err)
+	}
+	writeXML(q.w, http.StatusOK, tagging{})
+	return nil
+}

@@ -124,7 +124,9 @@ func setObjectHeaders(h http.Header, rec objstore.Record) {
 		h.Set(k, v)
 	}
 	for k, v := range userMetaHeaders(rec.UserMeta) {
-		h.Set("X-Amz-Meta-"+k, v)
+		// Lower case, as S3 sends them: boto3 and the AWS CLI keep the
+		// case that arrives, and look keys up in lower case.
+		h["x-amz-meta-"+k] = []string{v}
 	}
 	h.Set("X-Meta-ConsistencyLevel", strconv.Itoa(int(rec.Level)))
 }

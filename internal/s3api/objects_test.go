@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -360,5 +361,83 @@ func TestPresignedGet(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "presigned" {
 		t.Fatalf("presigned GET: %d %q", resp.StatusCode, b)
+	}
+}
+
+func TestUploadPartCopyAndTagging(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := t.Context()
+	src := strings.Repeat("0123456789", 300)
+	e.put(t, "src", src)
+	c, err := e.client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String("dst")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := e.client.UploadPartCopy(ctx, &awss3.UploadPartCopyInput{Bucket: aws.String(testBucket), Key: aws.String("dst"), UploadId: c.UploadId,
+		PartNumber: aws.Int32(1), CopySource: aws.String(testBucket + "/src"), CopySourceRange: aws.String("bytes=0-1999")})
+	if err != nil {
+		t.Fatalf("UploadPartCopy: %v", err)
+	}
+	p2, err := e.client.UploadPartCopy(ctx, &awss3.UploadPartCopyInput{Bucket: aws.String(testBucket), Key: aws.String("dst"), UploadId: c.UploadId,
+		PartNumber: aws.Int32(2), CopySource: aws.String(testBucket + "/src"), CopySourceRange: aws.String("bytes=2000-2999")})
+	if err != nil {
+		t.Fatalf("UploadPartCopy: %v", err)
+	}
+	_, err = e.client.UploadPartCopy(ctx, &awss3.UploadPartCopyInput{Bucket: aws.String(testBucket), Key: aws.String("dst"), UploadId: c.UploadId,
+		PartNumber: aws.Int32(3), CopySource: aws.String(testBucket + "/src"), CopySourceRange: aws.String("bytes=5000-6000")})
+	if apiCode(err) != "InvalidRange" {
+		t.Fatalf("UploadPartCopy past the end: %v, want InvalidRange", err)
+	}
+	_, err = e.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String("dst"), UploadId: c.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
+			{PartNumber: aws.Int32(1), ETag: p1.CopyPartResult.ETag}, {PartNumber: aws.Int32(2), ETag: p2.CopyPartResult.ETag}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.get(t, "dst"); got != src {
+		t.Fatalf("copied by parts: %d bytes", len(got))
+	}
+	tags, err := e.client.GetObjectTagging(ctx, &awss3.GetObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("dst")})
+	if err != nil || len(tags.TagSet) != 0 {
+		t.Fatalf("GetObjectTagging: %v %+v", err, tags)
+	}
+	_, err = e.client.GetObjectTagging(ctx, &awss3.GetObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("missing")})
+	if apiCode(err) != "NoSuchKey" {
+		t.Fatalf("GetObjectTagging of a missing key: %v", err)
+	}
+}
+
+// TestMetaHeadersLowerCase: boto3 and the AWS CLI keep the case of
+// x-amz-meta-* keys as sent, and S3 sends them in lower case.
+func TestMetaHeadersLowerCase(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := e.client.PutObject(t.Context(), &awss3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("m"),
+		Body: strings.NewReader("x"), Metadata: map[string]string{"Color": "blue"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("HEAD", e.srv.URL+"/"+testBucket+"/m", nil)
+	r.Host = strings.TrimPrefix(e.srv.URL, "http://")
+	e.sign(t, r)
+	w := httptest.NewRecorder()
+	e.api.ServeHTTP(w, r)
+	if got := w.Result().Header; w.Code != 200 || len(w.Header()["x-amz-meta-color"]) != 1 || w.Header()["x-amz-meta-color"][0] != "blue" {
+		t.Fatalf("HEAD %d, headers %v", w.Code, got)
+	}
+}
+
+func TestUnconfiguredBucketSettings(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := e.client.GetBucketPolicy(t.Context(), &awss3.GetBucketPolicyInput{Bucket: aws.String(testBucket)})
+	if apiCode(err) != "NoSuchBucketPolicy" {
+		t.Fatalf("GetBucketPolicy: %v", err)
+	}
+	_, err = e.client.GetBucketCors(t.Context(), &awss3.GetBucketCorsInput{Bucket: aws.String("missing")})
+	if apiCode(err) != "NoSuchBucket" {
+		t.Fatalf("GetBucketCors of a missing bucket: %v", err)
+	}
+	_, err = e.client.PutBucketPolicy(t.Context(), &awss3.PutBucketPolicyInput{Bucket: aws.String(testBucket), Policy: aws.String("{}")})
+	if apiCode(err) != "NotImplemented" {
+		t.Fatalf("PutBucketPolicy: %v", err)
 	}
 }

@@ -205,8 +205,11 @@ func (s *Server) route(q *request) error {
 	}
 	for _, sub := range []string{"acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"} {
 		if query.Has(sub) {
-			if sub == "acl" && r.Method == http.MethodGet {
+			switch {
+			case sub == "acl" && r.Method == http.MethodGet:
 				return s.getObjectACL(q)
+			case sub == "tagging" && r.Method == http.MethodGet:
+				return s.getObjectTagging(q)
 			}
 			return errNotImplemented("the ?" + sub + " object sub-resource")
 		}
@@ -224,7 +227,7 @@ func (s *Server) route(q *request) error {
 		switch {
 		case query.Has("partNumber") || query.Has("uploadId"):
 			if r.Header.Get("X-Amz-Copy-Source") != "" {
-				return errNotImplemented("UploadPartCopy")
+				return s.uploadPartCopy(q, uploadID, query.Get("partNumber"))
 			}
 			return s.uploadPart(q, uploadID, query.Get("partNumber"))
 		case r.Header.Get("X-Amz-Copy-Source") != "":
@@ -248,6 +251,17 @@ func (s *Server) route(q *request) error {
 	return errorf("MethodNotAllowed", http.StatusMethodNotAllowed, "%s is not allowed on an object", r.Method)
 }
 
+// unconfigured are the bucket sub-resources that objstore has none of,
+// with the code S3 answers for a bucket that has none.
+var unconfigured = map[string]string{
+	"policy":     "NoSuchBucketPolicy",
+	"cors":       "NoSuchCORSConfiguration",
+	"lifecycle":  "NoSuchLifecycleConfiguration",
+	"tagging":    "NoSuchTagSet",
+	"website":    "NoSuchWebsiteConfiguration",
+	"encryption": "ServerSideEncryptionConfigurationNotFoundError",
+}
+
 // routeBucket routes requests that name a bucket and no key.
 func (s *Server) routeBucket(q *request, query map[string][]string) error {
 	has := func(k string) bool { _, ok := query[k]; return ok }
@@ -262,10 +276,22 @@ func (s *Server) routeBucket(q *request, query map[string][]string) error {
 			return s.getBucketVersioning(q)
 		case has("acl"):
 			return s.getBucketACL(q)
-		case has("versions"), has("policy"), has("lifecycle"), has("cors"), has("tagging"), has("encryption"),
-			has("website"), has("logging"), has("notification"), has("replication"), has("object-lock"),
-			has("ownershipControls"), has("publicAccessBlock"), has("accelerate"), has("requestPayment"):
-			return errNotImplemented("this bucket sub-resource")
+		}
+		for sub, code := range unconfigured {
+			if has(sub) {
+				// objstore has no such setting, and says so as S3 says
+				// of a bucket where it was never set.
+				if err := s.checkBucket(q); err != nil {
+					return err
+				}
+				return errorf(code, http.StatusNotFound, "the bucket has no %s configuration", sub)
+			}
+		}
+		for _, sub := range []string{"versions", "logging", "notification", "replication", "object-lock",
+			"ownershipControls", "publicAccessBlock", "accelerate", "requestPayment", "analytics", "metrics", "inventory", "intelligent-tiering"} {
+			if has(sub) {
+				return errNotImplemented("the ?" + sub + " bucket sub-resource")
+			}
 		}
 		return s.listObjects(q)
 	case http.MethodHead:
