@@ -1,6 +1,9 @@
 package objstore
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Bucket is one bucket of the origin, as ListBuckets reports it.
 type Bucket struct {
@@ -46,4 +49,29 @@ type ListPage struct {
 	// key or common prefix in this page, to be passed as StartAfter.
 	Truncated bool
 	Next      string
+}
+
+// PageSize is the most items a page of q holds: MaxKeys, or MaxListKeys
+// when MaxKeys is 0, negative or above it.
+func (q ListQuery) PageSize() int {
+	if q.MaxKeys <= 0 || q.MaxKeys > MaxListKeys {
+		return MaxListKeys
+	}
+	return q.MaxKeys
+}
+
+// CommonPrefix returns the common prefix key rolls up into under q: the key
+// up to and including the first Delimiter after Prefix. It returns "" when
+// q has no delimiter, or key is not under Prefix or has no delimiter after
+// it. Applied to StartAfter, it is the common prefix that StartAfter stands
+// for.
+func (q ListQuery) CommonPrefix(key string) string {
+	if q.Delimiter == "" || !strings.HasPrefix(key, q.Prefix) {
+		return ""
+	}
+	i := strings.Index(key[len(q.Prefix):], q.Delimiter)
+	if i < 0 {
+		return ""
+	}
+	return key[:len(q.Prefix)+i+len(q.Delimiter)]
 }

@@ -180,7 +180,7 @@ func (r *Remote) List(ctx context.Context, bucket string, q objstore.ListQuery) 
 	if start != "" && checkKey(strings.TrimSuffix(start, "/")) != nil {
 		return objstore.ListPage{}, nil // no valid key lies below it, and the path may not be safe
 	}
-	w := &walker{r: r, ctx: ctx, bucket: bucket, q: q, max: maxKeys(q.MaxKeys), skip: commonPrefix(q, q.StartAfter)}
+	w := &walker{r: r, ctx: ctx, bucket: bucket, q: q, max: q.PageSize(), skip: q.CommonPrefix(q.StartAfter)}
 	err = w.walkDir(filepath.Join(dir, filepath.FromSlash(start)), start)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -262,7 +262,7 @@ func (w *walker) visitDir(abs, sub string) error {
 	case w.skip != "" && strings.HasPrefix(sub, w.skip):
 		return nil // below the common prefix StartAfter stands for
 	}
-	cp := commonPrefix(q, sub)
+	cp := q.CommonPrefix(sub)
 	if cp == "" {
 		return w.walkDir(abs, sub)
 	}
@@ -289,7 +289,7 @@ func (w *walker) visitFile(abs, key string) error {
 	if err != nil || fi == nil {
 		return err
 	}
-	if cp := commonPrefix(q, key); cp != "" {
+	if cp := q.CommonPrefix(key); cp != "" {
 		if cp != w.lastCP {
 			w.addPrefix(cp)
 		}
@@ -409,27 +409,4 @@ func hasObject(abs, rel string) (bool, error) {
 		return err
 	})
 	return found, err
-}
-
-// maxKeys is the page size a query asks for: 1..MaxListKeys.
-func maxKeys(n int) int {
-	if n <= 0 || n > objstore.MaxListKeys {
-		return objstore.MaxListKeys
-	}
-	return n
-}
-
-// commonPrefix returns the common prefix key rolls up into under q, or ""
-// when q has no delimiter or key does not contain it after the prefix. For
-// q.StartAfter, it is the common prefix that StartAfter stands for: a page
-// that ended with it resumes after every key below it.
-func commonPrefix(q objstore.ListQuery, key string) string {
-	if q.Delimiter == "" || !strings.HasPrefix(key, q.Prefix) {
-		return ""
-	}
-	i := strings.Index(key[len(q.Prefix):], q.Delimiter)
-	if i < 0 {
-		return ""
-	}
-	return key[:len(q.Prefix)+i+len(q.Delimiter)]
 }

@@ -187,7 +187,7 @@ type item struct {
 }
 
 func newMerger(q objstore.ListQuery) *merger {
-	return &merger{q: q, max: maxKeys(q.MaxKeys), skip: skippedPrefix(q), seen: map[string]bool{}}
+	return &merger{q: q, max: q.PageSize(), skip: skippedPrefix(q), seen: map[string]bool{}}
 }
 
 func (m *merger) add(out *s3.ListObjectsV2Output) {
@@ -196,7 +196,7 @@ func (m *merger) add(out *s3.ListObjectsV2Output) {
 		if !m.wanted(key) {
 			continue
 		}
-		if cp := commonPrefix(m.q, key); cp != "" {
+		if cp := m.q.CommonPrefix(key); cp != "" {
 			m.addPrefix(cp)
 			continue
 		}
@@ -248,32 +248,11 @@ func (m *merger) page(more bool) objstore.ListPage {
 	return p
 }
 
-// maxKeys is the page size a query asks for: 1..MaxListKeys.
-func maxKeys(n int) int {
-	if n <= 0 || n > objstore.MaxListKeys {
-		return objstore.MaxListKeys
-	}
-	return n
-}
-
-// commonPrefix returns the common prefix key rolls up into under q, or ""
-// when q has no delimiter or key does not contain it after the prefix.
-func commonPrefix(q objstore.ListQuery, key string) string {
-	if q.Delimiter == "" || !strings.HasPrefix(key, q.Prefix) {
-		return ""
-	}
-	i := strings.Index(key[len(q.Prefix):], q.Delimiter)
-	if i < 0 {
-		return ""
-	}
-	return key[:len(q.Prefix)+i+len(q.Delimiter)]
-}
-
 // skippedPrefix returns the common prefix that q.StartAfter stands for, or
 // "": a page that ended with common prefix P resumes after P, and must not
 // list the keys under P that S3 would otherwise return after P itself.
 func skippedPrefix(q objstore.ListQuery) string {
-	return commonPrefix(q, q.StartAfter)
+	return q.CommonPrefix(q.StartAfter)
 }
 
 // quoteETag returns etag in the double quotes S3 documents, which some

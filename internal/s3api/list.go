@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/sigv4"
 )
 
 // afterAll is appended to a common prefix to seek past every key under it:
@@ -31,10 +32,7 @@ type item struct {
 // are added, keys the cluster deleted are hidden, and for keys both hold
 // the cluster's size, ETag and time win.
 func (s *Server) mergedList(ctx context.Context, bucket string, q objstore.ListQuery) (objstore.ListPage, error) {
-	max := q.MaxKeys
-	if max <= 0 || max > objstore.MaxListKeys {
-		max = objstore.MaxListKeys
-	}
+	max := q.PageSize()
 	origin := &originSide{s: s, bucket: bucket, q: q, batch: min(max+1, objstore.MaxListKeys)}
 	cluster := &clusterSide{s: s, bucket: bucket, prefix: q.Prefix, delim: q.Delimiter}
 	cluster.seekAfter(q.StartAfter)
@@ -210,15 +208,8 @@ func (c *clusterSide) seekAfter(after string) {
 
 // commonPrefix returns the common prefix key rolls up into, if any.
 func (c *clusterSide) commonPrefix(key string) (string, bool) {
-	if c.delim == "" || !strings.HasPrefix(key, c.prefix) {
-		return "", false
-	}
-	rest := key[len(c.prefix):]
-	i := strings.Index(rest, c.delim)
-	if i < 0 {
-		return "", false
-	}
-	return key[:len(c.prefix)+i+len(c.delim)], true
+	cp := objstore.ListQuery{Prefix: c.prefix, Delimiter: c.delim}.CommonPrefix(key)
+	return cp, cp != ""
 }
 
 func (c *clusterSide) peek(ctx context.Context) (it item, tombstone, ok bool, err error) {
@@ -387,37 +378,22 @@ func (s *Server) listObjects(q *request) error {
 	return nil
 }
 
-// encodeKeys URL-encodes every key-like field, as encoding-type=url asks.
+// encodeKeys URL-encodes every key-like field, as encoding-type=url asks:
+// every byte but A-Z a-z 0-9 - . _ ~ and '/' as %XX, which both unquote and
+// unquote_plus (as SDKs decode) read back exactly.
 func (res *listV2Result) encodeKeys() {
+	enc := func(s string) string { return sigv4.URIEncode(s, false) }
 	for _, p := range []*string{&res.Prefix, &res.Delimiter, &res.StartAfter, &res.NextMarker} {
-		*p = urlEncode(*p)
+		*p = enc(*p)
 	}
 	if res.Marker != nil {
-		m := urlEncode(*res.Marker)
+		m := enc(*res.Marker)
 		res.Marker = &m
 	}
 	for i := range res.Contents {
-		res.Contents[i].Key = urlEncode(res.Contents[i].Key)
+		res.Contents[i].Key = enc(res.Contents[i].Key)
 	}
 	for i := range res.CommonPrefixes {
-		res.CommonPrefixes[i].Prefix = urlEncode(res.CommonPrefixes[i].Prefix)
+		res.CommonPrefixes[i].Prefix = enc(res.CommonPrefixes[i].Prefix)
 	}
-}
-
-// urlEncode percent-encodes every byte but A-Z a-z 0-9 - . _ ~ and '/',
-// which both unquote and unquote_plus (as SDKs decode) read back exactly.
-func urlEncode(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
 }

@@ -386,20 +386,11 @@ func (s *Server) uploadPartCopy(q *request, id, number string) error {
 	if _, err := s.upload(q, id); err != nil {
 		return err
 	}
-	obj, err := s.node.Get(q.r.Context(), src, true)
+	obj, err := s.openCopySource(q, src)
 	if err != nil {
-		if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
-			if _, berr := s.bucketOK(q.r.Context(), src.Bucket); berr != nil {
-				return berr
-			}
-			return errorf("NoSuchKey", http.StatusNotFound, "the copy source %s does not exist", src)
-		}
 		return err
 	}
 	defer obj.Close()
-	if readConditions(q.r.Header, "X-Amz-Copy-Source-").evaluate(obj.Record) != proceed {
-		return errorf("PreconditionFailed", http.StatusPreconditionFailed, "at least one of the copy-source preconditions did not hold")
-	}
 	rng := byteRange{0, obj.Size()}
 	if v := q.r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
 		r, ok, _ := parseRange(v, obj.Size())

@@ -218,20 +218,11 @@ func (s *Server) copyObject(q *request) error {
 	if err := s.checkBucket(q); err != nil {
 		return err
 	}
-	obj, err := s.node.Get(q.r.Context(), src, true)
+	obj, err := s.openCopySource(q, src)
 	if err != nil {
-		if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
-			if _, berr := s.bucketOK(q.r.Context(), src.Bucket); berr != nil {
-				return berr
-			}
-			return errorf("NoSuchKey", http.StatusNotFound, "the copy source %s does not exist", src)
-		}
 		return err
 	}
 	defer obj.Close()
-	if readConditions(q.r.Header, "X-Amz-Copy-Source-").evaluate(obj.Record) != proceed {
-		return errorf("PreconditionFailed", http.StatusPreconditionFailed, "at least one of the copy-source preconditions did not hold")
-	}
 	attrs := fromRecord(obj.Record)
 	if directive == "REPLACE" {
 		if attrs, err = parseWriteAttrs(q.r.Header); err != nil {
@@ -254,4 +245,24 @@ func (s *Server) copyObject(q *request) error {
 	}
 	writeXML(q.w, http.StatusOK, copyObjectResult{LastModified: xmlTime(rec.Modified()), ETag: rec.Sum.ETag()})
 	return nil
+}
+
+// openCopySource opens the source of a copy like a GET (through to the
+// origin on a miss) and applies the x-amz-copy-source-if-* conditions.
+func (s *Server) openCopySource(q *request, src objstore.Key) (*node.Object, error) {
+	obj, err := s.node.Get(q.r.Context(), src, true)
+	if err != nil {
+		if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
+			if _, berr := s.bucketOK(q.r.Context(), src.Bucket); berr != nil {
+				return nil, berr
+			}
+			return nil, errorf("NoSuchKey", http.StatusNotFound, "the copy source %s does not exist", src)
+		}
+		return nil, err
+	}
+	if readConditions(q.r.Header, "X-Amz-Copy-Source-").evaluate(obj.Record) != proceed {
+		obj.Close()
+		return nil, errorf("PreconditionFailed", http.StatusPreconditionFailed, "at least one of the copy-source preconditions did not hold")
+	}
+	return obj, nil
 }

@@ -25,16 +25,16 @@ func canonicalURIs(u *url.URL) []string {
 	if u.Path == "" {
 		return []string{"/"}
 	}
-	uris := []string{uriEncode(u.Path, false)}
+	uris := []string{URIEncode(u.Path, false)}
 	if raw := u.EscapedPath(); raw != uris[0] {
 		uris = append(uris, raw)
 	}
 	return uris
 }
 
-// uriEncode percent-encodes every byte but the unreserved characters
+// URIEncode percent-encodes every byte but the unreserved characters
 // A-Z a-z 0-9 - . _ ~ (and '/', unless encodeSlash), in uppercase hex.
-func uriEncode(s string, encodeSlash bool) string {
+func URIEncode(s string, encodeSlash bool) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	b.Grow(len(s))
@@ -88,7 +88,7 @@ func canonicalQuery(params []queryParam, skip string) string {
 		if skip != "" && p.name == skip {
 			continue
 		}
-		enc = append(enc, queryParam{uriEncode(p.name, true), uriEncode(p.value, true)})
+		enc = append(enc, queryParam{URIEncode(p.name, true), URIEncode(p.value, true)})
 	}
 	slices.SortFunc(enc, func(a, b queryParam) int {
 		if c := strings.Compare(a.name, b.name); c != 0 {
