@@ -12,7 +12,6 @@ import (
 	"sphere.software/objstore"
 )
 
-const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 // bucketTTL is how long a bucket the origin confirmed is trusted to exist
 // without asking again. Deleting it through this node forgets it at once;
