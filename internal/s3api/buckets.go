@@ -12,7 +12,6 @@ import (
 	"sphere.software/objstore"
 )
 
-
 // bucketTTL is how long a bucket the origin confirmed is trusted to exist
 // without asking again. Deleting it through this node forgets it at once;
 // deleting it behind objstore's back is noticed within the TTL.
