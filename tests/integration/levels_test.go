@@ -36,10 +36,17 @@ func TestLevels(t *testing.T) {
 			n.MustPut(t, id, level, body, "X-Meta-Name", "remote.bin", "X-Meta-UserMeta", `{"team":"infra","env":"prod"}`)
 			got, md := o.Get(t, id)
 			wantBody(t, got, body, "S3 object")
-			for _, k := range []string{"objstore-name", "objstore-level", "objstore-crc32c", "objstore-hlc", "objstore-node", "objstore-usermeta"} {
+			for _, k := range []string{"objstore-name", "objstore-level", "objstore-crc32c", "objstore-hlc", "objstore-node"} {
 				if md[k] == "" {
 					t.Errorf("S3 metadata has no %s: %v", k, md)
 				}
+			}
+			// User meta whose values are all strings is stored as plain S3
+			// metadata, so S3 clients see it as x-amz-meta-team and so on.
+			wantEq(t, "S3 metadata team", md["team"], "infra")
+			wantEq(t, "S3 metadata env", md["env"], "prod")
+			if b64, ok := md["objstore-usermeta"]; ok {
+				t.Errorf("S3 metadata has objstore-usermeta %q for string-only user meta", b64)
 			}
 			name, err := base64.StdEncoding.DecodeString(md["objstore-name"])
 			if err != nil {
