@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# objstore benchmarks: hot GETs beside nginx and a bare Go net/http server,
-# PUTs beside direct S3 PUTs, a cold-miss stampede beside an nginx caching
-# proxy, peer reads in a two-node cluster beside local hits, and the cost of
-# one anti-entropy pass beside shipping the whole journal. See BENCHMARKS.md.
+# objstore benchmarks: hot GETs, through the native API and through the
+# node's S3 API, beside nginx and a bare Go net/http server; PUTs, native and
+# through the S3 API, beside direct S3 PUTs; a cold-miss stampede beside an
+# nginx caching proxy; peer reads in a two-node cluster beside local hits;
+# and the cost of one anti-entropy pass beside shipping the whole journal.
+# See BENCHMARKS.md.
 #
 #   bash bench/run.sh                 # full run, about 10 minutes
 #   BENCH_QUICK=1 bash bench/run.sh   # smoke run, about 2 minutes
 #
 # Everything listens on loopback only (127.0.0.1; the cluster's two nodes on
-# 127.0.0.31 and 127.0.0.32); every load is bounded in time and count. Raw results go to bench/out/<UTC time>/ (bench/out/latest links to
-# the newest); the summary table is printed at the end and kept there as
-# summary.txt.
+# 127.0.0.31 and 127.0.0.32), every node's S3 API included (each node gets
+# --s3-api-addr explicitly: a free loopback port, or empty where it is not
+# measured); every load is bounded in time and count. Raw results go to
+# bench/out/<UTC time>/ (bench/out/latest links to the newest); the summary
+# table is printed at the end and kept there as summary.txt.
 #
 # Knobs (environment):
 #   BENCH_QUICK=1     fewer and shorter runs
@@ -61,6 +65,11 @@ CLUSTER_IP_B=127.0.0.32
 CLUSTER_KEY=objstore-bench-$$-$RANDOM # a throwaway shared secret for the two nodes
 BUCKET=bench
 export AWS_ACCESS_KEY_ID=benchaccess AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
+# The node's own S3 API has other credentials than the S3 server behind it,
+# so a request signed with the wrong pair fails instead of passing unnoticed.
+S3API_ACCESS=objstorebench
+S3API_SECRET=objstore-bench-$$-$RANDOM
+S3API_EXPIRES=24h # presigned GET URLs of section 1: longer than any run of it
 # The SDK must not pick up anything from the user's AWS setup.
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 2>/dev/null || true
@@ -220,7 +229,7 @@ go build -o "$BIN/" ./bench/cmd/synccost
 	echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 	echo "versitygw $(go version -m "$VERSITYGW" 2>/dev/null | awk '$1 == "mod" {print $3}')"
 	echo "load_at_start $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "params quick=$QUICK runs=$RUNS wrk=-t$WRK_THREADS/-c$WRK_CONNS/-d$WRK_DUR put=-c$PUT_CONC/-d$PUT_DUR stampede=$ST_CLIENTS x $((ST_SIZE >> 20))MiB x $ST_RUNS runs nginx_workers=$NGINX_WORKERS cluster=$CLUSTER_IP_A+$CLUSTER_IP_B synccost=-n$SYNC_N/-diff$SYNC_DIFF"
+	echo "params quick=$QUICK runs=$RUNS wrk=-t$WRK_THREADS/-c$WRK_CONNS/-d$WRK_DUR put=-c$PUT_CONC/-d$PUT_DUR s3api=presigned-GET,PutObject-L0/L1 stampede=$ST_CLIENTS x $((ST_SIZE >> 20))MiB x $ST_RUNS runs nginx_workers=$NGINX_WORKERS cluster=$CLUSTER_IP_A+$CLUSTER_IP_B synccost=-n$SYNC_N/-diff$SYNC_DIFF"
 } >"$OUT/meta.txt"
 cat "$OUT/meta.txt" >&2
 
@@ -251,26 +260,46 @@ CPADMIN=http://$(awk '$1 == "admin" {print $2}' "$OUT/logs/countproxy.log")
 [ -n "$CP" ] || die "countproxy did not start"
 origin_gets() { curl -fsS "$CPADMIN/count?method=GET&path=/$BUCKET/$1"; }
 
-# start_node NAME ENDPOINT: an objstore node with its own dirs under WORK.
-# Sets NODE_URL, NODE_DIR and NODE_DEBUG.
+# start_node NAME ENDPOINT S3API: an objstore node with its own dirs under
+# WORK; with S3API "on" its S3 API listens on a free loopback port with the
+# credentials S3API_ACCESS:S3API_SECRET, with "off" it is disabled. Sets
+# NODE_URL, NODE_DIR, NODE_DEBUG and NODE_S3 (empty when off).
 start_node() {
-	local name=$1 endpoint=$2 pub priv dbg
+	local name=$1 endpoint=$2 s3api=$3 pub priv dbg s3addr=""
 	pub=$(free_port) priv=$(free_port) dbg=$(free_port)
+	NODE_S3=""
+	if [ "$s3api" = on ]; then
+		s3addr=127.0.0.1:$(free_port)
+		NODE_S3=http://$s3addr
+	fi
 	NODE_DIR=$WORK/$name
 	mkdir -p "$NODE_DIR"
 	start "$name" "$BIN/objstore" --backend s3 --s3-endpoint "$endpoint" --s3-path-style -B "$BUCKET" \
 		--public-addr "127.0.0.1:$pub" --private-addr "127.0.0.1:$priv" --debug-addr "127.0.0.1:$dbg" \
+		--s3-api-addr "$s3addr" --s3-api-credentials "$S3API_ACCESS:$S3API_SECRET" \
 		--state-dir "$NODE_DIR/state" --files-dir "$NODE_DIR/files"
 	NODE_URL=http://127.0.0.1:$pub
 	NODE_DEBUG=http://127.0.0.1:$dbg
 	wait_http "$NODE_URL/api/v1/ping"
+	# An unsigned request is refused (403) once the S3 API listens.
+	[ -z "$NODE_S3" ] || wait_status "$NODE_S3/" 403
+}
+
+# wait_status URL CODE [SECONDS]: until URL answers with status CODE.
+wait_status() {
+	local url=$1 code=$2 secs=${3:-20} i
+	for ((i = 0; i < secs * 10; i++)); do
+		[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null)" != "$code" ] || return 0
+		sleep 0.1
+	done
+	die "$url did not answer $code within ${secs}s"
 }
 
 # The node for hot GETs and PUTs talks to the S3 server directly, as
-# putload's direct S3 PUTs do; the stampede uses a fresh node behind the
-# counting proxy (section 3).
-start_node node "$S3"
-OS=$NODE_URL OS_DIR=$NODE_DIR OS_DEBUG=$NODE_DEBUG
+# putload's direct S3 PUTs do, and serves its S3 API; the stampede uses a
+# fresh node behind the counting proxy (section 3).
+start_node node "$S3" on
+OS=$NODE_URL OS_DIR=$NODE_DIR OS_DEBUG=$NODE_DEBUG OS_S3=$NODE_S3
 
 # put_object BASEURL FILE NAME LEVEL: PUT FILE under a new id; prints the id.
 put_object() {
@@ -298,12 +327,23 @@ body_file() {
 	echo "${found[0]}"
 }
 
-# ---- 1. hot GET: objstore beside nginx on the same body file ---------------
-log "hot GET: PUT 4 KiB and 64 MiB at level 0, GET once to warm"
+# ---- 1. hot GET: objstore (native and S3 API) beside nginx on the same body file
+# The S3 API serves the same objects as the native API: key <id> in the
+# node's bucket (-B). wrk GETs them with presigned URLs signed with the
+# node's S3 API credentials for the node's S3 API address.
+log "hot GET: PUT 4 KiB and 64 MiB at level 0, GET once to warm (native API, then S3 API)"
 ID4K=$(put_object "$OS" "$WORK/bodies/b4k" b4k.bin 0)
 ID64M=$(put_object "$OS" "$WORK/bodies/b64m" b64m.bin 0)
 check_get "$OS/api/v1/get/$ID4K" "$WORK/bodies/b4k"
 check_get "$OS/api/v1/get/$ID64M" "$WORK/bodies/b64m"
+presign_node() {
+	"$BIN/s3ctl" -endpoint "$OS_S3" -bucket "$BUCKET" -access "$S3API_ACCESS" -secret "$S3API_SECRET" \
+		-expires "$S3API_EXPIRES" presign "$1"
+}
+S3URL4K=$(presign_node "$ID4K")
+S3URL64M=$(presign_node "$ID64M")
+check_get "$S3URL4K" "$WORK/bodies/b4k"
+check_get "$S3URL64M" "$WORK/bodies/b64m"
 F4K=$(body_file 4096 "$WORK/bodies/b4k")
 F64M=$(body_file $((64 << 20)) "$WORK/bodies/b64m")
 
@@ -401,7 +441,7 @@ MINHTTP_PID=$(pid_of minhttp)
 
 # run_wrk BENCH TARGET SIZE RUN URL: one wrk run, recorded with the CPU
 # seconds the server processes (SERVER_PIDS[TARGET]) used over the run.
-declare -A SERVER_PIDS=([objstore]=$NODE_PID [nginx]="$NGINX_PID $NGINX_WORKER_PIDS" [minhttp]=$MINHTTP_PID)
+declare -A SERVER_PIDS=([objstore]=$NODE_PID [s3api]=$NODE_PID [nginx]="$NGINX_PID $NGINX_WORKER_PIDS" [minhttp]=$MINHTTP_PID)
 run_wrk() {
 	local bench=$1 target=$2 size=$3 run=$4 url=$5 raw pids t0 t1
 	raw=$OUT/raw/$bench-$size-$target-$run.txt
@@ -434,34 +474,46 @@ wait_profiles() {
 
 for size in 4KiB 64MiB; do
 	case $size in
-	4KiB) osurl=$OS/api/v1/get/$ID4K ngurl=$NGF/b4k ;;
-	64MiB) osurl=$OS/api/v1/get/$ID64M ngurl=$NGF/b64m ;;
+	4KiB) osurl=$OS/api/v1/get/$ID4K s3url=$S3URL4K ngurl=$NGF/b4k ;;
+	64MiB) osurl=$OS/api/v1/get/$ID64M s3url=$S3URL64M ngurl=$NGF/b64m ;;
 	esac
 	if [ "$size" = 4KiB ]; then
-		log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore, nginx and minhttp in turn"
+		log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore (native), objstore (S3 API), nginx and minhttp in turn"
 	else
-		log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore and nginx in turn"
+		log "hot GET $size: $RUNS runs of wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DUR, objstore (native), objstore (S3 API) and nginx in turn"
 	fi
 	for ((r = 1; r <= RUNS; r++)); do
 		[ "$r" -ne 1 ] || profile "cpu-hotget-$size" "$OS_DEBUG" 4
 		run_wrk hotget objstore "$size" "$r" "$osurl"
+		wait_profiles
+		[ "$r" -ne 1 ] || profile "cpu-hotget-$size-s3api" "$OS_DEBUG" 4
+		run_wrk hotget s3api "$size" "$r" "$s3url"
+		wait_profiles
 		run_wrk hotget nginx "$size" "$r" "$ngurl"
 		[ "$size" != 4KiB ] || run_wrk hotget minhttp "$size" "$r" "$MH/b4k"
 	done
-	wait_profiles
 done
 stop minhttp
 
-# ---- 2. PUT throughput: objstore level 0 and 1 beside direct S3 PUTs -------
-# run_put TARGET SIZE RUN ARGS...: one putload run, recorded.
+# ---- 2. PUT throughput: objstore level 0 and 1 (native and S3 API) beside direct S3 PUTs
+# Through the S3 API putload signs PutObject with the node's S3 API
+# credentials and sets the level with a signed X-Meta-ConsistencyLevel.
+# run_put TARGET SIZE RUN ARGS...: one putload run, recorded with the CPU
+# seconds the node and the S3 server used over the run (putload reports its
+# own).
+VERSITYGW_PID=$(pid_of versitygw)
 run_put() {
-	local target=$1 size=$2 run=$3 raw
+	local target=$1 size=$2 run=$3 raw n0 n1 s0 s1
 	shift 3
 	raw=$OUT/raw/put-$size-$target-$run.txt
+	n0=$(cpu_ticks "$NODE_PID") s0=$(cpu_ticks "$VERSITYGW_PID")
 	"$BIN/putload" -c "$PUT_CONC" -d "$PUT_DUR" -label "$target" "$@" >"$raw" 2>&1 ||
 		log "  putload reported failures; see $raw"
+	n1=$(cpu_ticks "$NODE_PID") s1=$(cpu_ticks "$VERSITYGW_PID")
 	grep -q '^{' "$raw" || die "putload gave no result; see $raw"
-	record "$(grep '^{' "$raw" | tail -n1)" bench=put target="$target" sizename="$size" run="$run"
+	record "$(grep '^{' "$raw" | tail -n1)" bench=put target="$target" sizename="$size" run="$run" \
+		node_cpu_s="$(awk -v d=$((n1 - n0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", d / hz}')" \
+		s3_cpu_s="$(awk -v d=$((s1 - s0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", d / hz}')"
 	log "  $(head -n1 "$raw")"
 }
 
@@ -470,14 +522,17 @@ for size in 4KiB 1MiB; do
 	4KiB) bytes=4096 cap=$PUT_MAX_4K ;;
 	1MiB) bytes=$((1 << 20)) cap=$PUT_MAX_1M ;;
 	esac
-	log "PUT $size: $RUNS runs of putload -c$PUT_CONC -d$PUT_DUR -n$cap, objstore L0, objstore L1, S3 in turn"
+	log "PUT $size: $RUNS runs of putload -c$PUT_CONC -d$PUT_DUR -n$cap, objstore L0 (native, S3 API), objstore L1 (native, S3 API), S3 in turn"
 	for ((r = 1; r <= RUNS; r++)); do
-		[ "$r" -ne 1 ] || profile "cpu-put-$size-L0" "$OS_DEBUG" 2
-		run_put objstore-L0 "$size" "$r" -mode objstore -url "$OS" -level 0 -size "$bytes" -n "$cap"
-		wait_profiles
-		[ "$r" -ne 1 ] || profile "cpu-put-$size-L1" "$OS_DEBUG" 2
-		run_put objstore-L1 "$size" "$r" -mode objstore -url "$OS" -level 1 -size "$bytes" -n "$cap"
-		wait_profiles
+		for level in 0 1; do
+			[ "$r" -ne 1 ] || profile "cpu-put-$size-L$level" "$OS_DEBUG" 2
+			run_put "objstore-L$level" "$size" "$r" -mode objstore -url "$OS" -level "$level" -size "$bytes" -n "$cap"
+			wait_profiles
+			[ "$r" -ne 1 ] || profile "cpu-put-$size-s3api-L$level" "$OS_DEBUG" 2
+			run_put "s3api-L$level" "$size" "$r" -mode s3 -endpoint "$OS_S3" -bucket "$BUCKET" \
+				-access "$S3API_ACCESS" -secret "$S3API_SECRET" -s3-level "$level" -size "$bytes" -n "$cap"
+			wait_profiles
+		done
 		run_put s3-direct "$size" "$r" -mode s3 -endpoint "$S3" -bucket "$BUCKET" -size "$bytes" -n "$cap"
 	done
 done
@@ -499,7 +554,7 @@ for ((r = 1; r <= ST_RUNS; r++)); do
 done
 ST_BASE=$(put_object "$OS" "$WORK/bodies/b16m" b16m.bin 1)
 stop node
-start_node fetcher "http://$CP"
+start_node fetcher "http://$CP" off
 FETCH=$NODE_URL FETCH_DEBUG=$NODE_DEBUG
 SHA16=$(sha256 "$WORK/bodies/b16m")
 presign() { "$BIN/s3ctl" -endpoint "$1" -bucket "$BUCKET" presign "$2"; }
@@ -564,7 +619,7 @@ start_cluster_node() {
 	[ -z "$join" ] || args=(-N "$join")
 	start "$name" "$BIN/objstore" --backend s3 --s3-endpoint "$S3" --s3-path-style -B "$BUCKET" \
 		--cluster-key "$CLUSTER_KEY" "${args[@]}" \
-		--public-addr "$ip:$pub" --private-addr "$ip:$priv" \
+		--public-addr "$ip:$pub" --private-addr "$ip:$priv" --s3-api-addr "" \
 		--state-dir "$dir/state" --files-dir "$dir/files"
 	CN_URL=http://$ip:$pub
 	CN_PRIV=$ip:$priv

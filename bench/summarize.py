@@ -33,10 +33,10 @@ def verdict(ok):
     return "PASS" if ok else "FAIL"
 
 
-def paired(rows, bench, size, num, den, key):
+def paired(rows, bench, size, num, den, key, sizefield="size"):
     """Per-run ratios key(num row) / key(den row) of the same run number."""
-    a = {r["run"]: key(r) for r in pick(rows, bench=bench, target=num, size=size)}
-    b = {r["run"]: key(r) for r in pick(rows, bench=bench, target=den, size=size)}
+    a = {r["run"]: key(r) for r in pick(rows, bench=bench, target=num, **{sizefield: size})}
+    b = {r["run"]: key(r) for r in pick(rows, bench=bench, target=den, **{sizefield: size})}
     return [a[k] / b[k] for k in a if b.get(k)]
 
 
@@ -61,12 +61,13 @@ def wrk_figs(rs):
 
 
 def hotget(rows, out):
-    out.append("1. Hot GET, wrk keep-alive; nginx serves objstore's body file, minhttp (Go net/http,")
-    out.append("   body in memory) the same bytes; median of runs")
+    out.append("1. Hot GET, wrk keep-alive; objstore = native API, s3api = the node's S3 API (presigned GET")
+    out.append("   URL); nginx serves objstore's body file, minhttp (Go net/http, body in memory) the same")
+    out.append("   bytes; median of runs")
     out.append(f"{'object':<7} {'server':<9} {'req/s':>8} {'MiB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} "
                f"{'errors':>6}  {'/nginx':>6} {'(min-max)':>11}  target  result")
     for size, target in (("4KiB", 0.8), ("64MiB", 0.9)):
-        for srv in ("objstore", "nginx", "minhttp"):
+        for srv in ("objstore", "s3api", "nginx", "minhttp"):
             rs = pick(rows, bench="hotget", target=srv, size=size)
             if not rs:
                 continue
@@ -81,10 +82,11 @@ def hotget(rows, out):
                 tail = f"{'>= ' + str(target):>6}  {verdict(ok)}"
             out.append(f"{size:<7} {srv:<9} {r_s:>8.0f} {r_s * SIZES[size] / MiB:>7.0f} {p50:>7.2f} {p99:>7.2f} "
                        f"{cpu:>10.0f} {errs:>6}  {rat:>6} {spread:>11}  {tail}  (n={len(rs)})".rstrip())
-        om = paired(rows, "hotget", size, "objstore", "minhttp", rps)
-        if om:
-            rat, spread = ratio_cell(om)
-            out.append(f"{'':<7} objstore/minhttp, same runs: {rat} ({spread})")
+        for num, den in (("s3api", "objstore"), ("objstore", "minhttp"), ("s3api", "minhttp")):
+            xs = paired(rows, "hotget", size, num, den, rps)
+            if xs:
+                rat, spread = ratio_cell(xs)
+                out.append(f"{'':<7} {num}/{den}, same runs: {rat} ({spread})")
     out.append("   MiB/s counts bodies only (requests x object size); /nginx = median over runs of")
     out.append("   req/s / nginx req/s of the same run; CPU us/req: the server's user+system CPU time")
     out.append("   over the run / requests; latency from wrk (coordinated omission not corrected)")
@@ -123,21 +125,39 @@ def synccost(outdir, out):
 
 
 def put(rows, out):
-    out.append("2. PUT throughput, putload -c32; median of runs")
-    out.append(f"{'size':<5} {'target':<12} {'objects/s':>10} {'MiB/s':>8} {'p50 ms':>8} {'p99 ms':>8}  errors  vs S3")
+    out.append("2. PUT throughput, putload -c32; objstore-Ln = native API at level n, s3api-Ln = the node's")
+    out.append("   S3 API (PutObject, SigV4) at level n, s3-direct = PutObject to the S3 server; median of runs")
+    out.append(f"{'size':<5} {'target':<12} {'objects/s':>10} {'MiB/s':>8} {'p50 ms':>8} {'p99 ms':>8}  errors  "
+               f"{'vs S3':>6} {'(min-max)':>11}  {'vs native':>9} {'(min-max)':>11}  "
+               f"{'CPU us/obj node':>15} {'S3':>5} {'client':>6}")
+
+    def ops(r):
+        return r["objects_per_s"]
+
+    def cpu(rs, field):
+        xs = [r[field] * 1e6 / r["objects"] for r in rs if field in r and r.get("objects")]
+        return f"{med(xs):.0f}" if xs else "-"
+
     for size in ("4KiB", "1MiB"):
-        s3 = None
-        lines = []
-        for target in ("s3-direct", "objstore-L1", "objstore-L0"):
+        for target in ("s3-direct", "objstore-L1", "s3api-L1", "objstore-L0", "s3api-L0"):
             rs = pick(rows, bench="put", target=target, sizename=size)
-            ops = med([r["objects_per_s"] for r in rs])
-            if target == "s3-direct":
-                s3 = ops
-            lines.append((target, ops, med([r["mib_per_s"] for r in rs]), med([r["p50_ms"] for r in rs]),
-                          med([r["p99_ms"] for r in rs]), sum(r["errors"] for r in rs), len(rs)))
-        for target, ops, mibs, p50, p99, errs, n in lines:
-            rel = f"{ops / s3:.2f}x" if s3 else "-"
-            out.append(f"{size:<5} {target:<12} {ops:>10.0f} {mibs:>8.1f} {p50:>8.1f} {p99:>8.1f}  {errs:>6}  {rel:>5}  (n={n})")
+            if not rs:
+                continue
+            cells = ""
+            if target != "s3-direct":
+                rat, spread = ratio_cell(paired(rows, "put", size, target, "s3-direct", ops, "sizename"))
+                cells = f"{rat:>6} {spread:>11}"
+            if target.startswith("s3api-"):
+                native = "objstore-" + target.split("-", 1)[1]
+                rat, spread = ratio_cell(paired(rows, "put", size, target, native, ops, "sizename"))
+                cells += f"  {rat:>9} {spread:>11}"
+            out.append(f"{size:<5} {target:<12} {med([ops(r) for r in rs]):>10.0f} {med([r['mib_per_s'] for r in rs]):>8.1f} "
+                       f"{med([r['p50_ms'] for r in rs]):>8.1f} {med([r['p99_ms'] for r in rs]):>8.1f}  "
+                       f"{sum(r['errors'] for r in rs):>6}  {cells:<38}  "
+                       f"{cpu(rs, 'node_cpu_s'):>15} {cpu(rs, 's3_cpu_s'):>5} {cpu(rs, 'client_cpu_s'):>6}  (n={len(rs)})")
+    out.append("   vs S3 / vs native: median over runs of objects/s / s3-direct objects/s (or / the native API's")
+    out.append("   at the same level) of the same run; CPU us/obj: user+system CPU time over the run / objects")
+    out.append("   PUT, of the node, the S3 server (versitygw) and putload itself (medians of runs)")
 
 
 def stampede(rows, out):

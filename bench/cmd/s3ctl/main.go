@@ -1,12 +1,14 @@
 // Command s3ctl does the few S3 chores bench/run.sh needs, with the same SDK
-// and settings as putload (path-style, credentials from the environment):
+// and settings as putload (path-style; credentials from -access and -secret,
+// else from the environment):
 //
 //	s3ctl -endpoint URL -bucket B mb            create the bucket unless it exists
 //	s3ctl -endpoint URL -bucket B presign KEY   print a presigned GET URL for KEY
 //
 // A presigned URL is signed for the endpoint's host, so presign with the
 // address the request will be sent to (through a proxy that keeps the Host
-// header, the proxy's address).
+// header, the proxy's address), and with the credentials of the server that
+// will check it (for an objstore node's S3 API, its --s3-api-credentials).
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -27,20 +30,29 @@ func main() {
 	endpoint := flag.String("endpoint", "", "S3 endpoint URL, e.g. http://127.0.0.1:7070")
 	bucket := flag.String("bucket", "bench", "bucket")
 	region := flag.String("region", "us-east-1", "region")
-	expires := flag.Duration("expires", time.Hour, "lifetime of a presigned URL")
+	expires := flag.Duration("expires", time.Hour, "lifetime of a presigned URL (at most 168h)")
+	access := flag.String("access", "", "access key; empty = from the environment (AWS_ACCESS_KEY_ID)")
+	secret := flag.String("secret", "", "secret key, with -access")
 	flag.Parse()
-	if err := run(*endpoint, *bucket, *region, *expires, flag.Args()); err != nil {
+	if err := run(*endpoint, *bucket, *region, *access, *secret, *expires, flag.Args()); err != nil {
 		log.Fatalf("s3ctl: %v", err)
 	}
 }
 
-func run(endpoint, bucket, region string, expires time.Duration, args []string) error {
+func run(endpoint, bucket, region, access, secret string, expires time.Duration, args []string) error {
 	if endpoint == "" {
 		return errors.New("-endpoint is required (this tool talks only to a local server)")
 	}
+	if (access == "") != (secret == "") {
+		return errors.New("give -access and -secret together")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if access != "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(access, secret, "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return err
 	}
@@ -62,7 +74,7 @@ func run(endpoint, bucket, region string, expires time.Duration, args []string) 
 		fmt.Println(req.URL)
 		return nil
 	}
-	return errors.New("usage: s3ctl -endpoint URL [-bucket B] mb | presign KEY")
+	return errors.New("usage: s3ctl -endpoint URL [-bucket B] [-access A -secret S] [-expires D] mb | presign KEY")
 }
 
 func makeBucket(ctx context.Context, client *s3.Client, bucket string) error {
