@@ -304,7 +304,7 @@ type commonPrefix struct {
 // listObjects serves ListObjectsV2 (list-type=2) and the original
 // ListObjects, which s3cmd and older SDKs still use.
 func (s *Server) listObjects(q *request) error {
-	query := q.r.URL.Query()
+	query := q.query
 	v2 := query.Get("list-type") == "2"
 	if lt := query.Get("list-type"); lt != "" && lt != "2" {
 		return errInvalidArgument("list-type %q: want 2 or none", lt)

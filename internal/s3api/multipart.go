@@ -262,7 +262,7 @@ type partItem struct {
 
 // listParts serves ListParts.
 func (s *Server) listParts(q *request, id string) error {
-	query := q.r.URL.Query()
+	query := q.query
 	marker, err := intParam(query.Get("part-number-marker"), 0, "part-number-marker")
 	if err != nil {
 		return err
@@ -317,7 +317,7 @@ type uploadItem struct {
 // listUploads serves ListMultipartUploads: the uploads this node holds
 // (uploads live on the node that created them; see forward.go).
 func (s *Server) listUploads(q *request) error {
-	query := q.r.URL.Query()
+	query := q.query
 	maxUploads, err := intParam(query.Get("max-uploads"), 1000, "max-uploads")
 	if err != nil {
 		return err

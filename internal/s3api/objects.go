@@ -58,7 +58,7 @@ func (s *Server) getObject(q *request, withBody bool) error {
 		return errorf("PreconditionFailed", http.StatusPreconditionFailed, "at least one of the preconditions you specified did not hold")
 	}
 	setObjectHeaders(h, rec)
-	query := q.r.URL.Query()
+	query := q.query
 	for param, header := range responseOverrides {
 		if v := query.Get(param); v != "" {
 			h.Set(header, v)

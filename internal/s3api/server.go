@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -129,6 +130,7 @@ type request struct {
 	id     string // x-amz-request-id
 	bucket string
 	key    string
+	query  url.Values // r.URL.Query(), parsed once by route
 }
 
 func (q *request) objectKey() objstore.Key { return objstore.Key{Bucket: q.bucket, ID: q.key} }
@@ -190,7 +192,8 @@ func (s *Server) authenticate(r *http.Request) error {
 // route picks the operation from the method, the address and the query.
 func (s *Server) route(q *request) error {
 	r := q.r
-	query := r.URL.Query()
+	q.query = r.URL.Query()
+	query := q.query
 	if q.bucket == "" {
 		if r.Method != http.MethodGet {
 			return errorf("MethodNotAllowed", http.StatusMethodNotAllowed, "%s / is not allowed; GET lists buckets", r.Method)

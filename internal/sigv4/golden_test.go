@@ -230,7 +230,7 @@ func TestChunkReaderDecodedLength(t *testing.T) {
 func docChunkConfig(tb testing.TB, e streamingExample, decoded int64) chunkConfig {
 	tb.Helper()
 	sc := scope{date: "20130524", region: "us-east-1", service: "s3"}
-	return chunkConfig{signed: true, trailer: e.trailer != "", signer: newSigner(docSecretKey, docAmzDate, sc),
+	return chunkConfig{signed: true, trailer: e.trailer != "", signer: newSigner(signingKey(docSecretKey, sc), docAmzDate, sc),
 		seed: e.seed, decoded: decoded}
 }
 

@@ -17,7 +17,7 @@ const (
 
 // parseHeaderRequest reads a request signed in its Authorization header.
 // Errors wrap ErrMalformedAuth.
-func parseHeaderRequest(r *http.Request, header string) (*request, error) {
+func parseHeaderRequest(r *http.Request, header string, query []queryParam) (*request, error) {
 	auth, err := parseAuthorization(header)
 	if err != nil {
 		return nil, err
@@ -29,10 +29,6 @@ func parseHeaderRequest(r *http.Request, header string) (*request, error) {
 	hash := r.Header.Get("X-Amz-Content-Sha256")
 	if !validPayloadHash(hash) {
 		return nil, fmt.Errorf("sigv4: x-amz-content-sha256 %q: %w", hash, ErrMalformedAuth)
-	}
-	query, err := parseQuery(r.URL.RawQuery, ErrMalformedAuth)
-	if err != nil {
-		return nil, err
 	}
 	return &request{auth: auth, date: date, amzDate: amzDate, payloadHash: hash, query: query}, nil
 }
@@ -81,8 +77,7 @@ const (
 
 // hasPresignParams reports whether a query carries any of the parameters
 // that mark a presigned URL.
-func hasPresignParams(raw string) bool {
-	params, _ := parseQuery(raw, ErrMalformedQuery) // a bad escape elsewhere is reported later
+func hasPresignParams(params []queryParam) bool {
 	for _, p := range params {
 		switch p.name {
 		case qAlgorithm, qCredential, qSignature:
@@ -94,11 +89,7 @@ func hasPresignParams(raw string) bool {
 
 // parsePresignedRequest reads a request signed in its query string. Errors
 // wrap ErrMalformedQuery.
-func parsePresignedRequest(r *http.Request) (*request, error) {
-	query, err := parseQuery(r.URL.RawQuery, ErrMalformedQuery)
-	if err != nil {
-		return nil, err
-	}
+func parsePresignedRequest(query []queryParam) (*request, error) {
 	p, err := presignParams(query)
 	if err != nil {
 		return nil, err

@@ -38,8 +38,8 @@ type signer struct {
 	scope   string
 }
 
-func newSigner(secret, amzDate string, sc scope) signer {
-	return signer{key: signingKey(secret, sc), amzDate: amzDate, scope: sc.String()}
+func newSigner(key []byte, amzDate string, sc scope) signer {
+	return signer{key: key, amzDate: amzDate, scope: sc.String()}
 }
 
 // signingKey derives HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region),

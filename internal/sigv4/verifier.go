@@ -3,6 +3,7 @@ package sigv4
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -26,7 +27,23 @@ type Verifier struct {
 	secrets map[string]string // access key → secret key
 	region  string
 	now     func() time.Time
+
+	// keys caches derived signing keys: deriving one costs four HMACs, a
+	// fifth of the work of verifying a small GET. Only keys of known
+	// access keys and of scopes that passed the date checks are cached, so
+	// the map holds a few entries per access key; it is emptied if it ever
+	// grows past maxCachedKeys all the same.
+	keysMu sync.Mutex
+	keys   map[keyID][]byte
 }
+
+// keyID names a derived signing key.
+type keyID struct {
+	accessKey string
+	scope     scope
+}
+
+const maxCachedKeys = 1024
 
 // NewVerifier returns a Verifier for creds. Signatures must be scoped to
 // region ("" means DefaultRegion) and the service s3. now is the clock
@@ -42,7 +59,7 @@ func NewVerifier(creds []Credentials, region string, now func() time.Time) *Veri
 	for _, c := range creds {
 		secrets[c.AccessKey] = c.SecretKey
 	}
-	return &Verifier{secrets: secrets, region: region, now: now}
+	return &Verifier{secrets: secrets, region: region, now: now, keys: make(map[keyID][]byte)}
 }
 
 // request is a parsed signed request: its signature and the values the
@@ -87,7 +104,7 @@ func (v *Verifier) Verify(r *http.Request) (accessKey string, err error) {
 	if err := checkUnsignedHeaders(r.Header, req.auth.signedHeaders); err != nil {
 		return "", err
 	}
-	s := newSigner(secret, req.amzDate, req.auth.scope)
+	s := newSigner(v.signingKey(req.auth.accessKey, secret, req.auth.scope), req.amzDate, req.auth.scope)
 	if !req.signatureMatches(r, s) {
 		return "", fmt.Errorf("sigv4: %s %s: %w", r.Method, r.URL.Path, ErrSignatureMismatch)
 	}
@@ -97,17 +114,43 @@ func (v *Verifier) Verify(r *http.Request) (accessKey string, err error) {
 	return req.auth.accessKey, nil
 }
 
+// signingKey returns the derived key for accessKey in sc, from the cache
+// when it can. The returned slice is shared and must not be modified.
+func (v *Verifier) signingKey(accessKey, secret string, sc scope) []byte {
+	id := keyID{accessKey, sc}
+	v.keysMu.Lock()
+	k, ok := v.keys[id]
+	v.keysMu.Unlock()
+	if ok {
+		return k
+	}
+	k = signingKey(secret, sc)
+	v.keysMu.Lock()
+	if len(v.keys) >= maxCachedKeys {
+		clear(v.keys)
+	}
+	v.keys[id] = k
+	v.keysMu.Unlock()
+	return k
+}
+
 // parseRequest reads the signature from the header or the query, not both.
+// The query is parsed once, with the error code of a header-signed request:
+// a query that does not parse cannot carry presigning parameters.
 func parseRequest(r *http.Request) (*request, error) {
 	header := r.Header.Get("Authorization")
-	presigned := hasPresignParams(r.URL.RawQuery)
+	query, qerr := parseQuery(r.URL.RawQuery, ErrMalformedAuth)
+	presigned := qerr == nil && hasPresignParams(query)
 	switch {
 	case header != "" && presigned:
 		return nil, fmt.Errorf("sigv4: both an Authorization header and presigned query parameters: %w", ErrMalformedAuth)
 	case header != "":
-		return parseHeaderRequest(r, header)
+		if qerr != nil {
+			return nil, qerr
+		}
+		return parseHeaderRequest(r, header, query)
 	case presigned:
-		return parsePresignedRequest(r)
+		return parsePresignedRequest(query)
 	}
 	return nil, fmt.Errorf("sigv4: %w", ErrMissingAuth)
 }

@@ -189,3 +189,37 @@ func TestWrongRegion(t *testing.T) {
 func creds() aws.Credentials {
 	return aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey}
 }
+
+// The Verifier caches derived signing keys: a cached key must not let a
+// signature made with another secret through, before or after.
+func TestSigningKeyCached(t *testing.T) {
+	s := newServer(t, false, false)
+	for i, secret := range []string{testSecretKey, "wrong", testSecretKey, "wrong"} {
+		r := s.newRequest(t, http.MethodGet, "/bucket/k", "", "")
+		sign(t, r, unsigned, testAccessKey, secret, testTime)
+		status, code := s.do(t, r)
+		want := http.StatusOK
+		if secret != testSecretKey {
+			want = http.StatusForbidden
+		}
+		if status != want {
+			t.Errorf("request %d with secret %q: got %d %s, want %d", i, secret, status, code, want)
+		}
+	}
+}
+
+// A query that does not parse is a malformed header-signed request, and no
+// presigned URL.
+func TestBadQueryEscape(t *testing.T) {
+	s := newServer(t, false, false)
+	r := s.newRequest(t, http.MethodGet, "/bucket/k", "", "")
+	sign(t, r, unsigned, testAccessKey, testSecretKey, testTime)
+	r.URL.RawQuery = "prefix=%zz"
+	if status, code := s.do(t, r); status != 400 || code != "AuthorizationHeaderMalformed" {
+		t.Errorf("header-signed: got %d %s", status, code)
+	}
+	r = s.newRequest(t, http.MethodGet, "/bucket/k", "X-Amz-Signature=%zz", "")
+	if status, code := s.do(t, r); status != 403 || code != "AccessDenied" {
+		t.Errorf("unsigned: got %d %s", status, code)
+	}
+}
