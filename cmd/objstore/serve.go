@@ -65,13 +65,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
-	servers := []namedServer{{"public", cfg.PublicAddr, api}}
+	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: api,
+		front: func(ln net.Listener) frontListener {
+			return httpapi.NewFastPath(api, ln, httpapi.FastPathConfig{IdleTimeout: idleTimeout, ReadHeaderTimeout: readHeaderTimeout})
+		}}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
-		servers = append(servers, namedServer{"s3", cfg.S3APIAddr, s3srv})
+		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv})
 	}
 	if cfg.DebugAddr != "" {
-		servers = append(servers, namedServer{"debug", cfg.DebugAddr, debugHandler()})
+		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
 	}
 	err = runServers(ctx, cfg, log, servers)
 	// The public API has drained; stop the node's background work, then
@@ -129,7 +132,23 @@ func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (origin, erro
 type namedServer struct {
 	name, addr string
 	handler    http.Handler
+	// front, when set, takes the listener first and hands net/http the
+	// connections it does not serve itself (httpapi.FastPath).
+	front func(net.Listener) frontListener
 }
+
+// frontListener serves some connections itself and passes the others on
+// through Accept; Shutdown drains the ones it serves.
+type frontListener interface {
+	net.Listener
+	Shutdown(ctx context.Context) error
+}
+
+// The timeouts of every API server.
+const (
+	readHeaderTimeout = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
 
 // runServers listens on every address first (so a port in use fails the
 // start), serves until ctx ends, then drains all servers.
@@ -140,8 +159,13 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []nam
 		if err != nil {
 			return fmt.Errorf("%s api: %w", s.name, err)
 		}
+		var front frontListener
+		if s.front != nil {
+			front = s.front(ln)
+			ln = front
+		}
 		srv := &http.Server{Handler: s.handler, MaxHeaderBytes: cfg.MaxHeaderSize,
-			ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 		log.Info("listening", "api", s.name, "addr", ln.Addr().String())
 		g.Go(func() error {
@@ -156,6 +180,11 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []nam
 			defer cancel()
 			if err := srv.Shutdown(sctx); err != nil {
 				log.Warn("requests cut short at shutdown", "api", s.name, "err", err)
+			}
+			if front != nil {
+				if err := front.Shutdown(sctx); err != nil {
+					log.Warn("requests cut short at shutdown", "api", s.name, "err", err)
+				}
 			}
 			return nil
 		})

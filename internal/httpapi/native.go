@@ -25,6 +25,7 @@ type Store interface {
 	ID() string
 	Put(ctx context.Context, req node.PutRequest) (objstore.Record, error)
 	Get(ctx context.Context, key objstore.Key, fetch bool) (*node.Object, error)
+	GetHot(key objstore.Key) (*node.Object, bool)
 	Head(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	Delete(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	SetLevel(ctx context.Context, key objstore.Key, level objstore.Level) (objstore.Record, error)

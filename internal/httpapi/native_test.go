@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oklog/ulid/v2"
 
@@ -54,9 +55,27 @@ func newNodeServer(t *testing.T, cfg node.Config) (*httptest.Server, *node.Node)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = n.Close(context.Background()) })
-	srv := httptest.NewServer(NewNative(Config{Bucket: "bkt", Version: "test", MaxObjectSize: cfg.MaxObjectSize}, n))
-	t.Cleanup(srv.Close)
+	srv, _ := serveFast(t, NewNative(Config{Bucket: "bkt", Version: "test", MaxObjectSize: cfg.MaxObjectSize}, n))
 	return srv, n
+}
+
+// serveFast serves api as objstore does: FastPath takes the connections
+// and hands net/http those it does not serve.
+func serveFast(t *testing.T, api *Native) (*httptest.Server, *FastPath) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(api)
+	fast := NewFastPath(api, srv.Listener, FastPathConfig{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second})
+	srv.Listener = fast
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := fast.Shutdown(ctx); err != nil {
+			t.Errorf("fast path shutdown: %v", err)
+		}
+	})
+	return srv, fast
 }
 
 // TestStoredHeaders checks that GET and HEAD answer with the headers stored

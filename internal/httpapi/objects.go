@@ -125,20 +125,11 @@ func conditional(r *http.Request) bool {
 }
 
 // serveMemory answers a plain GET or HEAD of a body held in memory with
-// headers prepared once per cached entry: the hot path of small objects.
+// headers prepared once per cached entry: the hot path of small objects
+// when FastPath does not serve the connection.
 func serveMemory(w http.ResponseWriter, r *http.Request, obj *node.Object) {
-	prepared, _ := obj.Memo.Load().(http.Header)
-	if prepared == nil {
-		prepared = http.Header{}
-		metaHeaders(prepared, obj.Record)
-		storedHeaders(prepared, obj.Record)
-		prepared.Set("Content-Type", obj.ContentType)
-		prepared.Set("Content-Length", strconv.Itoa(len(obj.Bytes)))
-		prepared.Set("Accept-Ranges", "bytes")
-		obj.Memo.Store(prepared)
-	}
 	hdr := w.Header()
-	for k, v := range prepared {
+	for k, v := range prepare(obj).header {
 		hdr[k] = v // shared, never modified: net/http only reads them
 	}
 	w.WriteHeader(http.StatusOK)
