@@ -176,7 +176,8 @@ def stampede(rows, out):
     out.append(f"{'setup':<15} {'clients':>7} {'origin GETs':>12} {'TTFB p50':>9} {'TTFB p99':>9} "
                f"{'total p50':>10} {'total p99':>10}  errors  p99/single")
     verdicts = []
-    for target in ("objstore-single", "nginx-single", "objstore", "nginx-cache", "s3-nocache"):
+    for target in ("objstore-single", "nginx-single", "objstore", "objstore-warm", "nginx-cache", "nginx-warm",
+                   "s3-nocache"):
         rs = pick(rows, bench="stampede", target=target)
         if not rs:
             continue
@@ -193,8 +194,16 @@ def stampede(rows, out):
                             f"{p99:.1f} ms = {p99 / btot:.1f}x -> {verdict(p99 <= 1.5 * btot)}")
             verdicts.append(f"   target exactly 1 origin GET per stampede: {gets} -> "
                             f"{verdict(gets == [1] and errs == 0)}")
+    cold = {r["run"]: r["rounds"][0]["total_p99_ms"] for r in pick(rows, bench="stampede", target="objstore")}
+    warm = {r["run"]: r["rounds"][0]["total_p99_ms"] for r in pick(rows, bench="stampede", target="objstore-warm")}
+    ratios = [cold[k] / warm[k] for k in cold if k in warm and warm[k] > 0]
+    if ratios:
+        verdicts.append(f"   check objstore cold p99 <= 1.5 x warm p99 (the same {len(ratios)} stampedes' objects, "
+                        f"already on the node): {med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) -> "
+                        f"{verdict(med(ratios) <= 1.5)}")
     out.extend(verdicts)
-    out.append("   origin GETs: GETs of the object counted by the proxy in each run (distinct values listed)")
+    out.append("   origin GETs: GETs of the object counted by the proxy in each run (distinct values listed);")
+    out.append("   -warm: the same 100 GETs again once the object is cached (the floor of this machine)")
 
 
 def main():
