@@ -33,6 +33,8 @@ func (n *Node) Delete(ctx context.Context, key objstore.Key) (objstore.Record, e
 		if err := n.remote.Delete(ctx, key); err != nil {
 			return objstore.Record{}, fmt.Errorf("node: delete %s: %w", key, err)
 		}
+	} else {
+		n.deleteShadowed(ctx, rec)
 	}
 	tomb := objstore.Record{Key: key, Name: rec.Name, Level: rec.Level, Deleted: true, Version: n.newVersion()}
 	if _, _, err := n.merge(ctx, tomb); err != nil {
@@ -43,4 +45,29 @@ func (n *Node) Delete(ctx context.Context, key objstore.Key) (objstore.Record, e
 	}
 	n.replicate(tomb)
 	return tomb, nil
+}
+
+// deleteShadowed deletes an older copy of rec's key from the origin, one
+// that rec, a record never uploaded, only hides: an object of the origin
+// bucket overwritten at level 0. A tombstone alone would hide it only until
+// the tombstone expires; then reads through to the origin would bring the
+// old object back. A copy newer than rec (another node's upload) is left
+// alone. The origin being unreachable does not fail a level-0 delete: the
+// copy stays, and a warning says so.
+func (n *Node) deleteShadowed(ctx context.Context, rec objstore.Record) {
+	old, err := n.remote.Stat(ctx, rec.Key)
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		return
+	case err != nil:
+		n.log.Warn("delete: could not check the origin for an older copy; if there is one, it shows again once the tombstone expires",
+			"key", rec.Key, "err", err)
+		return
+	case old.Version.Compare(rec.Version) >= 0:
+		return
+	}
+	if err := n.remote.Delete(ctx, rec.Key); err != nil {
+		n.log.Warn("delete: could not delete the older copy in the origin; it shows again once the tombstone expires",
+			"key", rec.Key, "err", err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/oklog/ulid/v2"
 
@@ -197,6 +198,58 @@ func TestDeleteIsFinal(t *testing.T) {
 	if _, err := n.Delete(context.Background(), newKey()); !errors.Is(err, objstore.ErrNotFound) {
 		t.Fatalf("delete unknown: %v", err)
 	}
+}
+
+// TestDeleteShadowedOriginCopy: an object of the origin bucket overwritten
+// at level 0 and then deleted must not come back from the origin once the
+// tombstone expires, so the delete removes the older origin copy too; a
+// newer origin copy stays, and an unreachable origin does not fail the
+// delete.
+func TestDeleteShadowedOriginCopy(t *testing.T) {
+	seed := func(n *testNode, key objstore.Key, v objstore.Version) {
+		t.Helper()
+		body := []byte("from the origin")
+		rec := objstore.Record{Key: key, Version: v, BodyVersion: v, Sum: objstore.Checksum{Size: int64(len(body))}}
+		if err := n.remote.Put(context.Background(), rec, bytes.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("older copy deleted", func(t *testing.T) {
+		n := newTestNode(t, 0)
+		key := newKey()
+		seed(n, key, objstore.ForeignVersion(time.Now().Add(-time.Hour)))
+		put(t, n, key, []byte("local"), objstore.LevelLocal)
+		if _, err := n.Delete(context.Background(), key); err != nil {
+			t.Fatal(err)
+		}
+		if n.remote.has(key) {
+			t.Error("the origin still has the older copy")
+		}
+	})
+	t.Run("newer copy kept", func(t *testing.T) {
+		n := newTestNode(t, 0)
+		key := newKey()
+		put(t, n, key, []byte("local"), objstore.LevelLocal)
+		seed(n, key, objstore.Version{HLC: ^uint64(0) >> 1, Node: "other"})
+		if _, err := n.Delete(context.Background(), key); err != nil {
+			t.Fatal(err)
+		}
+		if !n.remote.has(key) {
+			t.Error("the newer origin copy was deleted")
+		}
+	})
+	t.Run("origin down", func(t *testing.T) {
+		n := newTestNode(t, 0)
+		key := newKey()
+		put(t, n, key, []byte("local"), objstore.LevelLocal)
+		n.remote.fail.Store(true)
+		if _, err := n.Delete(context.Background(), key); err != nil {
+			t.Fatalf("level-0 delete with the origin down: %v", err)
+		}
+		if _, _, err := read(t, n, key, false); !errors.Is(err, objstore.ErrDeleted) {
+			t.Fatalf("get after delete: %v", err)
+		}
+	})
 }
 
 func TestFetchRestoresRecordAndCaches(t *testing.T) {
