@@ -25,7 +25,7 @@ const generatedCredentials = "s3-credentials"
 
 // openS3API builds the S3 API: its credentials, its multipart staging area
 // under the files directory, and the loop that expires old uploads.
-func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, o origin) (*s3api.Server, error) {
+func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, o origin, space multipart.Space) (*s3api.Server, error) {
 	anon, err := s3api.ParseAnonymous(cfg.S3APIAnonymous)
 	if err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, 
 		maxPart = max(maxPart, multipart.DefaultMinPartSize)
 	}
 	uploads, err := multipart.Open(multipart.Config{Dir: filepath.Join(cfg.FilesDir, "uploads"),
-		MaxPartSize: maxPart, Logger: log.With("part", "multipart")})
+		MaxPartSize: maxPart, Space: space, Logger: log.With("part", "multipart")})
 	if err != nil {
 		return nil, err
 	}

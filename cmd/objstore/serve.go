@@ -52,7 +52,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
 	var s3srv *s3api.Server
 	if cfg.S3APIAddr != "" {
-		if s3srv, err = openS3API(ctx, cfg, log, n, remote); err != nil {
+		if s3srv, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
 			return err
 		}
 	}

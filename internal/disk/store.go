@@ -189,3 +189,21 @@ func (s *Store) reserve(n int64) error {
 
 // release returns n reserved bytes.
 func (s *Store) release(n int64) { s.reserved.Add(-n) }
+
+// Reserve books n bytes of the quota for files kept beside the bodies on
+// the same disk, such as staged multipart parts. It fails, booking
+// nothing, with an error wrapping objstore.ErrInsufficientStorage when the
+// quota would be passed.
+func (s *Store) Reserve(n int64) error {
+	if err := s.reserve(n); err != nil {
+		return fmt.Errorf("disk: %w", err)
+	}
+	return nil
+}
+
+// Book books n bytes even past the quota: for such files found on disk at
+// start.
+func (s *Store) Book(n int64) { s.reserved.Add(n) }
+
+// Release returns n bytes booked with Reserve or Book.
+func (s *Store) Release(n int64) { s.release(n) }

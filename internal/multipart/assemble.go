@@ -240,10 +240,10 @@ func (s *Store) unpin(u *upload) {
 	u.deferred = nil
 	u.mu.Unlock()
 	if removed {
-		s.purge(dir, u.info.ID)
+		s.purge(u)
 		return
 	}
-	for _, name := range deferred {
-		s.removeFile(filepath.Join(dir, name))
+	for _, p := range deferred {
+		s.removeFile(u, filepath.Join(dir, p.name()), p.Size)
 	}
 }

@@ -36,7 +36,29 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives notes on recovery at Open and on expiry; nil discards.
 	Logger *slog.Logger
+	// Space is the disk quota that staged parts count against, shared
+	// with the node's bodies (a *disk.Store); nil means no quota.
+	Space Space
 }
+
+// Space books bytes on a shared disk quota.
+type Space interface {
+	// Reserve books n bytes, or fails with an error wrapping
+	// objstore.ErrInsufficientStorage, booking nothing, when the quota
+	// would be passed.
+	Reserve(n int64) error
+	// Book books n bytes even past the quota: for files already on disk.
+	Book(n int64)
+	// Release returns n booked bytes.
+	Release(n int64)
+}
+
+// unlimited is the Space of a Store without a quota.
+type unlimited struct{}
+
+func (unlimited) Reserve(int64) error { return nil }
+func (unlimited) Book(int64)          {}
+func (unlimited) Release(int64)       {}
 
 // DefaultConfig returns a Config with S3's part sizes and no Dir.
 func DefaultConfig() Config {
@@ -69,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Space == nil {
+		c.Space = unlimited{}
 	}
 	return c
 }

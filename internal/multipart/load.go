@@ -59,6 +59,10 @@ func (s *Store) loadAll() error {
 		if err != nil {
 			return fmt.Errorf("load upload %s: %w", id, err)
 		}
+		for _, p := range u.parts {
+			u.booked += p.Size
+		}
+		s.space.Book(u.booked)
 		s.uploads[id] = u
 	}
 	return nil

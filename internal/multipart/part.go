@@ -71,17 +71,52 @@ func (s *Store) PutPart(ctx context.Context, id string, number int, size int64, 
 	return p, nil
 }
 
+// bookingWriter books on the quota the bytes written through it before
+// writing them; booked is what it holds.
+type bookingWriter struct {
+	w      io.Writer
+	space  Space
+	booked int64
+	n      int64 // bytes written
+}
+
+func (b *bookingWriter) Write(p []byte) (int, error) {
+	if more := b.n + int64(len(p)) - b.booked; more > 0 {
+		if err := b.space.Reserve(more); err != nil {
+			return 0, err
+		}
+		b.booked += more
+	}
+	n, err := b.w.Write(p)
+	b.n += int64(n)
+	return n, err
+}
+
 // writeTemp writes body to a new synced temp file in tmp and returns its
 // path and the part it holds, without a number. On error it leaves nothing.
+//
+// The part's bytes are booked on the quota as they are written (a declared
+// size all at once, before reading, so that a part that cannot fit fails
+// at once); on success they stay booked, for the caller to hand on.
 func (s *Store) writeTemp(ctx context.Context, size int64, body io.Reader) (path string, p Part, err error) {
+	book := &bookingWriter{space: s.space}
+	if size > 0 {
+		if err := s.space.Reserve(size); err != nil {
+			return "", Part{}, err
+		}
+		book.booked = size
+	}
 	f, err := os.CreateTemp(s.tmp, "part-*")
 	if err != nil {
+		s.space.Release(book.booked)
 		return "", Part{}, ioError("create temp", err)
 	}
+	book.w = f
 	defer func() {
 		if err != nil {
 			_ = f.Close() // the file is discarded; err is what to report
 			_ = os.Remove(f.Name())
+			s.space.Release(book.booked)
 		}
 	}()
 	limit := s.maxPart
@@ -89,7 +124,7 @@ func (s *Store) writeTemp(ctx context.Context, size int64, body io.Reader) (path
 		limit = size
 	}
 	h := md5.New()
-	n, err := copyBody(ctx, io.MultiWriter(f, h), body, limit)
+	n, err := copyBody(ctx, io.MultiWriter(book, h), body, limit)
 	switch {
 	case err != nil:
 		return "", Part{}, err
@@ -167,11 +202,13 @@ func (e readError) Error() string { return "read body: " + e.err.Error() }
 func (e readError) Unwrap() error { return e.err }
 
 // install renames the synced temp file at tmp into u's directory as part
-// p, makes that durable and removes the file of the part it replaces.
+// p, makes that durable and removes the file of the part it replaces. The
+// part's booked bytes become u's, or are released if it is not installed.
 func (s *Store) install(u *upload, tmp string, p Part) error {
 	u.mu.Lock()
 	if u.removed {
 		u.mu.Unlock()
+		s.space.Release(p.Size)
 		return ErrNoSuchUpload
 	}
 	sp := storedPart{Part: p, gen: u.nextGen}
@@ -179,10 +216,12 @@ func (s *Store) install(u *upload, tmp string, p Part) error {
 	dir := u.dir
 	if err := os.Rename(tmp, filepath.Join(dir, sp.name())); err != nil {
 		u.mu.Unlock()
+		s.space.Release(p.Size)
 		return ioError("rename", err)
 	}
 	old, replaced := u.parts[p.Number]
 	u.parts[p.Number] = sp
+	u.booked += p.Size
 	u.mu.Unlock()
 
 	// Until this fsync a crash may lose the rename: the old part, if any,
@@ -197,32 +236,47 @@ func (s *Store) install(u *upload, tmp string, p Part) error {
 		return ioError("sync dir", err)
 	}
 	if replaced {
-		s.dropPart(u, old.name())
+		s.dropPart(u, old)
 	}
 	return nil
 }
 
 // dropPart removes the file of a superseded part of u, or leaves it to the
 // last open Assembly reader.
-func (s *Store) dropPart(u *upload, name string) {
+func (s *Store) dropPart(u *upload, p storedPart) {
 	u.mu.Lock()
-	if u.pins > 0 {
-		u.deferred = append(u.deferred, name)
+	if u.pins > 0 || u.removed {
+		// Pinned: the last reader removes it. Removed: the upload's
+		// directory goes whole, with its booking.
+		if !u.removed {
+			u.deferred = append(u.deferred, p)
+		}
 		u.mu.Unlock()
 		return
 	}
-	path := filepath.Join(u.dir, name)
+	path := filepath.Join(u.dir, p.name())
 	u.mu.Unlock()
-	s.removeFile(path)
+	s.removeFile(u, path, p.Size)
 }
 
-// removeFile removes a file no longer needed. A missing file is fine; a
-// failure is logged: the file is superseded, and the next Open or the
-// upload's removal takes it away.
-func (s *Store) removeFile(path string) {
+// removeFile removes a superseded part file of u, of size bytes, and
+// returns them to the quota. A missing file is fine; a failure is logged
+// and the bytes stay booked: the file is superseded, and the next Open or
+// the upload's removal takes it away.
+func (s *Store) removeFile(u *upload, path string, size int64) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		s.log.Warn("cannot remove superseded part", "path", path, "err", err)
+		return
 	}
+	u.mu.Lock()
+	if u.removed {
+		// purge has released (or will release) everything booked.
+		u.mu.Unlock()
+		return
+	}
+	u.booked -= size
+	u.mu.Unlock()
+	s.space.Release(size)
 }
 
 // ListParts returns up to max parts of the upload id with numbers above

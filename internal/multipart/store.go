@@ -22,6 +22,7 @@ type Store struct {
 	maxPart int64
 	now     func() time.Time
 	log     *slog.Logger
+	space   Space
 
 	mu      sync.RWMutex // guards uploads
 	uploads map[string]*upload
@@ -42,7 +43,10 @@ type upload struct {
 	// of superseded parts are listed in deferred instead of removed, and a
 	// removed upload's directory is kept.
 	pins     int
-	deferred []string
+	deferred []storedPart
+	// booked is what u's files hold of the disk quota: its parts and the
+	// superseded part files not yet removed.
+	booked int64
 }
 
 // storedPart is a part and the generation of its file.
@@ -69,6 +73,7 @@ func Open(cfg Config) (*Store, error) {
 		maxPart: cfg.MaxPartSize,
 		now:     cfg.Now,
 		log:     cfg.Logger.With("component", "multipart"),
+		space:   cfg.Space,
 		uploads: make(map[string]*upload),
 	}
 	s.tmp = filepath.Join(s.dir, tmpDir)
@@ -154,17 +159,23 @@ func (s *Store) Remove(id string) error {
 		return fmt.Errorf("multipart: remove %s: %w", id, err)
 	}
 	if purge {
-		s.purge(trash, id)
+		s.purge(u)
 	}
 	return nil
 }
 
-// purge deletes the directory of the removed upload id from tmp. A failure
-// is only logged: the upload is gone durably, and Open clears tmp.
-func (s *Store) purge(trash, id string) {
-	if err := os.RemoveAll(trash); err != nil {
-		s.log.Warn("cannot delete removed upload", "upload", id, "err", err)
+// purge deletes the directory of the removed upload u from tmp and returns
+// its bytes to the quota. A failure is only logged: the upload is gone
+// durably, and Open clears tmp.
+func (s *Store) purge(u *upload) {
+	u.mu.Lock()
+	dir, booked := u.dir, u.booked
+	u.booked = 0
+	u.mu.Unlock()
+	if err := os.RemoveAll(dir); err != nil {
+		s.log.Warn("cannot delete removed upload", "upload", u.info.ID, "err", err)
 	}
+	s.space.Release(booked)
 }
 
 // Expire removes the uploads initiated more than olderThan ago, as S3's

@@ -147,6 +147,34 @@ func TestS3APIErrors(t *testing.T) {
 	for _, limit := range []int{1 << 20, 6 << 20} {
 		t.Run(fmt.Sprintf("EntityTooLarge at %d MiB", limit>>20), func(t *testing.T) { checkEntityTooLarge(ctx, t, o, limit) })
 	}
+	t.Run("parts count against --disk-quota", func(t *testing.T) { checkPartsQuota(ctx, t, o) })
+}
+
+// checkPartsQuota starts a node with a 12 MiB --disk-quota: a second 6 MiB
+// part does not fit beside the first (503, nothing kept), a PUT that would
+// pass the quota with the part staged is refused too, and aborting the
+// upload gives the space back.
+func checkPartsQuota(ctx context.Context, t *testing.T, o *origin) {
+	n := StartNode(t, NodeOpts{S3: o.S3Server, Bucket: o.Bucket, Dir: t.TempDir(), Args: []string{"--disk-quota", fmt.Sprint(12 << 20)}})
+	path := "/" + o.Bucket + "/errors/quota.bin"
+	r := n.s3Do(ctx, t, http.MethodPost, path+"?uploads", nil)
+	wantStatus(t, r, http.StatusOK, "CreateMultipartUpload")
+	var init struct{ UploadId string }
+	if err := xml.Unmarshal(r.Body, &init); err != nil || init.UploadId == "" {
+		t.Fatalf("CreateMultipartUpload: no UploadId in %s (%v)", r.Body, err)
+	}
+	upload := url.Values{"uploadId": {init.UploadId}}.Encode()
+	part := randomBody(504, 6<<20)
+	wantStatus(t, n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=1&"+upload, part), http.StatusOK, "UploadPart 1 (6 MiB of 12)")
+	r = n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=2&"+upload, randomBody(505, 7<<20))
+	wantS3Error(t, r, http.StatusServiceUnavailable, "ServiceUnavailable", "UploadPart 2 (7 MiB more) over the quota")
+	r = n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/errors/quota-put.bin", randomBody(506, 7<<20))
+	if r.Status < 500 {
+		t.Errorf("PUT of 7 MiB beside a staged 6 MiB part under a 12 MiB quota: %d, want a 5xx", r.Status)
+	}
+	wantStatus(t, n.s3Do(ctx, t, http.MethodDelete, path+"?"+upload, nil), http.StatusNoContent, "AbortMultipartUpload")
+	r = n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/errors/quota-put.bin", randomBody(506, 7<<20))
+	wantStatus(t, r, http.StatusOK, "PUT of 7 MiB once the upload is aborted")
 }
 
 // checkBucketNotEmpty creates a bucket through n, puts an object in it, and
