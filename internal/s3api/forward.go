@@ -78,6 +78,82 @@ func (s *Server) ownerElsewhere(r *http.Request) (string, bool) {
 	return owner, true
 }
 
+// forwardRequest is r as it goes to the node at addr over the private API:
+// its Authorization travels in another header (the private client signs
+// with its own), its Host too, and its body streams.
+func forwardRequest(r *http.Request, addr string) (*http.Request, error) {
+	target := "http://" + addr + forwardPrefix + r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, r.Body)
+	if err != nil {
+		return nil, err
+	}
+	if r.Body == nil || r.ContentLength == 0 {
+		out.Body = http.NoBody
+	}
+	out.ContentLength = r.ContentLength
+	out.Header = r.Header.Clone()
+	for _, h := range hopHeaders {
+		out.Header.Del(h)
+	}
+	if auth := out.Header.Get("Authorization"); auth != "" {
+		out.Header.Set(headerForwardAuth, auth)
+		out.Header.Del("Authorization")
+	}
+	out.Header.Set(headerForwardHost, r.Host)
+	out.Header.Set(cluster.HeaderStreaming, "1")
+	return out, nil
+}
+
+// askPeers sends r, a request without a body, to every other alive member
+// and returns their answers' bodies, which must be 200s of at most limit
+// bytes. Each peer serves it as forwarded, so it answers for itself only.
+// A peer that fails fails the whole: an answer that silently leaves out a
+// node's share would look complete.
+func (s *Server) askPeers(r *http.Request, limit int64) ([][]byte, error) {
+	f := s.fwd.p.Load()
+	if f == nil {
+		return nil, nil
+	}
+	var bodies [][]byte
+	for _, m := range f.members() {
+		if m.ID == s.cfg.NodeID || m.State != cluster.StateAlive {
+			continue
+		}
+		body, err := askPeer(f.client, r, m, limit)
+		if err != nil {
+			return nil, errorf("ServiceUnavailable", http.StatusServiceUnavailable, "asking node %s: %v", m.ID, err)
+		}
+		bodies = append(bodies, body)
+	}
+	return bodies, nil
+}
+
+func askPeer(client *http.Client, r *http.Request, m objstore.Member, limit int64) ([]byte, error) {
+	out, err := forwardRequest(r, m.Addr)
+	if err != nil {
+		return nil, err
+	}
+	out.Body, out.ContentLength = http.NoBody, 0
+	resp, err := client.Do(out)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case int64(len(body)) > limit:
+		return nil, fmt.Errorf("answer over %d bytes", limit)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(body[:min(len(body), 300)])))
+	}
+	return body, nil
+}
+
 // forward relays the request to owner and its answer back.
 func (s *Server) forward(q *request, owner string) error {
 	f := s.fwd.p.Load()
@@ -100,29 +176,10 @@ func (s *Server) forward(q *request, owner string) error {
 	case addr == "":
 		return errorf("ServiceUnavailable", http.StatusServiceUnavailable, "the upload is held by node %s, which is not reachable now", owner)
 	}
-	r := q.r
-	target := "http://" + addr + forwardPrefix + r.URL.EscapedPath()
-	if r.URL.RawQuery != "" {
-		target += "?" + r.URL.RawQuery
-	}
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, r.Body)
+	out, err := forwardRequest(q.r, addr)
 	if err != nil {
 		return fmt.Errorf("s3api: forward to %s: %w", owner, err)
 	}
-	if r.Body == nil || r.ContentLength == 0 {
-		out.Body = http.NoBody
-	}
-	out.ContentLength = r.ContentLength
-	out.Header = r.Header.Clone()
-	for _, h := range hopHeaders {
-		out.Header.Del(h)
-	}
-	if auth := out.Header.Get("Authorization"); auth != "" {
-		out.Header.Set(headerForwardAuth, auth)
-		out.Header.Del("Authorization")
-	}
-	out.Header.Set(headerForwardHost, r.Host)
-	out.Header.Set(cluster.HeaderStreaming, "1")
 	resp, err := f.client.Do(out)
 	if err != nil {
 		return errorf("ServiceUnavailable", http.StatusServiceUnavailable, "forwarding to node %s, which holds the upload: %v", owner, err)

@@ -1,11 +1,13 @@
 package s3api
 
 import (
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -329,27 +331,71 @@ func (s *Server) listUploads(q *request) error {
 	if err := s.checkBucket(q); err != nil {
 		return err
 	}
+	idMarker := query.Get("upload-id-marker")
 	lq := multipart.ListUploadsQuery{Bucket: q.bucket, Prefix: query.Get("prefix"), KeyMarker: query.Get("key-marker"),
 		MaxUploads: maxUploads}
-	if m := query.Get("upload-id-marker"); m != "" {
-		lq.UploadIDMarker = s.stagingID(m)
+	if idMarker != "" {
+		// Every node filters by the staging part of the marker, whichever
+		// node it names: staging IDs begin with their initiation time,
+		// so that is the order of uploads across nodes too.
+		lq.UploadIDMarker = stagingPart(idMarker)
 	}
 	uploads, truncated, err := s.uploads.ListUploads(lq)
 	if err != nil {
 		return err
 	}
-	res := listUploadsResult{Bucket: q.bucket, KeyMarker: lq.KeyMarker, UploadIDMarker: query.Get("upload-id-marker"),
+	res := listUploadsResult{Bucket: q.bucket, KeyMarker: lq.KeyMarker, UploadIDMarker: idMarker,
 		Prefix: lq.Prefix, MaxUploads: maxUploads, IsTruncated: truncated}
 	for _, u := range uploads {
 		res.Uploads = append(res.Uploads, uploadItem{Key: u.Key, UploadID: s.uploadID(u.ID), Initiator: theOwner, Owner: theOwner,
 			StorageClass: "STANDARD", Initiated: xmlTime(u.Initiated)})
 	}
-	if truncated && len(uploads) > 0 {
-		last := uploads[len(uploads)-1]
-		res.NextKeyMarker, res.NextUploadIDMarker = last.Key, s.uploadID(last.ID)
+	if !forwarded(q.r) {
+		// Uploads are staged where they were created: the list is every
+		// node's, each asked for its first page after the markers.
+		if err := s.addPeerUploads(q, &res); err != nil {
+			return err
+		}
+	}
+	if len(res.Uploads) > maxUploads {
+		res.Uploads, res.IsTruncated = res.Uploads[:maxUploads], true
+	}
+	if res.IsTruncated && len(res.Uploads) > 0 {
+		last := res.Uploads[len(res.Uploads)-1]
+		res.NextKeyMarker, res.NextUploadIDMarker = last.Key, last.UploadID
 	}
 	writeXML(q.w, http.StatusOK, res)
 	return nil
+}
+
+// addPeerUploads merges the other nodes' uploads into res, in S3's order.
+func (s *Server) addPeerUploads(q *request, res *listUploadsResult) error {
+	answers, err := s.askPeers(q.r, 8<<20)
+	if err != nil {
+		return err
+	}
+	for _, body := range answers {
+		var peer listUploadsResult
+		if err := xml.Unmarshal(body, &peer); err != nil {
+			return errorf("ServiceUnavailable", http.StatusServiceUnavailable, "a node's upload list does not parse: %v", err)
+		}
+		res.Uploads = append(res.Uploads, peer.Uploads...)
+		res.IsTruncated = res.IsTruncated || peer.IsTruncated
+	}
+	slices.SortFunc(res.Uploads, func(a, b uploadItem) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(stagingPart(a.UploadID), stagingPart(b.UploadID)),
+			strings.Compare(a.UploadID, b.UploadID))
+	})
+	return nil
+}
+
+// stagingPart is the staging ID in an upload ID of any node, or the whole
+// ID when it has no node part.
+func stagingPart(id string) string {
+	if _, staging, ok := splitUploadID(id); ok {
+		return staging
+	}
+	return id
 }
 
 // intParam parses a non-negative integer query parameter, def when absent.

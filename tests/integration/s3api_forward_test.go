@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,6 +110,9 @@ func TestS3APIMultipartAcrossNodes(t *testing.T) {
 		t.Fatalf("UploadPart after abort: %v, want NoSuchUpload", err)
 	}
 
+	// Every node lists every node's uploads, in S3's order, page by page.
+	listed := listUploadsAcross(t, c)
+
 	// With the owner down, its uploads are unavailable, not missing.
 	third, err := z.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: bucket, Key: key})
 	if err != nil {
@@ -122,10 +127,76 @@ func TestS3APIMultipartAcrossNodes(t *testing.T) {
 		}
 		return nil
 	})
+	// The listing goes on without the node that is down.
+	eventually(t, readyTimeout, "uploads listed without node C", func() error {
+		out, err := a.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: bucket, Prefix: aws.String("list/")})
+		if err != nil {
+			return err
+		}
+		if len(out.Uploads) != len(listed)-2 {
+			return fmt.Errorf("%d uploads listed, want %d (C's two left out)", len(out.Uploads), len(listed)-2)
+		}
+		return nil
+	})
 	// A made-up upload of a made-up node is simply unknown.
 	_, err = a.UploadPart(ctx, &awss3.UploadPartInput{Bucket: bucket, Key: key, UploadId: aws.String("NOSUCHNODE-00"),
 		PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
 	if code := s3Code(err); code != "NoSuchUpload" {
 		t.Fatalf("an unknown node's upload: %v", err)
 	}
+}
+
+// listUploadsAcross starts uploads on every node of c (two on the last) and
+// checks that ListMultipartUploads through any node lists all of them,
+// sorted by key, whole and one per page. It returns the upload IDs.
+func listUploadsAcross(t *testing.T, c *Cluster) []string {
+	t.Helper()
+	ctx := t.Context()
+	bucket := aws.String(c.Origin.Bucket)
+	var want []string // "key upload-id", in key order
+	for i, n := range c.Nodes {
+		for j := range 1 + i/2 {
+			key := fmt.Sprintf("list/%c%d", 'a'+i, j)
+			out, err := nodeS3(n).CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String(key)})
+			if err != nil {
+				t.Fatalf("CreateMultipartUpload of %s on node %d: %v", key, i+1, err)
+			}
+			want = append(want, key+" "+aws.ToString(out.UploadId))
+		}
+	}
+	for i, n := range c.Nodes {
+		cl := nodeS3(n)
+		out, err := cl.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: bucket, Prefix: aws.String("list/")})
+		if err != nil {
+			t.Fatalf("ListMultipartUploads through node %d: %v", i+1, err)
+		}
+		if got := uploadLines(out.Uploads); !slices.Equal(got, want) || aws.ToBool(out.IsTruncated) {
+			t.Fatalf("ListMultipartUploads through node %d: %v (truncated %v), want %v", i+1, got, aws.ToBool(out.IsTruncated), want)
+		}
+		var paged []string
+		in := &awss3.ListMultipartUploadsInput{Bucket: bucket, Prefix: aws.String("list/"), MaxUploads: aws.Int32(1)}
+		for range len(want) + 1 {
+			page, err := cl.ListMultipartUploads(ctx, in)
+			if err != nil {
+				t.Fatalf("ListMultipartUploads page through node %d: %v", i+1, err)
+			}
+			paged = append(paged, uploadLines(page.Uploads)...)
+			if !aws.ToBool(page.IsTruncated) {
+				break
+			}
+			in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+		}
+		if !slices.Equal(paged, want) {
+			t.Fatalf("ListMultipartUploads one per page through node %d: %v, want %v", i+1, paged, want)
+		}
+	}
+	return want
+}
+
+func uploadLines(uploads []types.MultipartUpload) []string {
+	var lines []string
+	for _, u := range uploads {
+		lines = append(lines, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
+	}
+	return lines
 }
