@@ -306,6 +306,7 @@ func (f *FastPath) answer(c *fastConn, head []byte) bool {
 	if _, err := c.r.Discard(len(head)); err != nil {
 		return false
 	}
+	f.served.Add(1) // before the write, so a client that has the answer sees it counted
 	var err2 error
 	switch {
 	case req.head:
@@ -317,7 +318,6 @@ func (f *FastPath) answer(c *fastConn, head []byte) bool {
 		bufs := net.Buffers{c.out, obj.Bytes}
 		_, err2 = bufs.WriteTo(c.conn)
 	}
-	f.served.Add(1)
 	if err2 != nil {
 		// The client left; the request was consumed, so nobody gets
 		// the connection.
@@ -552,6 +552,9 @@ func prepare(obj *node.Object) *prepared {
 	h.Set("Content-Type", obj.ContentType)
 	h.Set("Content-Length", strconv.Itoa(len(obj.Bytes)))
 	h.Set("Accept-Ranges", "bytes")
+	if obj.Source == node.SourcePeer {
+		h.Set("X-Meta-Symlink", "true") // the body is a peer's, held here in memory only
+	}
 	var wire bytes.Buffer
 	_ = h.Write(&wire) // sorted, values sanitised as net/http writes them
 	p := &prepared{header: h, wire: wire.Bytes()}

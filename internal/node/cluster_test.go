@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ type fakeNet struct {
 	mu    sync.Mutex // guards nodes and cut
 	nodes map[string]*testNode
 	cut   map[string]bool
+	opens atomic.Int64 // OpenBody calls that reached a peer
 }
 
 func newFakeNet() *fakeNet { return &fakeNet{nodes: map[string]*testNode{}, cut: map[string]bool{}} }
@@ -35,10 +37,31 @@ func (f *fakeNet) add(t *testing.T, dir string, remote *memRemote) *testNode {
 	return n
 }
 
+// setCut cuts id off the network, or reconnects it, and tells every node
+// what its membership would: the members it lost or got back.
 func (f *fakeNet) setCut(id string, cut bool) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.cut[id] = cut
+	nodes := make([]*testNode, 0, len(f.nodes))
+	for _, n := range f.nodes {
+		nodes = append(nodes, n)
+	}
+	f.mu.Unlock()
+	state := "alive"
+	if cut {
+		state = "dead"
+	}
+	for _, n := range nodes {
+		if n.ID() == id {
+			for _, m := range nodes {
+				if m.ID() != id {
+					n.MemberChanged(objstore.Member{ID: m.ID(), Addr: m.ID(), State: state})
+				}
+			}
+			continue
+		}
+		n.MemberChanged(objstore.Member{ID: id, Addr: id, State: state})
+	}
 }
 
 func (f *fakeNet) reach(from, to string) (*testNode, error) {
@@ -130,6 +153,7 @@ func (p fakePeers) OpenBody(ctx context.Context, m objstore.Member, key objstore
 	if err != nil {
 		return nil, err
 	}
+	p.net.opens.Add(1)
 	f, _, err := n.OpenBody(ctx, key, v)
 	if err != nil {
 		return nil, err
@@ -175,6 +199,37 @@ func TestLevel0BodyIsReadFromItsNode(t *testing.T) {
 	if _, _, err := read(t, b, key, false); !errors.Is(err, objstore.ErrUnavailable) {
 		t.Fatalf("read with the holder down: %v", err)
 	}
+}
+
+// A small body read from a peer is kept in memory: the next reads cost no
+// round trip, still say where the body lives, and stop with a new version
+// of the record.
+func TestPeerBodyHeldInMemory(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	key, body := newKey(), randomBody(10_000)
+	put(t, a, key, body, objstore.LevelLocal)
+	eventually(t, "record on b", func() bool { _, err := b.Head(context.Background(), key); return err == nil })
+	var rec objstore.Record
+	for i := range 3 {
+		got, obj, err := read(t, b, key, false)
+		if err != nil || !bytes.Equal(got, body) || obj.Source != SourcePeer || obj.Bytes == nil {
+			t.Fatalf("read %d: err=%v equal=%v source=%v in memory=%v", i, err, bytes.Equal(got, body), obj.Source, obj.Bytes != nil)
+		}
+		rec = obj.Record
+	}
+	if n := net.opens.Load(); n != 1 {
+		t.Errorf("%d bodies opened on the peer for 3 reads, want 1", n)
+	}
+	if b.HasBody(rec) {
+		t.Error("the body was written to the reader's disk")
+	}
+	newer := randomBody(10_001)
+	put(t, a, key, newer, objstore.LevelLocal)
+	eventually(t, "the new version read on b", func() bool {
+		got, _, err := read(t, b, key, false)
+		return err == nil && bytes.Equal(got, newer)
+	})
 }
 
 func TestLevel2BodiesReachEveryNode(t *testing.T) {

@@ -102,14 +102,17 @@ func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, 
 	if errors.Is(err, objstore.ErrChecksum) {
 		n.log.Warn("dropped corrupt local body", "key", key, "err", err)
 	}
-	return n.getElsewhere(ctx, rec)
+	return n.getElsewhere(ctx, ticket, rec)
 }
 
 // getElsewhere opens a body this node does not hold: from a peer that
 // holds it, else from the origin when it is there.
-func (n *Node) getElsewhere(ctx context.Context, rec objstore.Record) (*Object, error) {
+func (n *Node) getElsewhere(ctx context.Context, ticket uint64, rec objstore.Record) (*Object, error) {
 	obj, peerErr := n.openFromPeer(ctx, rec)
 	if peerErr == nil {
+		if n.hot.fits(rec.Size()) {
+			return n.holdPeerBody(ticket, obj)
+		}
 		return obj, nil
 	}
 	if rec.InRemote {
@@ -134,12 +137,31 @@ func (n *Node) localObject(ticket uint64, rec objstore.Record, f *os.File) (*Obj
 	if _, err := io.ReadFull(f, body); err != nil {
 		return nil, fmt.Errorf("node: get %s: %w", rec.Key, err)
 	}
-	return cachedObject(n.hot.put(ticket, rec, body)), nil
+	return cachedObject(n.hot.put(ticket, rec, body, SourceLocal, "")), nil
+}
+
+// holdPeerBody reads a small body streaming from a peer into memory
+// (checked against its CRC-32C on the way) and keeps it in the hot cache,
+// so that the next reads of a hot object this node does not hold cost no
+// round trip to the peer. The cache entry goes with any change to the key's
+// record, as every entry does, and when the peer leaves the cluster or is
+// seen down: the body stays the peer's, served here only while it is up.
+func (n *Node) holdPeerBody(ticket uint64, obj *Object) (*Object, error) {
+	defer obj.Close()
+	body := make([]byte, obj.Size())
+	if _, err := io.ReadFull(obj.Body, body); err != nil {
+		return nil, fmt.Errorf("node: get %s from a peer: %w", obj.Key, err)
+	}
+	holder := ""
+	if pb, ok := obj.Body.(*peerBody); ok {
+		holder = pb.m.ID
+	}
+	return cachedObject(n.hot.put(ticket, obj.Record, body, SourcePeer, holder)), nil
 }
 
 func cachedObject(e *hotEntry) *Object {
 	return &Object{Record: e.rec, Body: bytes.NewReader(e.body), Bytes: e.body, Memo: &e.memo,
-		Source: SourceLocal, close: func() error { return nil }}
+		Source: e.source, close: func() error { return nil }}
 }
 
 // GetHot returns key's object when its body is in the hot cache, and
@@ -151,7 +173,11 @@ func (n *Node) GetHot(key objstore.Key) (*Object, bool) {
 	if !ok {
 		return nil, false
 	}
-	n.stats.hitsLocal.Add(1)
+	if e.source == SourcePeer {
+		n.stats.hitsPeer.Add(1)
+	} else {
+		n.stats.hitsLocal.Add(1)
+	}
 	return cachedObject(e), true
 }
 

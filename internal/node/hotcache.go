@@ -28,9 +28,11 @@ type hotCache struct {
 }
 
 type hotEntry struct {
-	rec  objstore.Record
-	body []byte
-	memo Memo
+	rec    objstore.Record
+	body   []byte
+	source Source // SourceLocal, or SourcePeer for a body this node does not hold
+	holder string // for SourcePeer, the member the body was read from
+	memo   Memo
 }
 
 func newHotCache(budget int64) *hotCache {
@@ -71,8 +73,8 @@ func (c *hotCache) ticket(key objstore.Key) uint64 {
 
 // put holds rec and its body unless key's stripe changed since ticket. It
 // returns the entry, held or not.
-func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte) *hotEntry {
-	e := &hotEntry{rec: rec, body: body}
+func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, source Source, holder string) *hotEntry {
+	e := &hotEntry{rec: rec, body: body, source: source, holder: holder}
 	if !c.fits(int64(len(body))) {
 		return e
 	}
@@ -88,6 +90,20 @@ func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte) *hotEntr
 		c.removeLocked(c.lru.Back().Value.(*hotEntry).rec.Key)
 	}
 	return e
+}
+
+// dropHolder drops the entries of bodies read from the member holder.
+func (c *hotCache) dropHolder(holder string) {
+	if c.budget == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, el := range c.entries {
+		if el.Value.(*hotEntry).holder == holder {
+			c.removeLocked(key)
+		}
+	}
 }
 
 // invalidate drops key and fails the tickets of its stripe.
