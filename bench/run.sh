@@ -609,7 +609,8 @@ done
 # 1-2 (directly, as the first node's), though level 0 never touches it. Both
 # objects are PUT at level 0 on A, so only A holds their bodies: a GET on A
 # is a local hit (from the hot cache at 4 KiB, from the file at 64 MiB), a
-# GET on B streams the body from A over the private API (X-Meta-Symlink).
+# GET on B reads the body from A over the private API (X-Meta-Symlink): at
+# 64 MiB streamed every time, at 4 KiB once and then from B's hot cache.
 stop fetcher
 stop nginx
 

@@ -93,7 +93,8 @@ def hotget(rows, out):
 
 
 def peer(rows, out):
-    out.append("4. Cluster: local hit on A vs peer read through B (B streams the body from A), wrk as in 1;")
+    out.append("4. Cluster: local hit on A vs peer read through B (B reads the body from A; a 4 KiB one once,")
+    out.append("   then from its memory while A is up), wrk as in 1;")
     out.append("   median of runs")
     out.append(f"{'object':<7} {'read':<6} {'req/s':>8} {'MiB/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req A+B':>14} "
                f"{'errors':>6}  {'peer/local req/s':>16} {'(min-max)':>11}  {'p50 x':>6}  {'p99 x':>6}")
