@@ -1,11 +1,13 @@
 package cluster
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"time"
+
+	"sphere.software/objstore/internal/handoff"
 )
 
 // peekTimeout bounds the wait for a new connection's first byte. Each
@@ -77,95 +79,20 @@ func (t *transport) classify(conn net.Conn) {
 	}
 	if isHTTP(first[0]) {
 		t.untrack(tc)
-		t.http.deliver(&peekedConn{Conn: conn, first: first[0], pending: true}, t.ctx.Done())
+		t.http.Deliver(replay(conn, first[0]), t.ctx.Done())
 		return
 	}
 	select {
-	case t.streamCh <- &peekedConn{Conn: tc, first: first[0], pending: true}:
+	case t.streamCh <- replay(tc, first[0]):
 	case <-t.ctx.Done():
 		_ = tc.Close() // shutting down: memberlist will not read it
 	}
 }
 
-// peekedConn is a connection whose first byte was read by classify; Read
-// returns that byte first. ReadFrom and CloseWrite pass through to the TCP
-// connection, so that the HTTP server keeps sendfile and its graceful
-// close. WriteTo is deliberately not promoted: it would skip the byte.
-type peekedConn struct {
-	net.Conn
-	first   byte
-	pending bool // first not yet returned; Read is not called concurrently
+// replay is conn with the first byte classify read from it put back.
+func replay(conn net.Conn, first byte) *handoff.Conn {
+	return handoff.NewConn(conn, io.MultiReader(bytes.NewReader([]byte{first}), conn))
 }
-
-func (c *peekedConn) Read(p []byte) (int, error) {
-	if !c.pending || len(p) == 0 {
-		return c.Conn.Read(p)
-	}
-	p[0] = c.first
-	c.pending = false
-	return 1, nil
-}
-
-// ReadFrom lets io.Copy to the connection use the TCP connection's sendfile.
-func (c *peekedConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
-}
-
-// CloseWrite half-closes the TCP connection, as http.Server does before
-// closing a connection it rejects.
-func (c *peekedConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
-
-// connListener is the net.Listener the HTTP server serves: its connections
-// are the ones classify recognised as HTTP.
-type connListener struct {
-	addr   net.Addr
-	ch     chan net.Conn // unbuffered: a delivered conn belongs to the server
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newConnListener(addr net.Addr) *connListener {
-	return &connListener{addr: addr, ch: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-// deliver hands conn to Accept, or closes it if the listener or the
-// transport (done) closes first.
-func (l *connListener) deliver(conn net.Conn, done <-chan struct{}) {
-	select {
-	case l.ch <- conn:
-	case <-l.closed:
-		_ = conn.Close() // no server to take it
-	case <-done:
-		_ = conn.Close() // no server to take it
-	}
-}
-
-// Accept implements net.Listener.
-func (l *connListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.ch:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-// Close implements net.Listener; the TCP listener stays open for memberlist.
-func (l *connListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-// Addr implements net.Listener.
-func (l *connListener) Addr() net.Addr { return l.addr }
 
 // trackedConn is a connection that shutdown closes if nobody has yet: a
 // memberlist stream, inbound or outbound, or a connection being classified.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+
+	"sphere.software/objstore/internal/handoff"
 )
 
 const (
@@ -39,7 +41,7 @@ type transport struct {
 	bindIP net.IP // nil when bound to every interface
 	tcp    *net.TCPListener
 	udp    *net.UDPConn
-	http   *connListener
+	http   *handoff.Listener
 
 	packetCh chan *memberlist.Packet
 	streamCh chan net.Conn
@@ -79,7 +81,7 @@ func listen(addr string, log *slog.Logger) (*transport, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &transport{
 		log: log, bindIP: ip, tcp: tcp, udp: udp,
-		http:     newConnListener(tcp.Addr()),
+		http:     handoff.NewListener(tcp.Addr()),
 		packetCh: make(chan *memberlist.Packet),
 		streamCh: make(chan net.Conn),
 		ctx:      ctx, cancel: cancel,

@@ -17,6 +17,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/handoff"
 	"sphere.software/objstore/internal/node"
 )
 
@@ -48,7 +49,7 @@ import (
 type FastPath struct {
 	api     *Native
 	ln      net.Listener
-	handoff chan net.Conn
+	handoff *handoff.Listener // the connections for net/http
 	done    chan struct{}
 
 	idleTimeout, headerTimeout time.Duration
@@ -79,7 +80,7 @@ const fastReadBuffer = 4 << 10
 func NewFastPath(api *Native, ln net.Listener, cfg FastPathConfig) *FastPath {
 	f := &FastPath{
 		api: api, ln: ln,
-		handoff:       make(chan net.Conn),
+		handoff:       handoff.NewListener(ln.Addr()),
 		done:          make(chan struct{}),
 		idleTimeout:   cfg.IdleTimeout,
 		headerTimeout: cfg.ReadHeaderTimeout,
@@ -90,14 +91,7 @@ func NewFastPath(api *Native, ln net.Listener, cfg FastPathConfig) *FastPath {
 }
 
 // Accept returns the next connection for net/http.
-func (f *FastPath) Accept() (net.Conn, error) {
-	select {
-	case c := <-f.handoff:
-		return c, nil
-	case <-f.done:
-		return nil, net.ErrClosed
-	}
-}
+func (f *FastPath) Accept() (net.Conn, error) { return f.handoff.Accept() }
 
 // Addr is the listener's address.
 func (f *FastPath) Addr() net.Addr { return f.ln.Addr() }
@@ -108,6 +102,7 @@ func (f *FastPath) Close() error {
 	var err error
 	f.closeOnce.Do(func() {
 		close(f.done)
+		_ = f.handoff.Close() // never fails
 		err = f.ln.Close()
 		f.mu.Lock()
 		for c := range f.conns {
@@ -326,16 +321,11 @@ func (f *FastPath) answer(c *fastConn, head []byte) bool {
 	return true
 }
 
-// handOff gives c, and what it has read, to net/http; false if f closed
-// first.
+// handOff gives c, and what it has read, to net/http; false, with c
+// closed, if f closed first.
 func (f *FastPath) handOff(c *fastConn) bool {
 	_ = c.conn.SetReadDeadline(time.Time{}) // net/http sets its own
-	select {
-	case f.handoff <- &handedConn{Conn: c.conn, r: c.r}:
-		return true
-	case <-f.done:
-		return false
-	}
+	return f.handoff.Deliver(handoff.NewConn(c.conn, c.r), f.done)
 }
 
 // hotGet is what the fast path needs of a request.
@@ -503,33 +493,6 @@ func (f *FastPath) dateLine() []byte {
 	d.line = append(d.line, crlf...)
 	f.date.Store(d)
 	return d.line
-}
-
-// handedConn is a connection handed to net/http: reads start with the
-// bytes the fast path has buffered.
-type handedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *handedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-// ReadFrom keeps sendfile for net/http's large answers: it writes through
-// the connection's own ReadFrom when it has one.
-func (c *handedConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
-}
-
-// CloseWrite half-closes the connection, as net/http does before closing
-// one whose request it rejected.
-func (c *handedConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
 }
 
 // prepared is what answering a body held in memory needs, computed once per

@@ -157,16 +157,10 @@ func TestS3APIErrors(t *testing.T) {
 func checkPartsQuota(ctx context.Context, t *testing.T, o *origin) {
 	n := StartNode(t, NodeOpts{S3: o.S3Server, Bucket: o.Bucket, Dir: t.TempDir(), Args: []string{"--disk-quota", fmt.Sprint(12 << 20)}})
 	path := "/" + o.Bucket + "/errors/quota.bin"
-	r := n.s3Do(ctx, t, http.MethodPost, path+"?uploads", nil)
-	wantStatus(t, r, http.StatusOK, "CreateMultipartUpload")
-	var init struct{ UploadId string }
-	if err := xml.Unmarshal(r.Body, &init); err != nil || init.UploadId == "" {
-		t.Fatalf("CreateMultipartUpload: no UploadId in %s (%v)", r.Body, err)
-	}
-	upload := url.Values{"uploadId": {init.UploadId}}.Encode()
+	upload := createUpload(ctx, t, n, path)
 	part := randomBody(504, 6<<20)
 	wantStatus(t, n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=1&"+upload, part), http.StatusOK, "UploadPart 1 (6 MiB of 12)")
-	r = n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=2&"+upload, randomBody(505, 7<<20))
+	r := n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=2&"+upload, randomBody(505, 7<<20))
 	wantS3Error(t, r, http.StatusServiceUnavailable, "ServiceUnavailable", "UploadPart 2 (7 MiB more) over the quota")
 	r = n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/errors/quota-put.bin", randomBody(506, 7<<20))
 	if r.Status < 500 {
@@ -191,17 +185,11 @@ func checkBucketNotEmpty(ctx context.Context, t *testing.T, n *Node, body []byte
 // checkInvalidPart uploads one part of path and completes the upload
 // naming a wrong ETag for it: InvalidPart, and nothing written.
 func checkInvalidPart(ctx context.Context, t *testing.T, n *Node, path string, body []byte) {
-	r := n.s3Do(ctx, t, http.MethodPost, path+"?uploads", nil)
-	wantStatus(t, r, http.StatusOK, "CreateMultipartUpload")
-	var init struct{ UploadId string }
-	if err := xml.Unmarshal(r.Body, &init); err != nil || init.UploadId == "" {
-		t.Fatalf("CreateMultipartUpload: no UploadId in %s (%v)", r.Body, err)
-	}
-	upload := url.Values{"uploadId": {init.UploadId}}.Encode()
+	upload := createUpload(ctx, t, n, path)
 	part := n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=1&"+upload, body)
 	wantStatus(t, part, http.StatusOK, "UploadPart 1")
 	wantEq(t, "UploadPart ETag", part.Header.Get("ETag"), `"`+md5Hex(body)+`"`)
-	r = n.s3Do(ctx, t, http.MethodPost, path+"?"+upload, completeDoc(map[int]string{1: `"00000000000000000000000000000000"`}))
+	r := n.s3Do(ctx, t, http.MethodPost, path+"?"+upload, completeDoc(map[int]string{1: `"00000000000000000000000000000000"`}))
 	wantS3Error(t, r, http.StatusBadRequest, "InvalidPart", "CompleteMultipartUpload naming a wrong ETag")
 	wantStatus(t, n.s3Do(ctx, t, http.MethodDelete, path+"?"+upload, nil), http.StatusNoContent, "AbortMultipartUpload")
 	if r := n.s3Do(ctx, t, http.MethodHead, path, nil); r.Status != http.StatusNotFound {
@@ -231,6 +219,19 @@ func checkEntityTooLarge(ctx context.Context, t *testing.T, o *origin, limit int
 	}
 	r = n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/errors/fits.bin", randomBody(503, limit))
 	wantStatus(t, r, http.StatusOK, fmt.Sprintf("PUT of %d bytes with --max-object-size %d", limit, limit))
+}
+
+// createUpload starts a multipart upload of path through n and returns its
+// "uploadId=..." query.
+func createUpload(ctx context.Context, t *testing.T, n *Node, path string) string {
+	t.Helper()
+	r := n.s3Do(ctx, t, http.MethodPost, path+"?uploads", nil)
+	wantStatus(t, r, http.StatusOK, "CreateMultipartUpload")
+	var init struct{ UploadId string }
+	if err := xml.Unmarshal(r.Body, &init); err != nil || init.UploadId == "" {
+		t.Fatalf("CreateMultipartUpload: no UploadId in %s (%v)", r.Body, err)
+	}
+	return url.Values{"uploadId": {init.UploadId}}.Encode()
 }
 
 // completeDoc is a CompleteMultipartUpload document naming the parts.
