@@ -16,6 +16,7 @@ import (
 
 	"sphere.software/objstore/internal/cluster"
 	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/httpapi"
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/localdir"
@@ -66,9 +67,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
 	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: api,
-		front: func(ln net.Listener) frontListener {
-			return httpapi.NewFastPath(api, ln, httpapi.FastPathConfig{IdleTimeout: idleTimeout, ReadHeaderTimeout: readHeaderTimeout})
-		}}}
+		front: fastFront(api, log)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
 		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv})
@@ -142,6 +141,15 @@ type namedServer struct {
 type frontListener interface {
 	net.Listener
 	Shutdown(ctx context.Context) error
+}
+
+// fastFront returns the front for an API with a fast path: it answers the
+// API's hot GETs itself and hands net/http the rest (internal/fastpath).
+func fastFront(api fastpath.Answerer, log *slog.Logger) func(net.Listener) frontListener {
+	return func(ln net.Listener) frontListener {
+		return fastpath.New(api, ln, fastpath.Config{IdleTimeout: idleTimeout, ReadHeaderTimeout: readHeaderTimeout,
+			OnError: func(err error) { log.Error("accept failed", "addr", ln.Addr().String(), "err", err) }})
+	}
 }
 
 // The timeouts of every API server.

@@ -18,6 +18,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/node"
 )
 
@@ -26,7 +27,7 @@ import (
 // never is.
 type fastFixture struct {
 	plain, fast *httptest.Server
-	fp          *FastPath
+	fp          *fastpath.Server
 	small, big  string // ids
 	smallBody   []byte
 	bigBody     []byte
@@ -138,11 +139,11 @@ func TestFastPathSameAnswer(t *testing.T) {
 			method + " /api/v1/get/" + fx.small + "?x=1 HTTP/1.1\r\nhost: a:1\r\nUser-Agent: test\r\n\r\n",
 		} {
 			t.Run(fmt.Sprintf("%q", req), func(t *testing.T) {
-				before := fx.fp.served.Load()
+				before := fx.fp.Served()
 				c := dialRaw(t, fx.fast)
 				c.send(req)
 				fast := c.read(method)
-				if got := fx.fp.served.Load() - before; got != 1 {
+				if got := fx.fp.Served() - before; got != 1 {
 					t.Fatalf("fast path served %d answers, want 1", got)
 				}
 				p := dialRaw(t, fx.plain)
@@ -172,7 +173,7 @@ func TestFastPathHandOff(t *testing.T) {
 	fx := newFastFixture(t)
 	id := ulid.Make().String()
 	put := "POST /api/v1/put HTTP/1.1\r\nHost: x\r\nX-Meta-ID: " + id + "\r\nContent-Length: 5\r\n\r\nhello"
-	before := fx.fp.served.Load()
+	before := fx.fp.Served()
 	c := dialRaw(t, fx.fast)
 	c.send(get("GET", fx.small) + get("HEAD", fx.small) + get("GET", fx.small, "Range: bytes=1-3\r\n") +
 		get("GET", fx.small) + put + get("GET", id) + get("GET", fx.big))
@@ -195,7 +196,7 @@ func TestFastPathHandOff(t *testing.T) {
 			t.Errorf("answer %d: %d with %d bytes, want %d with %d bytes", i, a.status, len(a.body), w.status, len(w.body))
 		}
 	}
-	if got := fx.fp.served.Load() - before; got != 2 {
+	if got := fx.fp.Served() - before; got != 2 {
 		t.Errorf("fast path served %d answers, want the 2 before the range request", got)
 	}
 }
@@ -241,7 +242,7 @@ func TestFastPathLeavesTheRestToNetHTTP(t *testing.T) {
 	}
 	for name, req := range tests {
 		t.Run(name, func(t *testing.T) {
-			before := fx.fp.served.Load()
+			before := fx.fp.Served()
 			method, _, _ := strings.Cut(req, " ")
 			c := dialRaw(t, fx.fast)
 			c.send(req)
@@ -253,7 +254,7 @@ func TestFastPathLeavesTheRestToNetHTTP(t *testing.T) {
 				t.Errorf("fast path: %d close=%v %q; net/http: %d close=%v %q", fast.status, fast.close, trim(fast.body),
 					plain.status, plain.close, trim(plain.body))
 			}
-			if got := fx.fp.served.Load() - before; got != 0 {
+			if got := fx.fp.Served() - before; got != 0 {
 				t.Errorf("the fast path answered it")
 			}
 		})
@@ -287,54 +288,4 @@ func TestFastPathClose(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", fx.fast.Listener.Addr().String(), time.Second); err == nil {
 		t.Errorf("the listener still accepts after Shutdown")
 	}
-}
-
-func TestParseHotGet(t *testing.T) {
-	id := ulid.Make().String()
-	tests := []struct {
-		head  string
-		ok    bool
-		head2 bool
-	}{
-		{get("GET", id), true, false},
-		{get("HEAD", id), true, true},
-		{get("GET", id, "CONNECTION: Keep-Alive\r\n", "x-any: \t v \t\r\n"), true, false},
-		{"GET /api/v1/get/" + id + "?a=b&c HTTP/1.1\r\nHost: h\r\n\r\n", true, false},
-		{"GET /api/v1/get/" + id + " HTTP/1.1\r\nHost:\r\n\r\n", true, false},
-		{get("PUT", id), false, false},
-		{get("GET", id, "Connection: upgrade\r\n"), false, false},
-		{get("GET", id, "If-Range: x\r\n"), false, false},
-		{get("GET", id, "Upgrade: h2c\r\n"), false, false},
-		{"GET /api/v1/get/" + id + " HTTP/1.1\nHost: h\n\n", false, false},
-		{"GET /api/v1/get/" + id + "/ HTTP/1.1\r\nHost: h\r\n\r\n", false, false},
-		{"GET /api/v1/get/" + id + "#f HTTP/1.1\r\nHost: h\r\n\r\n", false, false},
-		{"GET /api/v1/get/" + id + " HTTP/1.1\r\nHost: h\r\n: empty name\r\n\r\n", false, false},
-	}
-	for _, tt := range tests {
-		req, ok := parseHotGet([]byte(tt.head))
-		if ok != tt.ok || ok && (req.head != tt.head2 || !strings.EqualFold(string(req.id), id)) {
-			t.Errorf("parseHotGet(%q) = %+v, %v; want ok=%v head=%v", tt.head, req, ok, tt.ok, tt.head2)
-		}
-	}
-}
-
-// FuzzParseHotGet checks that parseHotGet never panics and only accepts
-// GETs and HEADs of a 26-character id over HTTP/1.1.
-func FuzzParseHotGet(f *testing.F) {
-	id := ulid.Make().String()
-	f.Add([]byte(get("GET", id)))
-	f.Add([]byte(get("HEAD", id, "Range: x\r\n")))
-	f.Add([]byte("GET /api/v1/get/" + id + " HTTP/1.1\r\nHost: h\r\nA: b\r\n\r\n"))
-	f.Fuzz(func(t *testing.T, head []byte) {
-		req, ok := parseHotGet(head)
-		if !ok {
-			return
-		}
-		if len(req.id) != ulid.EncodedSize || !bytes.Contains(head, []byte(" HTTP/1.1\r\n")) {
-			t.Errorf("accepted %q as %+v", head, req)
-		}
-		if !bytes.HasPrefix(head, []byte("GET /api/v1/get/")) && !bytes.HasPrefix(head, []byte("HEAD /api/v1/get/")) {
-			t.Errorf("accepted %q", head)
-		}
-	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/localdir"
 	"sphere.software/objstore/internal/node"
@@ -59,12 +60,12 @@ func newNodeServer(t *testing.T, cfg node.Config) (*httptest.Server, *node.Node)
 	return srv, n
 }
 
-// serveFast serves api as objstore does: FastPath takes the connections
-// and hands net/http those it does not serve.
-func serveFast(t *testing.T, api *Native) (*httptest.Server, *FastPath) {
+// serveFast serves api as objstore does: the fast path takes the
+// connections and hands net/http those it does not serve.
+func serveFast(t *testing.T, api *Native) (*httptest.Server, *fastpath.Server) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(api)
-	fast := NewFastPath(api, srv.Listener, FastPathConfig{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second})
+	fast := fastpath.New(api, srv.Listener, fastpath.Config{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second})
 	srv.Listener = fast
 	srv.Start()
 	t.Cleanup(func() {
