@@ -70,7 +70,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		front: fastFront(api, log)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
-		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv})
+		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, front: fastFront(s3srv, log)})
 	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
@@ -141,6 +141,8 @@ type namedServer struct {
 type frontListener interface {
 	net.Listener
 	Shutdown(ctx context.Context) error
+	// ConnState is the http.Server's hook for the connections it passed on.
+	ConnState(c net.Conn, state http.ConnState)
 }
 
 // fastFront returns the front for an API with a fast path: it answers the
@@ -175,6 +177,9 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []nam
 		srv := &http.Server{Handler: s.handler, MaxHeaderBytes: cfg.MaxHeaderSize,
 			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		if front != nil {
+			srv.ConnState = front.ConnState
+		}
 		log.Info("listening", "api", s.name, "addr", ln.Addr().String())
 		g.Go(func() error {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -16,8 +16,15 @@
 // fits in the read buffer and only valid header bytes; the API's Answerer
 // then answers or declines. The first request that is anything else hands
 // the connection to net/http with every byte read so far, and net/http
-// serves it from then on: there is one HTTP implementation for everything
-// but the hot path, and a request is never parsed by both.
+// owns it from then on: there is one HTTP implementation for everything
+// but the hot path, and a request is never parsed by both. But whenever
+// net/http waits for the connection's next request (its ConnState hook
+// says so), the fast path reads first and answers what it can, so a
+// connection that carried a PUT or a miss once still gets its hot GETs
+// answered here. net/http's background read may take the first byte of a
+// request that arrives while it finishes an answer; the fast path then
+// sees a head without its first byte, which is never a GET or HEAD, and
+// leaves the request to net/http, which has the byte.
 package fastpath
 
 import (
@@ -329,7 +336,55 @@ func (s *Server) answer(c *conn, head []byte) bool {
 // closed, if s closed first.
 func (s *Server) handOff(c *conn) bool {
 	_ = c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
-	return s.handoff.Deliver(handoff.NewConn(c.nc, c.r), s.done)
+	return s.handoff.Deliver(&netConn{Conn: handoff.NewConn(c.nc, c.r), s: s, c: c}, s.done)
+}
+
+// netConn is a connection handed to net/http. It stays net/http's for good,
+// but whenever net/http waits for its next request (ConnState tells when),
+// the fast path reads first: it answers the fast requests that come, and
+// lets net/http read the first one it declines. So a connection that once
+// carried a PUT or a miss still gets its hot GETs answered here.
+type netConn struct {
+	*handoff.Conn
+	s    *Server
+	c    *conn
+	idle atomic.Bool // net/http waits for the next request
+}
+
+func (n *netConn) Read(p []byte) (int, error) {
+	if n.idle.Swap(false) {
+		// net/http is between requests and reads nothing else meanwhile:
+		// its answer is written, and its background read starts only once
+		// it has a request.
+		if err := n.s.serveIdle(n.c); err != nil {
+			return 0, err
+		}
+	}
+	return n.Conn.Read(p)
+}
+
+// ConnState is the http.Server's ConnState hook for the connections that
+// came out of Accept: it tells them when net/http waits for their next
+// request. Set it on the http.Server that serves s.
+func (s *Server) ConnState(c net.Conn, state http.ConnState) {
+	if n, ok := c.(*netConn); ok {
+		n.idle.Store(state == http.StateIdle)
+	}
+}
+
+// serveIdle answers fast requests on c, a connection net/http waits on,
+// and returns once c holds a request for net/http, or the error that ends
+// the connection.
+func (s *Server) serveIdle(c *conn) error {
+	for {
+		head, err := s.readHead(c)
+		if err != nil {
+			return err
+		}
+		if head == nil || !s.answer(c, head) {
+			return nil
+		}
+	}
 }
 
 // dateLine is a Date header line, valid for the second it was made in.

@@ -35,11 +35,18 @@ type fastFixture struct {
 
 func newFastFixture(t *testing.T) *fastFixture {
 	t.Helper()
+	return newFastFixtureWatched(t, nil)
+}
+
+// newFastFixtureWatched is newFastFixture with a watch on net/http's
+// connection states (see serveFastWatched).
+func newFastFixtureWatched(t *testing.T, watch func(http.ConnState)) *fastFixture {
+	t.Helper()
 	_, n := newNodeServer(t, node.Config{HotCacheBytes: 16 << 20})
 	api := NewNative(Config{Bucket: "bkt", Version: "test"}, n)
 	plain := httptest.NewServer(api)
 	t.Cleanup(plain.Close)
-	fast, fp := serveFast(t, api)
+	fast, fp := serveFastWatched(t, api, watch)
 	fx := &fastFixture{plain: plain, fast: fast, fp: fp,
 		small: ulid.Make().String(), big: ulid.Make().String(),
 		smallBody: randomBytes(4096), bigBody: randomBytes(3 << 20)}
@@ -198,6 +205,65 @@ func TestFastPathHandOff(t *testing.T) {
 	}
 	if got := fx.fp.Served() - before; got != 2 {
 		t.Errorf("fast path served %d answers, want the 2 before the range request", got)
+	}
+}
+
+// TestFastPathBetweenNetHTTPRequests: on a connection net/http serves
+// since a request the fast path declined, the hot GETs that come while
+// net/http waits for a request are still answered by the fast path, in
+// order with net/http's answers.
+//
+// net/http's background read may take the first byte of a request sent
+// while it finishes an answer; the fast path then declines the rest and
+// net/http answers it (correct, only slower). So the client here sends
+// each request once net/http is idle.
+func TestFastPathBetweenNetHTTPRequests(t *testing.T) {
+	idle := make(chan struct{}, 16)
+	fx := newFastFixtureWatched(t, func(state http.ConnState) {
+		if state == http.StateIdle {
+			idle <- struct{}{}
+		}
+	})
+	id := ulid.Make().String()
+	c := dialRaw(t, fx.fast)
+	steps := []struct {
+		req    string
+		method string
+		status int
+		body   []byte
+		fast   bool
+	}{
+		{"POST /api/v1/put HTTP/1.1\r\nHost: x\r\nX-Meta-ID: " + id + "\r\nContent-Length: 5\r\n\r\nhello", "POST", 200, nil, false},
+		{get("GET", fx.small), "GET", 200, fx.smallBody, true},
+		{get("GET", fx.small, "Range: bytes=0-1\r\n"), "GET", 206, fx.smallBody[:2], false},
+		{get("HEAD", fx.small), "HEAD", 200, nil, true},
+		{get("GET", fx.big), "GET", 200, fx.bigBody, false},
+		{get("GET", fx.small), "GET", 200, fx.smallBody, true},
+		{get("GET", id), "GET", 200, []byte("hello"), false}, // a miss: it enters the hot cache
+		{get("GET", id), "GET", 200, []byte("hello"), true},
+	}
+	wasNetHTTP := false
+	for i, st := range steps {
+		if wasNetHTTP {
+			select {
+			case <-idle:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("step %d: net/http never went idle", i)
+			}
+		}
+		for len(idle) > 0 {
+			<-idle
+		}
+		before := fx.fp.Served()
+		c.send(st.req)
+		a := c.read(st.method)
+		wasNetHTTP = !st.fast
+		if a.status != st.status || !bytes.Equal(a.body, st.body) {
+			t.Fatalf("step %d: %d with %d bytes, want %d with %d bytes", i, a.status, len(a.body), st.status, len(st.body))
+		}
+		if fast := fx.fp.Served() != before; fast != st.fast {
+			t.Errorf("step %d: answered by the fast path %v, want %v", i, fast, st.fast)
+		}
 	}
 }
 

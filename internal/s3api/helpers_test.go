@@ -17,6 +17,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/localdir"
 	"sphere.software/objstore/internal/multipart"
@@ -34,6 +35,7 @@ const (
 // directory origin that has the bucket testBucket.
 type env struct {
 	srv    *httptest.Server
+	fast   *fastpath.Server
 	node   *node.Node
 	origin *localdir.Remote
 	api    *Server
@@ -65,7 +67,7 @@ func newEnvIn(t testing.TB, dir string, mod func(*Config)) *env {
 	if err := origin.CreateBucket(t.Context(), testBucket); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(context.Background(), node.Config{NodeID: j.NodeID()}, j, node.AdaptBlobs(blobs), origin)
+	n, err := node.New(context.Background(), node.Config{NodeID: j.NodeID(), HotCacheBytes: 16 << 20}, j, node.AdaptBlobs(blobs), origin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +84,20 @@ func newEnvIn(t testing.TB, dir string, mod func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	return &env{srv: srv, node: n, origin: origin, api: api, client: newClient(srv.URL, testAccess, testSecret)}
+	// Served as objstore serves it: the fast path first, net/http for the
+	// rest, so every test here runs through both.
+	srv := httptest.NewUnstartedServer(api)
+	fast := fastpath.New(api, srv.Listener, fastpath.Config{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second})
+	srv.Listener = fast
+	srv.Config.ConnState = fast.ConnState
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = fast.Shutdown(ctx)
+	})
+	return &env{srv: srv, fast: fast, node: n, origin: origin, api: api, client: newClient(srv.URL, testAccess, testSecret)}
 }
 
 // newClient is an aws-sdk-go-v2 S3 client for the server at url.

@@ -76,12 +76,7 @@ func (s *Server) getObject(q *request, withBody bool) error {
 		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rng.start, rng.start+rng.length-1, size))
 	} else {
 		rng = byteRange{0, size}
-		if strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && !rec.Version.IsForeign() {
-			// objstore computed this CRC over the whole body as it was
-			// written; objects it did not write have none to give.
-			h.Set("X-Amz-Checksum-Crc32c", crc32cValue(rec.Sum.CRC32C))
-			h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
-		}
+		wholeChecksumHeaders(h, q.r.Header, rec)
 	}
 	h.Set("Content-Length", strconv.FormatInt(rng.length, 10))
 	q.w.WriteHeader(status)
@@ -89,6 +84,17 @@ func (s *Server) getObject(q *request, withBody bool) error {
 		return nil
 	}
 	return sendBody(q.w, obj, rng)
+}
+
+// wholeChecksumHeaders sets the whole object's checksum headers when the request
+// asks for them (x-amz-checksum-mode: ENABLED): objstore computed this CRC
+// over the whole body as it was written; objects it did not write have
+// none to give.
+func wholeChecksumHeaders(h, req http.Header, rec objstore.Record) {
+	if strings.EqualFold(req.Get("X-Amz-Checksum-Mode"), "ENABLED") && !rec.Version.IsForeign() {
+		h.Set("X-Amz-Checksum-Crc32c", crc32cValue(rec.Sum.CRC32C))
+		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+	}
 }
 
 // sendBody writes the range of obj's body. Once the status is sent an

@@ -1,0 +1,63 @@
+package s3api
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/fastpath"
+)
+
+// Answer answers, for the fast path (internal/fastpath), a GetObject of a
+// body in the node's hot cache: path- or virtual-host-style, signed in the
+// Authorization header or presigned (the query may hold the presigning
+// parameters and x-id and nothing else: no sub-resource, no response-*
+// override),
+// without Range or preconditions. It authenticates
+// the request with the same Verifier as ServeHTTP, on the request as
+// net/http would give it, and answers what getObject does for it. Anything
+// it declines, a failed signature included, net/http serves, and answers
+// with the error.
+//
+// HeadObject is left to net/http: it asks the journal and the origin, not
+// the hot cache.
+func (s *Server) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
+	if req.Method() != http.MethodGet {
+		return fastpath.Answer{}, false
+	}
+	r, err := req.HTTPRequest()
+	if err != nil {
+		return fastpath.Answer{}, false
+	}
+	for name := range r.URL.Query() {
+		// The presigning parameters, and x-id, which the Go SDK adds to
+		// name the operation and S3 ignores.
+		if !strings.HasPrefix(name, "X-Amz-") && name != "x-id" {
+			return fastpath.Answer{}, false
+		}
+	}
+	bucket, key := s.address(r)
+	if bucket == "" || key == "" || len(key) > 1024 {
+		return fastpath.Answer{}, false
+	}
+	if err := s.authenticate(r); err != nil {
+		return fastpath.Answer{}, false
+	}
+	obj, ok := s.node.GetHot(objstore.Key{Bucket: bucket, ID: key})
+	if !ok {
+		return fastpath.Answer{}, false
+	}
+	defer obj.Close()
+	h := make(http.Header, 12)
+	h.Set("X-Amz-Request-Id", newRequestID())
+	h.Set("Server", "objstore")
+	setObjectHeaders(h, obj.Record)
+	wholeChecksumHeaders(h, r.Header, obj.Record)
+	h.Set("Content-Length", strconv.Itoa(len(obj.Bytes)))
+	var head bytes.Buffer
+	head.WriteString("HTTP/1.1 200 OK\r\n")
+	_ = h.Write(&head) // sorted, values sanitised as net/http writes them
+	return fastpath.Answer{Head: head.Bytes(), Body: obj.Bytes}, true
+}

@@ -1,0 +1,140 @@
+package s3api
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// TestFastPathGetObject: a GetObject of a hot object, signed in the header
+// by the SDK or presigned, is answered by the fast path with what net/http
+// answers (Date and x-amz-request-id aside); everything the fast path must
+// not answer — a bad signature, a response-* override, a range, a HEAD, a
+// sub-resource — gets net/http's answer.
+func TestFastPathGetObject(t *testing.T) {
+	e := newEnv(t, nil)
+	plain := httptest.NewServer(e.api)
+	t.Cleanup(plain.Close)
+	body := strings.Repeat("hot bytes ", 300)
+	_, err := e.client.PutObject(t.Context(), &awss3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("dir/hot.txt"),
+		Body: strings.NewReader(body), ContentType: aws.String("text/plain"), CacheControl: aws.String("max-age=60"),
+		Metadata: map[string]string{"team": "ops"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(c *awss3.Client) *awss3.GetObjectOutput {
+		t.Helper()
+		out, err := c.GetObject(t.Context(), &awss3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("dir/hot.txt")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if string(b) != body {
+			t.Fatalf("GetObject: %d bytes, want %d", len(b), len(body))
+		}
+		return out
+	}
+	get(e.client) // into the hot cache
+	// A new client, so a new connection: on one that net/http has served,
+	// net/http may take the first byte of the next request (see
+	// internal/fastpath) and answer it.
+	before := e.fast.Served()
+	out := get(newClient(e.srv.URL, testAccess, testSecret))
+	if e.fast.Served() != before+1 {
+		t.Fatalf("the SDK's GetObject of a hot object was not answered by the fast path")
+	}
+	if out.Metadata["team"] != "ops" || aws.ToString(out.CacheControl) != "max-age=60" || aws.ToString(out.ContentType) != "text/plain" {
+		t.Errorf("GetObject headers: %v %q %q", out.Metadata, aws.ToString(out.CacheControl), aws.ToString(out.ContentType))
+	}
+
+	presign := func(in *awss3.GetObjectInput) string {
+		t.Helper()
+		req, err := awss3.NewPresignClient(e.client).PresignGetObject(t.Context(), in, awss3.WithPresignExpires(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimPrefix(req.URL, e.srv.URL)
+	}
+	hot := &awss3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("dir/hot.txt")}
+	target := presign(hot)
+	tests := []struct {
+		name, method, target string
+		header               map[string]string
+		fast                 bool
+	}{
+		{"presigned", "GET", target, nil, true},
+		{"tampered signature", "GET", target[:len(target)-4] + "0000", nil, false},
+		{"response override", "GET", presign(&awss3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("dir/hot.txt"),
+			ResponseContentType: aws.String("application/x-test")}), nil, false},
+		{"range", "GET", target, map[string]string{"Range": "bytes=0-3"}, false},
+		{"head", "HEAD", target, nil, false},
+		{"unsigned", "GET", "/" + testBucket + "/dir/hot.txt", nil, false},
+		{"sub-resource", "GET", "/" + testBucket + "/dir/hot.txt?tagging", nil, false},
+		{"missing key", "GET", presign(&awss3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("dir/cold.txt")}), nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			do := func(base string) (*http.Response, string) {
+				t.Helper()
+				req, err := http.NewRequest(tt.method, base+tt.target, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Host = e.srv.Listener.Addr().String() // the host the URL was signed for
+				for k, v := range tt.header {
+					req.Header.Set(k, v)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp, string(b)
+			}
+			before := e.fast.Served()
+			fast, fastBody := do(e.srv.URL)
+			if served := e.fast.Served() != before; served != tt.fast {
+				t.Errorf("answered by the fast path: %v, want %v", served, tt.fast)
+			}
+			slow, slowBody := do(plain.URL)
+			fh, sh := fast.Header.Clone(), slow.Header.Clone()
+			for _, h := range []string{"Date", "X-Amz-Request-Id"} {
+				if fh.Get(h) == "" || sh.Get(h) == "" {
+					t.Errorf("%s missing: fast %q, net/http %q", h, fh.Get(h), sh.Get(h))
+				}
+				fh.Del(h)
+				sh.Del(h)
+			}
+			fastBody, slowBody = withoutRequestID(fastBody), withoutRequestID(slowBody)
+			if fast.StatusCode != slow.StatusCode || !reflect.DeepEqual(fh, sh) || fastBody != slowBody {
+				t.Errorf("fast path: %d %v %q\nnet/http:  %d %v %q", fast.StatusCode, fh, trimTo(fastBody, 80),
+					slow.StatusCode, sh, trimTo(slowBody, 80))
+			}
+		})
+	}
+}
+
+// withoutRequestID cuts an error document before its RequestId, which
+// differs from request to request.
+func withoutRequestID(body string) string {
+	if i := strings.Index(body, "<RequestId>"); i >= 0 {
+		return body[:i]
+	}
+	return body
+}
+
+func trimTo(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
