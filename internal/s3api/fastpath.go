@@ -10,8 +10,8 @@ import (
 	"sphere.software/objstore/internal/fastpath"
 )
 
-// Answer answers, for the fast path (internal/fastpath), a GetObject of a
-// body in the node's hot cache: path- or virtual-host-style, signed in the
+// Answer answers, for the fast path (internal/fastpath), a GetObject or
+// HeadObject of a body in the node's hot cache: path- or virtual-host-style, signed in the
 // Authorization header or presigned (the query may hold the presigning
 // parameters and x-id and nothing else: no sub-resource, no response-*
 // override),
@@ -21,12 +21,10 @@ import (
 // it declines, a failed signature included, net/http serves, and answers
 // with the error.
 //
-// HeadObject is left to net/http: it asks the journal and the origin, not
-// the hot cache.
+// A HEAD answered here reads the hot cache's record where net/http's path
+// asks the journal (node.Stat): they are the same record, since every
+// change of a key's record drops its hot entry.
 func (s *Server) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
-	if req.Method() != http.MethodGet {
-		return fastpath.Answer{}, false
-	}
 	r, err := req.HTTPRequest()
 	if err != nil {
 		return fastpath.Answer{}, false
