@@ -21,10 +21,7 @@
 // net/http waits for the connection's next request (its ConnState hook
 // says so), the fast path reads first and answers what it can, so a
 // connection that carried a PUT or a miss once still gets its hot GETs
-// answered here. net/http's background read may take the first byte of a
-// request that arrives while it finishes an answer; the fast path then
-// sees a head without its first byte, which is never a GET or HEAD, and
-// leaves the request to net/http, which has the byte.
+// answered here (see netConn).
 package fastpath
 
 import (
@@ -35,6 +32,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -336,8 +334,12 @@ func (s *Server) answer(c *conn, head []byte) bool {
 // closed, if s closed first.
 func (s *Server) handOff(c *conn) bool {
 	_ = c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
-	return s.handoff.Deliver(&netConn{Conn: handoff.NewConn(c.nc, c.r), s: s, c: c}, s.done)
+	return s.handoff.Deliver(&netConn{Conn: handoff.NewConn(c.nc, c.r), s: s, c: c, aborted: make(chan struct{}, 1)}, s.done)
 }
+
+// abortGrace is how long a 1-byte read that finds data waits for net/http
+// to abort it (see netConn.readOne).
+const abortGrace = 5 * time.Millisecond
 
 // netConn is a connection handed to net/http. It stays net/http's for good,
 // but whenever net/http waits for its next request (ConnState tells when),
@@ -349,6 +351,9 @@ type netConn struct {
 	s    *Server
 	c    *conn
 	idle atomic.Bool // net/http waits for the next request
+	// aborted holds a signal once net/http aborts its background read
+	// (a read deadline in the past); emptied when a request starts.
+	aborted chan struct{}
 }
 
 func (n *netConn) Read(p []byte) (int, error) {
@@ -359,8 +364,49 @@ func (n *netConn) Read(p []byte) (int, error) {
 		if err := n.s.serveIdle(n.c); err != nil {
 			return 0, err
 		}
+		return n.Conn.Read(p)
+	}
+	if len(p) == 1 {
+		return n.readOne(p)
 	}
 	return n.Conn.Read(p)
+}
+
+// readOne serves a 1-byte read while net/http has a request: that is its
+// background read (which watches for the client going away while a
+// handler runs), or, rarely, a body read with one byte left. net/http
+// writes its answer before it aborts the background read, so a client that
+// sends its next request at once would lose the request's first byte to
+// it, and the fast path the request. So a 1-byte read that finds data
+// waits a moment: if net/http aborts it, it takes nothing and the request
+// stays whole for the fast path; if not (a body read, or a request
+// pipelined behind a slow handler), it reads the byte.
+func (n *netConn) readOne(p []byte) (int, error) {
+	if n.c.r.Buffered() == 0 {
+		if _, err := n.c.r.Peek(1); err != nil {
+			return 0, err // net/http knows the timeout of an abort
+		}
+	}
+	t := time.NewTimer(abortGrace)
+	defer t.Stop()
+	select {
+	case <-n.aborted:
+		return 0, os.ErrDeadlineExceeded // a timeout, as an aborted read gets
+	case <-t.C:
+	}
+	return n.Conn.Read(p)
+}
+
+// SetReadDeadline notes net/http's aborts of its background read: it sets
+// a deadline in the past for them and for nothing else.
+func (n *netConn) SetReadDeadline(t time.Time) error {
+	if !t.IsZero() && t.Before(time.Now()) {
+		select {
+		case n.aborted <- struct{}{}:
+		default:
+		}
+	}
+	return n.Conn.SetReadDeadline(t)
 }
 
 // ConnState is the http.Server's ConnState hook for the connections that
@@ -368,6 +414,12 @@ func (n *netConn) Read(p []byte) (int, error) {
 // request. Set it on the http.Server that serves s.
 func (s *Server) ConnState(c net.Conn, state http.ConnState) {
 	if n, ok := c.(*netConn); ok {
+		// Between requests no read is aborted: a signal left is the last
+		// request's, and must not cut a read of the next one.
+		select {
+		case <-n.aborted:
+		default:
+		}
 		n.idle.Store(state == http.StateIdle)
 	}
 }

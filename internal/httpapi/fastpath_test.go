@@ -35,18 +35,11 @@ type fastFixture struct {
 
 func newFastFixture(t *testing.T) *fastFixture {
 	t.Helper()
-	return newFastFixtureWatched(t, nil)
-}
-
-// newFastFixtureWatched is newFastFixture with a watch on net/http's
-// connection states (see serveFastWatched).
-func newFastFixtureWatched(t *testing.T, watch func(http.ConnState)) *fastFixture {
-	t.Helper()
 	_, n := newNodeServer(t, node.Config{HotCacheBytes: 16 << 20})
 	api := NewNative(Config{Bucket: "bkt", Version: "test"}, n)
 	plain := httptest.NewServer(api)
 	t.Cleanup(plain.Close)
-	fast, fp := serveFastWatched(t, api, watch)
+	fast, fp := serveFast(t, api)
 	fx := &fastFixture{plain: plain, fast: fast, fp: fp,
 		small: ulid.Make().String(), big: ulid.Make().String(),
 		smallBody: randomBytes(4096), bigBody: randomBytes(3 << 20)}
@@ -211,19 +204,11 @@ func TestFastPathHandOff(t *testing.T) {
 // TestFastPathBetweenNetHTTPRequests: on a connection net/http serves
 // since a request the fast path declined, the hot GETs that come while
 // net/http waits for a request are still answered by the fast path, in
-// order with net/http's answers.
-//
-// net/http's background read may take the first byte of a request sent
-// while it finishes an answer; the fast path then declines the rest and
-// net/http answers it (correct, only slower). So the client here sends
-// each request once net/http is idle.
+// order with net/http's answers, also when each request is sent the moment
+// the previous answer is read (net/http's background read must not take
+// its first byte).
 func TestFastPathBetweenNetHTTPRequests(t *testing.T) {
-	idle := make(chan struct{}, 16)
-	fx := newFastFixtureWatched(t, func(state http.ConnState) {
-		if state == http.StateIdle {
-			idle <- struct{}{}
-		}
-	})
+	fx := newFastFixture(t)
 	id := ulid.Make().String()
 	c := dialRaw(t, fx.fast)
 	steps := []struct {
@@ -242,22 +227,10 @@ func TestFastPathBetweenNetHTTPRequests(t *testing.T) {
 		{get("GET", id), "GET", 200, []byte("hello"), false}, // a miss: it enters the hot cache
 		{get("GET", id), "GET", 200, []byte("hello"), true},
 	}
-	wasNetHTTP := false
 	for i, st := range steps {
-		if wasNetHTTP {
-			select {
-			case <-idle:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("step %d: net/http never went idle", i)
-			}
-		}
-		for len(idle) > 0 {
-			<-idle
-		}
 		before := fx.fp.Served()
 		c.send(st.req)
 		a := c.read(st.method)
-		wasNetHTTP = !st.fast
 		if a.status != st.status || !bytes.Equal(a.body, st.body) {
 			t.Fatalf("step %d: %d with %d bytes, want %d with %d bytes", i, a.status, len(a.body), st.status, len(st.body))
 		}

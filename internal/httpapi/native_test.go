@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -65,22 +64,10 @@ func newNodeServer(t *testing.T, cfg node.Config) (*httptest.Server, *node.Node)
 // connections and hands net/http those it does not serve.
 func serveFast(t *testing.T, api *Native) (*httptest.Server, *fastpath.Server) {
 	t.Helper()
-	return serveFastWatched(t, api, nil)
-}
-
-// serveFastWatched is serveFast with watch, if not nil, called after each
-// change of state of a connection net/http serves.
-func serveFastWatched(t *testing.T, api *Native, watch func(http.ConnState)) (*httptest.Server, *fastpath.Server) {
-	t.Helper()
 	srv := httptest.NewUnstartedServer(api)
 	fast := fastpath.New(api, srv.Listener, fastpath.Config{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second})
 	srv.Listener = fast
-	srv.Config.ConnState = func(c net.Conn, state http.ConnState) {
-		fast.ConnState(c, state)
-		if watch != nil {
-			watch(state)
-		}
-	}
+	srv.Config.ConnState = fast.ConnState
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()

@@ -43,9 +43,8 @@ func TestFastPathGetObject(t *testing.T) {
 		return out
 	}
 	get(e.client) // into the hot cache
-	// A new client, so a new connection: on one that net/http has served,
-	// net/http may take the first byte of the next request (see
-	// internal/fastpath) and answer it.
+	// A new client, so a new connection: the first request on it goes to
+	// the fast path whatever net/http did on the others.
 	before := e.fast.Served()
 	out := get(newClient(e.srv.URL, testAccess, testSecret))
 	if e.fast.Served() != before+1 {
@@ -92,8 +91,8 @@ func TestFastPathGetObject(t *testing.T) {
 				for k, v := range tt.header {
 					req.Header.Set(k, v)
 				}
-				// A connection of its own: on one net/http has served, the
-				// next request may be net/http's (see internal/fastpath).
+				// A connection of its own, so that what the fast path
+				// answers does not depend on the subtests before.
 				tr := &http.Transport{}
 				defer tr.CloseIdleConnections()
 				resp, err := (&http.Client{Transport: tr}).Do(req)
