@@ -24,7 +24,7 @@ func (g *fillGroup) init() { g.m = make(map[objstore.Key]*fill) }
 func (g *fillGroup) join(key objstore.Key) (f *fill, leader bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if f, ok := g.m[key]; ok && !f.failed() {
+	if f, ok := g.m[key]; ok {
 		f.acquire()
 		return f, false
 	}
@@ -68,22 +68,6 @@ func newFill() *fill {
 	f := &fill{ready: make(chan struct{})}
 	f.changed = sync.NewCond(&f.mu)
 	return f
-}
-
-// failed reports whether f has failed: a miss that comes after that
-// starts a new fill rather than take the old one's error (the failed fill
-// stays in the group until its leader forgets it).
-func (f *fill) failed() bool {
-	select {
-	case <-f.ready:
-		if f.startErr != nil {
-			return true
-		}
-	default:
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err != nil
 }
 
 func (f *fill) acquire() {

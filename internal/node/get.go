@@ -219,18 +219,25 @@ func (n *Node) fetch(ctx context.Context, key objstore.Key) (*Object, error) {
 // runFill copies key from the origin to the local disk for everyone who
 // follows f. It runs on the node's context, not a request's, so the copy
 // completes (and the cache fills) even if the first reader goes away.
+//
+// The fill leaves the group before it publishes its outcome: a miss that
+// comes once the fill has failed starts a new one instead of joining it
+// and taking its error, and one that comes once it is done finds the
+// committed record.
 func (n *Node) runFill(key objstore.Key, f *fill) {
 	defer n.wg.Done()
 	defer f.release()
-	defer n.fills.forget(key, f)
 	body, rec, w, err := n.openFill(key)
 	if err != nil {
+		n.fills.forget(key, f)
 		f.abort(err)
 		return
 	}
 	defer body.Close()
 	f.start(rec, w)
-	f.end(n.copyFill(rec, body, w, f))
+	err = n.copyFill(rec, body, w, f)
+	n.fills.forget(key, f)
+	f.end(err)
 }
 
 // openFill opens the origin object and a local body to copy it into.
