@@ -61,12 +61,13 @@ func (n *Node) Members() []objstore.Member {
 // MemberChanged is called by the cluster when a member joins or changes
 // state; a member that (re)joins gets an anti-entropy pass right away.
 func (n *Node) MemberChanged(m objstore.Member) {
-	if !m.Self && m.State != "alive" {
+	switch {
+	case m.Self:
+		return
+	case m.State != "alive":
 		// Bodies of that member held in memory are served only while it
 		// is up, as they would be by streaming from it.
-		n.hot.dropHolder(m.ID)
-	}
-	if m.Self || m.State != "alive" {
+		n.hot.dropPeer(m.ID)
 		return
 	}
 	select {

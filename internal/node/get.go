@@ -36,7 +36,9 @@ type Object struct {
 	Bytes []byte
 	// Memo, for a body served from memory, is a slot that lives as long as
 	// the cached entry: the HTTP layer keeps its prepared headers there.
-	Memo  *Memo
+	Memo *Memo
+	// peer is the member a SourcePeer body comes from.
+	peer  string
 	close func() error
 }
 
@@ -137,7 +139,7 @@ func (n *Node) localObject(ticket uint64, rec objstore.Record, f *os.File) (*Obj
 	if _, err := io.ReadFull(f, body); err != nil {
 		return nil, fmt.Errorf("node: get %s: %w", rec.Key, err)
 	}
-	return cachedObject(n.hot.put(ticket, rec, body, SourceLocal, "")), nil
+	return cachedObject(n.hot.put(ticket, rec, body, "")), nil
 }
 
 // holdPeerBody reads a small body streaming from a peer into memory
@@ -152,16 +154,12 @@ func (n *Node) holdPeerBody(ticket uint64, obj *Object) (*Object, error) {
 	if _, err := io.ReadFull(obj.Body, body); err != nil {
 		return nil, fmt.Errorf("node: get %s from a peer: %w", obj.Key, err)
 	}
-	holder := ""
-	if pb, ok := obj.Body.(*peerBody); ok {
-		holder = pb.m.ID
-	}
-	return cachedObject(n.hot.put(ticket, obj.Record, body, SourcePeer, holder)), nil
+	return cachedObject(n.hot.put(ticket, obj.Record, body, obj.peer)), nil
 }
 
 func cachedObject(e *hotEntry) *Object {
 	return &Object{Record: e.rec, Body: bytes.NewReader(e.body), Bytes: e.body, Memo: &e.memo,
-		Source: e.source, close: func() error { return nil }}
+		Source: e.source(), peer: e.peer, close: func() error { return nil }}
 }
 
 // GetHot returns key's object when its body is in the hot cache, and
@@ -173,7 +171,7 @@ func (n *Node) GetHot(key objstore.Key) (*Object, bool) {
 	if !ok {
 		return nil, false
 	}
-	if e.source == SourcePeer {
+	if e.peer != "" {
 		n.stats.hitsPeer.Add(1)
 	} else {
 		n.stats.hitsLocal.Add(1)

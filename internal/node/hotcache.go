@@ -28,11 +28,20 @@ type hotCache struct {
 }
 
 type hotEntry struct {
-	rec    objstore.Record
-	body   []byte
-	source Source // SourceLocal, or SourcePeer for a body this node does not hold
-	holder string // for SourcePeer, the member the body was read from
-	memo   Memo
+	rec  objstore.Record
+	body []byte
+	// peer is the member the body was read from, for a body this node
+	// does not hold; "" for its own.
+	peer string
+	memo Memo
+}
+
+// source is where the entry's body lives.
+func (e *hotEntry) source() Source {
+	if e.peer != "" {
+		return SourcePeer
+	}
+	return SourceLocal
 }
 
 func newHotCache(budget int64) *hotCache {
@@ -73,8 +82,8 @@ func (c *hotCache) ticket(key objstore.Key) uint64 {
 
 // put holds rec and its body unless key's stripe changed since ticket. It
 // returns the entry, held or not.
-func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, source Source, holder string) *hotEntry {
-	e := &hotEntry{rec: rec, body: body, source: source, holder: holder}
+func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, peer string) *hotEntry {
+	e := &hotEntry{rec: rec, body: body, peer: peer}
 	if !c.fits(int64(len(body))) {
 		return e
 	}
@@ -92,15 +101,15 @@ func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, source S
 	return e
 }
 
-// dropHolder drops the entries of bodies read from the member holder.
-func (c *hotCache) dropHolder(holder string) {
+// dropPeer drops the entries of bodies read from the member peer.
+func (c *hotCache) dropPeer(peer string) {
 	if c.budget == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for key, el := range c.entries {
-		if el.Value.(*hotEntry).holder == holder {
+		if el.Value.(*hotEntry).peer == peer {
 			c.removeLocked(key)
 		}
 	}

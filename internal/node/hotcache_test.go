@@ -14,11 +14,11 @@ func TestHotCacheRefusesAnInsertRacedByAChange(t *testing.T) {
 	rec := objstore.Record{Key: newKey()}
 	ticket := c.ticket(rec.Key)
 	c.invalidate(rec.Key) // a write lands between the reader's journal read and its insert
-	c.put(ticket, rec, []byte("stale"), SourceLocal, "")
+	c.put(ticket, rec, []byte("stale"), "")
 	if _, ok := c.get(rec.Key); ok {
 		t.Fatal("stale body inserted")
 	}
-	c.put(c.ticket(rec.Key), rec, []byte("fresh"), SourceLocal, "")
+	c.put(c.ticket(rec.Key), rec, []byte("fresh"), "")
 	if e, ok := c.get(rec.Key); !ok || string(e.body) != "fresh" {
 		t.Fatalf("fresh insert: %v", ok)
 	}
@@ -30,7 +30,7 @@ func TestHotCacheEvictsLeastRecentlyUsedWithinBudget(t *testing.T) {
 	for range 20 {
 		k := newKey()
 		keys = append(keys, k)
-		c.put(c.ticket(k), objstore.Record{Key: k}, []byte("abcd"), SourceLocal, "")
+		c.put(c.ticket(k), objstore.Record{Key: k}, []byte("abcd"), "")
 		c.get(keys[0]) // keeps the first one recent
 	}
 	if c.used > c.budget {
@@ -43,7 +43,7 @@ func TestHotCacheEvictsLeastRecentlyUsedWithinBudget(t *testing.T) {
 		t.Fatal("an old entry survived")
 	}
 	k := newKey()
-	c.put(c.ticket(k), objstore.Record{Key: k}, []byte("too large"), SourceLocal, "")
+	c.put(c.ticket(k), objstore.Record{Key: k}, []byte("too large"), "")
 	if _, ok := c.get(k); ok {
 		t.Fatal("a body over maxBody was held")
 	}

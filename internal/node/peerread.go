@@ -25,7 +25,7 @@ func (n *Node) openFromPeer(ctx context.Context, rec objstore.Record) (*Object, 
 		}
 		r := &peerBody{ctx: ctx, n: n, m: m, rec: rec, body: body, crc: crc32.New(castagnoli)}
 		n.stats.hitsPeer.Add(1)
-		return &Object{Record: rec, Body: r, Source: SourcePeer, close: r.Close}, nil
+		return &Object{Record: rec, Body: r, Source: SourcePeer, peer: m.ID, close: r.Close}, nil
 	}
 	return nil, errors.Join(append(errs, objstore.ErrNotFound)...)
 }
