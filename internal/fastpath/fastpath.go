@@ -221,40 +221,24 @@ type conn struct {
 // serve answers fast requests on c until a request needs net/http, the
 // client closes, or s closes.
 func (s *Server) serve(c *conn) {
-	handed := false
-	defer func() {
-		s.untrack(c)
-		if !handed {
-			_ = c.nc.Close()
-		}
-	}()
-	for {
-		head, err := s.readHead(c)
-		if err != nil {
-			return
-		}
-		if head == nil || !s.answer(c, head) {
-			handed = s.handOff(c)
-			return
-		}
-		select {
-		case <-s.done:
-			return
-		default:
-		}
+	defer s.untrack(c)
+	if err := s.serveFast(c); err != nil {
+		_ = c.nc.Close()
+		return
 	}
+	s.handOff(c)
 }
 
 // readHead waits for the next request and returns its head, without
 // consuming it; nil means one that does not fit in the buffer.
 func (s *Server) readHead(c *conn) ([]byte, error) {
 	c.idle.Store(true)
+	select {
+	case <-s.done: // closed: no next request; Close may have missed c while it was busy
+		return nil, net.ErrClosed
+	default:
+	}
 	if c.r.Buffered() == 0 {
-		select {
-		case <-s.done: // Close may have missed c while it was busy
-			return nil, net.ErrClosed
-		default:
-		}
 		if err := setReadDeadline(c.nc, s.cfg.IdleTimeout); err != nil {
 			return nil, err
 		}
@@ -275,7 +259,7 @@ func (s *Server) readHead(c *conn) ([]byte, error) {
 			return nil, nil
 		}
 		if _, err := c.r.Peek(c.r.Buffered() + 1); err != nil {
-			if c.r.Buffered() > 0 && !errors.Is(err, io.EOF) {
+			if !errors.Is(err, io.EOF) {
 				return nil, err
 			}
 			// A partial head then EOF: net/http answers it.
@@ -330,11 +314,11 @@ func (s *Server) answer(c *conn, head []byte) bool {
 	return true
 }
 
-// handOff gives c, and what it has read, to net/http; false, with c
-// closed, if s closed first.
-func (s *Server) handOff(c *conn) bool {
+// handOff gives c, and what it has read, to net/http, or closes it if s
+// closed first.
+func (s *Server) handOff(c *conn) {
 	_ = c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
-	return s.handoff.Deliver(&netConn{Conn: handoff.NewConn(c.nc, c.r), s: s, c: c, aborted: make(chan struct{}, 1)}, s.done)
+	s.handoff.Deliver(&netConn{Conn: handoff.NewConn(c.nc, c.r), s: s, c: c, aborted: make(chan struct{}, 1)}, s.done)
 }
 
 // abortGrace is how long a 1-byte read that finds data waits for net/http
@@ -361,7 +345,7 @@ func (n *netConn) Read(p []byte) (int, error) {
 		// net/http is between requests and reads nothing else meanwhile:
 		// its answer is written, and its background read starts only once
 		// it has a request.
-		if err := n.s.serveIdle(n.c); err != nil {
+		if err := n.s.serveFast(n.c); err != nil {
 			return 0, err
 		}
 		return n.Conn.Read(p)
@@ -424,10 +408,10 @@ func (s *Server) ConnState(c net.Conn, state http.ConnState) {
 	}
 }
 
-// serveIdle answers fast requests on c, a connection net/http waits on,
-// and returns once c holds a request for net/http, or the error that ends
-// the connection.
-func (s *Server) serveIdle(c *conn) error {
+// serveFast answers fast requests on c and returns once c holds a request
+// for net/http, or the error that ends the connection (net.ErrClosed once
+// s closes).
+func (s *Server) serveFast(c *conn) error {
 	for {
 		head, err := s.readHead(c)
 		if err != nil {
