@@ -66,11 +66,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
-	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: api,
-		front: fastFront(api, log)}}
+	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: api, fast: api}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
-		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, front: fastFront(s3srv, log)})
+		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, fast: s3srv})
 	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
@@ -131,27 +130,9 @@ func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (origin, erro
 type namedServer struct {
 	name, addr string
 	handler    http.Handler
-	// front, when set, takes the listener first and hands net/http the
-	// connections it does not serve itself (httpapi.FastPath).
-	front func(net.Listener) frontListener
-}
-
-// frontListener serves some connections itself and passes the others on
-// through Accept; Shutdown drains the ones it serves.
-type frontListener interface {
-	net.Listener
-	Shutdown(ctx context.Context) error
-	// ConnState is the http.Server's hook for the connections it passed on.
-	ConnState(c net.Conn, state http.ConnState)
-}
-
-// fastFront returns the front for an API with a fast path: it answers the
-// API's hot GETs itself and hands net/http the rest (internal/fastpath).
-func fastFront(api fastpath.Answerer, log *slog.Logger) func(net.Listener) frontListener {
-	return func(ln net.Listener) frontListener {
-		return fastpath.New(api, ln, fastpath.Config{IdleTimeout: idleTimeout, ReadHeaderTimeout: readHeaderTimeout,
-			OnError: func(err error) { log.Error("accept failed", "addr", ln.Addr().String(), "err", err) }})
-	}
+	// fast, when set, answers the API's hot GETs on the raw connection
+	// before net/http sees it (internal/fastpath).
+	fast fastpath.Answerer
 }
 
 // The timeouts of every API server.
@@ -169,15 +150,14 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []nam
 		if err != nil {
 			return fmt.Errorf("%s api: %w", s.name, err)
 		}
-		var front frontListener
-		if s.front != nil {
-			front = s.front(ln)
-			ln = front
-		}
 		srv := &http.Server{Handler: s.handler, MaxHeaderBytes: cfg.MaxHeaderSize,
 			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-		if front != nil {
+		var front *fastpath.Server
+		if s.fast != nil {
+			front = fastpath.New(s.fast, ln, fastpath.Config{IdleTimeout: idleTimeout, ReadHeaderTimeout: readHeaderTimeout,
+				OnError: func(err error) { log.Error("accept failed", "api", s.name, "err", err) }})
+			ln = front
 			srv.ConnState = front.ConnState
 		}
 		log.Info("listening", "api", s.name, "addr", ln.Addr().String())
