@@ -25,16 +25,12 @@ import (
 // asks the journal (node.Stat): they are the same record, since every
 // change of a key's record drops its hot entry.
 func (s *Server) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
+	if !onlyPresignParams(string(req.RawQuery())) {
+		return fastpath.Answer{}, false
+	}
 	r, err := req.HTTPRequest()
 	if err != nil {
 		return fastpath.Answer{}, false
-	}
-	for name := range r.URL.Query() {
-		// The presigning parameters, and x-id, which the Go SDK adds to
-		// name the operation and S3 ignores.
-		if !strings.HasPrefix(name, "X-Amz-") && name != "x-id" {
-			return fastpath.Answer{}, false
-		}
 	}
 	bucket, key := s.address(r)
 	if bucket == "" || key == "" || len(key) > 1024 {
@@ -58,4 +54,18 @@ func (s *Server) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
 	head.WriteString("HTTP/1.1 200 OK\r\n")
 	_ = h.Write(&head) // sorted, values sanitised as net/http writes them
 	return fastpath.Answer{Head: head.Bytes(), Body: obj.Bytes}, true
+}
+
+// onlyPresignParams reports whether a raw query names only presigning
+// parameters (X-Amz-*) and x-id, which the Go SDK adds to name the
+// operation and S3 ignores. It reads the names as they are: an escaped
+// name is declined, and net/http answers the request.
+func onlyPresignParams(raw string) bool {
+	for seg := range strings.SplitSeq(raw, "&") {
+		name, _, _ := strings.Cut(seg, "=")
+		if seg != "" && !strings.HasPrefix(name, "X-Amz-") && name != "x-id" {
+			return false
+		}
+	}
+	return true
 }
