@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/oklog/ulid/v2"
 
@@ -21,6 +20,7 @@ import (
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/localdir"
 	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/objstoretest"
 )
 
 // newServer runs the native API over a node on real parts in a temp dir,
@@ -60,24 +60,10 @@ func newNodeServer(t *testing.T, cfg node.Config) (*httptest.Server, *node.Node)
 	return srv, n
 }
 
-// serveFast serves api as objstore does: the fast path takes the
-// connections and hands net/http those it does not serve.
+// serveFast serves api as objstore does (see objstoretest.ServeFast).
 func serveFast(t *testing.T, api *Native) (*httptest.Server, *fastpath.Server) {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(api)
-	fast := fastpath.New(api, srv.Listener, fastpath.Config{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second})
-	srv.Listener = fast
-	srv.Config.ConnState = fast.ConnState
-	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := fast.Shutdown(ctx); err != nil {
-			t.Errorf("fast path shutdown: %v", err)
-		}
-	})
-	return srv, fast
+	return objstoretest.ServeFast(t, api)
 }
 
 // TestStoredHeaders checks that GET and HEAD answer with the headers stored

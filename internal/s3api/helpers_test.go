@@ -22,6 +22,7 @@ import (
 	"sphere.software/objstore/internal/localdir"
 	"sphere.software/objstore/internal/multipart"
 	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/objstoretest"
 	"sphere.software/objstore/internal/sigv4"
 )
 
@@ -86,17 +87,7 @@ func newEnvIn(t testing.TB, dir string, mod func(*Config)) *env {
 	}
 	// Served as objstore serves it: the fast path first, net/http for the
 	// rest, so every test here runs through both.
-	srv := httptest.NewUnstartedServer(api)
-	fast := fastpath.New(api, srv.Listener, fastpath.Config{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second})
-	srv.Listener = fast
-	srv.Config.ConnState = fast.ConnState
-	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = fast.Shutdown(ctx)
-	})
+	srv, fast := objstoretest.ServeFast(t, api)
 	return &env{srv: srv, fast: fast, node: n, origin: origin, api: api, client: newClient(srv.URL, testAccess, testSecret)}
 }
 
