@@ -182,12 +182,20 @@ func digestsOf(n *testNode) []uint64 {
 	return d
 }
 
-func TestLevel0BodyIsReadFromItsNode(t *testing.T) {
+// level0OnA starts two nodes, PUTs a body of size bytes at level 0 on the
+// first, and waits until the second has its record.
+func level0OnA(t *testing.T, size int) (net *fakeNet, a, b *testNode, key objstore.Key, body []byte) {
+	t.Helper()
 	net, remote := newFakeNet(), newMemRemote()
-	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
-	key, body := newKey(), randomBody(200_000)
+	a, b = net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	key, body = newKey(), randomBody(size)
 	put(t, a, key, body, objstore.LevelLocal)
 	eventually(t, "record on b", func() bool { _, err := b.Head(context.Background(), key); return err == nil })
+	return net, a, b, key, body
+}
+
+func TestLevel0BodyIsReadFromItsNode(t *testing.T) {
+	net, a, b, key, body := level0OnA(t, 200_000)
 	got, obj, err := read(t, b, key, false)
 	if err != nil || !bytes.Equal(got, body) || obj.Source != SourcePeer {
 		t.Fatalf("peer read: err=%v equal=%v source=%v", err, bytes.Equal(got, body), obj.Source)
@@ -205,11 +213,7 @@ func TestLevel0BodyIsReadFromItsNode(t *testing.T) {
 // round trip, still say where the body lives, and stop with a new version
 // of the record.
 func TestPeerBodyHeldInMemory(t *testing.T) {
-	net, remote := newFakeNet(), newMemRemote()
-	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
-	key, body := newKey(), randomBody(10_000)
-	put(t, a, key, body, objstore.LevelLocal)
-	eventually(t, "record on b", func() bool { _, err := b.Head(context.Background(), key); return err == nil })
+	net, a, b, key, body := level0OnA(t, 10_000)
 	var rec objstore.Record
 	for i := range 3 {
 		got, obj, err := read(t, b, key, false)
