@@ -30,6 +30,33 @@ func TestS3APINativeInterop(t *testing.T) {
 	t.Run("S3 put, native get, native delete", func(t *testing.T) { checkS3ToNative(ctx, t, o, n, c) })
 	t.Run("read-through of an origin-only object", func(t *testing.T) { checkReadThrough(ctx, t, o, c) })
 	t.Run("levels", func(t *testing.T) { checkS3Levels(ctx, t, o, n, c) })
+	t.Run("delete of a level-0 overwrite of an origin object", func(t *testing.T) { checkShadowedDelete(ctx, t, o, c) })
+}
+
+// checkShadowedDelete writes an object straight into the origin, overwrites
+// it through the node at level 0 (the origin keeps the old copy), and
+// deletes it: the origin's copy goes too, so it cannot come back once the
+// tombstone expires.
+func checkShadowedDelete(ctx context.Context, t *testing.T, o *origin, c *s3.Client) {
+	key := "shadowed/old.bin"
+	if _, err := o.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader(randomBody(305, 4<<10))}); err != nil {
+		t.Fatalf("origin PutObject %s: %v", key, err)
+	}
+	newer := randomBody(306, 4<<10)
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader(newer)}, withHeader("X-Meta-ConsistencyLevel", "0")); err != nil {
+		t.Fatalf("S3 PutObject %s at level 0: %v", key, err)
+	}
+	if _, ok := o.headKey(t, o.Bucket, key); !ok {
+		t.Fatalf("the origin lost its copy of %s on a level-0 PUT", key)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(key)}); err != nil {
+		t.Fatalf("S3 DeleteObject %s: %v", key, err)
+	}
+	if _, ok := o.headKey(t, o.Bucket, key); ok {
+		t.Errorf("the origin still holds %s after the delete", key)
+	}
 }
 
 func checkNativeToS3(ctx context.Context, t *testing.T, o *origin, n *Node, c *s3.Client) {
