@@ -8,8 +8,11 @@ import (
 	"reflect"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/journal"
+	"sphere.software/objstore/internal/recordcodec"
 )
 
 // format2Records are the records of testdata/format2.db, in key order: the
@@ -58,11 +61,49 @@ func format2Records() []objstore.Record {
 
 // TestOpenFormat2Testdata opens a copy of testdata/format2.db and reads
 // every record back as it was written, with counts and digests that match
-// them, before and after a reopen.
+// them, before and after a reopen. Open migrates the file to format 3:
+// every value rewritten in the encoding shared with the peer streams.
 func TestOpenFormat2Testdata(t *testing.T) {
 	path := copyTestdata(t, "format2.db")
-	want := format2Records()
+	checkValueFormats(t, path, 1)
 	s := openAt(t, path, journal.Options{NoSync: true})
+	checkFixture(t, s)
+	if f := closeAndFormat(t, s, path); f != 3 {
+		t.Errorf("format after migration %d, want 3", f)
+	}
+	checkValueFormats(t, path, recordcodec.Format)
+	s = openAt(t, path, journal.Options{NoSync: true})
+	checkFixture(t, s)
+}
+
+// TestMigrationInterrupted opens testdata/format2.db after a migration
+// that stopped half way: some values rewritten, the file still format 2.
+func TestMigrationInterrupted(t *testing.T) {
+	path := copyTestdata(t, "format2.db")
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		b := tx.Bucket(rawRecords)
+		recs := format2Records()
+		for _, rec := range recs[:len(recs)/2] {
+			k := append(append([]byte(rec.Bucket), 0), rec.ID...)
+			if err := b.Put(k, recordcodec.AppendValue(nil, rec)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	s := openAt(t, path, journal.Options{NoSync: true})
+	checkFixture(t, s)
+	if f := closeAndFormat(t, s, path); f != 3 {
+		t.Errorf("format after migration %d, want 3", f)
+	}
+	checkValueFormats(t, path, recordcodec.Format)
+}
+
+// checkFixture checks that s holds format2Records and counts and digests
+// that match them.
+func checkFixture(t *testing.T, s *journal.Store) {
+	t.Helper()
+	want := format2Records()
 	for _, rec := range want {
 		got, err := s.Get(t.Context(), rec.Key)
 		if err != nil || !reflect.DeepEqual(got, rec) {
@@ -74,13 +115,24 @@ func TestOpenFormat2Testdata(t *testing.T) {
 	}
 	checkCounts(t, s, recount(want))
 	checkDerived(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	groups, leaves := recomputeDigests(want)
+	if g, l := digests(t, s); !reflect.DeepEqual(g, groups) || !reflect.DeepEqual(l, leaves) {
+		t.Error("digests do not match the records")
 	}
-	s = openAt(t, path, journal.Options{NoSync: true})
-	if got := all(t, s); !reflect.DeepEqual(got, want) {
-		t.Error("records changed across reopen")
-	}
+}
+
+// checkValueFormats fails unless every record value of the closed journal
+// at path starts with the format byte f.
+func checkValueFormats(t *testing.T, path string, f byte) {
+	t.Helper()
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket(rawRecords).ForEach(func(k, v []byte) error {
+			if len(v) == 0 || v[0] != f {
+				t.Errorf("value of %q: format %x, want %d", k, v[:min(len(v), 1)], f)
+			}
+			return nil
+		})
+	})
 }
 
 // copyTestdata copies testdata/name into a temporary directory and returns

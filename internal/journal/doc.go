@@ -17,7 +17,7 @@
 //	               tombstone index, one entry per tombstone, oldest first
 //	group_digests  group (1 byte) → the group's digest (8 bytes, big endian),
 //	               absent when zero
-//	meta           "format"  → 1 byte, the layout version of this file (2)
+//	meta           "format"  → 1 byte, the layout version of this file (3)
 //	               "node_id" → the node's ID, a 26-character ULID, made on
 //	                           first Open
 //	               "counts"  → live objects, live bytes and tombstones (see
@@ -38,37 +38,21 @@
 //
 // # Value encoding
 //
-// Every value starts with a one-byte format version so that the encoding can
-// change later without a migration of the whole file; version 1 is a compact
-// binary layout (the key is not repeated in the value):
-//
-//	version   1 byte  (1)
-//	flags     1 byte  (bit 0 Deleted, bit 1 InRemote, bit 2 BodyVersion
-//	                   equals Version, bit 3 Headers not empty; other
-//	                   bits must be 0)
-//	level     1 byte
-//	version   uvarint HLC, then node as uvarint length + bytes
-//	body      BodyVersion like version; absent when flag bit 2 is set
-//	size      varint
-//	crc32c    4 bytes, big endian
-//	md5       16 bytes
-//	name      uvarint length + bytes
-//	ctype     uvarint length + bytes
-//	usermeta  uvarint length + bytes (0 = none)
-//	headers   only when flag bit 3 is set: a uvarint count (at least 1),
-//	          then each name and value as uvarint length + bytes, names
-//	          strictly increasing
-//
-// Values written before Record.Headers existed never set bit 3 and end at
-// usermeta, so they still decode as they did.
+// A value is a record without its key in the encoding that the journal
+// shares with the peer streams: recordcodec.AppendValue writes it and
+// recordcodec.DecodeValue reads it (see that package for the layout and
+// every check). It starts with a format byte: 2 today; values of format 1
+// (every string written out, as formats 1 and 2 of the file held them) are
+// still read, so that a migration that stopped half way reads correctly.
 //
 // The decoder accepts only what the encoder writes (no overlong varints, no
-// trailing bytes, flags that match the fields), so equal records have equal
-// bytes and Merge can compare encodings to tell whether anything changed.
+// trailing bytes, flags that match the fields, strings referred to rather
+// than written twice), so equal records have equal bytes and Merge can
+// compare encodings to tell whether anything changed. A value that does
+// not decode is reported as an error naming the key; it is never skipped.
 //
-// The counts value is the version byte 1 followed by three varints: objects,
-// bytes, tombstones. A value that does not decode is reported as an error
-// naming the key; it is never skipped.
+// The counts value is the format byte 1 followed by three varints:
+// objects, bytes, tombstones.
 //
 // # Merge
 //
@@ -123,13 +107,18 @@
 //
 // # Migration
 //
-// Format 1 files have only the records and meta buckets. Open of a format-1
-// file empties the derived buckets (in case an earlier migration was
+// Open migrates a file of an older format, then writes format 3 in its
+// last transaction; until that commits the file keeps its format and the
+// next Open starts the migration over. First it rewrites every record
+// value that is not in the current value format, a page per write
+// transaction (formats 1 and 2 held values of format 1). A format-1 file,
+// which has only the records and meta buckets, then gets the derived
+// buckets: Open empties them (in case an earlier migration was
 // interrupted), adds the index entries of the records a page per write
-// transaction, and then in one last transaction writes the digests and the
-// counts it computed over the same pass and format 2. Until that commits the
-// file stays format 1 and the next Open starts the migration over. Open
-// rejects any format other than 1 and 2.
+// transaction, and writes the digests and the counts it computed over the
+// same pass. Open rejects any format other than 1, 2 and 3, so an older
+// binary refuses a newer file at start. testdata/format1.db and
+// testdata/format2.db are files the code of those formats wrote.
 //
 // # Group commit
 //

@@ -3,11 +3,11 @@ package journal
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/recordcodec"
 )
 
 // keySep separates the bucket from the ID in an encoded key.
@@ -29,17 +29,14 @@ func encodeKey(k objstore.Key) ([]byte, error) {
 	return append(b, k.ID...), nil
 }
 
-// checkKey rejects keys that encodeKey cannot encode unambiguously or that
-// bbolt cannot store.
+// checkKey rejects keys that encodeKey cannot encode unambiguously (see
+// recordcodec.CheckKey, which every record a peer sends has passed) or
+// that bbolt cannot store.
 func checkKey(k objstore.Key) error {
-	switch {
-	case k.Bucket == "":
-		return fmt.Errorf("journal: empty bucket: %w", objstore.ErrInvalidKey)
-	case k.ID == "":
-		return fmt.Errorf("journal: empty id in bucket %q: %w", k.Bucket, objstore.ErrInvalidKey)
-	case strings.IndexByte(k.Bucket, keySep) >= 0:
-		return fmt.Errorf("journal: bucket %q contains a 0x00 byte: %w", k.Bucket, objstore.ErrInvalidKey)
-	case len(k.Bucket)+1+len(k.ID) > MaxKeyLen:
+	if err := recordcodec.CheckKey(k); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if len(k.Bucket)+1+len(k.ID) > MaxKeyLen {
 		return fmt.Errorf("journal: key of %d bytes in bucket %q, longer than %d: %w",
 			len(k.ID), k.Bucket, MaxKeyLen, objstore.ErrInvalidKey)
 	}

@@ -86,8 +86,8 @@ func TestMigrateTestdata(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if f := rawMetaValue(t, path, rawFormat); !reflect.DeepEqual(f, []byte{2}) {
-		t.Errorf("format after migration %v, want [2]", f)
+	if f := rawMetaValue(t, path, rawFormat); !reflect.DeepEqual(f, []byte{3}) {
+		t.Errorf("format after migration %v, want [3]", f)
 	}
 
 	s = openAt(t, path, journal.Options{NoSync: true})
@@ -147,8 +147,8 @@ func TestMigrateRebuilds(t *testing.T) {
 				t.Errorf("%d records after migration", len(got))
 			}
 			checkCounts(t, s, recount(got))
-			if f := closeAndFormat(t, s, path); f != 2 {
-				t.Errorf("format after migration %d, want 2", f)
+			if f := closeAndFormat(t, s, path); f != 3 {
+				t.Errorf("format after migration %d, want 3", f)
 			}
 		})
 	}

@@ -42,10 +42,16 @@ var (
 var derivedBuckets = [][]byte{bucketLeaves, bucketTombstones, bucketGroupDigests}
 
 // fileFormat is the layout version stored under meta/format. Format 1 had
-// only the records and meta buckets; Open migrates it (see migrate.go).
+// only the records and meta buckets; format 2 added the derived buckets;
+// format 3 holds every record value in the encoding that the journal
+// shares with the peer streams (recordcodec value format 2), where formats
+// 1 and 2 held values of recordcodec's format 1. Open migrates older files
+// (see migrate.go); a binary that knows only format 2 refuses a format-3
+// file at start rather than failing on each value it cannot read.
 const (
-	fileFormat   = 2
+	fileFormat   = 3
 	fileFormatV1 = 1
+	fileFormatV2 = 2
 )
 
 // defaultPage is the most records that one transaction of Range,
@@ -95,8 +101,8 @@ func Open(path string, opts Options) (*Store, error) {
 		format, err = s.initTx(tx)
 		return err
 	})
-	if err == nil && format == fileFormatV1 {
-		err = s.migrateV1()
+	if err == nil && format != fileFormat {
+		err = s.migrate(format)
 	}
 	if err != nil {
 		_ = db.Close() // the init error is the one to report
@@ -128,7 +134,7 @@ func openDB(path string, opts Options) (*bolt.DB, error) {
 
 // initTx runs in Open's write transaction: it creates the buckets, checks
 // the file format and loads or makes the node ID. It returns the format of
-// the file, which is fileFormatV1 when the file needs a migration.
+// the file, older than fileFormat when the file needs a migration.
 func (s *Store) initTx(tx *bolt.Tx) (byte, error) {
 	for _, name := range append([][]byte{bucketRecords}, derivedBuckets...) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -154,8 +160,8 @@ func checkFormat(meta *bolt.Bucket) (byte, error) {
 	if v == nil {
 		return fileFormat, meta.Put(metaFormat, []byte{fileFormat})
 	}
-	if len(v) != 1 || (v[0] != fileFormat && v[0] != fileFormatV1) {
-		return 0, fmt.Errorf("unknown file format %v (want %d or %d)", v, fileFormatV1, fileFormat)
+	if len(v) != 1 || v[0] < fileFormatV1 || v[0] > fileFormat {
+		return 0, fmt.Errorf("unknown file format %v (want %d to %d)", v, fileFormatV1, fileFormat)
 	}
 	return v[0], nil
 }
