@@ -45,41 +45,15 @@
 // then the numbers as uvarints in strictly increasing order. A leaves
 // request is a list of leaves directly followed by a record stream.
 //
-// A record stream is a format byte (1), then each record as a uvarint
-// length (1..maxRecordSize) followed by that many bytes, then a zero length
-// that ends the stream. One record is:
-//
-//	flags     1 byte: bit 0 Deleted, bit 1 InRemote, bit 2 BodyVersion
-//	          equals Version, bit 3 Headers not empty; other bits must be 0
-//	level     1 byte, at most objstore.MaxLevel
-//	bucket    string reference
-//	id        uvarint length + bytes
-//	version   uvarint HLC, then the node as a string reference
-//	body      BodyVersion like version; absent when flag bit 2 is set
-//	size      varint
-//	crc32c    4 bytes big-endian
-//	md5       16 bytes
-//	name      uvarint length + bytes
-//	ctype     uvarint length + bytes
-//	usermeta  uvarint length+1 + bytes; 0 means nil
-//	headers   only when flag bit 3 is set: a uvarint count (at least 1),
-//	          then each name as a string reference and its value as uvarint
-//	          length + bytes, names strictly increasing
-//
-// A record without stored headers is encoded as before headers existed.
-//
-// Buckets, node IDs and header names repeat from record to record, so they
-// go through a string table that lives for one stream: a reference is a
-// uvarint, 0 followed by a uvarint length and the bytes for a new string
-// (which then takes the next index of the table, while it has fewer than
-// maxStrings entries), or i+1 for the string at index i. A stream costs about 45 bytes
-// per record plus the ID, name and content type.
-//
-// The decoder rejects varints that do not fit 64 bits, lengths past the end,
-// unknown flags and format bytes, empty buckets or IDs, buckets with a 0x00
-// byte, levels above objstore.MaxLevel, empty or unsorted headers blocks
-// (which would hold a name twice) and trailing bytes, with an error
-// wrapping ErrMalformed. It never panics (FuzzDecodeRecords).
+// A record stream is a recordcodec stream: the record encoding that the
+// journal stores, behind a format byte (2), each record with its length,
+// a string table for the stream and an end marker; see that package for
+// the layout and every check it makes. The handler and the client decode
+// with the same decoder as the journal, so a record from a peer passes
+// exactly the checks of a record read from disk; a body that does not
+// decode is answered 400 with an error wrapping ErrMalformed. A node of
+// another version sends another stream format, which is refused as such:
+// nodes of different versions do not exchange records.
 //
 // # Bodies
 //

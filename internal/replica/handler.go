@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/recordcodec"
 )
 
 // Local is what the handler and the sync pass need of this node.
@@ -134,9 +135,9 @@ func (h *handler) leaves(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	enc := newRecordEncoder(nil)
+	enc := recordcodec.NewEncoder(nil)
 	err = h.local.LeafRecords(r.Context(), req.leaves, func(rec objstore.Record) bool {
-		enc.add(rec)
+		enc.Add(rec)
 		return true
 	})
 	if err == nil && len(req.records) > 0 {
@@ -146,7 +147,7 @@ func (h *handler) leaves(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeBinary(w, enc.bytes())
+	writeBinary(w, enc.Bytes())
 }
 
 // body serves a local body with its checksum headers; ranges are allowed.
@@ -154,7 +155,7 @@ func (h *handler) body(w http.ResponseWriter, r *http.Request) {
 	key := objstore.Key{Bucket: r.PathValue("bucket"), ID: r.PathValue("id")}
 	v, err := ParseVersion(r.URL.Query().Get("v"))
 	if err == nil {
-		if err = checkKey(key); err != nil {
+		if err = recordcodec.CheckKey(key); err != nil {
 			err = fmt.Errorf("replica: body: %w: %w", ErrMalformed, err)
 		}
 	}

@@ -38,7 +38,7 @@ func TestHandlerBadInput(t *testing.T) {
 	rec := testRecord(objstore.Key{Bucket: "b", ID: "i"}, 7, "n")
 	leaf := objstore.LeafOf(rec.Key)
 	level3 := encodeRecords([]objstore.Record{rec})
-	level3[3] = 3 // format, length, flags, level
+	level3[8] = 3 // format, length, bucket (0, 1, 'b'), id (1, 'i'), flags, level
 	leavesReq := func(leaves []uint16, recs ...objstore.Record) []byte {
 		return append(appendList(nil, leaves), encodeRecords(recs)...)
 	}
@@ -46,7 +46,7 @@ func TestHandlerBadInput(t *testing.T) {
 	for i := range tooMany {
 		tooMany[i] = uint16(i)
 	}
-	outOfRange := append([]byte{formatV1, 1, 0x80, 0x80, 0x04}, encodeRecords(nil)...) // leaf 65536
+	outOfRange := append([]byte{listFormat, 1, 0x80, 0x80, 0x04}, encodeRecords(nil)...) // leaf 65536
 	cases := []struct {
 		name, method, target string
 		body                 []byte
@@ -58,8 +58,8 @@ func TestHandlerBadInput(t *testing.T) {
 		{"records cut", "POST", pathRecords, encodeRecords([]objstore.Record{rec})[:20], 400},
 		{"records oversize", "POST", pathRecords, make([]byte, maxRecordsBody+1), 413},
 		{"groups garbage", "POST", pathLeafDigests, []byte("garbage"), 400},
-		{"group 256", "POST", pathLeafDigests, []byte{formatV1, 2, 1, 0x80, 0x02}, 400},
-		{"groups empty list", "POST", pathLeafDigests, []byte{formatV1, 0}, 400},
+		{"group 256", "POST", pathLeafDigests, []byte{listFormat, 2, 1, 0x80, 0x02}, 400},
+		{"groups empty list", "POST", pathLeafDigests, []byte{listFormat, 0}, 400},
 		{"groups oversize", "POST", pathLeafDigests, make([]byte, maxListBody+1), 413},
 		{"leaves garbage", "POST", pathLeaves, []byte("garbage"), 400},
 		{"leaf 65536", "POST", pathLeaves, outOfRange, 400},

@@ -6,12 +6,16 @@ import (
 	"slices"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/recordcodec"
 )
+
+// listFormat is the format byte that starts every list.
+const listFormat = 1
 
 // appendList appends a list of numbers in strictly increasing order: the
 // format byte, a uvarint count and the numbers as uvarints.
 func appendList[T uint8 | uint16](b []byte, xs []T) []byte {
-	b = append(b, formatV1)
+	b = append(b, listFormat)
 	b = binary.AppendUvarint(b, uint64(len(xs)))
 	for _, x := range xs {
 		b = binary.AppendUvarint(b, uint64(x))
@@ -23,30 +27,30 @@ func appendList[T uint8 | uint16](b []byte, xs []T) []byte {
 // strictly increasing and each below limit, and returns it with the bytes
 // after it.
 func decodeList(b []byte, maxLen int, limit uint64) ([]uint64, []byte, error) {
-	if len(b) == 0 || b[0] != formatV1 {
-		return nil, nil, fmt.Errorf("%w: list: %w", ErrMalformed, badFormat(b))
+	r := recordcodec.NewReader(b)
+	if f := r.Byte(); r.Err() == nil && f != listFormat {
+		r.Fail(fmt.Errorf("unknown list format %d (want %d)", f, listFormat))
 	}
-	d := decoder{b: b[1:]}
-	n := d.uvarint()
-	if d.err == nil && (n == 0 || n > uint64(maxLen)) {
-		d.fail(fmt.Errorf("list of %d numbers (want 1 to %d)", n, maxLen))
+	n := r.Uvarint()
+	if r.Err() == nil && (n == 0 || n > uint64(maxLen)) {
+		r.Fail(fmt.Errorf("list of %d numbers (want 1 to %d)", n, maxLen))
 	}
 	var xs []uint64
-	for i := uint64(0); d.err == nil && i < n; i++ {
-		x := d.uvarint()
+	for i := uint64(0); r.Err() == nil && i < n; i++ {
+		x := r.Uvarint()
 		switch {
-		case d.err != nil:
+		case r.Err() != nil:
 		case x >= limit:
-			d.fail(fmt.Errorf("number %d out of range 0..%d", x, limit-1))
+			r.Fail(fmt.Errorf("number %d out of range 0..%d", x, limit-1))
 		case len(xs) > 0 && x <= xs[len(xs)-1]:
-			d.fail(fmt.Errorf("number %d after %d: not increasing", x, xs[len(xs)-1]))
+			r.Fail(fmt.Errorf("number %d after %d: not increasing", x, xs[len(xs)-1]))
 		}
 		xs = append(xs, x)
 	}
-	if d.err != nil {
-		return nil, nil, fmt.Errorf("list: %w", d.err)
+	if err := r.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%w: list: %w", ErrMalformed, err)
 	}
-	return xs, d.b, nil
+	return xs, r.Rest(), nil
 }
 
 // decodeGroups decodes a leaf digests request: a list of groups filling b.

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/recordcodec"
 )
 
 // Sync runs one anti-entropy pass with m (see the package doc): compare
@@ -107,15 +108,15 @@ func (c *Client) exchangeChunk(ctx context.Context, m objstore.Member, leaves []
 		return fmt.Errorf("replica: sync with %s: %w", m.Addr, err)
 	}
 	for len(leaves) > 0 {
-		enc := newRecordEncoder(nil)
+		enc := recordcodec.NewEncoder(nil)
 		n := 0
-		for ; n < len(leaves) && (n == 0 || enc.len() < c.exchangeBytes); n++ {
+		for ; n < len(leaves) && (n == 0 || enc.Len() < c.exchangeBytes); n++ {
 			for _, rec := range byLeaf[leaves[n]] {
-				enc.add(rec)
+				enc.Add(rec)
 			}
 		}
-		st.Sent += enc.n
-		if err := c.exchange(ctx, m, leaves[:n], enc.bytes(), st); err != nil {
+		st.Sent += enc.Count()
+		if err := c.exchange(ctx, m, leaves[:n], enc.Bytes(), st); err != nil {
 			return err
 		}
 		leaves = leaves[n:]
