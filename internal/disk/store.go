@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // Store keeps bodies under one directory. Its methods are safe for
@@ -72,7 +73,7 @@ func Open(dir string, cfg Config) (*Store, error) {
 	s.held.Store(held)
 	s.reserved.Store(held)
 	// Make the shards found, and the emptied tmp, durable once.
-	if err := syncDir(s.dir); err != nil {
+	if err := durable.SyncDir(s.dir); err != nil {
 		return nil, fmt.Errorf("disk: open: %w", err)
 	}
 	return s, nil
