@@ -4,7 +4,6 @@ package disk
 
 import (
 	"errors"
-	"syscall"
 
 	"sphere.software/objstore"
 )
@@ -13,6 +12,3 @@ import (
 func statfs(string) (objstore.DiskUsage, error) {
 	return objstore.DiskUsage{}, errors.ErrUnsupported
 }
-
-// noSpace reports whether err is the disk being full.
-func noSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }

@@ -3,7 +3,6 @@
 package disk
 
 import (
-	"errors"
 	"syscall"
 
 	"sphere.software/objstore"
@@ -22,9 +21,4 @@ func statfs(path string) (objstore.DiskUsage, error) {
 		Used:  (uint64(st.Blocks) - uint64(st.Bfree)) * bs,
 		Free:  uint64(st.Bavail) * bs,
 	}, nil
-}
-
-// noSpace reports whether err is the disk or a disk quota being full.
-func noSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

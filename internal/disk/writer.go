@@ -160,7 +160,7 @@ func (w *Writer) Close() error {
 // objstore.ErrInsufficientStorage when the disk or the user's disk quota
 // is full.
 func ioError(op, name string, err error) error {
-	if noSpace(err) {
+	if durable.NoSpace(err) {
 		return fmt.Errorf("disk: %s %s: %w: %w", op, name, objstore.ErrInsufficientStorage, err)
 	}
 	return fmt.Errorf("disk: %s %s: %w", op, name, err)

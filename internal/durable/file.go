@@ -90,8 +90,9 @@ func (f *File) Commit(path string) error {
 // CommitFunc is Commit for callers that choose the final path, or keep
 // books of their own, while holding a lock: it syncs the file, then calls
 // publish with a function that renames the file to a path. publish must
-// call rename at most once and return its error, or an error of its own
-// (which then fails the Commit; the file is renamed if rename succeeded).
+// call rename at most once and return its error, or an error of its own;
+// CommitFunc returns that error as it is (the file is renamed if rename
+// succeeded: see Renamed).
 // After publish returns, the directory of the path it renamed to is
 // fsynced.
 func (f *File) CommitFunc(publish func(rename func(path string) error) error) error {
@@ -104,9 +105,9 @@ func (f *File) CommitFunc(publish func(rename func(path string) error) error) er
 	err := publish(f.rename)
 	if f.state != renamed {
 		if err == nil {
-			err = errors.New("publish did not rename")
+			err = fmt.Errorf("durable: commit %s: publish did not rename", f.Name())
 		}
-		return fmt.Errorf("durable: commit %s: %w", f.Name(), err)
+		return err // the rename's, or the caller's own
 	}
 	if syncErr := SyncDir(filepath.Dir(f.path)); syncErr != nil {
 		return errors.Join(err, fmt.Errorf("durable: commit %s: %w", f.path, syncErr))
