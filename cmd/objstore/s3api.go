@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 	"sphere.software/objstore/internal/multipart"
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/s3api"
@@ -114,14 +115,10 @@ func ensureGeneratedCredentials(path string) error {
 	secret := rand.Text() + rand.Text()[:14]
 	body := "# objstore S3 API credentials, generated " + time.Now().UTC().Format(time.RFC3339) +
 		"\n# one \"ACCESS SECRET\" pair per line\n" + access + " " + secret + "\n"
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := durable.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return durable.WriteFile(path, []byte(body), 0o600)
 }
 
 // expireUploads drops multipart uploads older than expiry, hourly.

@@ -35,7 +35,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeLogged(log, "journal", j.Close)
-	blobs, err := disk.Open(cfg.FilesDir, disk.Config{Quota: cfg.DiskQuota, Logger: log.With("part", "disk")})
+	blobs, err := disk.Open(cfg.FilesDir, disk.Config{Quota: cfg.DiskQuota, NodeID: j.NodeID(), Logger: log.With("part", "disk")})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,12 @@ type Config struct {
 	// may take together; a Write that would pass it fails. 0 means no quota
 	// beyond the size of the disk.
 	Quota int64
+	// NodeID is the ID of the node that owns the directory. Open writes it
+	// into the directory's owner file at first use and refuses a directory
+	// whose owner file names another node. Empty checks nothing, and then
+	// Sweep moves bodies aside instead of removing them, since the
+	// directory is not proven this node's.
+	NodeID string
 	// Logger receives warnings such as removed corrupt bodies; nil discards.
 	Logger *slog.Logger
 }

@@ -15,15 +15,30 @@
 //
 //	<dir>/3f/3fa2…c1.0000018f2b6c0001-01HZX…
 //	<dir>/tmp/            bodies being written (emptied by Open)
+//	<dir>/lock            flock(2)ed by the Store using dir; holds its pid
+//	<dir>/owner           the ID of the node that owns dir
+//	<dir>/unclaimed/      bodies Sweep moved aside instead of removing
 //
 // Any key, "../../etc/passwd" included, maps to a file inside dir.
 //
+// # Ownership
+//
+// A directory belongs to one node, as its journal does. Open locks it
+// (a second process fails with an error naming the holder's pid and node)
+// and checks its owner file against Config.NodeID: a directory of another
+// node is refused, one without an owner file is claimed (durably, before
+// use). Sweep removes bodies only from a directory proven this node's: one
+// it claimed empty, or whose owner file named it at Open. A directory that
+// held bodies but no owner file (written by an older objstore) is adopted:
+// Sweep moves the bodies it cannot account for to dir/unclaimed rather
+// than removing them, and only a completed Sweep marks it proven.
+//
 // # Durability
 //
-// A write goes: temp file in dir/tmp → Write (hashing CRC-32C and MD5 in the
-// same pass) → fsync → rename into its shard → fsync the shard directory
-// (and dir itself when the shard was just created). The file descriptor is
-// closed later, by Writer.Close, so that readers following the body with
+// A write goes, through internal/durable: temp file in dir/tmp → Write
+// (hashing CRC-32C and MD5 in the same pass) → fsync → rename into its
+// shard → fsync the shard directory (and dir itself when the shard was just
+// created). The file descriptor is closed later, by Writer.Close, so that readers following the body with
 // Writer.ReadAt keep working after Commit. A crash before the rename leaves
 // only a temp file, which the next Open removes; a crash after it may leave
 // a body whose journal record never committed, which Store.Sweep removes.

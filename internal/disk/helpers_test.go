@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"sphere.software/objstore"
@@ -28,15 +29,28 @@ func ver(hlc uint64) objstore.Version { return objstore.Version{HLC: hlc, Node: 
 
 func key(id string) objstore.Key { return objstore.Key{Bucket: "bucket", ID: id} }
 
-// openStore opens a store in dir with a discarding logger and closes it
-// at the end of the test.
+// open holds the store openStore last opened in each directory.
+var open sync.Map // dir → *disk.Store
+
+// openStore opens a store in dir, owned by testNode, with a discarding
+// logger and closes it at the end of the test. A store opened in dir
+// before is closed first, as a restart would: dir is locked while open.
 func openStore(tb testing.TB, dir string, quota int64) *disk.Store {
 	tb.Helper()
-	s, err := disk.Open(dir, disk.Config{Quota: quota, Logger: slog.New(slog.DiscardHandler)})
+	if prev, ok := open.LoadAndDelete(dir); ok {
+		if err := prev.(*disk.Store).Close(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	s, err := disk.Open(dir, disk.Config{Quota: quota, NodeID: testNode, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatalf("Open(%s): %v", dir, err)
 	}
-	tb.Cleanup(func() { _ = s.Close() }) // Close of a Store never fails
+	open.Store(dir, s)
+	tb.Cleanup(func() {
+		open.CompareAndDelete(dir, s)
+		_ = s.Close() // closing twice is fine; the first Close's error was checked
+	})
 	return s
 }
 
@@ -92,7 +106,8 @@ func bodyFile(tb testing.TB, dir string, s *disk.Store, k objstore.Key, v objsto
 	return filepath.Join(dir, name[:2], name)
 }
 
-// files lists the regular files under dir, relative to it.
+// files lists the regular files in the subdirectories of dir (bodies and
+// temp files), relative to it.
 func files(tb testing.TB, dir string) []string {
 	tb.Helper()
 	var out []string
@@ -101,6 +116,9 @@ func files(tb testing.TB, dir string) []string {
 			return err
 		}
 		rel, err := filepath.Rel(dir, path)
+		if filepath.Dir(rel) == "." { // lock and owner, not bodies
+			return err
+		}
 		out = append(out, rel)
 		return err
 	})

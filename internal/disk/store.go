@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // Store keeps bodies under one directory. Its methods are safe for
@@ -21,6 +22,12 @@ type Store struct {
 	tmp   string
 	quota int64
 	log   *slog.Logger
+	node  string
+	lockF *os.File // holds the lock on dir until Close
+
+	// owned is set by Open and moves from adopted to proven in Sweep,
+	// which runs before the node serves requests.
+	owned ownership
 
 	closed atomic.Bool
 	// verifications counts the bodies read whole to check them.
@@ -44,10 +51,11 @@ type Store struct {
 	verifying map[string]*verifyCall
 }
 
-// Open opens the store in dir, creating dir if needed. It removes the temp
-// files of writes that a crash interrupted and adds up the bytes of the
-// committed bodies.
-func Open(dir string, cfg Config) (*Store, error) {
+// Open opens the store in dir, creating dir if needed. It locks dir
+// against other processes and checks that it belongs to cfg.NodeID (see
+// Config), removes the temp files of writes that a crash interrupted and
+// adds up the bytes of the committed bodies.
+func Open(dir string, cfg Config) (_ *Store, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -55,24 +63,36 @@ func Open(dir string, cfg Config) (*Store, error) {
 		dir:       filepath.Clean(dir),
 		quota:     cfg.Quota,
 		log:       cfg.logger().With("component", "disk"),
+		node:      cfg.NodeID,
 		verified:  make(map[string]struct{}),
 		verifying: make(map[string]*verifyCall),
 	}
 	s.tmp = filepath.Join(s.dir, tmpDir)
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	if err := durable.MkdirAll(s.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("disk: open %s: %w", dir, err)
 	}
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = s.lockF.Close() // unlocks; the open's error is the one to report
+		}
+	}()
 	if err := s.clearTmp(); err != nil {
 		return nil, err
 	}
-	held, err := s.sumHeld()
+	held, bodies, err := s.sumHeld()
 	if err != nil {
 		return nil, err
 	}
 	s.held.Store(held)
 	s.reserved.Store(held)
+	if s.owned, err = s.claim(cfg.NodeID, bodies); err != nil {
+		return nil, err
+	}
 	// Make the shards found, and the emptied tmp, durable once.
-	if err := syncDir(s.dir); err != nil {
+	if err := durable.SyncDir(s.dir); err != nil {
 		return nil, fmt.Errorf("disk: open: %w", err)
 	}
 	return s, nil
@@ -98,24 +118,30 @@ func (s *Store) clearTmp() error {
 	return nil
 }
 
-// sumHeld adds up the sizes of the committed bodies.
-func (s *Store) sumHeld() (int64, error) {
-	var held int64
-	err := s.walk(context.Background(), func(shard string, fi fs.FileInfo) error {
+// sumHeld adds up the sizes of the committed bodies and counts them.
+func (s *Store) sumHeld() (held int64, bodies int, err error) {
+	err = s.walk(context.Background(), func(shard string, fi fs.FileInfo) error {
 		s.shardSynced[shardIndex(shard)].Store(true)
 		held += fi.Size()
+		bodies++
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("disk: open: %w", err)
+		return 0, 0, fmt.Errorf("disk: open: %w", err)
 	}
-	return held, nil
+	return held, bodies, nil
 }
 
-// Close marks the store closed: later calls to Create and Open fail.
-// Writers already created keep working until their own Close.
+// Close marks the store closed, so that later calls to Create and Open
+// fail, and unlocks dir. Writers already created keep working until their
+// own Close.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.lockF.Close(); err != nil {
+		return fmt.Errorf("disk: close: unlock: %w", err)
+	}
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"sphere.software/objstore/internal/durable"
 )
 
 // Sweep removes every committed body whose name keep rejects and returns
@@ -14,26 +16,64 @@ import (
 // their rename and their journal record. A body is committed before its
 // record is, so run Sweep before the node takes writes, or let keep accept
 // the names of writes in flight; it does not look into dir/tmp.
+//
+// Only a directory proven this node's loses bodies: while its ownership
+// is unchecked (no Config.NodeID) or adopted (see Config), Sweep moves
+// such bodies to dir/unclaimed instead, where they are no longer bodies
+// and stay until an operator removes them. A Sweep that completes over an
+// adopted directory proves it.
 func (s *Store) Sweep(ctx context.Context, keep func(name string) bool) (int, error) {
+	drop, verb := s.removeFile, "swept bodies without records"
+	if s.owned != proven {
+		drop, verb = s.moveAside, "moved bodies without records aside"
+	}
 	removed := 0
 	err := s.walk(ctx, func(shard string, fi fs.FileInfo) error {
 		if keep(fi.Name()) {
 			return nil
 		}
-		path := filepath.Join(s.dir, shard, fi.Name())
-		if err := s.removeFile(path, fi.Name(), fi); err != nil {
+		if err := drop(filepath.Join(s.dir, shard, fi.Name()), fi.Name(), fi); err != nil {
 			return err
 		}
 		removed++
 		return nil
 	})
 	if removed > 0 {
-		s.log.Info("swept bodies without records", "count", removed)
+		s.log.Info(verb, "count", removed, "dir", s.dir)
+	}
+	if err == nil {
+		err = s.proveOwned()
 	}
 	if err != nil {
 		return removed, fmt.Errorf("disk: sweep: %w", err)
 	}
 	return removed, nil
+}
+
+// moveAside moves the committed body at path, called name, to
+// dir/unclaimed, durably, and takes its size off the counters, if the file
+// fi is still the one in place.
+func (s *Store) moveAside(path, name string, fi fs.FileInfo) error {
+	unclaimed := filepath.Join(s.dir, unclaimedDir)
+	if err := durable.MkdirAll(unclaimed, 0o755); err != nil {
+		return err
+	}
+	s.fsMu.Lock()
+	defer s.fsMu.Unlock()
+	defer s.forget(name)
+	cur, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && !os.SameFile(cur, fi) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := durable.Rename(path, filepath.Join(unclaimed, name)); err != nil {
+		return err
+	}
+	s.held.Add(-fi.Size())
+	s.reserved.Add(-fi.Size())
+	return nil
 }
 
 // walk calls fn for every regular file in every shard directory, shard by

@@ -4,7 +4,7 @@ package disk
 
 import (
 	"errors"
-	"syscall"
+	"os"
 
 	"sphere.software/objstore"
 )
@@ -14,5 +14,9 @@ func statfs(string) (objstore.DiskUsage, error) {
 	return objstore.DiskUsage{}, errors.ErrUnsupported
 }
 
-// noSpace reports whether err is the disk being full.
-func noSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }
+// lockFile opens the file at path without locking it: this platform has no
+// flock(2). The owner file still keeps nodes with other IDs out.
+func lockFile(path string) (f *os.File, holder string, err error) {
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	return f, "", err
+}

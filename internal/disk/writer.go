@@ -2,14 +2,13 @@ package disk
 
 import (
 	"crypto/md5"
-	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
 	"io/fs"
-	"os"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // castagnoli is the CRC-32C table; crc32 uses the CPU's instruction for it
@@ -33,7 +32,7 @@ const (
 type Writer struct {
 	s    *Store
 	name string
-	f    *os.File // set once by Create; read by ReadAt from any goroutine
+	f    *durable.File // set once by Create; read by ReadAt from any goroutine
 
 	crc  uint32
 	md5  hash.Hash
@@ -53,7 +52,7 @@ func (s *Store) Create(key objstore.Key, v objstore.Version) (*Writer, error) {
 		return nil, err
 	}
 	name := fileName(key, v)
-	f, err := os.CreateTemp(s.tmp, name+".*")
+	f, err := durable.CreateTemp(s.tmp, name+".*")
 	if err != nil {
 		return nil, ioError("create", name, err)
 	}
@@ -125,8 +124,8 @@ func (w *Writer) Commit() (objstore.Checksum, error) {
 		w.err = ioError("sync", w.name, err)
 		return objstore.Checksum{}, w.err
 	}
-	moved, err := w.s.install(w.f, w.name, w.size)
-	if moved {
+	err := w.s.install(w.f, w.name, w.size)
+	if w.f.Renamed() {
 		// The renamed file's bytes now count as held, or were removed again.
 		w.reserved = 0
 	}
@@ -146,16 +145,11 @@ func (w *Writer) Close() error {
 	if w.state == closed {
 		return nil
 	}
-	wasCommitted := w.state == committed
 	w.state = closed
+	// The file removes itself unless it was renamed into place.
 	err := w.f.Close()
-	if !wasCommitted {
-		if rmErr := os.Remove(w.f.Name()); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
-			err = errors.Join(err, rmErr)
-		}
-		w.s.release(w.reserved)
-		w.reserved = 0
-	}
+	w.s.release(w.reserved)
+	w.reserved = 0
 	if err != nil {
 		return fmt.Errorf("disk: close %s: %w", w.name, err)
 	}
@@ -166,7 +160,7 @@ func (w *Writer) Close() error {
 // objstore.ErrInsufficientStorage when the disk or the user's disk quota
 // is full.
 func ioError(op, name string, err error) error {
-	if noSpace(err) {
+	if durable.NoSpace(err) {
 		return fmt.Errorf("disk: %s %s: %w: %w", op, name, objstore.ErrInsufficientStorage, err)
 	}
 	return fmt.Errorf("disk: %s %s: %w", op, name, err)

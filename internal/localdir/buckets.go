@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // ListBuckets returns the bucket directories of the root, sorted by name.
@@ -47,7 +48,7 @@ func (r *Remote) CreateBucket(ctx context.Context, name string) error {
 	if err := checkBucketName("create bucket", name); err != nil {
 		return err
 	}
-	err := mkdirAll(filepath.Join(r.root, name))
+	err := durable.MkdirAll(filepath.Join(r.root, name), 0o755)
 	if errors.Is(err, syscall.ENOTDIR) {
 		return fmt.Errorf("localdir: create bucket %s: %w: a file holds the name", name, objstore.ErrBucketExists)
 	}
@@ -99,7 +100,7 @@ func (r *Remote) DeleteBucket(ctx context.Context, name string) error {
 			return bucketUnavailable("delete bucket", name, err)
 		}
 	}
-	if err := syncDir(r.root); err != nil {
+	if err := durable.SyncDir(r.root); err != nil {
 		return bucketUnavailable("delete bucket", name, err)
 	}
 	return nil

@@ -5,78 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
-// syncDir fsyncs a directory, making renames and removals in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// writeTemp writes size bytes of r to a new temp file in dir and syncs
+// it. It checks ctx between chunks. Errors reading r are wrapped in
+// readError. The caller commits the file or closes it, which removes it.
+func writeTemp(ctx context.Context, dir string, r io.Reader, size int64) (*durable.File, error) {
+	f, err := durable.CreateTemp(dir, "put-*")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// mkdirAll creates dir and its missing parents, fsyncing the parent of each
-// directory it creates. It fails with syscall.ENOTDIR when a file is in
-// the way.
-func mkdirAll(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case err == nil && fi.IsDir():
-		return nil
-	case err == nil:
-		return &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
-	case !errors.Is(err, fs.ErrNotExist):
-		return err
-	}
-	parent := filepath.Dir(dir)
-	if err := mkdirAll(parent); err != nil {
-		return err
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return syncDir(parent)
-}
-
-// writeTemp writes size bytes of r to a new file in dir, fsyncs and closes
-// it, and returns its path. It checks ctx between chunks. Errors reading r
-// are wrapped in readError.
-func writeTemp(ctx context.Context, dir string, r io.Reader, size int64) (string, error) {
-	f, err := os.CreateTemp(dir, "put-*")
-	if err != nil {
-		return "", err
-	}
-	name := f.Name()
 	err = copyBody(ctx, f, r, size)
 	if err == nil {
-		err = syncClose(f)
-	} else {
-		_ = f.Close() // the write already failed
+		err = f.Sync()
 	}
 	if err != nil {
-		_ = os.Remove(name) // best effort: Open clears dir anyway
-		return "", err
+		_ = f.Close() // removes it; best effort: Open clears dir anyway
+		return nil, err
 	}
-	return name, nil
-}
-
-func syncClose(f *os.File) error {
-	err := f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return f, nil
 }
 
 // chunkSize is how much copyBody copies between checks of the context.

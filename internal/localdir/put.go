@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // Put writes rec.Size() bytes of body and rec's sidecar durably; see the
@@ -31,12 +32,12 @@ func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt)
 	if err != nil {
 		return putError(rec.Key, err)
 	}
-	defer removeTemp(tmpBody)
+	defer closeTemp(tmpBody)
 	tmpMeta, err := writeTemp(ctx, r.tmp, strings.NewReader(string(meta)), int64(len(meta)))
 	if err != nil {
 		return putError(rec.Key, err)
 	}
-	defer removeTemp(tmpMeta)
+	defer closeTemp(tmpMeta)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := ctx.Err(); err != nil { // last chance before the object changes
@@ -47,26 +48,24 @@ func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt)
 
 // commitLocked moves the written body and sidecar into place: old sidecar
 // out, body in, new sidecar in, each step made durable before the next.
-func (r *Remote) commitLocked(key objstore.Key, p paths, tmpBody, tmpMeta string) error {
+func (r *Remote) commitLocked(key objstore.Key, p paths, tmpBody, tmpMeta *durable.File) error {
 	if err := prepareBody(p); err != nil {
 		return putError(key, err)
 	}
 	if err := clearStaleMeta(p); err != nil {
 		return putError(key, err)
 	}
-	if err := mkdirAll(filepath.Dir(p.meta)); err != nil {
+	if err := durable.MkdirAll(filepath.Dir(p.meta), 0o755); err != nil {
 		return putError(key, err)
 	}
 	if err := removeFile(p.meta); err != nil {
 		return putError(key, err)
 	}
-	for _, mv := range [][2]string{{tmpBody, p.body}, {tmpMeta, p.meta}} {
-		if err := os.Rename(mv[0], mv[1]); err != nil {
-			return putError(key, err)
-		}
-		if err := syncDir(filepath.Dir(mv[1])); err != nil {
-			return putError(key, err)
-		}
+	if err := tmpBody.Commit(p.body); err != nil {
+		return putError(key, err)
+	}
+	if err := tmpMeta.Commit(p.meta); err != nil {
+		return putError(key, err)
 	}
 	return nil
 }
@@ -76,10 +75,10 @@ func (r *Remote) commitLocked(key objstore.Key, p paths, tmpBody, tmpMeta string
 // directory of other keys ("a" when "a/b" exists) nor need a directory
 // where another key's body is ("a/b" when "a" exists).
 func prepareBody(p paths) error {
-	if err := mkdirAll(p.bucket); err != nil {
+	if err := durable.MkdirAll(p.bucket, 0o755); err != nil {
 		return err // not the key's fault: the bucket directory is unusable
 	}
-	err := mkdirAll(filepath.Dir(p.body))
+	err := durable.MkdirAll(filepath.Dir(p.body), 0o755)
 	if errors.Is(err, syscall.ENOTDIR) {
 		return conflict("another key's object is where its directory would be")
 	}
@@ -127,7 +126,7 @@ func putError(key objstore.Key, err error) error {
 	return unavailable("put", key, err)
 }
 
-// removeTemp removes a temporary file that was not renamed into place.
-func removeTemp(name string) {
-	_ = os.Remove(name) // gone after a successful rename; Open clears the rest
+// closeTemp closes a temp file, which removes it unless it was committed.
+func closeTemp(f *durable.File) {
+	_ = f.Close() // the data is synced or discarded; Open clears what is left
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // Remote is an origin kept in a local directory. It is safe for concurrent
@@ -42,7 +43,7 @@ func Open(dir string, logger *slog.Logger) (*Remote, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Remote{root: root, tmp: filepath.Join(root, tmpDir), log: logger.With("component", "localdir")}
-	if err := mkdirAll(r.tmp); err != nil {
+	if err := durable.MkdirAll(r.tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("localdir: open %s: %w", root, err)
 	}
 	if err := clearTemp(r.tmp); err != nil {
@@ -175,7 +176,7 @@ func removeFile(name string) error {
 	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return syncDir(filepath.Dir(name))
+	return durable.SyncDir(filepath.Dir(name))
 }
 
 // lookupError wraps a failure to read an object: a missing file (or a file

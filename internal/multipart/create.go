@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // Create starts an upload described by info (its ID and Initiated are
@@ -44,7 +45,7 @@ func (s *Store) Create(info Info) (Info, error) {
 }
 
 // writeUpload makes the directory of the upload id holding info.json, all
-// at once: it is built in tmp, synced, renamed into place, and dir synced.
+// at once: it is built in tmp, synced, and renamed into place durably.
 func (s *Store) writeUpload(id string, info []byte) (err error) {
 	stage := filepath.Join(s.tmp, "new-"+id)
 	final := uploadDir(s.dir, id)
@@ -57,17 +58,11 @@ func (s *Store) writeUpload(id string, info []byte) (err error) {
 			err = errors.Join(err, os.RemoveAll(stage), os.RemoveAll(final))
 		}
 	}()
-	if err := writeFileSync(filepath.Join(stage, infoName), info); err != nil {
+	if err := durable.WriteFile(filepath.Join(stage, infoName), info, 0o644); err != nil {
 		return ioError("write info", err)
 	}
-	if err := syncDir(stage); err != nil {
-		return ioError("sync", err)
-	}
-	if err := os.Rename(stage, final); err != nil {
+	if err := durable.Rename(stage, final); err != nil {
 		return ioError("rename", err)
-	}
-	if err := syncDir(s.dir); err != nil {
-		return ioError("sync dir", err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 // Part describes one uploaded part.
@@ -57,15 +58,17 @@ func (s *Store) PutPart(ctx context.Context, id string, number int, size int64, 
 	if size > s.maxPart {
 		return Part{}, fmt.Errorf("multipart: put part %d of %s: %d bytes, limit %d: %w", number, id, size, s.maxPart, objstore.ErrTooLarge)
 	}
-	tmp, p, err := s.writeTemp(ctx, size, body)
+	f, p, err := s.writeTemp(ctx, size, body)
 	if err != nil {
 		return Part{}, fmt.Errorf("multipart: put part %d of %s: %w", number, id, err)
 	}
 	p.Number = number
-	if err := s.install(u, tmp, p); err != nil {
-		if rmErr := os.Remove(tmp); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-			err = errors.Join(err, rmErr)
-		}
+	err = s.install(u, f, p)
+	// Close removes the temp file unless install renamed it.
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = ioError("close", cerr)
+	}
+	if err != nil {
 		return Part{}, fmt.Errorf("multipart: put part %d of %s: %w", number, id, err)
 	}
 	return p, nil
@@ -92,30 +95,30 @@ func (b *bookingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeTemp writes body to a new synced temp file in tmp and returns its
-// path and the part it holds, without a number. On error it leaves nothing.
+// writeTemp writes body to a new synced temp file in tmp and returns it,
+// open, and the part it holds, without a number. On error it leaves
+// nothing.
 //
 // The part's bytes are booked on the quota as they are written (a declared
 // size all at once, before reading, so that a part that cannot fit fails
 // at once); on success they stay booked, for the caller to hand on.
-func (s *Store) writeTemp(ctx context.Context, size int64, body io.Reader) (path string, p Part, err error) {
+func (s *Store) writeTemp(ctx context.Context, size int64, body io.Reader) (_ *durable.File, _ Part, err error) {
 	book := &bookingWriter{space: s.space}
 	if size > 0 {
 		if err := s.space.Reserve(size); err != nil {
-			return "", Part{}, err
+			return nil, Part{}, err
 		}
 		book.booked = size
 	}
-	f, err := os.CreateTemp(s.tmp, "part-*")
+	tf, err := durable.CreateTemp(s.tmp, "part-*")
 	if err != nil {
 		s.space.Release(book.booked)
-		return "", Part{}, ioError("create temp", err)
+		return nil, Part{}, ioError("create temp", err)
 	}
-	book.w = f
+	book.w = tf
 	defer func() {
 		if err != nil {
-			_ = f.Close() // the file is discarded; err is what to report
-			_ = os.Remove(f.Name())
+			_ = tf.Close() // removes the discarded file; err is what to report
 			s.space.Release(book.booked)
 		}
 	}()
@@ -127,29 +130,26 @@ func (s *Store) writeTemp(ctx context.Context, size int64, body io.Reader) (path
 	n, err := copyBody(ctx, io.MultiWriter(book, h), body, limit)
 	switch {
 	case err != nil:
-		return "", Part{}, err
+		return nil, Part{}, err
 	case size >= 0 && n > size:
-		return "", Part{}, fmt.Errorf("body longer than the declared %d bytes: %w", size, objstore.ErrIncomplete)
+		return nil, Part{}, fmt.Errorf("body longer than the declared %d bytes: %w", size, objstore.ErrIncomplete)
 	case size >= 0 && n < size:
-		return "", Part{}, fmt.Errorf("body of %d bytes, declared %d: %w", n, size, objstore.ErrIncomplete)
+		return nil, Part{}, fmt.Errorf("body of %d bytes, declared %d: %w", n, size, objstore.ErrIncomplete)
 	case n > s.maxPart:
-		return "", Part{}, fmt.Errorf("body over %d bytes: %w", s.maxPart, objstore.ErrTooLarge)
+		return nil, Part{}, fmt.Errorf("body over %d bytes: %w", s.maxPart, objstore.ErrTooLarge)
 	}
 	// The file's mtime is the part's Modified time, from the store's
 	// clock, so that it reads the same after a restart.
 	now := s.now()
-	if err := os.Chtimes(f.Name(), now, now); err != nil {
-		return "", Part{}, ioError("set time", err)
+	if err := os.Chtimes(tf.Name(), now, now); err != nil {
+		return nil, Part{}, ioError("set time", err)
 	}
-	if err := f.Sync(); err != nil {
-		return "", Part{}, ioError("sync", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", Part{}, ioError("close", err)
+	if err := tf.Sync(); err != nil {
+		return nil, Part{}, ioError("sync", err)
 	}
 	var sum objstore.MD5
 	h.Sum(sum[:0])
-	return f.Name(), newPart(0, n, sum, now), nil
+	return tf, newPart(0, n, sum, now), nil
 }
 
 // copyBufSize is the size of the buffers parts are copied with.
@@ -201,32 +201,36 @@ type readError struct{ err error }
 func (e readError) Error() string { return "read body: " + e.err.Error() }
 func (e readError) Unwrap() error { return e.err }
 
-// install renames the synced temp file at tmp into u's directory as part
-// p, makes that durable and removes the file of the part it replaces. The
+// install renames the synced temp file f into u's directory as part p,
+// makes that durable and removes the file of the part it replaces. The
 // part's booked bytes become u's, or are released if it is not installed.
-func (s *Store) install(u *upload, tmp string, p Part) error {
-	u.mu.Lock()
-	if u.removed {
-		u.mu.Unlock()
+func (s *Store) install(u *upload, f *durable.File, p Part) error {
+	var old storedPart
+	var replaced bool
+	// The rename happens under u's lock; the directory fsync after it, so
+	// that other installs may share it. Until that fsync a crash may lose
+	// the rename: the old part, if any, must stay on disk till then.
+	err := f.CommitFunc(func(rename func(string) error) error {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		if u.removed {
+			return ErrNoSuchUpload
+		}
+		sp := storedPart{Part: p, gen: u.nextGen}
+		u.nextGen++
+		if err := rename(filepath.Join(u.dir, sp.name())); err != nil {
+			return ioError("rename", err)
+		}
+		old, replaced = u.parts[p.Number]
+		u.parts[p.Number] = sp
+		u.booked += p.Size
+		return nil
+	})
+	if !f.Renamed() {
 		s.space.Release(p.Size)
-		return ErrNoSuchUpload
+		return err
 	}
-	sp := storedPart{Part: p, gen: u.nextGen}
-	u.nextGen++
-	dir := u.dir
-	if err := os.Rename(tmp, filepath.Join(dir, sp.name())); err != nil {
-		u.mu.Unlock()
-		s.space.Release(p.Size)
-		return ioError("rename", err)
-	}
-	old, replaced := u.parts[p.Number]
-	u.parts[p.Number] = sp
-	u.booked += p.Size
-	u.mu.Unlock()
-
-	// Until this fsync a crash may lose the rename: the old part, if any,
-	// must stay on disk till then. Other installs may share the fsync.
-	if err := syncDir(dir); err != nil {
+	if err != nil {
 		u.mu.RLock()
 		removed := u.removed
 		u.mu.RUnlock()

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"sphere.software/objstore/internal/durable"
 )
 
 // Store keeps multipart uploads under one directory. Its methods are safe
@@ -87,7 +89,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("multipart: open: %w", err)
 	}
 	// Make the emptied tmp and the discarded uploads durable once.
-	if err := syncDir(s.dir); err != nil {
+	if err := durable.SyncDir(s.dir); err != nil {
 		return nil, fmt.Errorf("multipart: open: %w", err)
 	}
 	return s, nil
@@ -142,6 +144,9 @@ func (s *Store) Remove(id string) error {
 		return fmt.Errorf("multipart: remove %q: %w", id, ErrNoSuchUpload)
 	}
 	trash := filepath.Join(s.tmp, "rm-"+id)
+	// Not durable.Rename: the rename must be under u's lock and the fsync
+	// outside it, and only the directory it left needs one (tmp is
+	// cleared at Open whatever it holds).
 	if err := os.Rename(u.dir, trash); err != nil {
 		u.mu.Unlock()
 		return fmt.Errorf("multipart: remove %s: %w", id, err)
@@ -155,7 +160,7 @@ func (s *Store) Remove(id string) error {
 
 	// Past the rename the upload is gone for this process; the fsync makes
 	// that survive a crash, which would otherwise bring it back whole.
-	if err := syncDir(s.dir); err != nil {
+	if err := durable.SyncDir(s.dir); err != nil {
 		return fmt.Errorf("multipart: remove %s: %w", id, err)
 	}
 	if purge {

@@ -1,13 +1,13 @@
 //go:build linux || darwin || freebsd
 
-package multipart
+package durable
 
 import (
 	"errors"
 	"syscall"
 )
 
-// noSpace reports whether err is the disk or a disk quota being full.
-func noSpace(err error) bool {
+// NoSpace reports whether err is the disk or a disk quota being full.
+func NoSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
