@@ -19,10 +19,8 @@ import (
 	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/httpapi"
 	"sphere.software/objstore/internal/journal"
-	"sphere.software/objstore/internal/localdir"
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/replica"
-	"sphere.software/objstore/internal/s3"
 	"sphere.software/objstore/internal/s3api"
 )
 
@@ -44,6 +42,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer stopRemote(log, remote, cfg.ShutdownWait)
 	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize,
 		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace, Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
 	if err != nil {
@@ -101,30 +100,6 @@ func privateHandler(replicas http.Handler, s3srv *s3api.Server) http.Handler {
 		}
 		replicas.ServeHTTP(w, r)
 	})
-}
-
-// origin is what the node and the S3 API need of the origin.
-type origin interface {
-	node.Remote
-	s3api.Origin
-}
-
-// openRemote opens the origin: S3 when configured, else the local directory.
-func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (origin, error) {
-	if !cfg.UseS3() {
-		return localdir.Open(cfg.OriginDir, log.With("part", "origin"))
-	}
-	r, err := s3.New(ctx, s3.Config{Bucket: cfg.Bucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
-		PathStyle: cfg.S3PathStyle, Logger: log.With("part", "origin")})
-	if err != nil {
-		return nil, err
-	}
-	checkCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := r.Check(checkCtx); err != nil {
-		log.Warn("origin not reachable yet; level 1 and 2 writes and fetches will fail until it is", "origin", r.String(), "err", err)
-	}
-	return r, nil
 }
 
 type namedServer struct {

@@ -25,6 +25,9 @@ type statsJSON struct {
 	Hits      any             `json:"hits"`
 	Misses    int64           `json:"misses"`
 	Nodes     any             `json:"nodes"`
+	// Origin is the origin's state: ok, access_denied, no_such_bucket,
+	// no_credentials, wrong_region, unreachable or error, with what to fix.
+	Origin *objstore.OriginHealth `json:"origin,omitempty"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member) statsJSON {
@@ -42,5 +45,6 @@ func newStatsJSON(s node.Stats, members []objstore.Member) statsJSON {
 		Hits:    s.Hits,
 		Misses:  s.Misses,
 		Nodes:   members,
+		Origin:  s.Origin,
 	}
 }

@@ -25,6 +25,9 @@ type Remote struct {
 	root string // absolute
 	tmp  string // root/.tmp
 	log  *slog.Logger
+	// opened is when Open made the directory usable: the origin's state
+	// is OriginOK since then (see Health).
+	opened time.Time
 
 	// mu orders commits against reads: Put's renames, Delete's removals and
 	// prunes hold it for writing; Get and Stat hold it for reading while
@@ -42,7 +45,7 @@ func Open(dir string, logger *slog.Logger) (*Remote, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Remote{root: root, tmp: filepath.Join(root, tmpDir), log: logger.With("component", "localdir")}
+	r := &Remote{root: root, tmp: filepath.Join(root, tmpDir), log: logger.With("component", "localdir"), opened: time.Now()}
 	if err := durable.MkdirAll(r.tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("localdir: open %s: %w", root, err)
 	}

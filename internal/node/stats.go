@@ -29,6 +29,14 @@ type Stats struct {
 	} `json:"hits"`
 	// Misses count reads answered 404 (unknown, deleted or lost).
 	Misses int64 `json:"misses"`
+	// Origin is the origin's state, when the origin reports one.
+	Origin *objstore.OriginHealth `json:"origin,omitempty"`
+}
+
+// originHealth is what an origin that keeps its state offers: both origin
+// adapters implement it.
+type originHealth interface {
+	Health() objstore.OriginHealth
 }
 
 // Stats returns the node's current figures.
@@ -45,5 +53,9 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	s.Hits.Peer = n.stats.hitsPeer.Load()
 	s.Hits.Remote = n.stats.hitsRemote.Load()
 	s.Misses = n.stats.misses.Load()
+	if o, ok := n.remote.(originHealth); ok {
+		h := o.Health()
+		s.Origin = &h
+	}
 	return s, nil
 }

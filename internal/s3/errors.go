@@ -24,6 +24,10 @@ type Error struct {
 	Err error // the SDK's error
 	// Kind is objstore.ErrNotFound, a bucket sentinel or objstore.ErrNoRemote.
 	Kind error
+	// Diag, when set, says what the failure means for the operator and
+	// what to fix, e.g. "origin access_denied (SignatureDoesNotMatch): the
+	// secret key does not match the access key: check AWS_SECRET_ACCESS_KEY".
+	Diag string
 }
 
 func (e *Error) Error() string {
@@ -31,10 +35,14 @@ func (e *Error) Error() string {
 	if e.Key.ID == "" {
 		target = e.Key.Bucket
 	}
-	if target == "" {
-		return "s3: " + e.Op + ": " + e.Err.Error()
+	msg := e.Err.Error()
+	if e.Diag != "" {
+		msg = e.Diag + "; " + msg
 	}
-	return "s3: " + e.Op + " " + target + ": " + e.Err.Error()
+	if target == "" {
+		return "s3: " + e.Op + ": " + msg
+	}
+	return "s3: " + e.Op + " " + target + ": " + msg
 }
 
 // Unwrap returns the sentinel and the SDK's error.

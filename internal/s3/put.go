@@ -28,9 +28,9 @@ func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt)
 			rec.Key, objstore.ErrInvalidUserMeta, n, maxMetaSize)
 	}
 	if rec.Size() <= r.partSize {
-		return r.putSingle(ctx, rec, meta, body)
+		return r.note(rec.Key, r.putSingle(ctx, rec, meta, body))
 	}
-	return r.putMultipart(ctx, rec, meta, body)
+	return r.note(rec.Key, r.putMultipart(ctx, rec, meta, body))
 }
 
 // putSingle uploads the body with one PutObject.

@@ -24,11 +24,13 @@ type Remote struct {
 	region   string
 	partSize int64
 	log      *slog.Logger
+	health   *health
 }
 
 // New returns a Remote for cfg. It loads credentials through the SDK's
 // standard chain (environment, shared config, IMDS, ...) but sends no
-// request: use Check to see whether S3 answers.
+// request: use Check to see whether S3 answers, or Start to probe it and
+// keep its state (Health).
 func New(ctx context.Context, cfg Config) (*Remote, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -44,7 +46,13 @@ func New(ctx context.Context, cfg Config) (*Remote, error) {
 	if awsCfg.Region == "" {
 		awsCfg.Region = defaultRegion
 	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Remote{cfg: cfg, region: awsCfg.Region, partSize: cfg.partSize(), log: log.With("component", "s3", "bucket", cfg.Bucket)}
+	r.health = newHealth(r.Check, target{Bucket: cfg.Bucket, Endpoint: cfg.Endpoint, Region: awsCfg.Region}, log.With("component", "s3"))
+	r.client = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
@@ -54,18 +62,16 @@ func New(ctx context.Context, cfg Config) (*Remote, error) {
 		// S3-compatible server.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		// Tell a request that could not be signed for want of credentials
+		// from one S3 refused (see diagnose).
+		if o.Credentials != nil {
+			o.Credentials = taggedCredentials{o.Credentials}
+		}
+		if v2, ok := o.Retryer.(aws.RetryerV2); ok {
+			o.Retryer = healthRetryer{RetryerV2: v2, noRetry: r.health.unreachable}
+		}
 	})
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Remote{
-		client:   client,
-		cfg:      cfg,
-		region:   awsCfg.Region,
-		partSize: cfg.partSize(),
-		log:      log.With("component", "s3", "bucket", cfg.Bucket),
-	}, nil
+	return r, nil
 }
 
 // String describes the origin for logs.
@@ -76,13 +82,52 @@ func (r *Remote) String() string {
 	return "s3 bucket " + r.cfg.Bucket + " at AWS region " + r.region
 }
 
-// Check asks S3 whether the configured bucket exists and is reachable.
+// Check asks S3 whether the configured bucket exists and may be read, with
+// one ListObjectsV2 of at most one key and no retries. (A HeadBucket would
+// do, but its answer has no body, so no error code: a wrong secret and an
+// unknown access key would both be a bare 403 or 404.)
 func (r *Remote) Check(ctx context.Context) error {
-	_, err := r.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(r.cfg.Bucket)})
+	_, err := r.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(r.cfg.Bucket), MaxKeys: aws.Int32(1)},
+		func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	if err != nil {
 		return wrap("check", objstore.Key{Bucket: r.cfg.Bucket}, err)
 	}
 	return nil
+}
+
+// Start probes the origin (Check) at once, logs what it found, and keeps
+// probing in a goroutine until Close: with backoff while the origin is bad,
+// logging each change, and now and then while it is OK. See Health.
+func (r *Remote) Start(ctx context.Context) { r.health.start(ctx) }
+
+// Close stops the probing that Start began and waits for it, at most
+// until ctx ends.
+func (r *Remote) Close(ctx context.Context) error { return r.health.stop(ctx) }
+
+// Health returns the origin's state as the last probe found it; zero
+// before Start.
+func (r *Remote) Health() objstore.OriginHealth { return r.health.get() }
+
+// note gives the outcome of an object request to the probe, and adds to a
+// failure what it means for the operator (wrong credentials, no answer),
+// so that a client's 502 says it. A missing bucket or key is left alone:
+// the caller answers those for what they are.
+func (r *Remote) note(key objstore.Key, err error) error {
+	r.health.observe(err)
+	var e *Error
+	if err == nil || !errors.As(err, &e) {
+		return err
+	}
+	d := diagnose(e.Err, target{Bucket: key.Bucket, Endpoint: r.cfg.Endpoint, Region: r.region})
+	switch d.State {
+	case objstore.OriginAccessDenied, objstore.OriginNoCredentials, objstore.OriginUnreachable, objstore.OriginWrongRegion:
+		e.Diag = "origin " + d.String()
+	case objstore.OriginNoSuchBucket:
+		if e.Op == "put" { // a read's caller answers NoSuchBucket or 404 itself
+			e.Diag = "origin " + d.String()
+		}
+	}
+	return err
 }
 
 // Get opens an object and restores its record; see the package doc. The
@@ -93,7 +138,7 @@ func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objs
 	}
 	out, err := r.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
 	if err != nil {
-		return nil, objstore.Record{}, wrap("get", key, err)
+		return nil, objstore.Record{}, r.note(key, wrap("get", key, err))
 	}
 	rec := r.restore(key, objectInfo{
 		Size:        aws.ToInt64(out.ContentLength),
@@ -113,7 +158,7 @@ func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, e
 	}
 	out, err := r.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
 	if err != nil {
-		return objstore.Record{}, wrap("stat", key, err)
+		return objstore.Record{}, r.note(key, wrap("stat", key, err))
 	}
 	return r.restore(key, objectInfo{
 		Size:        aws.ToInt64(out.ContentLength),
@@ -132,7 +177,7 @@ func (r *Remote) Delete(ctx context.Context, key objstore.Key) error {
 	}
 	_, err := r.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
 	if err != nil && !isNotFound(err) {
-		return wrap("delete", key, err)
+		return r.note(key, wrap("delete", key, err))
 	}
 	return nil
 }

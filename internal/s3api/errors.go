@@ -91,13 +91,26 @@ func codeOf(err error) (code string, status int) {
 
 // errorBody is S3's XML error document.
 type errorBody struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string   `xml:"Code"`
-	Message   string   `xml:"Message"`
-	Bucket    string   `xml:"BucketName,omitempty"`
-	Key       string   `xml:"Key,omitempty"`
-	Resource  string   `xml:"Resource,omitempty"`
-	RequestID string   `xml:"RequestId"`
+	XMLName  xml.Name `xml:"Error"`
+	Code     string   `xml:"Code"`
+	Message  string   `xml:"Message"`
+	Bucket   string   `xml:"BucketName,omitempty"`
+	Key      string   `xml:"Key,omitempty"`
+	Resource string   `xml:"Resource,omitempty"`
+	// Region is the region a signature must be scoped to, set when it named
+	// another: clients (s3cmd) read it to sign again, as with AWS S3.
+	Region    string `xml:"Region,omitempty"`
+	RequestID string `xml:"RequestId"`
+}
+
+// regionOf is the region an error's <Region> element names: the expected
+// one when err is a signature scoped to the wrong region, else "".
+func regionOf(err error) string {
+	var re *sigv4.RegionError
+	if errors.As(err, &re) {
+		return re.Want
+	}
+	return ""
 }
 
 // messageOf is the message of an error body: an apiError's own message,

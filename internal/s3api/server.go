@@ -336,7 +336,7 @@ func (s *Server) fail(q *request, err error) {
 		return
 	}
 	body := errorBody{Code: code, Message: messageOf(err), Bucket: q.bucket, Key: q.key,
-		Resource: q.r.URL.Path, RequestID: q.id}
+		Resource: q.r.URL.Path, Region: regionOf(err), RequestID: q.id}
 	writeXML(q.w, status, body)
 }
 

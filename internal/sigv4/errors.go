@@ -45,7 +45,30 @@ var (
 	// ErrMalformedChunk means an aws-chunked body is cut short, badly framed,
 	// or decodes to a length other than x-amz-decoded-content-length.
 	ErrMalformedChunk = errors.New("malformed aws-chunked body")
+	// ErrSigV2 means the request is signed with AWS Signature Version 2
+	// (an "AWS AK:signature" Authorization header, or AWSAccessKeyId and
+	// Signature query parameters), which objstore does not verify. The
+	// error Verify returns wraps it with a message for the client (see
+	// sigV2Error).
+	ErrSigV2 = errors.New("aws signature version 2 is not supported")
 )
+
+// RegionError is a credential scope that names another region than the
+// Verifier's. It wraps ErrMalformedAuth (or ErrMalformedQuery), and carries
+// the expected region so that the S3 error can name it in its <Region>
+// element, which clients such as s3cmd read to sign again for the right
+// region, as AWS S3 does.
+type RegionError struct {
+	Got, Want string
+	Err       error // ErrMalformedAuth or ErrMalformedQuery
+}
+
+func (e *RegionError) Error() string {
+	return fmt.Sprintf("sigv4: the region %q is wrong; expecting %q: %v", e.Got, e.Want, e.Err)
+}
+
+// Unwrap returns the malformed-signature sentinel.
+func (e *RegionError) Unwrap() error { return e.Err }
 
 // codes maps each sentinel to its S3 error code and HTTP status, most
 // specific first (ErrMalformedQuery before the ErrMalformedAuth it wraps).
@@ -55,6 +78,7 @@ var codes = []struct {
 	status int
 }{
 	{ErrMissingAuth, "AccessDenied", http.StatusForbidden},
+	{ErrSigV2, "InvalidRequest", http.StatusBadRequest},
 	{ErrInvalidAccessKey, "InvalidAccessKeyId", http.StatusForbidden},
 	{ErrSignatureMismatch, "SignatureDoesNotMatch", http.StatusForbidden},
 	{ErrRequestExpired, "AccessDenied", http.StatusForbidden},

@@ -141,9 +141,13 @@ func parseRequest(r *http.Request) (*request, error) {
 	header := r.Header.Get("Authorization")
 	query, qerr := parseQuery(r.URL.RawQuery, ErrMalformedAuth)
 	presigned := qerr == nil && hasPresignParams(query)
-	switch {
-	case header != "" && presigned:
+	if header != "" && presigned {
 		return nil, fmt.Errorf("sigv4: both an Authorization header and presigned query parameters: %w", ErrMalformedAuth)
+	}
+	if err := checkSigV2(header, query, presigned); err != nil {
+		return nil, err
+	}
+	switch {
 	case header != "":
 		if qerr != nil {
 			return nil, qerr
@@ -164,7 +168,7 @@ func (v *Verifier) checkScope(req *request) error {
 	}
 	sc := req.auth.scope
 	if sc.region != v.region {
-		return fmt.Errorf("sigv4: the region %q is wrong; expecting %q: %w", sc.region, v.region, malformed)
+		return &RegionError{Got: sc.region, Want: v.region, Err: malformed}
 	}
 	if sc.date != req.date.Format(scopeDateLayout) {
 		return fmt.Errorf("sigv4: credential date %s is not the request date %s: %w", sc.date, req.amzDate, malformed)

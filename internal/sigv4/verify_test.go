@@ -149,7 +149,7 @@ func TestHeaderSignedRejected(t *testing.T) {
 			r := good(t, "body")
 			r.Header.Set("Authorization", "AWS "+testAccessKey+":c2lnbmF0dXJl")
 			return r
-		}, 400, "AuthorizationHeaderMalformed"},
+		}, 400, "InvalidRequest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -364,10 +364,11 @@ func (sc *scenario) presigned() {
 		return
 	}
 	// A Signature Version 2 URL carries AWSAccessKeyId and Signature, which
-	// objstore does not verify: the request is anonymous, and refused.
+	// objstore does not verify: it is refused with a message saying so.
 	resp := getURL(sc.ctx, sc.t, u)
-	if resp.Status != http.StatusForbidden || errorCode(resp.Body) != "AccessDenied" {
-		sc.t.Errorf("GET of a Signature V2 presigned URL %s: %s, want 403 AccessDenied", u, resp)
+	if resp.Status != http.StatusBadRequest || errorCode(resp.Body) != "InvalidRequest" ||
+		!strings.Contains(string(resp.Body), "Signature Version 2") {
+		sc.t.Errorf("GET of a Signature V2 presigned URL %s: %s, want 400 InvalidRequest saying Signature Version 2 is not supported", u, resp)
 	}
 }
 
