@@ -6,7 +6,8 @@
 // fast path (internal/fastpath) a hook for the requests answered there, so
 // that the log shows every request whichever way it was served. The lines
 // are slog records with the message "access", written to the logger the
-// node is given; the query string is left out, since presigned S3 URLs
+// node is given; answers of the fast path carry fast=true. The query
+// string is left out, since presigned S3 URLs
 // carry credentials and signatures in it.
 package accesslog
 
@@ -46,7 +47,7 @@ func (l *Log) Handler(api string, h http.Handler) http.Handler {
 			if status == 0 && finished {
 				status = http.StatusOK // net/http's answer to a handler that wrote nothing
 			}
-			l.write(r.Context(), api, r.RemoteAddr, r.Method, r.URL.Path, status, rec.bytes, time.Since(start), !finished)
+			l.write(r.Context(), api, r.RemoteAddr, r.Method, r.URL.Path, status, rec.bytes, time.Since(start), slog.Bool("aborted", !finished))
 		}()
 		h.ServeHTTP(rec, r)
 		finished = true
@@ -62,20 +63,21 @@ func (l *Log) Fast(api string) func(remote net.Addr, req *fastpath.Request, a fa
 		if method != http.MethodHead {
 			n = int64(len(a.Body))
 		}
-		l.write(context.Background(), api, remote.String(), method, string(req.Path()), statusOf(a.Head), n, time.Since(start), false)
+		l.write(context.Background(), api, remote.String(), method, string(req.Path()), statusOf(a.Head), n, time.Since(start), slog.Bool("fast", true))
 	}
 }
 
-// write logs one access line; aborted marks an answer cut off by its
-// handler (the client got a broken connection, not a short body).
-func (l *Log) write(ctx context.Context, api, remote, method, path string, status int, bytes int64, took time.Duration, aborted bool) {
+// write logs one access line. flag is added when true: "fast" marks an
+// answer of the fast path, "aborted" one its handler cut off (the client
+// got a broken connection, not a short body).
+func (l *Log) write(ctx context.Context, api, remote, method, path string, status int, bytes int64, took time.Duration, flag slog.Attr) {
 	attrs := []slog.Attr{
 		slog.String("api", api), slog.String("remote", remote), slog.String("method", method),
 		slog.String("path", path), slog.Int("status", status), slog.Int64("bytes", bytes),
-		slog.Duration("duration", took),
+		slog.Duration("duration", took), flag,
 	}
-	if aborted {
-		attrs = append(attrs, slog.Bool("aborted", true))
+	if !flag.Value.Bool() {
+		attrs = attrs[:len(attrs)-1]
 	}
 	l.log.LogAttrs(ctx, slog.LevelInfo, Msg, attrs...)
 }

@@ -154,6 +154,11 @@ func TestHandler(t *testing.T) {
 	if last["aborted"] != true {
 		t.Errorf("record %v: want aborted=true", last)
 	}
+	for _, rec := range recs[:7] {
+		if rec["aborted"] != nil || rec["fast"] != nil {
+			t.Errorf("record %v: aborted or fast, want neither", rec)
+		}
+	}
 	for _, rec := range recs {
 		if strings.Contains(rec["path"].(string), "secret") {
 			t.Errorf("record %v shows the query", rec)
@@ -217,6 +222,11 @@ func TestFast(t *testing.T) {
 		_ = resp.Body.Close()
 		recs := out.wait(t, i+1)
 		wantRecord(t, recs[i], "s3", tc.method, tc.path, tc.status, tc.bytes)
+		// fast=true on the fast path's answers only, absent elsewhere.
+		flag, marked := recs[i]["fast"]
+		if fast := tc.path == "/hot"; marked != fast || marked && flag != true {
+			t.Errorf("record %v: want fast=%v", recs[i], fast)
+		}
 	}
 	if got := front.Served(); got != 3 {
 		t.Errorf("fast path served %d, want 3 (the test must cover it)", got)
