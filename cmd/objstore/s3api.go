@@ -57,7 +57,8 @@ func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, 
 	for i, c := range creds {
 		keys[i] = c.AccessKey
 	}
-	log.Info("S3 API ready", "addr", cfg.S3APIAddr, "credentials", source, "access_keys", keys,
+	// Not "ready": the port is bound later, and logged then ("listening").
+	log.Info("S3 API configured", "credentials", source, "access_keys", keys,
 		"anonymous", cfg.S3APIAnonymous, "default_level", cfg.S3DefaultLevel, "region", cfg.Region)
 	return srv, nil
 }

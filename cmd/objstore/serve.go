@@ -50,6 +50,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("objstore node starting", "version", buildVersion(), "node_id", j.NodeID(),
 		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
+	access, err := openAccessLog(cfg.AccessLog, log)
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "access log", access.Close)
 	var s3srv *s3api.Server
 	if cfg.S3APIAddr != "" {
 		if s3srv, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
@@ -57,7 +62,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv)),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
@@ -65,7 +70,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
-	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: api, fast: api}}
+	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: api, fast: api}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
 		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, fast: s3srv})
@@ -73,7 +78,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
 	}
-	err = runServers(ctx, cfg, log, servers)
+	err = runServers(ctx, cfg, log, access, servers)
 	// The public API has drained; stop the node's background work, then
 	// leave the cluster (peers stop sending), then the stores close.
 	closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
@@ -117,21 +122,23 @@ const (
 )
 
 // runServers listens on every address first (so a port in use fails the
-// start), serves until ctx ends, then drains all servers.
-func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []namedServer) error {
+// start, and "listening" is logged only once the port is bound), serves
+// until ctx ends, then drains all servers.
+func runServers(ctx context.Context, cfg Config, log *slog.Logger, access *accessLog, servers []namedServer) error {
+	lns, err := listenAll(servers)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	for _, s := range servers {
-		ln, err := net.Listen("tcp", s.addr)
-		if err != nil {
-			return fmt.Errorf("%s api: %w", s.name, err)
-		}
-		srv := &http.Server{Handler: s.handler, MaxHeaderBytes: cfg.MaxHeaderSize,
+	for i, s := range servers {
+		ln := lns[i]
+		srv := &http.Server{Handler: access.Handler(s.name, s.handler), MaxHeaderBytes: cfg.MaxHeaderSize,
 			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 		var front *fastpath.Server
 		if s.fast != nil {
 			front = fastpath.New(s.fast, ln, fastpath.Config{IdleTimeout: idleTimeout, ReadHeaderTimeout: readHeaderTimeout,
-				OnError: func(err error) { log.Error("accept failed", "api", s.name, "err", err) }})
+				OnError: func(err error) { log.Error("accept failed", "api", s.name, "err", err) }, OnAnswer: access.Fast(s.name)})
 			ln = front
 			srv.ConnState = front.ConnState
 		}
@@ -157,9 +164,23 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, servers []nam
 			return nil
 		})
 	}
-	<-gctx.Done()
-	log.Info("shutting down: draining requests")
 	return g.Wait()
+}
+
+// listenAll listens on every server's address, or on none if one fails.
+func listenAll(servers []namedServer) ([]net.Listener, error) {
+	lns := make([]net.Listener, 0, len(servers))
+	for _, s := range servers {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close() // the listen error is the one to report
+			}
+			return nil, fmt.Errorf("%s api: %w", s.name, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 func debugHandler() http.Handler {

@@ -172,6 +172,13 @@ func (t *transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, e
 		return time.Time{}, err
 	}
 	_, err = t.udp.WriteToUDPAddrPort(b, to)
+	if err != nil && t.ctx.Err() != nil {
+		// Shut down: memberlist closes the transport before it stops its
+		// gossip and probe timers, so a packet may still come. Drop it,
+		// as the network may drop any packet, rather than have memberlist
+		// log an error at every clean shutdown.
+		return time.Now(), nil
+	}
 	return time.Now(), err
 }
 

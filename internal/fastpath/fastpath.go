@@ -64,6 +64,10 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	// OnError, if set, receives accept errors that end the Server.
 	OnError func(error)
+	// OnAnswer, if set, is called after each answer written here (for the
+	// access log), with the time its request was parsed; req is valid
+	// during the call only.
+	OnAnswer func(remote net.Addr, req *Request, a Answer, start time.Time)
 }
 
 // Server is a net.Listener for the http.Server that serves the handed-off
@@ -284,6 +288,10 @@ func (s *Server) answer(c *conn, head []byte) bool {
 	if !c.req.parse(head) {
 		return false
 	}
+	var start time.Time
+	if s.cfg.OnAnswer != nil {
+		start = time.Now()
+	}
 	a, ok := s.api.Answer(&c.req)
 	if !ok {
 		return false
@@ -310,6 +318,9 @@ func (s *Server) answer(c *conn, head []byte) bool {
 		// The client left; the request was consumed, so nobody gets
 		// the connection.
 		_ = c.nc.Close()
+	}
+	if s.cfg.OnAnswer != nil {
+		s.cfg.OnAnswer(c.nc.RemoteAddr(), &c.req, a, start)
 	}
 	return true
 }
