@@ -139,7 +139,8 @@ func (r *Request) parse(head []byte) bool {
 		case equalFold(name, "Content-Length"), equalFold(name, "Transfer-Encoding"),
 			equalFold(name, "Expect"), equalFold(name, "Upgrade"), equalFold(name, "Range"),
 			equalFold(name, "If-Match"), equalFold(name, "If-None-Match"), equalFold(name, "If-Modified-Since"),
-			equalFold(name, "If-Unmodified-Since"), equalFold(name, "If-Range"):
+			equalFold(name, "If-Unmodified-Since"), equalFold(name, "If-Range"),
+			equalFold(name, "Pragma"): // net/http may add a Cache-Control for it
 			return false
 		}
 		r.lines = append(r.lines, line)
