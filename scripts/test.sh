@@ -69,5 +69,6 @@ args=("$@")
 section "go test -race -count=1 -timeout 45m ${args[*]}"
 status=0
 go test -race -count=1 -timeout 45m "${args[@]}" || status=$?
+go test -run '^$' -fuzz FuzzParseMatchesNetHTTP -fuzztime 20s ./internal/fastpath/ || status=$? # the fast path's parser against net/http's, for a bounded time
 section "go test exited with status $status"
 exit "$status"

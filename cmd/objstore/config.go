@@ -37,6 +37,7 @@ type Config struct {
 	MemoryCache   int64         // --memory-cache ($APP_MEMORY_CACHE), bytes of small hot bodies in memory; 0 = off
 	ShutdownWait  time.Duration // --shutdown-timeout ($APP_SHUTDOWN_TIMEOUT)
 	AccessLog     string        // --access-log ($APP_ACCESS_LOG): off, on (the node's log) or a file path
+	FastPath      bool          // --fast-path ($APP_FAST_PATH): hot GETs answered before net/http
 
 	S3APIAddr            string        // --s3-api-addr ($NET_S3_API_ADDR): the S3-compatible API; empty = off
 	S3APICredentials     string        // --s3-api-credentials ($APP_S3_API_CREDENTIALS): ACCESS:SECRET[,…]
@@ -72,6 +73,7 @@ func DefaultConfig() Config {
 		MemoryCache:   128 << 20,
 		ShutdownWait:  30 * time.Second,
 		AccessLog:     "off",
+		FastPath:      true,
 
 		S3APIAddr:       "0.0.0.0:10997",
 		S3DefaultLevel:  1,
@@ -174,6 +176,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&c.ClusterKey, []string{"cluster-key"}, "APP_CLUSTER_KEY", "shared cluster secret: encrypts gossip, authenticates the private API")
 	intFlag(fs, &c.Debug, []string{"d", "debug"}, "debug level, 0 or 1", env, "APP_DEBUG_LEVEL")
 	str(&c.AccessLog, []string{"access-log"}, "APP_ACCESS_LOG", "one line per request: off, on (in the node's log) or a file to append to")
+	boolFlag(fs, &c.FastPath, "fast-path", "answer hot GETs from memory before net/http (internal/fastpath); false = net/http only", env, "APP_FAST_PATH")
 	boolFlag(fs, &c.S3PathStyle, "s3-path-style", "path-style S3 addressing (most S3-compatible servers need it)", env, "S3_PATH_STYLE")
 	int64Flag(fs, &c.MaxObjectSize, "max-object-size", "largest object body in bytes; 0 = no limit", env, "APP_MAX_OBJECT_SIZE")
 	int64Flag(fs, &c.MemoryCache, "memory-cache", "bytes of memory for the bodies of small hot objects; 0 = off", env, "APP_MEMORY_CACHE")

@@ -70,10 +70,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
-	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: api, fast: api}}
+	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: api, fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
-		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, fast: s3srv})
+		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, fast: fastAnswerer(cfg, s3srv)})
 	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
@@ -107,6 +107,14 @@ func privateHandler(replicas http.Handler, s3srv *s3api.Server) http.Handler {
 	})
 }
 
+// fastAnswerer is api's fast path, or nil when --fast-path=false.
+func fastAnswerer(cfg Config, api fastpath.Answerer) fastpath.Answerer {
+	if !cfg.FastPath {
+		return nil
+	}
+	return api
+}
+
 type namedServer struct {
 	name, addr string
 	handler    http.Handler
@@ -135,16 +143,15 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, access *acces
 		srv := &http.Server{Handler: access.Handler(s.name, s.handler), MaxHeaderBytes: cfg.MaxHeaderSize,
 			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-		var front *fastpath.Server
+		serveFn, shutdown := func() error { return srv.Serve(ln) }, srv.Shutdown
 		if s.fast != nil {
-			front = fastpath.New(s.fast, ln, fastpath.Config{IdleTimeout: idleTimeout, ReadHeaderTimeout: readHeaderTimeout,
-				OnError: func(err error) { log.Error("accept failed", "api", s.name, "err", err) }, OnAnswer: access.Fast(s.name)})
-			ln = front
-			srv.ConnState = front.ConnState
+			front := fastpath.New(srv, ln, s.fast)
+			front.OnAnswer = access.Fast(s.name)
+			serveFn, shutdown = front.Serve, front.Shutdown
 		}
 		log.Info("listening", "api", s.name, "addr", ln.Addr().String())
 		g.Go(func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := serveFn(); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("%s api: %w", s.name, err)
 			}
 			return nil
@@ -153,13 +160,8 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, access *acces
 			<-gctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
+			if err := shutdown(sctx); err != nil {
 				log.Warn("requests cut short at shutdown", "api", s.name, "err", err)
-			}
-			if front != nil {
-				if err := front.Shutdown(sctx); err != nil {
-					log.Warn("requests cut short at shutdown", "api", s.name, "err", err)
-				}
 			}
 			return nil
 		})

@@ -54,7 +54,7 @@ func (l *Log) Handler(api string, h http.Handler) http.Handler {
 	})
 }
 
-// Fast returns the fast path's answer hook (fastpath.Config.OnAnswer) that
+// Fast returns the fast path's answer hook (fastpath.Server.OnAnswer) that
 // logs each request answered there as served by api.
 func (l *Log) Fast(api string) func(remote net.Addr, req *fastpath.Request, a fastpath.Answer, start time.Time) {
 	return func(remote net.Addr, req *fastpath.Request, a fastpath.Answer, start time.Time) {

@@ -182,16 +182,14 @@ func TestFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := fastpath.New(hot{}, ln, fastpath.Config{IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second, OnAnswer: l.Fast("s3")})
-	srv := &http.Server{Handler: l.Handler("s3", http.NotFoundHandler()), ConnState: front.ConnState}
+	srv := &http.Server{Handler: l.Handler("s3", http.NotFoundHandler()), IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second}
+	front := fastpath.New(srv, ln, hot{})
+	front.OnAnswer = l.Fast("s3")
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(front) }()
+	go func() { served <- front.Serve() }()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Error(err)
-		}
 		if err := front.Shutdown(ctx); err != nil {
 			t.Error(err)
 		}

@@ -17,22 +17,24 @@
 // then answers or declines. The first request that is anything else hands
 // the connection to net/http with every byte read so far, and net/http
 // owns it from then on: there is one HTTP implementation for everything
-// but the hot path, and a request is never parsed by both. But whenever
-// net/http waits for the connection's next request (its ConnState hook
-// says so), the fast path reads first and answers what it can, so a
-// connection that carried a PUT or a miss once still gets its hot GETs
-// answered here (see netConn).
+// but the hot path, and a request is never parsed by both.
+//
+// The fast path takes a handed-off connection back only at a true request
+// boundary: when net/http waits for the next request and holds none of its
+// bytes (see netConn). Timeouts are net/http's, read from the http.Server:
+// a head must arrive within ReadHeaderTimeout of the connection's accept or
+// of the first bytes after an idle wait, an idle wait lasts IdleTimeout,
+// and a head that the fast path starts and net/http finishes keeps the
+// deadline it started with.
 package fastpath
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,30 +58,38 @@ type Answer struct {
 	Body []byte
 }
 
-// Config configures a Server.
-type Config struct {
-	// IdleTimeout closes a connection that sends no request for this long.
-	IdleTimeout time.Duration
-	// ReadHeaderTimeout bounds the time to read a request head.
-	ReadHeaderTimeout time.Duration
-	// OnError, if set, receives accept errors that end the Server.
-	OnError func(error)
-	// OnAnswer, if set, is called after each answer written here (for the
-	// access log), with the time its request was parsed; req is valid
-	// during the call only.
-	OnAnswer func(remote net.Addr, req *Request, a Answer, start time.Time)
+// timeouts are the http.Server's, as net/http applies them.
+type timeouts struct {
+	idle, header, write time.Duration
 }
 
-// Server is a net.Listener for the http.Server that serves the handed-off
-// connections: give it to Serve. Closing it (http.Server.Shutdown does)
-// stops accepting and closes idle connections; Shutdown waits for the
-// connections busy here to finish their answer.
+func timeoutsOf(srv *http.Server) timeouts {
+	t := timeouts{idle: srv.IdleTimeout, header: srv.ReadHeaderTimeout, write: srv.WriteTimeout}
+	if t.idle <= 0 {
+		t.idle = srv.ReadTimeout
+	}
+	if t.header <= 0 {
+		t.header = srv.ReadTimeout
+	}
+	return t
+}
+
+// Server puts the fast path in front of an http.Server: it accepts the
+// connections, answers the fast requests and hands the rest to the
+// http.Server. Serve it with Serve (or give Listener to a server that
+// calls srv.Serve itself) and stop it with Shutdown.
 type Server struct {
+	// OnAnswer, if set before Serve, is called after each answer written
+	// here (for the access log), with the time its request was parsed; req
+	// is valid during the call only.
+	OnAnswer func(remote net.Addr, req *Request, a Answer, start time.Time)
+
+	srv     *http.Server
 	api     Answerer
 	ln      net.Listener
 	handoff *handoff.Listener // the connections for net/http
 	done    chan struct{}
-	cfg     Config
+	t       timeouts
 
 	closeOnce sync.Once
 	mu        sync.Mutex
@@ -94,31 +104,76 @@ type Server struct {
 // head that does not fit is handed to net/http, which has its own limit.
 const readBuffer = 4 << 10
 
-// New accepts connections on ln and serves api's fast requests on them;
-// the other connections come out of its Accept.
-func New(api Answerer, ln net.Listener, cfg Config) *Server {
+// New puts api's fast path in front of srv on ln. It owns srv.ConnState:
+// a hook set before New still runs, after the fast path's. The timeouts
+// are srv's when New is called. Nothing is accepted until Serve (or a
+// server given Listener) runs.
+func New(srv *http.Server, ln net.Listener, api Answerer) *Server {
 	s := &Server{
-		api: api, ln: ln, cfg: cfg,
+		srv: srv, api: api, ln: ln, t: timeoutsOf(srv),
 		handoff: handoff.NewListener(ln.Addr()),
 		done:    make(chan struct{}),
 		conns:   make(map[*conn]struct{}),
 	}
-	go s.acceptLoop()
+	hook := srv.ConnState
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		s.connState(c, st)
+		if hook != nil {
+			hook(c, st)
+		}
+	}
 	return s
+}
+
+// Serve accepts connections and serves them until Shutdown; it returns
+// what srv.Serve returns (http.ErrServerClosed after Shutdown).
+func (s *Server) Serve() error { return s.srv.Serve(s.Listener()) }
+
+// Listener returns the listener to give srv.Serve, for code that calls it
+// itself (httptest): the connections net/http serves come out of its
+// Accept; closing it stops the fast path from accepting. Call it once.
+func (s *Server) Listener() net.Listener {
+	go s.acceptLoop()
+	return listener{s}
+}
+
+// Shutdown shuts srv down, then waits for the connections served here to
+// finish their answers, or for ctx to end, when it closes them.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	s.close()
+	finished := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		return err
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			_ = c.nc.Close()
+		}
+		s.mu.Unlock()
+		<-finished
+		return errors.Join(err, ctx.Err())
+	}
 }
 
 // Served is the number of answers written here.
 func (s *Server) Served() uint64 { return s.served.Load() }
 
-// Accept returns the next connection for net/http.
-func (s *Server) Accept() (net.Conn, error) { return s.handoff.Accept() }
+// listener is the Server as srv.Serve's listener.
+type listener struct{ s *Server }
 
-// Addr is the listener's address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+func (l listener) Accept() (net.Conn, error) { return l.s.handoff.Accept() }
+func (l listener) Addr() net.Addr            { return l.s.ln.Addr() }
+func (l listener) Close() error              { return l.s.close() }
 
-// Close stops accepting and closes the connections that wait for a request.
-// A connection busy with an answer closes when the answer is written.
-func (s *Server) Close() error {
+// close stops accepting and closes the connections that wait for a
+// request. A connection busy with an answer closes when it is written.
+func (s *Server) close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.done)
@@ -133,29 +188,6 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 	})
 	return err
-}
-
-// Shutdown closes s and waits for the connections served here to finish
-// their answers, or for ctx to end, when it closes them.
-func (s *Server) Shutdown(ctx context.Context) error {
-	_ = s.Close()
-	finished := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(finished)
-	}()
-	select {
-	case <-finished:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			_ = c.nc.Close()
-		}
-		s.mu.Unlock()
-		<-finished
-		return ctx.Err()
-	}
 }
 
 func (s *Server) acceptLoop() {
@@ -176,14 +208,14 @@ func (s *Server) acceptLoop() {
 				time.Sleep(delay)
 				continue
 			}
-			if !errors.Is(err, net.ErrClosed) && s.cfg.OnError != nil {
-				s.cfg.OnError(err)
-			}
-			_ = s.Close()
+			// srv.Serve returns the error, as it would without us.
+			s.handoff.CloseWithError(err)
 			return
 		}
 		delay = 0
 		c := &conn{nc: nc, r: bufio.NewReaderSize(nc, readBuffer)}
+		// net/http's header deadline starts at the accept.
+		c.headDeadline = deadline(s.t.header)
 		if !s.track(c) {
 			_ = nc.Close()
 			continue
@@ -215,71 +247,112 @@ func (s *Server) untrack(c *conn) {
 
 // conn is one connection served here.
 type conn struct {
-	nc   net.Conn
-	r    *bufio.Reader
-	out  []byte
-	req  Request
-	idle atomic.Bool // waiting for a request: Close may close it
+	nc  net.Conn
+	r   *bufio.Reader
+	out []byte
+	req Request
+	// headDeadline is the read deadline of the request head being read:
+	// a request that the fast path declines keeps it under net/http.
+	headDeadline time.Time
+	idle         atomic.Bool // waiting for a request: close may close it
+	// writing is held while an answer is written, so that net/http, which
+	// sees the connection idle meanwhile, closes it only after the answer.
+	writing sync.Mutex
 }
 
-// serve answers fast requests on c until a request needs net/http, the
-// client closes, or s closes.
+// serve answers fast requests on c, the first of which is the
+// connection's first, until a request needs net/http, the client closes,
+// or s closes.
 func (s *Server) serve(c *conn) {
 	defer s.untrack(c)
-	if err := s.serveFast(c); err != nil {
+	if err := s.serveFast(c, true); err != nil {
 		_ = c.nc.Close()
 		return
 	}
 	s.handOff(c)
 }
 
-// readHead waits for the next request and returns its head, without
-// consuming it; nil means one that does not fit in the buffer.
-func (s *Server) readHead(c *conn) ([]byte, error) {
+// serveFast answers fast requests on c and returns once c holds a request
+// for net/http, or the error that ends the connection (net.ErrClosed once
+// s closes). first says that c has served no request yet, so there is no
+// idle wait before the head.
+func (s *Server) serveFast(c *conn, first bool) error {
+	for {
+		if !first {
+			if err := s.awaitRequest(c); err != nil {
+				return err
+			}
+		}
+		first = false
+		head, err := s.readHead(c)
+		if err != nil {
+			return err
+		}
+		if head == nil || !s.answer(c, head) {
+			return nil
+		}
+	}
+}
+
+// awaitRequest waits, up to the idle timeout, for the first bytes of the
+// next request, as net/http does between requests (it peeks 4 bytes), and
+// then starts the header deadline.
+func (s *Server) awaitRequest(c *conn) error {
 	c.idle.Store(true)
 	select {
-	case <-s.done: // closed: no next request; Close may have missed c while it was busy
-		return nil, net.ErrClosed
+	case <-s.done: // closed: no next request; close may have missed c while it was busy
+		return net.ErrClosed
 	default:
 	}
-	if c.r.Buffered() == 0 {
-		if err := setReadDeadline(c.nc, s.cfg.IdleTimeout); err != nil {
-			return nil, err
+	if c.r.Buffered() < 4 {
+		if err := c.nc.SetReadDeadline(deadline(s.t.idle)); err != nil {
+			return err
 		}
-		if _, err := c.r.Peek(1); err != nil {
-			return nil, err
+		if _, err := c.r.Peek(4); err != nil {
+			return err
 		}
 	}
 	c.idle.Store(false)
-	if err := setReadDeadline(c.nc, s.cfg.ReadHeaderTimeout); err != nil {
+	c.headDeadline = deadline(s.t.header)
+	return nil
+}
+
+// readHead returns the next request's head, without consuming it; nil
+// means one that the fast path leaves to net/http: longer than the buffer,
+// cut short by the end of the stream, or not ended by a CRLF CRLF.
+func (s *Server) readHead(c *conn) ([]byte, error) {
+	if err := c.nc.SetReadDeadline(c.headDeadline); err != nil {
 		return nil, err
 	}
 	for {
 		buf, _ := c.r.Peek(c.r.Buffered())
-		if i := bytes.Index(buf, crlfcrlf); i >= 0 {
-			return buf[:i+len(crlfcrlf)], nil
+		if n := headLen(buf); n > 0 {
+			return buf[:n], nil
+		} else if n < 0 {
+			return nil, nil
 		}
 		if c.r.Buffered() == c.r.Size() {
 			return nil, nil
 		}
 		if _, err := c.r.Peek(c.r.Buffered() + 1); err != nil {
-			if !errors.Is(err, io.EOF) {
-				return nil, err
+			if isEOF(err) {
+				return nil, nil // a partial head then EOF: net/http answers it
 			}
-			// A partial head then EOF: net/http answers it.
-			return nil, nil
+			return nil, err
 		}
 	}
 }
 
-func setReadDeadline(c net.Conn, d time.Duration) error {
-	if d <= 0 {
-		return c.SetReadDeadline(time.Time{})
-	}
-	return c.SetReadDeadline(time.Now().Add(d))
-}
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
-var crlfcrlf = []byte("\r\n\r\n")
+// deadline is d from now, or none for d <= 0, as net/http sets its
+// deadlines.
+func deadline(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
 
 // answer serves the request whose head is head if the API answers it, and
 // consumes it; it reports false, consuming nothing, when net/http must
@@ -289,7 +362,7 @@ func (s *Server) answer(c *conn, head []byte) bool {
 		return false
 	}
 	var start time.Time
-	if s.cfg.OnAnswer != nil {
+	if s.OnAnswer != nil {
 		start = time.Now()
 	}
 	a, ok := s.api.Answer(&c.req)
@@ -303,6 +376,11 @@ func (s *Server) answer(c *conn, head []byte) bool {
 		return false
 	}
 	s.served.Add(1) // before the write, so a client that has the answer sees it counted
+	c.writing.Lock()
+	defer c.writing.Unlock()
+	if s.t.write > 0 {
+		_ = c.nc.SetWriteDeadline(deadline(s.t.write))
+	}
 	var err error
 	switch {
 	case c.req.head:
@@ -319,8 +397,8 @@ func (s *Server) answer(c *conn, head []byte) bool {
 		// the connection.
 		_ = c.nc.Close()
 	}
-	if s.cfg.OnAnswer != nil {
-		s.cfg.OnAnswer(c.nc.RemoteAddr(), &c.req, a, start)
+	if s.OnAnswer != nil {
+		s.OnAnswer(c.nc.RemoteAddr(), &c.req, a, start)
 	}
 	return true
 }
@@ -328,110 +406,9 @@ func (s *Server) answer(c *conn, head []byte) bool {
 // handOff gives c, and what it has read, to net/http, or closes it if s
 // closed first.
 func (s *Server) handOff(c *conn) {
-	_ = c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
-	s.handoff.Deliver(&netConn{Conn: handoff.NewConn(c.nc, c.r), s: s, c: c, aborted: make(chan struct{}, 1)}, s.done)
-}
-
-// abortGrace is how long a 1-byte read that finds data waits for net/http
-// to abort it (see netConn.readOne).
-const abortGrace = 5 * time.Millisecond
-
-// netConn is a connection handed to net/http. It stays net/http's for good,
-// but whenever net/http waits for its next request (ConnState tells when),
-// the fast path reads first: it answers the fast requests that come, and
-// lets net/http read the first one it declines. So a connection that once
-// carried a PUT or a miss still gets its hot GETs answered here.
-type netConn struct {
-	*handoff.Conn
-	s    *Server
-	c    *conn
-	idle atomic.Bool // net/http waits for the next request
-	// aborted holds a signal once net/http aborts its background read
-	// (a read deadline in the past); emptied when a request starts.
-	aborted chan struct{}
-}
-
-func (n *netConn) Read(p []byte) (int, error) {
-	if n.idle.Swap(false) {
-		// net/http is between requests and reads nothing else meanwhile:
-		// its answer is written, and its background read starts only once
-		// it has a request.
-		if err := n.s.serveFast(n.c); err != nil {
-			return 0, err
-		}
-		return n.Conn.Read(p)
-	}
-	if len(p) == 1 {
-		return n.readOne(p)
-	}
-	return n.Conn.Read(p)
-}
-
-// readOne serves a 1-byte read while net/http has a request: that is its
-// background read (which watches for the client going away while a
-// handler runs), or, rarely, a body read with one byte left. net/http
-// writes its answer before it aborts the background read, so a client that
-// sends its next request at once would lose the request's first byte to
-// it, and the fast path the request. So a 1-byte read that finds data
-// waits a moment: if net/http aborts it, it takes nothing and the request
-// stays whole for the fast path; if not (a body read, or a request
-// pipelined behind a slow handler), it reads the byte.
-func (n *netConn) readOne(p []byte) (int, error) {
-	if n.c.r.Buffered() == 0 {
-		if _, err := n.c.r.Peek(1); err != nil {
-			return 0, err // net/http knows the timeout of an abort
-		}
-	}
-	t := time.NewTimer(abortGrace)
-	defer t.Stop()
-	select {
-	case <-n.aborted:
-		return 0, os.ErrDeadlineExceeded // a timeout, as an aborted read gets
-	case <-t.C:
-	}
-	return n.Conn.Read(p)
-}
-
-// SetReadDeadline notes net/http's aborts of its background read: it sets
-// a deadline in the past for them and for nothing else.
-func (n *netConn) SetReadDeadline(t time.Time) error {
-	if !t.IsZero() && t.Before(time.Now()) {
-		select {
-		case n.aborted <- struct{}{}:
-		default:
-		}
-	}
-	return n.Conn.SetReadDeadline(t)
-}
-
-// ConnState is the http.Server's ConnState hook for the connections that
-// came out of Accept: it tells them when net/http waits for their next
-// request. Set it on the http.Server that serves s.
-func (s *Server) ConnState(c net.Conn, state http.ConnState) {
-	if n, ok := c.(*netConn); ok {
-		// Between requests no read is aborted: a signal left is the last
-		// request's, and must not cut a read of the next one.
-		select {
-		case <-n.aborted:
-		default:
-		}
-		n.idle.Store(state == http.StateIdle)
-	}
-}
-
-// serveFast answers fast requests on c and returns once c holds a request
-// for net/http, or the error that ends the connection (net.ErrClosed once
-// s closes).
-func (s *Server) serveFast(c *conn) error {
-	for {
-		head, err := s.readHead(c)
-		if err != nil {
-			return err
-		}
-		if head == nil || !s.answer(c, head) {
-			return nil
-		}
-	}
+	n := &netConn{Conn: handoff.NewConn(c.nc, c.r), s: s, c: c, aborted: make(chan struct{}, 1)}
+	n.keepHeadDeadline()
+	s.handoff.Deliver(n, s.done)
 }
 
 // dateLine is a Date header line, valid for the second it was made in.

@@ -139,7 +139,8 @@ func (r *Request) parse(head []byte) bool {
 		case equalFold(name, "Content-Length"), equalFold(name, "Transfer-Encoding"),
 			equalFold(name, "Expect"), equalFold(name, "Upgrade"), equalFold(name, "Range"),
 			equalFold(name, "If-Match"), equalFold(name, "If-None-Match"), equalFold(name, "If-Modified-Since"),
-			equalFold(name, "If-Unmodified-Since"), equalFold(name, "If-Range"):
+			equalFold(name, "If-Unmodified-Since"), equalFold(name, "If-Range"),
+			equalFold(name, "Pragma"): // net/http may add a Cache-Control for it
 			return false
 		}
 		r.lines = append(r.lines, line)
@@ -209,15 +210,29 @@ func isTokenChar(c byte) bool {
 }
 
 // validHost reports whether b has only the bytes net/http accepts in a
-// Host header.
+// Host header (httpguts.ValidHostHeader): the bytes of a URI's host and
+// port, '%' for IPv6 zones, and nothing else.
 func validHost(b []byte) bool {
 	for _, c := range b {
-		if !isTokenChar(c) && bytes.IndexByte([]byte("[]:;=,()@"), c) < 0 {
+		if !validHostByte[c] {
 			return false
 		}
 	}
 	return true
 }
+
+var validHostByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!$%&'()*+,-.:;=[]_~" {
+		t[c] = true
+	}
+	return t
+}()
 
 // validValue reports whether b holds no control characters but tab.
 func validValue(b []byte) bool {
@@ -227,4 +242,30 @@ func validValue(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// headLen finds the end of the request head at the start of buf where
+// net/http does, at the first empty line (lines end in LF, with or
+// without CR). It returns the head's length when that line ends a head of
+// CRLF lines, -1 when it ends one the fast path leaves to net/http (a bare
+// LF), and 0 when buf holds no empty line yet.
+func headLen(buf []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(buf[i:], '\n')
+		if j < 0 {
+			return 0
+		}
+		i += j + 1 // the start of the next line
+		switch {
+		case i < len(buf) && buf[i] == '\n':
+			return -1
+		case i+1 < len(buf) && buf[i] == '\r' && buf[i+1] == '\n':
+			if i >= 2 && buf[i-2] == '\r' {
+				return i + 2
+			}
+			return -1
+		case i+1 >= len(buf) && (i == len(buf) || buf[i] == '\r'):
+			return 0 // the next line may still be empty
+		}
+	}
 }

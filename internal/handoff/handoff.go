@@ -51,6 +51,7 @@ type Listener struct {
 	ch     chan net.Conn // unbuffered: a delivered conn belongs to the server
 	closed chan struct{}
 	once   sync.Once
+	err    error // what Accept returns once closed
 }
 
 // NewListener returns a Listener that reports addr as its address.
@@ -77,14 +78,24 @@ func (l *Listener) Accept() (net.Conn, error) {
 	case c := <-l.ch:
 		return c, nil
 	case <-l.closed:
-		return nil, net.ErrClosed
+		return nil, l.err
 	}
 }
 
-// Close implements net.Listener.
+// Close implements net.Listener: Accept returns net.ErrClosed.
 func (l *Listener) Close() error {
-	l.once.Do(func() { close(l.closed) })
+	l.CloseWithError(net.ErrClosed)
 	return nil
+}
+
+// CloseWithError closes l and makes Accept return err: the error that
+// ended whatever accepted the connections, for the server to see. Only
+// the first close counts.
+func (l *Listener) CloseWithError(err error) {
+	l.once.Do(func() {
+		l.err = err
+		close(l.closed)
+	})
 }
 
 // Addr implements net.Listener.

@@ -94,8 +94,17 @@ func TestListener(t *testing.T) {
 		t.Fatalf("undelivered connection not closed: %v", err)
 	}
 
-	// done ends a Deliver that nobody accepts.
+	// done ends a Deliver that nobody accepts; an error given to Close is
+	// what Accept returns.
 	l2 := NewListener(server.LocalAddr())
+	failed := errors.New("accept: too many open files")
+	defer func() {
+		l2.CloseWithError(failed)
+		_ = l2.Close()
+		if _, err := l2.Accept(); !errors.Is(err, failed) {
+			t.Errorf("Accept after Close(err): %v", err)
+		}
+	}()
 	_, third := tcpPair(t)
 	close(done)
 	if l2.Deliver(third, done) {

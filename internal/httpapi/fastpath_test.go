@@ -20,6 +20,7 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/objstoretest"
 )
 
 // fastFixture is one node served twice: by net/http alone and through
@@ -28,6 +29,7 @@ import (
 type fastFixture struct {
 	plain, fast *httptest.Server
 	fp          *fastpath.Server
+	api         *Native
 	small, big  string // ids
 	smallBody   []byte
 	bigBody     []byte
@@ -40,7 +42,7 @@ func newFastFixture(t *testing.T) *fastFixture {
 	plain := httptest.NewServer(api)
 	t.Cleanup(plain.Close)
 	fast, fp := serveFast(t, api)
-	fx := &fastFixture{plain: plain, fast: fast, fp: fp,
+	fx := &fastFixture{plain: plain, fast: fast, fp: fp, api: api,
 		small: ulid.Make().String(), big: ulid.Make().String(),
 		smallBody: randomBytes(4096), bigBody: randomBytes(3 << 20)}
 	put := func(id string, body []byte, name string, meta string, headers map[string]string) {
@@ -327,4 +329,35 @@ func TestFastPathClose(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", fx.fast.Listener.Addr().String(), time.Second); err == nil {
 		t.Errorf("the listener still accepts after Shutdown")
 	}
+}
+
+// boundaries is the fixture's API served twice with slow handlers, for
+// objstoretest.CheckRequestBoundaries.
+func (fx *fastFixture) boundaries(t *testing.T, api *Native) objstoretest.Boundaries {
+	slowFast, fastEntered := objstoretest.Slow(api)
+	fast, _ := objstoretest.ServeFast(t, struct {
+		http.Handler
+		fastpath.Answerer
+	}{slowFast, api})
+	slowPlain, plainEntered := objstoretest.Slow(api)
+	plain := httptest.NewServer(slowPlain)
+	t.Cleanup(plain.Close)
+	return objstoretest.Boundaries{Fast: fast, Plain: plain, FastEntered: fastEntered, PlainEntered: plainEntered,
+		Hot: get("GET", fx.small)}
+}
+
+// TestFastPathRequestBoundaries: bytes that net/http holds of the next
+// request (a 4 KiB read that crossed into it, or a byte its background
+// read took) are never followed by the fast path reading the rest of that
+// request as a new one; the client gets exactly net/http's answers.
+func TestFastPathRequestBoundaries(t *testing.T) {
+	fx := newFastFixture(t)
+	objstoretest.CheckRequestBoundaries(t, fx.boundaries(t, fx.api))
+}
+
+// TestFastPathHosts: a Host net/http refuses is refused with the fast
+// path too.
+func TestFastPathHosts(t *testing.T) {
+	fx := newFastFixture(t)
+	objstoretest.CheckHosts(t, fx.fast, fx.plain, get("GET", fx.small))
 }

@@ -15,9 +15,10 @@ import (
 // Authorization header or presigned (the query may hold the presigning
 // parameters and x-id and nothing else: no sub-resource, no response-*
 // override),
-// without Range or preconditions. It authenticates
-// the request with the same Verifier as ServeHTTP, on the request as
-// net/http would give it, and answers what getObject does for it. Anything
+// without Range or preconditions. It looks the key up in the hot cache
+// first, then authenticates the request with the same Verifier as
+// ServeHTTP, on the request as net/http would give it, and answers what
+// getObject does for it. Anything
 // it declines, a failed signature included, net/http serves, and answers
 // with the error.
 //
@@ -36,11 +37,14 @@ func (s *Server) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
 	if bucket == "" || key == "" || len(key) > 1024 {
 		return fastpath.Answer{}, false
 	}
-	if err := s.authenticate(r); err != nil {
-		return fastpath.Answer{}, false
-	}
+	// The hot cache first: a miss goes to net/http, which verifies the
+	// signature, so verifying it here too would be work done twice.
 	obj, ok := s.node.GetHot(objstore.Key{Bucket: bucket, ID: key})
 	if !ok {
+		return fastpath.Answer{}, false
+	}
+	if err := s.authenticate(r); err != nil {
+		obj.Close()
 		return fastpath.Answer{}, false
 	}
 	defer obj.Close()

@@ -1,16 +1,22 @@
 package s3api
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"sphere.software/objstore/internal/fastpath"
+	"sphere.software/objstore/internal/objstoretest"
 )
 
 // TestFastPathGetObject: a GetObject or HeadObject of a hot object, signed
@@ -155,4 +161,75 @@ func trimTo(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// hotRequest puts key in the hot cache and returns a whole GetObject head
+// for it signed for srv, which the fast path answers.
+func (e *env) hotRequest(t *testing.T, srv *httptest.Server, key string) string {
+	t.Helper()
+	if _, err := e.client.PutObject(t.Context(), &awss3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key),
+		Body: strings.NewReader(strings.Repeat("hot ", 1024))}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := http.NewRequest(http.MethodGet, srv.URL+"/"+testBucket+"/"+key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sign(t, r)
+	if resp, err := srv.Client().Do(r); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("warming the hot cache: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	var head strings.Builder
+	head.WriteString("GET /" + testBucket + "/" + key + " HTTP/1.1\r\nHost: " + r.Host + "\r\n")
+	if err := r.Header.Write(&head); err != nil {
+		t.Fatal(err)
+	}
+	head.WriteString("\r\n")
+	before := e.fast.Served()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, head.String()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 200 || e.fast.Served() != before+1 {
+		t.Fatalf("the hot request is not answered by the fast path: %v %v", resp, err)
+	}
+	return head.String()
+}
+
+var requestIDs = regexp.MustCompile(`<RequestId>[^<]*</RequestId>`)
+
+// TestFastPathRequestBoundaries: bytes that net/http holds of the next
+// request (a 4 KiB read that crossed into it, or a byte its background
+// read took) are never followed by the fast path reading the rest of that
+// request as a new one, even one with a valid signature; the client gets
+// exactly net/http's answers.
+func TestFastPathRequestBoundaries(t *testing.T) {
+	e := newEnv(t, nil)
+	slowFast, fastEntered := objstoretest.Slow(e.api)
+	fast, fp := objstoretest.ServeFast(t, struct {
+		http.Handler
+		fastpath.Answerer
+	}{slowFast, e.api})
+	e.fast = fp
+	slowPlain, plainEntered := objstoretest.Slow(e.api)
+	plain := httptest.NewServer(slowPlain)
+	t.Cleanup(plain.Close)
+	objstoretest.CheckRequestBoundaries(t, objstoretest.Boundaries{Fast: fast, Plain: plain,
+		FastEntered: fastEntered, PlainEntered: plainEntered, Hot: e.hotRequest(t, fast, "hot/key"),
+		Normalize: func(b []byte) []byte { return requestIDs.ReplaceAll(b, nil) }})
+}
+
+// TestFastPathHosts: a Host net/http refuses is refused with the fast
+// path too, even on a request signed for it.
+func TestFastPathHosts(t *testing.T) {
+	e := newEnv(t, nil)
+	plain := httptest.NewServer(e.api)
+	t.Cleanup(plain.Close)
+	objstoretest.CheckHosts(t, e.srv, plain, e.hotRequest(t, e.srv, "hot/key"))
 }
