@@ -52,18 +52,24 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	log.Info("objstore node starting", "version", buildVersion(), "node_id", j.NodeID(),
 		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
 	var s3srv *s3api.Server
+	var s3keys *s3Keys
 	if cfg.S3APIAddr != "" {
-		if s3srv, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
+		if s3srv, s3keys, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
 			return err
 		}
 	}
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv, s3keys, cfg.ClusterKey, log),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
 	}
-	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
+	peers := replica.NewClient(cl.Client(), n, log.With("part", "replica"))
+	n.AttachCluster(cl, peers)
+	if s3keys != nil {
+		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: replica.CredentialsKey(cfg.ClusterKey)})
+		defer s3keys.stopKeys()
+	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
 	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: api, fast: api}}
@@ -88,18 +94,23 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return err
 }
 
-// privateHandler serves the private API: the replica routes, and S3
-// requests that other nodes forward to this one (see internal/s3api).
-func privateHandler(replicas http.Handler, s3srv *s3api.Server) http.Handler {
+// privateHandler serves the private API: the replica routes, S3 requests
+// that other nodes forward to this one (see internal/s3api), and the S3
+// API's generated keys (replica.CredentialsPath).
+func privateHandler(replicas http.Handler, s3srv *s3api.Server, keys *s3Keys, clusterKey string, log *slog.Logger) http.Handler {
 	if s3srv == nil {
 		return replicas
 	}
+	creds := replica.NewCredentialsHandler(replica.CredentialsKey(clusterKey), keys.share, log.With("part", "replica"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix):
 			s3srv.ServeForwarded(w, r)
-			return
+		case r.URL.Path == replica.CredentialsPath:
+			creds.ServeHTTP(w, r)
+		default:
+			replicas.ServeHTTP(w, r)
 		}
-		replicas.ServeHTTP(w, r)
 	})
 }
 
