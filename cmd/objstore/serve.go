@@ -68,7 +68,6 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n.AttachCluster(cl, peers)
 	if s3keys != nil {
 		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: replica.CredentialsKey(cfg.ClusterKey)})
-		defer s3keys.stopKeys()
 	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
@@ -81,8 +80,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
 	}
 	err = runServers(ctx, cfg, log, servers)
-	// The public API has drained; stop the node's background work, then
-	// leave the cluster (peers stop sending), then the stores close.
+	// The public API has drained; stop the node's background work (the S3
+	// keys' learning loop included), then leave the cluster (peers stop
+	// sending), then the stores close.
+	if s3keys != nil {
+		s3keys.stopKeys()
+	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
 	if cerr := n.Close(closeCtx); cerr != nil {
