@@ -56,18 +56,23 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer closeLogged(log, "access log", access.Close)
 	var s3srv *s3api.Server
+	var s3keys *s3Keys
 	if cfg.S3APIAddr != "" {
-		if s3srv, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
+		if s3srv, s3keys, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
 			return err
 		}
 	}
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv)),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv, s3keys, cfg.ClusterKey, log)),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
 	}
-	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
+	peers := replica.NewClient(cl.Client(), n, log.With("part", "replica"))
+	n.AttachCluster(cl, peers)
+	if s3keys != nil {
+		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: replica.CredentialsKey(cfg.ClusterKey)})
+	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
 	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: api, fast: fastAnswerer(cfg, api)}}
@@ -79,8 +84,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
 	}
 	err = runServers(ctx, cfg, log, access, servers)
-	// The public API has drained; stop the node's background work, then
-	// leave the cluster (peers stop sending), then the stores close.
+	// The public API has drained; stop the node's background work (the S3
+	// keys' learning loop included), then leave the cluster (peers stop
+	// sending), then the stores close.
+	if s3keys != nil {
+		s3keys.stopKeys()
+	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
 	if cerr := n.Close(closeCtx); cerr != nil {
@@ -92,18 +101,23 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return err
 }
 
-// privateHandler serves the private API: the replica routes, and S3
-// requests that other nodes forward to this one (see internal/s3api).
-func privateHandler(replicas http.Handler, s3srv *s3api.Server) http.Handler {
+// privateHandler serves the private API: the replica routes, S3 requests
+// that other nodes forward to this one (see internal/s3api), and the S3
+// API's generated keys (replica.CredentialsPath).
+func privateHandler(replicas http.Handler, s3srv *s3api.Server, keys *s3Keys, clusterKey string, log *slog.Logger) http.Handler {
 	if s3srv == nil {
 		return replicas
 	}
+	creds := replica.NewCredentialsHandler(replica.CredentialsKey(clusterKey), keys.share, log.With("part", "replica"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix):
 			s3srv.ServeForwarded(w, r)
-			return
+		case r.URL.Path == replica.CredentialsPath:
+			creds.ServeHTTP(w, r)
+		default:
+			replicas.ServeHTTP(w, r)
 		}
-		replicas.ServeHTTP(w, r)
 	})
 }
 

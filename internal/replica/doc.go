@@ -18,6 +18,8 @@
 //	                                             of those leaves (taken before it
 //	                                             applies the caller's)
 //	GET  /private/v1/body/{bucket}/{id}?v=<ver>  a body the node holds (ranges allowed)
+//	GET  /private/v1/s3-credentials              the S3 API's generated keys, sealed
+//	                                             under the cluster key (NewCredentialsHandler)
 //
 // Bad input gets 400, a body over the route's limit 413, and a body the node
 // does not hold 404, each with a one-line text/plain reason; a request that

@@ -62,6 +62,10 @@ type Config struct {
 	// Credentials are the access keys clients sign with; at least one
 	// unless Anonymous is AnonymousWrite.
 	Credentials []sigv4.Credentials
+	// Keys, when set, takes the place of Credentials: a set that may grow
+	// while the API serves (the keys a cluster generated, learned from
+	// peers) and may be empty at first.
+	Keys *KeySet
 	// Region is the region signatures must be scoped to and that
 	// GetBucketLocation reports.
 	Region    string
@@ -99,7 +103,7 @@ func New(cfg Config, n *node.Node, origin Origin, uploads *multipart.Store) (*Se
 	if cfg.NodeID == "" {
 		return nil, errors.New("s3api: no node ID")
 	}
-	if len(cfg.Credentials) == 0 && cfg.Anonymous != AnonymousWrite {
+	if cfg.Keys == nil && len(cfg.Credentials) == 0 && cfg.Anonymous != AnonymousWrite {
 		return nil, errors.New("s3api: no credentials configured and anonymous writes are off")
 	}
 	for _, c := range cfg.Credentials {
@@ -116,9 +120,13 @@ func New(cfg Config, n *node.Node, origin Origin, uploads *multipart.Store) (*Se
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	verifier := sigv4.NewVerifier(cfg.Credentials, cfg.Region, cfg.Now)
+	if cfg.Keys != nil {
+		verifier = sigv4.NewVerifierWith(cfg.Keys, cfg.Region, cfg.Now)
+	}
 	return &Server{
 		cfg: cfg, node: n, origin: origin, uploads: uploads,
-		verifier: sigv4.NewVerifier(cfg.Credentials, cfg.Region, cfg.Now),
+		verifier: verifier,
 		log:      cfg.Logger,
 	}, nil
 }

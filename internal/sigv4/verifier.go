@@ -21,10 +21,26 @@ type Credentials struct {
 	AccessKey, SecretKey string
 }
 
-// Verifier authenticates SigV4-signed S3 requests against a fixed set of
+// Secrets looks up the secret key of an access key. It must be safe for
+// concurrent use. It may learn access keys over time, but must never change
+// the secret of one it has answered for: a Verifier caches the signing keys
+// it derives from secrets.
+type Secrets interface {
+	Secret(accessKey string) (secretKey string, ok bool)
+}
+
+// staticSecrets is a fixed set of credentials: access key → secret key.
+type staticSecrets map[string]string
+
+func (s staticSecrets) Secret(accessKey string) (string, bool) {
+	secret, ok := s[accessKey]
+	return secret, ok
+}
+
+// Verifier authenticates SigV4-signed S3 requests against a set of
 // credentials. It is safe for concurrent use.
 type Verifier struct {
-	secrets map[string]string // access key → secret key
+	secrets Secrets
 	region  string
 	now     func() time.Time
 
@@ -49,15 +65,21 @@ const maxCachedKeys = 1024
 // region ("" means DefaultRegion) and the service s3. now is the clock
 // request dates are checked against; nil means time.Now.
 func NewVerifier(creds []Credentials, region string, now func() time.Time) *Verifier {
+	secrets := make(staticSecrets, len(creds))
+	for _, c := range creds {
+		secrets[c.AccessKey] = c.SecretKey
+	}
+	return NewVerifierWith(secrets, region, now)
+}
+
+// NewVerifierWith is NewVerifier over a set of secrets that may grow while
+// the Verifier is in use.
+func NewVerifierWith(secrets Secrets, region string, now func() time.Time) *Verifier {
 	if region == "" {
 		region = DefaultRegion
 	}
 	if now == nil {
 		now = time.Now
-	}
-	secrets := make(map[string]string, len(creds))
-	for _, c := range creds {
-		secrets[c.AccessKey] = c.SecretKey
 	}
 	return &Verifier{secrets: secrets, region: region, now: now, keys: make(map[keyID][]byte)}
 }
@@ -91,7 +113,7 @@ func (v *Verifier) Verify(r *http.Request) (accessKey string, err error) {
 	if err != nil {
 		return "", err
 	}
-	secret, ok := v.secrets[req.auth.accessKey]
+	secret, ok := v.secrets.Secret(req.auth.accessKey)
 	if !ok {
 		return "", fmt.Errorf("sigv4: access key %q: %w", req.auth.accessKey, ErrInvalidAccessKey)
 	}
