@@ -53,7 +53,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
 	var s3srv *s3api.Server
 	if cfg.S3APIAddr != "" {
-		if s3srv, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
+		if s3srv, err = openS3API(ctx, cfg, log, n, blobs); err != nil {
 			return err
 		}
 	}
@@ -103,10 +103,10 @@ func privateHandler(replicas http.Handler, s3srv *s3api.Server) http.Handler {
 	})
 }
 
-// origin is what the node and the S3 API need of the origin.
+// origin is what the node needs of the origin: objects, buckets and listings.
 type origin interface {
 	node.Remote
-	s3api.Origin
+	node.Catalog
 }
 
 // openRemote opens the origin: S3 when configured, else the local directory.
