@@ -8,13 +8,12 @@ import (
 	"sphere.software/objstore/internal/localdir"
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/s3"
-	"sphere.software/objstore/internal/s3api"
 )
 
-// origin is what the node and the S3 API need of the origin.
+// origin is what the node needs of the origin: objects, buckets and listings.
 type origin interface {
 	node.Remote
-	s3api.Origin
+	node.Catalog
 }
 
 // openRemote opens the origin: S3 when configured, else the local

@@ -22,7 +22,7 @@ const generatedCredentials = "s3-credentials"
 
 // openS3API builds the S3 API: its credentials, its multipart staging area
 // under the files directory, and the loop that expires old uploads.
-func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, o origin, space multipart.Space) (*s3api.Server, *s3Keys, error) {
+func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, space multipart.Space) (*s3api.Server, *s3Keys, error) {
 	anon, err := s3api.ParseAnonymous(cfg.S3APIAnonymous)
 	if err != nil {
 		return nil, nil, err
@@ -45,7 +45,7 @@ func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, 
 	go expireUploads(ctx, uploads, cfg.MultipartExpiry, log)
 	srv, err := s3api.New(s3api.Config{NodeID: n.ID(), Keys: keys.keys, Region: cfg.Region, Anonymous: anon, Domain: cfg.S3APIDomain,
 		DefaultLevel: objstore.Level(cfg.S3DefaultLevel), MaxObjectSize: cfg.MaxObjectSize, Logger: log.With("part", "s3api")},
-		n, o, uploads)
+		n, uploads)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -58,7 +58,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var s3srv *s3api.Server
 	var s3keys *s3Keys
 	if cfg.S3APIAddr != "" {
-		if s3srv, s3keys, err = openS3API(ctx, cfg, log, n, remote, blobs); err != nil {
+		if s3srv, s3keys, err = openS3API(ctx, cfg, log, n, blobs); err != nil {
 			return err
 		}
 	}

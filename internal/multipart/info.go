@@ -26,6 +26,10 @@ type Info struct {
 	// to give the object, keyed by canonical name; nil when none.
 	Headers map[string]string `json:"headers,omitempty"`
 	Level   objstore.Level    `json:"level"`
+	// LevelIsFloor says the upload named no level: Level is the default,
+	// and the completed object keeps its current level if that is higher
+	// then (node.PutRequest.LevelIsFloor).
+	LevelIsFloor bool `json:"level_is_floor,omitempty"`
 }
 
 // clone returns a copy of i that shares no memory with it.

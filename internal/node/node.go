@@ -71,6 +71,9 @@ type Node struct {
 	journal Journal
 	blobs   Blobs
 	remote  Remote
+	// catalog is remote's buckets and listings, when it has them.
+	catalog Catalog
+	buckets bucketCache
 
 	// keyLocks serialise the writers of one key (PUT, DELETE, level
 	// changes), so that the order of uploads to the origin is the order of
@@ -99,7 +102,8 @@ type Node struct {
 	wg     sync.WaitGroup
 }
 
-// New returns a node over the given journal, body store and origin. It
+// New returns a node over the given journal, body store and origin. When
+// the origin is also a Catalog, the node serves its buckets and listings. It
 // removes bodies that no journal record points to (left by a crash between a
 // body's rename and its record's commit) before it returns, so it must be
 // called before the node serves requests.
@@ -108,6 +112,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, journal: j, blobs: b, remote: r}
+	n.catalog, _ = r.(Catalog) // both origin adapters list; test fakes may not
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}

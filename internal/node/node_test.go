@@ -125,6 +125,26 @@ func TestPutRejectsLowerLevelAndKeepsObject(t *testing.T) {
 	}
 }
 
+// A level that is only a floor (an S3 write that names none) keeps the
+// object's higher level instead of failing, and raises a lower one.
+func TestPutLevelFloorKeepsHigherLevel(t *testing.T) {
+	n := newTestNode(t, 0)
+	key := newKey()
+	put(t, n, key, []byte("v1"), objstore.LevelS3)
+	rec, err := n.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelLocal, LevelIsFloor: true, Size: 2, Body: strings.NewReader("v2")})
+	if err != nil || rec.Level != objstore.LevelS3 || !rec.InRemote {
+		t.Fatalf("floor below the current level: rec=%+v err=%v, want level %d in the origin", rec, err, objstore.LevelS3)
+	}
+	rec, err = n.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelFull, LevelIsFloor: true, Size: 2, Body: strings.NewReader("v3")})
+	if err != nil || rec.Level != objstore.LevelFull {
+		t.Fatalf("floor above the current level: rec=%+v err=%v, want level %d", rec, err, objstore.LevelFull)
+	}
+	got, _, err := read(t, n, key, false)
+	if err != nil || string(got) != "v3" {
+		t.Fatalf("read after floor writes: %q %v", got, err)
+	}
+}
+
 func TestOverwriteRemovesOldBody(t *testing.T) {
 	n := newTestNode(t, 0)
 	key := newKey()

@@ -26,6 +26,11 @@ type PutRequest struct {
 	// Headers are stored response headers (objstore.StoredHeaders), or nil.
 	Headers map[string]string
 	Level   objstore.Level
+	// LevelIsFloor makes Level a default rather than a demand: the write
+	// gets Level or the object's current level, whichever is higher, so a
+	// client that knows nothing of levels never lowers one. Without it, a
+	// Level below the current one fails with objstore.ErrLevelLowered.
+	LevelIsFloor bool
 	// Size is the declared body length, or -1 when unknown (chunked).
 	Size int64
 	Body io.Reader
@@ -72,9 +77,11 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 	if err := req.validate(n.cfg.MaxObjectSize); err != nil {
 		return objstore.Record{}, err
 	}
-	if err := n.checkNotLowered(ctx, req.Key, req.Level); err != nil {
+	level, err := n.levelFor(ctx, req.Key, req.Level, req.LevelIsFloor)
+	if err != nil {
 		return objstore.Record{}, err
 	}
+	req.Level = level
 	v := n.newVersion()
 	w, err := n.blobs.Create(req.Key, v)
 	if err != nil {
@@ -100,7 +107,7 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 		ContentType: contentType(req.ContentType, req.Name, sniff),
 		Sum:         sum, Version: v, BodyVersion: v,
 	}
-	return n.publish(ctx, rec, w)
+	return n.publish(ctx, rec, w, req.LevelIsFloor)
 }
 
 // copyBody streams the request body into w and returns its first bytes for
@@ -130,8 +137,9 @@ func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
 
 // publish uploads a committed body to the origin when its level asks for it
 // and then records it in the journal, under the key's writer lock so that the
-// origin sees the versions of one key in journal order.
-func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderAt) (objstore.Record, error) {
+// origin sees the versions of one key in journal order. With levelIsFloor, a
+// level raised by a write that landed meanwhile is kept rather than refused.
+func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderAt, levelIsFloor bool) (objstore.Record, error) {
 	unlock := n.lockKey(rec.Key)
 	defer unlock()
 	prev, err := n.journal.Get(ctx, rec.Key)
@@ -145,6 +153,8 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderA
 		// happened, and was overwritten at once.
 		n.dropBody(rec)
 		return rec, nil
+	case !prev.Deleted && prev.Level > rec.Level && levelIsFloor:
+		rec.Level = prev.Level
 	case !prev.Deleted && prev.Level > rec.Level:
 		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
 	}
@@ -178,20 +188,25 @@ func (n *Node) dropBody(rec objstore.Record) {
 	}
 }
 
-// checkNotLowered fails early, before the body is read, when the object
-// already has a higher level; publish checks again under the key lock.
-func (n *Node) checkNotLowered(ctx context.Context, key objstore.Key, level objstore.Level) error {
+// levelFor is the level a write of key at level gets, decided before the
+// body is read: level, or the object's current level when that is higher
+// and level is only a floor; a demand for a lower level fails early.
+// publish decides again under the key lock.
+func (n *Node) levelFor(ctx context.Context, key objstore.Key, level objstore.Level, isFloor bool) (objstore.Level, error) {
 	prev, err := n.journal.Get(ctx, key)
 	if errors.Is(err, objstore.ErrNotFound) {
-		return nil
+		return level, nil
 	}
 	if err != nil {
-		return fmt.Errorf("node: put %s: %w", key, err)
+		return 0, fmt.Errorf("node: put %s: %w", key, err)
 	}
-	if !prev.Deleted && prev.Level > level {
-		return fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, key, prev.Level)
+	if prev.Deleted || prev.Level <= level {
+		return level, nil
 	}
-	return nil
+	if isFloor {
+		return prev.Level, nil
+	}
+	return 0, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, key, prev.Level)
 }
 
 // SetLevel raises the consistency level of an existing object: at level ≥ 1

@@ -1,68 +1,17 @@
 package s3api
 
 import (
-	"context"
 	"encoding/xml"
 	"errors"
 	"io"
 	"net/http"
-	"sync"
-	"time"
 
 	"sphere.software/objstore"
 )
 
-// bucketTTL is how long a bucket the origin confirmed is trusted to exist
-// without asking again. Deleting it through this node forgets it at once;
-// deleting it behind objstore's back is noticed within the TTL.
-const bucketTTL = 30 * time.Second
-
-// bucketCache remembers buckets the origin confirmed, so that writes do
-// not pay a HeadBucket each.
-type bucketCache struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func (c *bucketCache) ok(name string, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.seen[name]
-	return ok && now.Sub(t) < bucketTTL
-}
-
-func (c *bucketCache) set(name string, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seen == nil {
-		c.seen = map[string]time.Time{}
-	}
-	c.seen[name] = now
-}
-
-func (c *bucketCache) forget(name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.seen, name)
-}
-
 // checkBucket fails with NoSuchBucket when the request's bucket is missing.
 func (s *Server) checkBucket(q *request) error {
-	_, err := s.bucketOK(q.r.Context(), q.bucket)
-	return err
-}
-
-// bucketOK asks the origin whether a bucket exists, trusting a recent yes.
-func (s *Server) bucketOK(ctx context.Context, name string) (bool, error) {
-	now := s.cfg.Now()
-	if s.buckets.ok(name, now) {
-		return true, nil
-	}
-	if err := s.origin.HeadBucket(ctx, name); err != nil {
-		return false, err
-	}
-	s.buckets.set(name, now)
-	return true, nil
+	return s.node.CheckBucket(q.r.Context(), q.bucket)
 }
 
 type owner struct {
@@ -84,7 +33,7 @@ type bucketItem struct {
 }
 
 func (s *Server) listBuckets(q *request) error {
-	buckets, err := s.origin.ListBuckets(q.r.Context())
+	buckets, err := s.node.ListBuckets(q.r.Context())
 	if err != nil {
 		return err
 	}
@@ -113,40 +62,26 @@ func (s *Server) createBucket(q *request) error {
 			return errorf("MalformedXML", http.StatusBadRequest, "the CreateBucketConfiguration is not well-formed: %v", err)
 		}
 	}
-	if err := s.origin.CreateBucket(q.r.Context(), q.bucket); err != nil {
+	if err := s.node.CreateBucket(q.r.Context(), q.bucket); err != nil {
 		return err
 	}
-	s.buckets.set(q.bucket, s.cfg.Now())
 	q.w.Header().Set("Location", "/"+q.bucket)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
 
-// deleteBucket refuses while the cluster holds live objects of the bucket
-// that the origin may not have yet, then passes through.
+// deleteBucket passes through; the node refuses while the cluster holds
+// live objects of the bucket that the origin may not have yet.
 func (s *Server) deleteBucket(q *request) error {
-	ctx := q.r.Context()
-	var live bool
-	err := s.node.Scan(ctx, q.bucket, "", func(rec objstore.Record) bool {
-		live = !rec.Deleted
-		return !live
-	})
-	if err != nil {
+	if err := s.node.DeleteBucket(q.r.Context(), q.bucket); err != nil {
 		return err
 	}
-	if live {
-		return errorf("BucketNotEmpty", http.StatusConflict, "the bucket you tried to delete is not empty (the cluster holds objects of it)")
-	}
-	if err := s.origin.DeleteBucket(ctx, q.bucket); err != nil {
-		return err
-	}
-	s.buckets.forget(q.bucket)
 	q.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
 func (s *Server) headBucket(q *request) error {
-	if err := s.origin.HeadBucket(q.r.Context(), q.bucket); err != nil {
+	if err := s.node.HeadBucket(q.r.Context(), q.bucket); err != nil {
 		return err
 	}
 	q.w.Header().Set("X-Amz-Bucket-Region", s.cfg.Region)

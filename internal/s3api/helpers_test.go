@@ -81,7 +81,7 @@ func newEnvIn(t testing.TB, dir string, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	api, err := New(cfg, n, origin, uploads)
+	api, err := New(cfg, n, uploads)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,12 +41,12 @@ func (s *Server) createUpload(q *request) error {
 	if err := s.checkBucket(q); err != nil {
 		return err
 	}
-	level, err := s.levelFor(q, attrs)
-	if err != nil {
-		return err
+	level := attrs.Level
+	if !attrs.LevelSet {
+		level = s.cfg.DefaultLevel
 	}
 	info, err := s.uploads.Create(multipart.Info{Bucket: q.bucket, Key: q.key, ContentType: attrs.ContentType,
-		UserMeta: attrs.UserMeta, Headers: attrs.Headers, Level: level})
+		UserMeta: attrs.UserMeta, Headers: attrs.Headers, Level: level, LevelIsFloor: !attrs.LevelSet})
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (s *Server) completeUpload(q *request, id string) error {
 		// The client may hang up; the upload it asked to complete still completes, as in S3.
 		rec, err := s.node.Put(context.WithoutCancel(q.r.Context()), node.PutRequest{
 			Key: q.objectKey(), Name: nameOf(q.key), ContentType: info.ContentType,
-			UserMeta: info.UserMeta, Headers: info.Headers, Level: info.Level,
+			UserMeta: info.UserMeta, Headers: info.Headers, Level: info.Level, LevelIsFloor: info.LevelIsFloor,
 			Size: asm.Size, Body: body,
 		})
 		done <- result{rec, err}

@@ -157,35 +157,19 @@ func (s *Server) putObject(q *request) error {
 	return nil
 }
 
-// write stores one object version under the request's key.
+// write stores one object version under the request's key. A write that
+// names no level gets the configured default as a floor: the node keeps
+// the object's current level when that is higher.
 func (s *Server) write(q *request, a writeAttrs, size int64, body io.Reader, verify func(objstore.Checksum) error) (objstore.Record, error) {
-	level, err := s.levelFor(q, a)
-	if err != nil {
-		return objstore.Record{}, err
+	level := a.Level
+	if !a.LevelSet {
+		level = s.cfg.DefaultLevel
 	}
 	return s.node.Put(q.r.Context(), node.PutRequest{
 		Key: q.objectKey(), Name: nameOf(q.key), ContentType: a.ContentType,
-		UserMeta: a.UserMeta, Headers: a.Headers, Level: level,
+		UserMeta: a.UserMeta, Headers: a.Headers, Level: level, LevelIsFloor: !a.LevelSet,
 		Size: size, Body: body, Verify: verify,
 	})
-}
-
-// levelFor is the level a write gets: the one asked for, else the default
-// or the object's current level, whichever is higher, so that a client
-// that knows nothing of levels never lowers one.
-func (s *Server) levelFor(q *request, a writeAttrs) (objstore.Level, error) {
-	if a.LevelSet {
-		return a.Level, nil
-	}
-	level := s.cfg.DefaultLevel
-	rec, err := s.node.Head(q.r.Context(), q.objectKey())
-	switch {
-	case err == nil && !rec.Deleted:
-		level = max(level, rec.Level)
-	case err != nil && !errors.Is(err, objstore.ErrNotFound):
-		return 0, err
-	}
-	return level, nil
 }
 
 // deleteObject serves DeleteObject: idempotent, as in S3.
@@ -259,7 +243,7 @@ func (s *Server) openCopySource(q *request, src objstore.Key) (*node.Object, err
 	obj, err := s.node.Get(q.r.Context(), src, true)
 	if err != nil {
 		if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
-			if _, berr := s.bucketOK(q.r.Context(), src.Bucket); berr != nil {
+			if berr := s.node.CheckBucket(q.r.Context(), src.Bucket); berr != nil {
 				return nil, berr
 			}
 			return nil, errorf("NoSuchKey", http.StatusNotFound, "the copy source %s does not exist", src)

@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
@@ -17,20 +16,8 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/multipart"
-	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/sigv4"
 )
-
-// Origin is what the S3 API needs of the origin beside what the node
-// reads and writes through it: its buckets and its listings. Implemented by
-// internal/s3 and internal/localdir.
-type Origin interface {
-	ListBuckets(ctx context.Context) ([]objstore.Bucket, error)
-	CreateBucket(ctx context.Context, name string) error
-	DeleteBucket(ctx context.Context, name string) error
-	HeadBucket(ctx context.Context, name string) error
-	List(ctx context.Context, bucket string, q objstore.ListQuery) (objstore.ListPage, error)
-}
 
 // Anonymous says what a request without any signature may do.
 type Anonymous int
@@ -88,18 +75,15 @@ type Config struct {
 // Server is the S3 API as an http.Handler.
 type Server struct {
 	cfg      Config
-	node     *node.Node
-	origin   Origin
+	node     Backend
 	uploads  *multipart.Store
 	verifier *sigv4.Verifier
-	buckets  bucketCache
 	fwd      forwarder
 	log      *slog.Logger
 }
 
-// New returns the S3 API of n over origin, with multipart uploads staged in
-// uploads.
-func New(cfg Config, n *node.Node, origin Origin, uploads *multipart.Store) (*Server, error) {
+// New returns the S3 API of n, with multipart uploads staged in uploads.
+func New(cfg Config, n Backend, uploads *multipart.Store) (*Server, error) {
 	if cfg.NodeID == "" {
 		return nil, errors.New("s3api: no node ID")
 	}
@@ -125,7 +109,7 @@ func New(cfg Config, n *node.Node, origin Origin, uploads *multipart.Store) (*Se
 		verifier = sigv4.NewVerifierWith(cfg.Keys, cfg.Region, cfg.Now)
 	}
 	return &Server{
-		cfg: cfg, node: n, origin: origin, uploads: uploads,
+		cfg: cfg, node: n, uploads: uploads,
 		verifier: verifier,
 		log:      cfg.Logger,
 	}, nil
