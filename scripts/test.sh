@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need when it is
-# missing, then runs go vet and the whole test suite with the race detector.
+# missing (printing the list first), then runs go vet and the whole test
+# suite with the race detector. It changes nothing on the host's network:
+# partition tests use network namespaces they create and remove, and skip
+# when not run as root.
 #
 #   bash scripts/test.sh                                  # everything
 #   bash scripts/test.sh -run TestReadme ./tests/integration/
@@ -33,13 +36,20 @@ ensure_apt() {
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# go_tool_current reports whether the command on PATH was built from
+# exactly the given module version.
+go_tool_current() {
+	local bin
+	bin=$(command -v "$1") || return 1
+	go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }' | grep -qx "$2"
+}
+
 # ensure_go_tool installs a Go command at the given module version unless a
 # binary built from exactly that version is already on PATH.
 ensure_go_tool() {
-	local name=$1 pkg=$2 version=$3 bin
-	bin=$(command -v "$name" || true)
-	if [ -n "$bin" ] && go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }' | grep -qx "$version"; then
-		echo "$name $version: $bin"
+	local name=$1 pkg=$2 version=$3
+	if go_tool_current "$name" "$version"; then
+		echo "$name $version: $(command -v "$name")"
 		return 0
 	fi
 	echo "installing $pkg@$version"
@@ -56,9 +66,30 @@ export PATH="$gobin:$PATH"
 go version
 
 section "test dependencies"
-ensure_apt iptables # cluster partition tests cut nodes apart with iptables rules
-# the S3 API client tests drive these real clients (tests/integration/s3api_clients_test.go)
-ensure_apt awscli rclone s3cmd python3-boto3
+# What the suite needs, and why; each is installed only when it is missing,
+# and the list of what will be installed is printed before anything is.
+#   iproute2 (ip)   partition tests run nodes in network namespaces they
+#                   create and remove (tests/integration/cluster_netns_test.go);
+#                   nothing on the host's network is changed
+#   awscli rclone s3cmd python3-boto3
+#                   real S3 clients the S3 API tests drive
+#                   (tests/integration/s3api_clients_test.go)
+#   versitygw       the S3-compatible origin of the integration tests
+APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3)
+plan_install() {
+	local missing=() pkg
+	for pkg in "${APT_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("apt:$pkg")
+	done
+	go_tool_current versitygw "$VERSITYGW_VERSION" || missing+=("go:github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "everything the tests need is installed"
+	else
+		echo "will install: ${missing[*]}"
+	fi
+}
+plan_install
+ensure_apt "${APT_PACKAGES[@]}"
 ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 
 section "go vet ./..."

@@ -27,8 +27,7 @@
 // from a peer without a label, with a message type below 14. Outgoing
 // streams and private HTTP requests are dialled from the bind IP when it is
 // a specific address (net.Dialer.LocalAddr), so rules on source and
-// destination addresses (tests partition nodes bound to 127.0.0.11,
-// 127.0.0.12, … with iptables) see one address per node.
+// destination addresses (a firewall's) see one address per node.
 //
 // # Tag and key
 //

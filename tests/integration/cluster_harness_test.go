@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -27,9 +28,10 @@ const (
 	pollInterval = 50 * time.Millisecond
 )
 
-// ipBlocks counts the /24 loopback blocks handed out: cluster b binds
-// 127.0.b.11, 127.0.b.12, … so that no two clusters of one test process
-// share an address (partitions are iptables rules on addresses).
+// ipBlocks counts the /24 address blocks handed out: cluster b binds
+// 127.0.b.11, 127.0.b.12, … (169.254.b.11, … when isolated) so that every
+// node of a test process has an address of its own, in logs and member
+// lists as on the wire.
 var ipBlocks atomic.Int32
 
 // ClusterOpts says how StartCluster runs its nodes.
@@ -38,6 +40,10 @@ type ClusterOpts struct {
 	Origin *origin
 	// Args are appended to every node's command line.
 	Args []string
+	// Isolated runs each node in a network namespace of its own, joined to
+	// the others by a bridge in a namespace the test owns, on a link-local
+	// address: Partition needs it. The test is skipped without root.
+	Isolated bool
 }
 
 // Cluster is a set of nodes started by StartCluster, each on its own
@@ -50,11 +56,13 @@ type Cluster struct {
 
 	opts  ClusterOpts
 	block int32
-	hosts int // addresses handed out so far
+	hosts int      // addresses handed out so far
+	net   *network // the test network when Isolated, else nil
 }
 
 // StartCluster starts n nodes on 127.0.b.11, .12, … (b is 0 for the first
-// cluster of the test process): node 1 alone, node k joining node k-1 only,
+// cluster of the test process; 169.254.b.11, … in namespaces of their own
+// when opts.Isolated): node 1 alone, node k joining node k-1 only,
 // all with the same --cluster-key and --tag and --sync-interval 500ms, on
 // one versitygw bucket. It returns once every node lists n alive members.
 func StartCluster(t testing.TB, n int, opts ClusterOpts) *Cluster {
@@ -75,6 +83,9 @@ func StartCluster(t testing.TB, n int, opts ClusterOpts) *Cluster {
 // nodes yet.
 func newCluster(t testing.TB, opts ClusterOpts) *Cluster {
 	t.Helper()
+	if opts.Isolated {
+		requireNetns(t) // skip before an origin is started for nothing
+	}
 	if opts.Origin == nil {
 		opts.Origin = newOrigin(t)
 	}
@@ -82,12 +93,23 @@ func newCluster(t testing.TB, opts ClusterOpts) *Cluster {
 	if c.block > 255 {
 		t.Fatal("out of loopback address blocks")
 	}
+	if opts.Isolated {
+		u, err := url.Parse(opts.Origin.S3Server.Endpoint)
+		if err != nil {
+			t.Fatalf("origin endpoint: %v", err)
+		}
+		c.net = newNetwork(t, u.Host)
+	}
 	return c
 }
 
-// NextIP hands out the cluster's next loopback address.
+// NextIP hands out the cluster's next address: on the host's loopback, or
+// link-local inside the test network when the cluster is isolated.
 func (c *Cluster) NextIP() string {
 	c.hosts++
+	if c.net != nil {
+		return fmt.Sprintf("169.254.%d.%d", c.block, 10+c.hosts)
+	}
 	return fmt.Sprintf("127.0.%d.%d", c.block, 10+c.hosts)
 }
 
@@ -107,7 +129,8 @@ func (c *Cluster) Args(join string) []string {
 func (c *Cluster) Add(t testing.TB, join string, extra ...string) *Node {
 	t.Helper()
 	args := append(append(c.Args(join), c.opts.Args...), extra...)
-	n := StartNode(t, NodeOpts{S3: c.Origin.S3Server, Bucket: c.Origin.Bucket, IP: c.NextIP(), Args: args})
+	ip := c.NextIP()
+	n := StartNode(t, NodeOpts{S3: c.Origin.S3Server, Bucket: c.Origin.Bucket, IP: ip, Netns: c.net.host(t, ip), Args: args})
 	c.Nodes = append(c.Nodes, n)
 	return n
 }

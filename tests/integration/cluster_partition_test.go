@@ -16,14 +16,14 @@ type partitionStep struct {
 	key  int
 }
 
-// TestClusterPartitionHeal cuts a 3-node cluster into {1} and {2, 3} with
-// iptables, writes and deletes the same ids on both sides, interleaved in
+// TestClusterPartitionHeal cuts a 3-node cluster, each node in a network
+// namespace of its own, into {1} and {2, 3} (the test network's bridge is
+// split in two; the host's network is not touched), writes and deletes the same ids on both sides, interleaved in
 // wall-clock time, heals, and checks that every node ends with the record
 // of the last operation on each id (its exact version), serves its body or
 // a 404 with X-Meta-Deleted, and that no deleted object comes back.
 func TestClusterPartitionHeal(t *testing.T) {
-	requireIptables(t)
-	c := StartCluster(t, 3, ClusterOpts{})
+	c := StartCluster(t, 3, ClusterOpts{Isolated: true})
 	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
 
 	// ids 0-5 exist on every node before the partition, 6-8 are new;

@@ -57,6 +57,10 @@ type NodeOpts struct {
 	// PrivatePort, if not 0, is the port of the private address instead of
 	// a free one.
 	PrivatePort int
+	// Netns, if not nil, is the network namespace the node runs in, with IP
+	// on its interface (see cluster_netns_test.go); the node's Client dials
+	// from inside it. Nil means the host's loopback.
+	Netns *netHost
 }
 
 // Node is one objstore process started by the test. A Node is used from the
@@ -102,15 +106,15 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 		Dir:         opts.Dir,
 		StateDir:    filepath.Join(opts.Dir, "state"),
 		FilesDir:    filepath.Join(opts.Dir, "files"),
-		PublicAddr:  freeAddr(t, opts.IP),
-		PrivateAddr: freeAddr(t, opts.IP),
-		S3Addr:      freeAddr(t, opts.IP),
+		PublicAddr:  freeAddr(t, opts.Netns, opts.IP),
+		PrivateAddr: freeAddr(t, opts.Netns, opts.IP),
+		S3Addr:      freeAddr(t, opts.Netns, opts.IP),
 		log:         &lockedBuffer{},
 	}
 	if opts.PrivatePort != 0 {
 		n.PrivateAddr = net.JoinHostPort(cmp.Or(opts.IP, "127.0.0.1"), strconv.Itoa(opts.PrivatePort))
 	}
-	n.Client = newClient()
+	n.Client = newClient(opts.Netns)
 	f, err := os.OpenFile(filepath.Join(opts.Dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatalf("node log: %v", err)
@@ -128,29 +132,30 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 		if attempt == startAttempts || !errors.Is(err, errExited) || !strings.Contains(n.log.String()[from:], "address already in use") {
 			t.Fatalf("start node: %v", err)
 		}
-		n.PublicAddr = freeAddr(t, opts.IP)
-		n.S3Addr = freeAddr(t, opts.IP)
+		n.PublicAddr = freeAddr(t, opts.Netns, opts.IP)
+		n.S3Addr = freeAddr(t, opts.Netns, opts.IP)
 		if opts.PrivatePort == 0 {
-			n.PrivateAddr = freeAddr(t, opts.IP)
+			n.PrivateAddr = freeAddr(t, opts.Netns, opts.IP)
 		}
 	}
 }
 
 // freeAddr returns ip:port (ip empty means 127.0.0.1) with a port that was
-// free for both TCP and UDP a moment ago: the private address takes both.
-// Another process may take it before the node binds it; StartNode retries.
-func freeAddr(t testing.TB, ip string) string {
+// free for both TCP and UDP a moment ago, in network namespace ns (nil: the
+// host's): the private address takes both. Another process may take it
+// before the node binds it; StartNode retries.
+func freeAddr(t testing.TB, ns *netHost, ip string) string {
 	t.Helper()
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
 	for try := 1; ; try++ {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		l, err := ns.listen("tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			t.Fatalf("find a free port on %s: %v", ip, err)
 		}
 		addr := l.Addr().String()
-		u, uerr := net.ListenPacket("udp", addr)
+		u, uerr := ns.listenPacket("udp", addr)
 		if err := l.Close(); err != nil {
 			t.Fatalf("find a free port on %s: %v", ip, err)
 		}
@@ -166,8 +171,12 @@ func freeAddr(t testing.TB, ip string) string {
 	}
 }
 
-func newClient() *http.Client {
+// newClient is a client for one node; it dials from inside ns unless nil.
+func newClient(ns *netHost) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if ns != nil {
+		tr.DialContext = ns.DialContext
+	}
 	tr.MaxIdleConnsPerHost = 64
 	tr.DisableCompression = true
 	return &http.Client{
@@ -214,7 +223,7 @@ func (n *Node) launch() error {
 	if n.proc != nil {
 		return errors.New("node already running")
 	}
-	cmd := exec.Command(objstoreBin, n.Args()...)
+	cmd := n.opts.Netns.command(objstoreBin, n.Args()...)
 	cmd.Env = append(append(os.Environ(), n.opts.S3.Env()...), n.opts.Env...)
 	w := io.MultiWriter(n.log, n.logFile)
 	cmd.Stdout, cmd.Stderr = w, w
