@@ -57,7 +57,7 @@ func startFailing(t *testing.T, n *Node) string {
 	t.Helper()
 	dir := t.TempDir()
 	second := &Node{opts: n.opts, StateDir: filepath.Join(dir, "state"), FilesDir: n.FilesDir,
-		PublicAddr: freeAddr(t, ""), PrivateAddr: freeAddr(t, ""), S3Addr: freeAddr(t, "")}
+		PublicAddr: freeAddr(t, nil, ""), PrivateAddr: freeAddr(t, nil, ""), S3Addr: freeAddr(t, nil, "")}
 	ctx, cancel := context.WithTimeout(t.Context(), readyTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, objstoreBin, second.Args()...)

@@ -255,10 +255,10 @@ func TestListeningAfterBind(t *testing.T) {
 	o := newOrigin(t)
 	dir := t.TempDir()
 	p := startProc(t, o, "--backend", "s3", "--s3-endpoint", o.Endpoint, "--s3-path-style", "-B", o.Bucket,
-		"--public-addr", "127.0.0.1:0", "--s3-api-addr", "127.0.0.1:0", "--private-addr", freeAddr(t, ""),
+		"--public-addr", "127.0.0.1:0", "--s3-api-addr", "127.0.0.1:0", "--private-addr", freeAddr(t, nil, ""),
 		"--s3-api-credentials", TestAccessKey+":"+TestSecretKey,
 		"--state-dir", filepath.Join(dir, "state"), "--files-dir", filepath.Join(dir, "files"))
-	client := newClient()
+	client := newClient(nil)
 	defer client.CloseIdleConnections()
 	// Ping answers 200; an unsigned ListBuckets 403 AccessDenied.
 	paths := map[string]string{"native": "/api/v1/ping", "s3": "/"}

@@ -146,12 +146,6 @@ func waitPort(addr string) string {
 }
 
 func TestReadmeBlocks(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the README runner needs root to create a network namespace, so that the README's default ports are its own")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("the README runner needs the ip command (iproute2) to create a network namespace")
-	}
 	root := moduleRoot(t)
 	doc, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
@@ -304,13 +298,13 @@ func copyTracked(t *testing.T, root, dst string) {
 
 // readmeNetns creates a network namespace with its loopback up, removed
 // when the test ends. Its name carries this process's ID, so that one a
-// killed run left behind is recognised and removed by the next.
+// killed run left behind is removed by the next (removeStaleNetns).
 func readmeNetns(t *testing.T) string {
 	t.Helper()
-	removeStaleNetns(t, "objstore-readme-")
-	name := fmt.Sprintf("objstore-readme-%d", os.Getpid())
+	requireNetns(t)
+	name := fmt.Sprintf("%s%d-readme", netnsPrefix, os.Getpid())
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Skipf("cannot create a network namespace (%v: %s); the README runner needs one", err, bytes.TrimSpace(out))
+		t.Fatalf("ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
@@ -321,26 +315,4 @@ func readmeNetns(t *testing.T) string {
 		t.Fatalf("loopback up in %s: %v: %s", name, err, out)
 	}
 	return name
-}
-
-// removeStaleNetns removes namespaces named prefix<pid> whose process is gone.
-func removeStaleNetns(t *testing.T, prefix string) {
-	t.Helper()
-	out, err := exec.Command("ip", "netns", "list").Output()
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
-		pid, err := strconv.Atoi(strings.TrimPrefix(name, prefix))
-		if !strings.HasPrefix(name, prefix) || err != nil {
-			continue
-		}
-		if syscall.Kill(pid, 0) == nil {
-			continue // its test is still running
-		}
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Logf("removing stale namespace %s: %v: %s", name, err, out)
-		}
-	}
 }
