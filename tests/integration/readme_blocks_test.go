@@ -195,7 +195,7 @@ func TestReadmeBlocks(t *testing.T) {
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // background servers the script left running
 	out, _ := os.ReadFile(outFile.Name())
 	if err != nil {
-		logs, _ := filepath.Glob(filepath.Join(clone, "bg-*.log"))
+		logs, _ := filepath.Glob(filepath.Join(clone, "*.log")) // servers' logs
 		for _, l := range logs {
 			b, _ := os.ReadFile(l)
 			t.Logf("%s:\n%s", filepath.Base(l), tail(string(b), 4000))
