@@ -66,10 +66,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n.AttachCluster(cl, replica.NewClient(cl.Client(), n, log.With("part", "replica")))
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
-	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: api, fast: api}}
+	servers := []namedServer{{name: "public", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(api, cl.Addr()), fast: api}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
-		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, fast: s3srv})
+		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(s3srv, cl.Addr()), fast: s3srv})
 	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
