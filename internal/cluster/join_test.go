@@ -70,15 +70,22 @@ func TestIslandMergesWithLateSeed(t *testing.T) {
 }
 
 // TestStartedAtOnceConverge starts ten members at the same moment, as a
-// chain (member k seeds member k-1) and as a star (all seed member 0): they
-// must form one cluster, not islands.
+// chain (member k seeds member k-1), as a star (all seed member 0) and with
+// every member listing all: they must form one cluster, not islands.
 func TestStartedAtOnceConverge(t *testing.T) {
 	const n = 10
-	layouts := map[string]func(k int) int{
-		"chain": func(k int) int { return k - 1 },
-		"star":  func(k int) int { return 0 },
+	layouts := map[string]func(k int) []int{
+		"chain": func(k int) []int { return []int{k - 1} },
+		"star":  func(k int) []int { return []int{0} },
+		"all": func(k int) []int { // every member lists every other, itself too
+			all := make([]int, n)
+			for i := range all {
+				all[i] = i
+			}
+			return all
+		},
 	}
-	for name, seedOf := range layouts {
+	for name, seedsOf := range layouts {
 		t.Run(name, func(t *testing.T) {
 			addrs := make([]string, n)
 			for k := range addrs {
@@ -90,8 +97,10 @@ func TestStartedAtOnceConverge(t *testing.T) {
 				wg.Go(func() {
 					nodes[k] = startNode(t, func(c *Config) {
 						c.BindAddr = addrs[k]
-						if k > 0 {
-							c.Join = []string{addrs[seedOf(k)]}
+						if k > 0 || name == "all" {
+							for _, s := range seedsOf(k) {
+								c.Join = append(c.Join, addrs[s])
+							}
 						}
 					})
 				})
@@ -163,4 +172,23 @@ func closeAll(t *testing.T, nodes []*testNode) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestSeedRestartedAnewIsJoinedAgain closes a seed cleanly (it is "left",
+// so the reconnect loop of dead members does not try it) and starts a
+// node with a new identity and no seeds at its address: the node that
+// listed it as a seed must join it again.
+func TestSeedRestartedAnewIsJoinedAgain(t *testing.T) {
+	s := startNode(t, nil)
+	n := startNode(t, func(c *Config) { c.Join = []string{s.Addr()} })
+	eventually(t, joinWithin, "join", func() bool { return allAlive(n.Cluster, n.id, s.id) })
+
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, leaveWithin, "n lists the seed left", func() bool { return stateOf(n.Cluster, s.id) == StateLeft })
+	anew := startNode(t, func(c *Config) { c.BindAddr = s.bind })
+	eventually(t, 3*joinBackoffMax, "n joins the seed's new node", func() bool {
+		return stateOf(n.Cluster, anew.id) == StateAlive && stateOf(anew.Cluster, n.id) == StateAlive
+	})
 }
