@@ -100,7 +100,8 @@
 //	level=ERROR msg="cluster: join refused: 10.0.0.1:10999 is a public port of an objstore node (it answers HTTP), not its private address; give -N its private address 10.0.0.1:11999"
 //
 // Any other refusal is a member of another cluster — its tag or key
-// differs — and the joining node logs
+// differs. The address is looked at once; the refusal is logged at every
+// attempt, as the node cannot work until it is fixed:
 //
 //	level=ERROR msg="cluster: join refused: 10.0.0.1:11999 answered but did not accept this node: cluster tag mismatch or wrong cluster key?" tag=blue encrypted=false err="failed to join 10.0.0.1:11999: EOF"
 //

@@ -48,11 +48,12 @@ const (
 // seed is one address of Config.Join and where joining it stands. Only
 // maintain's round touches a seed (one goroutine per seed in a round).
 type seed struct {
-	target  string        // normalised host:port as configured
-	backoff time.Duration // wait after the next failure
-	next    time.Time     // earliest next visit
-	met     bool          // the last visit found it a member
-	logged  string        // the failure last logged at info (or error)
+	target  string            // normalised host:port as configured
+	backoff time.Duration     // wait after the next failure
+	next    time.Time         // earliest next visit
+	met     bool              // the last visit found it a member
+	logged  string            // the failure last logged at info (or error)
+	refusal map[string]string // per address, the line that says why it refused to join
 }
 
 // newSeeds returns one seed per distinct join address, all due now.
@@ -62,7 +63,7 @@ func newSeeds(targets []string) []*seed {
 	for _, t := range targets {
 		if !seen[t] {
 			seen[t] = true
-			out = append(out, &seed{target: t, backoff: joinBackoffMin})
+			out = append(out, &seed{target: t, backoff: joinBackoffMin, refusal: make(map[string]string)})
 		}
 	}
 	return out
@@ -206,6 +207,7 @@ func (c *Cluster) joinOne(ctx context.Context, s *seed, addr string) bool {
 			level = c.log.Info
 		}
 		s.logged = ""
+		delete(s.refusal, addr)
 		level("cluster: joined cluster", "via", addr, "members", c.ms.alive())
 		return true
 	}
@@ -217,13 +219,14 @@ func (c *Cluster) joinOne(ctx context.Context, s *seed, addr string) bool {
 	// The connection was made, then memberlist dropped it or answered with
 	// an error: it is not a member's private port, or it did not accept our
 	// label or our key.
-	msg := c.refusal(ctx, addr)
-	if s.logged == msg {
-		c.log.Debug(msg, "err", flatten(err))
-		return false
+	// Logged at every attempt: a misconfiguration the operator must fix.
+	// The address is looked at once, not at every attempt: the look is a
+	// request the other side's private API would log as rejected.
+	if s.refusal[addr] == "" {
+		s.refusal[addr] = c.refusal(ctx, addr)
 	}
-	s.logged = msg
-	c.log.Error(msg, "tag", c.tag, "encrypted", c.encrypted, "err", flatten(err))
+	s.logged = s.refusal[addr]
+	c.log.Error(s.logged, "tag", c.tag, "encrypted", c.encrypted, "err", flatten(err))
 	return false
 }
 
