@@ -115,7 +115,7 @@ func TestStartedAtOnceConverge(t *testing.T) {
 			}
 			start := time.Now()
 			for _, nd := range nodes {
-				eventually(t, 10*time.Second, nd.id+" lists all ten alive", func() bool { return allAlive(nd.Cluster, ids...) })
+				eventually(t, joinWithin, nd.id+" lists all ten alive", func() bool { return allAlive(nd.Cluster, ids...) })
 			}
 			t.Logf("one cluster of %d after %v", n, time.Since(start))
 			closeAll(t, nodes)
