@@ -75,10 +75,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
-	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: api, fast: fastAnswerer(cfg, api)}}
+	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(api, cl.Addr()), fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(cl.Client(), n.Members)
-		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: s3srv, fast: fastAnswerer(cfg, s3srv)})
+		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(s3srv, cl.Addr()), fast: fastAnswerer(cfg, s3srv)})
 	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})

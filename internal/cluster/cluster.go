@@ -39,6 +39,7 @@ type Cluster struct {
 	addr      string   // advertised private host:port
 	bind      string   // bound host:port
 	join      []string // normalised Config.Join
+	seeds     []*seed  // one per distinct join address; maintain's own
 	tag       string
 	encrypted bool
 
@@ -49,8 +50,6 @@ type Cluster struct {
 	srv    *http.Server
 	client *http.Client
 	httpTr *http.Transport
-
-	joinLog map[string]string // last logged join failure per address; maintain's own
 
 	cancel    context.CancelFunc // stops maintain and notify
 	wg        sync.WaitGroup     // maintain, notify, the HTTP server
@@ -68,13 +67,14 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	c := &Cluster{
 		log: cfg.logger(), id: cfg.NodeID, tag: cfg.label()[len(labelPrefix):],
-		encrypted: cfg.Key != "", joinLog: make(map[string]string),
-		ms: newMembers(cfg.NodeID, cfg.OnChange != nil), meta: &nodeMeta{},
+		encrypted: cfg.Key != "",
+		ms:        newMembers(cfg.NodeID, cfg.OnChange != nil, cfg.logger()), meta: &nodeMeta{},
 	}
 	for _, j := range cfg.Join {
 		n, _ := normalizeJoin(j) // Validate checked it
 		c.join = append(c.join, n)
 	}
+	c.seeds = newSeeds(c.join)
 	tr, err := listen(cfg.BindAddr, c.log)
 	if err != nil {
 		return nil, err
@@ -107,6 +107,7 @@ func (c *Cluster) startMemberlist(ctx context.Context, cfg Config) error {
 	conf.SecretKey = gossipKey(cfg.Key)
 	conf.GossipVerifyIncoming, conf.GossipVerifyOutgoing = true, true
 	conf.DeadNodeReclaimTime = deadNodeReclaimTime
+	conf.PushPullInterval = pushPullInterval
 	conf.Events = c.ms
 	conf.Delegate = c.meta
 	conf.Logger = newMemberlistLogger(c.log)

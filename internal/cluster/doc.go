@@ -69,17 +69,38 @@
 //
 // # Joining
 //
-// Config.Join lists addresses of any members (host:port; a bare host means
-// port 11999). The node starts even when none is up: while it is alone it
-// tries them in the background, every 1 s doubling to every 10 s, until a
-// join succeeds, and logs
+// Config.Join lists addresses of any members, the seeds (host:port; a bare
+// host means port 11999; a host name stands for each of its addresses).
+// The node starts even when none is up. In the background it joins each
+// seed, with backoff (1 s doubling to 10 s) while that fails, until the
+// seed is an alive member, and checks every 2 s that it still is, joining
+// it again when it is not. It does not stop when another node has joined
+// it: nodes started at once (a chain in which node k seeds node k-1, a
+// star, every node listing every other) would form islands that never
+// meet. A seed that answers but is listed under another address (NAT, a
+// host name, itself) cannot be told from the member list and is joined
+// again every 30 s, which merges islands too; a join of a live member is
+// one push/pull exchange. The first join of a seed logs
 //
 //	level=INFO msg="cluster: joined cluster" via=10.0.0.1:11999 members=3
 //
+// When new members arrive, a node exchanges full state with one random
+// member (at most once a second, on about 8 nodes of the cluster for each
+// arrival), and memberlist's own periodic exchange runs every 10 s instead
+// of 30 s: gossip of an island merge reaches most nodes but not always all.
+//
 // An address that is not up yet is logged at info once ("member to join not
-// reachable (nothing listens there yet); retrying"). A member that answers
-// but drops the connection refused us — its tag or key differs — and the
-// joining node logs, at each attempt:
+// reachable (nothing listens there yet); retrying"), again when the reason
+// changes, and at debug otherwise. An address that accepts the connection
+// but not the join is looked at with a plain HTTP GET /: the public APIs
+// of a node name its private address in the X-Objstore-Private-Addr
+// response header (WithPrivateAddr), so -N given a public port logs
+//
+//	level=ERROR msg="cluster: join refused: 10.0.0.1:10999 is a public port of an objstore node (it answers HTTP), not its private address; give -N its private address 10.0.0.1:11999"
+//
+// Any other refusal is a member of another cluster — its tag or key
+// differs. The address is looked at once; the refusal is logged at every
+// attempt, as the node cannot work until it is fixed:
 //
 //	level=ERROR msg="cluster: join refused: 10.0.0.1:11999 answered but did not accept this node: cluster tag mismatch or wrong cluster key?" tag=blue encrypted=false err="failed to join 10.0.0.1:11999: EOF"
 //
@@ -91,9 +112,18 @@
 // message"). Memberlist's own log lines reach the Config.Logger at their
 // level ("[DEBUG]" → debug, "[WARN]" → warn, "[ERR]" → error).
 //
-// Once in a cluster, the node retries members declared dead every 5 s for
-// a day: memberlist alone never contacts a dead member again after a short
-// while, so the two sides of a long partition would not merge.
+// The node also retries members declared dead every 5 s for a day:
+// memberlist alone never contacts a dead member again after a short while,
+// so the two sides of a long partition would not merge. Seeds, dead
+// members and exchanges of a round are tried at once, so an address that
+// does not answer (memberlist's 10 s TCP timeout) delays no other.
+//
+// Every node logs every other member that joins, comes back, leaves or
+// fails, the node that was joined included:
+//
+//	level=INFO msg="cluster: member joined" id=01J… addr=10.0.0.2:11999
+//	level=INFO msg="cluster: member left" id=01J… addr=10.0.0.2:11999
+//	level=WARN msg="cluster: member failed: declared dead by the others' probes" id=01J… addr=10.0.0.2:11999
 //
 // # Members
 //

@@ -3,100 +3,230 @@ package cluster
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"sphere.software/objstore"
 )
 
 const (
-	// joinBackoffMin and joinBackoffMax bound the wait between rounds of
-	// join attempts while the node is alone: it doubles from min to max.
+	// joinBackoffMin and joinBackoffMax bound the wait between attempts to
+	// join a seed that could not be joined: it doubles from min to max.
 	joinBackoffMin = time.Second
 	joinBackoffMax = 10 * time.Second
+	// seedCheckInterval is how often a seed that is an alive member is
+	// checked again: a look at the member list (and a DNS lookup for a
+	// host name), no network traffic to the seed.
+	seedCheckInterval = 2 * time.Second
+	// seedRejoinInterval is the wait between joins of a seed that answered
+	// but is listed under another address (NAT, a host name, a node bound
+	// to every interface, or this node itself): it cannot be told from the
+	// member list, so it is joined again now and then, which is cheap (one
+	// push/pull exchange) and merges islands that formed anyway.
+	seedRejoinInterval = 30 * time.Second
+	// maintainTick is how often maintain looks at what is due.
+	maintainTick = 250 * time.Millisecond
 	// reconnectInterval is the wait between attempts to reach members
-	// declared dead, once the node is in a cluster.
+	// declared dead.
 	reconnectInterval = 5 * time.Second
+	// syncAfterArrival is the least wait between two state exchanges that
+	// new members trigger (see syncState); syncFanout is how many members
+	// of the cluster, on average, do one for each arrival.
+	syncAfterArrival = time.Second
+	syncFanout       = 8
+	// pushPullInterval is memberlist's period of full state exchanges with
+	// a random member (its default, 30 s, leaves a member that missed the
+	// gossip of a merge unaware of the other side that long); memberlist
+	// scales it up for clusters above 32 members.
+	pushPullInterval = 10 * time.Second
 )
 
-// maintain keeps the node in its cluster until ctx is done. While the node
-// is alone it joins the configured addresses, with backoff, until a join
-// succeeds: so a node started before its peers finds them when they come
-// up. All along it retries the members declared dead: memberlist gossips
-// to a dead member only for a while (GossipToTheDeadTime) and never pushes
-// its state to one, so without this two sides of a partition that lasted
-// longer would never merge again.
+// seed is one address of Config.Join and where joining it stands. Only
+// maintain's round touches a seed (one goroutine per seed in a round).
+type seed struct {
+	target  string            // normalised host:port as configured
+	backoff time.Duration     // wait after the next failure
+	next    time.Time         // earliest next visit
+	met     bool              // the last visit found it a member
+	logged  string            // the failure last logged at info (or error)
+	refusal map[string]string // per address, the line that says why it refused to join
+}
+
+// newSeeds returns one seed per distinct join address, all due now.
+func newSeeds(targets []string) []*seed {
+	var out []*seed
+	seen := make(map[string]bool)
+	for _, t := range targets {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, &seed{target: t, backoff: joinBackoffMin, refusal: make(map[string]string)})
+		}
+	}
+	return out
+}
+
+// outcome is what a visit to a seed found.
+type outcome int
+
+const (
+	seedMet     outcome = iota // every address is an alive member (or this node)
+	seedReached                // joined, but some address is not a member's
+	seedFailed                 // some address could not be joined
+)
+
+// schedule sets when s is visited next after a visit at now.
+func (s *seed) schedule(now time.Time, o outcome) {
+	switch o {
+	case seedMet:
+		s.backoff, s.next = joinBackoffMin, now.Add(seedCheckInterval)
+	case seedReached:
+		s.backoff, s.next = joinBackoffMin, now.Add(seedRejoinInterval)
+	default:
+		s.next = now.Add(s.backoff)
+		s.backoff = min(2*s.backoff, joinBackoffMax)
+	}
+	s.met = o != seedFailed
+}
+
+// maintain keeps the node in one cluster with all its seeds until ctx is
+// done. Each seed (Config.Join address) is joined, with backoff, until it
+// is an alive member, and joined again whenever it is not: a node does not
+// stop when someone else has joined it, because then nodes started at once
+// would form islands that never meet (node 3 joined by node 4 before it
+// reached node 2). Seeds met stay checked, so a seed that restarts or an
+// island that formed anyway merges. All along it retries the members
+// declared dead: memberlist gossips to a dead member only for a while
+// (GossipToTheDeadTime) and never pushes its state to one, so without this
+// two sides of a partition that lasted longer would never merge again.
 func (c *Cluster) maintain(ctx context.Context) {
 	defer c.wg.Done()
-	if len(c.join) == 0 {
+	if len(c.seeds) == 0 {
 		c.log.Info("cluster: no members to join given: this node starts alone, others may join it", "addr", c.addr)
 	}
-	backoff := joinBackoffMin
+	tick := time.NewTicker(maintainTick)
+	defer tick.Stop()
+	var nextReconnect, nextSync time.Time
+	var arrivals uint64
 	for {
-		wait := reconnectInterval
-		if c.ms.alive() <= 1 && len(c.join) > 0 {
-			if c.joinAny(ctx) {
-				backoff = joinBackoffMin
-			} else {
-				wait, backoff = backoff, min(2*backoff, joinBackoffMax)
-			}
+		now := time.Now()
+		reconnect := !now.Before(nextReconnect)
+		if reconnect {
+			c.ms.prune(now)
+			nextReconnect = now.Add(reconnectInterval)
 		}
-		c.reconnect(ctx)
-		c.ms.prune(time.Now())
+		exchange := false
+		if a := c.ms.arrivals.Load(); a != arrivals && !now.Before(nextSync) {
+			arrivals, nextSync = a, now.Add(syncAfterArrival)
+			exchange = rand.IntN(max(c.ms.alive(), syncFanout)) < syncFanout
+		}
+		c.round(ctx, now, reconnect, exchange)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-tick.C:
 		}
 	}
 }
 
-// joinAny tries the configured addresses in turn until one join makes this
-// node part of a cluster, and reports whether one did.
-func (c *Cluster) joinAny(ctx context.Context) bool {
-	for _, target := range c.join {
-		addrs, err := resolveJoin(ctx, target)
-		if err != nil {
-			c.joinFailed(target, target, err, nil)
+// round visits every seed that is due, if reconnect every member declared
+// dead, and if exchange one random member (see syncState), all at once (an
+// address that does not answer may take memberlist's TCP timeout, 10 s),
+// and waits for them.
+func (c *Cluster) round(ctx context.Context, now time.Time, reconnect, exchange bool) {
+	var wg sync.WaitGroup
+	for _, s := range c.seeds {
+		if now.Before(s.next) {
 			continue
 		}
-		for _, addr := range addrs {
-			if ctx.Err() != nil {
-				return false
-			}
-			if addr == c.addr || addr == c.bind {
-				continue // ourselves: the same list is often given to every node
-			}
-			if c.joinOne(target, addr) {
-				return true
-			}
+		wg.Go(func() { s.schedule(time.Now(), c.visit(ctx, s)) })
+	}
+	if reconnect {
+		for _, m := range c.ms.dead() {
+			wg.Go(func() { c.reconnect(ctx, m) })
 		}
 	}
-	return false
+	if exchange {
+		wg.Go(c.syncState)
+	}
+	wg.Wait()
 }
 
-// joinOne joins the member at addr (resolved from target) and reports
-// whether the node is now in a cluster.
-func (c *Cluster) joinOne(target, addr string) bool {
+// syncState exchanges the full membership with a random alive member
+// (memberlist's push/pull, which Join does). maintain calls it after new
+// members arrived, at most every syncAfterArrival, on syncFanout members
+// of the cluster on average: when islands merge, memberlist's gossip of
+// the new members reaches most nodes but, measured with ten nodes started
+// at once, not always all, and its own push/pull comes only every
+// pushPullInterval.
+func (c *Cluster) syncState() {
+	m, ok := c.ms.randomAlive()
+	if !ok {
+		return
+	}
+	if _, err := c.ml.Join([]string{m.Addr}); err != nil {
+		c.log.Debug("cluster: state exchange failed", "id", m.ID, "addr", m.Addr, "err", flatten(err))
+	}
+}
+
+// visit joins each address of s that is not an alive member.
+func (c *Cluster) visit(ctx context.Context, s *seed) outcome {
+	addrs, err := resolveJoin(ctx, s.target)
+	if err != nil {
+		c.joinFailed(s, s.target, err, nil)
+		return seedFailed
+	}
+	o := seedMet
+	for _, addr := range addrs {
+		if ctx.Err() != nil {
+			return seedFailed
+		}
+		if addr == c.addr || addr == c.bind || c.ms.aliveAt(addr) {
+			continue // ourselves (the same list is often given to every node), or met
+		}
+		if !c.joinOne(ctx, s, addr) {
+			o = seedFailed
+		} else if o == seedMet && !c.ms.aliveAt(addr) {
+			o = seedReached
+		}
+	}
+	return o
+}
+
+// joinOne joins the member at addr (an address of s) and reports whether
+// it answered and merged its view with ours.
+func (c *Cluster) joinOne(ctx context.Context, s *seed, addr string) bool {
 	c.tr.forgetDial(addr)
 	_, err := c.ml.Join([]string{addr})
-	if err == nil && c.ms.alive() > 1 {
-		delete(c.joinLog, target)
-		c.log.Info("cluster: joined cluster", "via", addr, "members", c.ms.alive())
-		return true
-	}
 	if err == nil {
-		return false // it was this node under another name
+		level := c.log.Debug
+		if !s.met {
+			level = c.log.Info
+		}
+		s.logged = ""
+		delete(s.refusal, addr)
+		level("cluster: joined cluster", "via", addr, "members", c.ms.alive())
+		return true
 	}
 	dialled, dialErr := c.tr.dialOutcome(addr)
 	if !dialled || dialErr != nil {
-		c.joinFailed(target, addr, err, dialErr)
+		c.joinFailed(s, addr, err, dialErr)
 		return false
 	}
 	// The connection was made, then memberlist dropped it or answered with
-	// an error: it did not accept our label or our key.
-	c.log.Error("cluster: join refused: "+addr+" answered but did not accept this node: cluster tag mismatch or wrong cluster key?",
-		"tag", c.tag, "encrypted", c.encrypted, "err", flatten(err))
+	// an error: it is not a member's private port, or it did not accept our
+	// label or our key.
+	// Logged at every attempt: a misconfiguration the operator must fix.
+	// The address is looked at once, not at every attempt: the look is a
+	// request the other side's private API would log as rejected.
+	if s.refusal[addr] == "" {
+		s.refusal[addr] = c.refusal(ctx, addr)
+	}
+	s.logged = s.refusal[addr]
+	c.log.Error(s.logged, "tag", c.tag, "encrypted", c.encrypted, "err", flatten(err))
 	return false
 }
 
@@ -113,22 +243,22 @@ func flatten(err error) string {
 	return strings.Join(msgs, "; ")
 }
 
-// joinFailed logs that target could not be reached, at info the first time
-// and whenever the reason changes, at debug otherwise.
-func (c *Cluster) joinFailed(target, addr string, err, dialErr error) {
+// joinFailed logs that addr (of s) could not be reached, at info the first
+// time and whenever the reason changes, at debug otherwise.
+func (c *Cluster) joinFailed(s *seed, addr string, err, dialErr error) {
 	if dialErr != nil {
 		err = dialErr
 	}
-	reason := "unreachable"
+	msg := "cluster: member to join not reachable (unreachable); retrying"
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		reason = "nothing listens there yet"
+		msg = "cluster: member to join not reachable (nothing listens there yet); retrying"
 	}
 	level := c.log.Debug
-	if c.joinLog[target] != reason {
-		c.joinLog[target] = reason
+	if s.logged != msg {
+		s.logged = msg
 		level = c.log.Info
 	}
-	level("cluster: member to join not reachable ("+reason+"); retrying", "addr", addr, "err", flatten(err))
+	level(msg, "addr", addr, "err", flatten(err))
 }
 
 // resolveJoin returns the host:port addresses a join address stands for:
@@ -152,17 +282,15 @@ func resolveJoin(ctx context.Context, target string) ([]string, error) {
 	return out, nil
 }
 
-// reconnect tries to join each member declared dead; a success merges the
+// reconnect tries to join m, a member declared dead; a success merges the
 // two views and both sides refute their death.
-func (c *Cluster) reconnect(ctx context.Context) {
-	for _, m := range c.ms.dead() {
-		if ctx.Err() != nil {
-			return
-		}
-		if _, err := c.ml.Join([]string{m.Addr}); err != nil {
-			c.log.Debug("cluster: dead member still unreachable", "id", m.ID, "addr", m.Addr, "err", flatten(err))
-			continue
-		}
-		c.log.Info("cluster: reached a member declared dead; it should come back alive", "id", m.ID, "addr", m.Addr)
+func (c *Cluster) reconnect(ctx context.Context, m objstore.Member) {
+	if ctx.Err() != nil {
+		return
 	}
+	if _, err := c.ml.Join([]string{m.Addr}); err != nil {
+		c.log.Debug("cluster: dead member still unreachable", "id", m.ID, "addr", m.Addr, "err", flatten(err))
+		return
+	}
+	c.log.Info("cluster: reached a member declared dead; it should come back alive", "id", m.ID, "addr", m.Addr)
 }

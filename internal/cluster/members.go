@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"log/slog"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -40,6 +42,9 @@ const departedTTL = 24 * time.Hour
 type members struct {
 	self      string
 	notifying bool // an OnChange goroutine drains pending
+	log       *slog.Logger
+
+	arrivals atomic.Uint64 // members that became alive (new or back), for maintain's syncs
 
 	mu      sync.Mutex // guards byID, since, pending
 	byID    map[string]objstore.Member
@@ -76,10 +81,11 @@ func (d *nodeMeta) LocalState(join bool) []byte { return nil }
 // MergeRemoteState implements memberlist.Delegate; we push no user state.
 func (d *nodeMeta) MergeRemoteState(buf []byte, join bool) {}
 
-func newMembers(self string, notifying bool) *members {
+func newMembers(self string, notifying bool, log *slog.Logger) *members {
 	return &members{
 		self:      self,
 		notifying: notifying,
+		log:       log,
 		byID:      make(map[string]objstore.Member),
 		since:     make(map[string]time.Time),
 		kick:      make(chan struct{}, 1),
@@ -119,8 +125,15 @@ func (ms *members) set(n *memberlist.Node, state string) {
 	}
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	if old, ok := ms.byID[m.ID]; ok && old == m {
+	old, known := ms.byID[m.ID]
+	if known && old == m {
 		return
+	}
+	if !m.Self {
+		ms.logChange(old, m)
+		if state == StateAlive && old.State != StateAlive {
+			ms.arrivals.Add(1)
+		}
 	}
 	ms.byID[m.ID] = m
 	if state == StateAlive {
@@ -129,6 +142,24 @@ func (ms *members) set(n *memberlist.Node, state string) {
 		ms.since[m.ID] = time.Now()
 	}
 	ms.queueLocked(m)
+}
+
+// logChange logs that member m went from old (zero if unknown) to its
+// state: every node logs every member that joins, comes back, moves, leaves
+// or fails, the node that was joined included.
+func (ms *members) logChange(old, m objstore.Member) {
+	switch {
+	case m.State == StateAlive && old.State == StateAlive:
+		ms.log.Info("cluster: member changed address", "id", m.ID, "addr", m.Addr, "was", old.Addr)
+	case m.State == StateAlive && old.State == "":
+		ms.log.Info("cluster: member joined", "id", m.ID, "addr", m.Addr)
+	case m.State == StateAlive:
+		ms.log.Info("cluster: member joined", "id", m.ID, "addr", m.Addr, "was", old.State)
+	case m.State == StateLeft:
+		ms.log.Info("cluster: member left", "id", m.ID, "addr", m.Addr)
+	default:
+		ms.log.Warn("cluster: member failed: declared dead by the others' probes", "id", m.ID, "addr", m.Addr)
+	}
 }
 
 // queueLocked adds m to pending, replacing an older change of the same
@@ -179,6 +210,34 @@ func (ms *members) alive() int {
 		}
 	}
 	return n
+}
+
+// aliveAt reports whether an alive member other than this node has the
+// private address addr.
+func (ms *members) aliveAt(addr string) bool {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	for _, m := range ms.byID {
+		if m.Addr == addr && m.State == StateAlive && !m.Self {
+			return true
+		}
+	}
+	return false
+}
+
+// randomAlive returns an alive member other than this node, or false if
+// there is none.
+func (ms *members) randomAlive() (objstore.Member, bool) {
+	var others []objstore.Member
+	for _, m := range ms.list() {
+		if m.State == StateAlive && !m.Self {
+			others = append(others, m)
+		}
+	}
+	if len(others) == 0 {
+		return objstore.Member{}, false
+	}
+	return others[rand.IntN(len(others))], true
 }
 
 // dead returns the members declared dead (not those that left), for

@@ -94,6 +94,30 @@ type process struct {
 // is stopped when the test ends; a failed test prints the tail of its log.
 func StartNode(t testing.TB, opts NodeOpts) *Node {
 	t.Helper()
+	n := newNode(t, opts)
+	// The free ports may be taken by another process before the node binds
+	// them: try again with new ones.
+	for attempt := 1; ; attempt++ {
+		from := len(n.log.String())
+		err := n.launch()
+		if err == nil {
+			return n
+		}
+		if attempt == startAttempts || !errors.Is(err, errExited) || !strings.Contains(n.log.String()[from:], "address already in use") {
+			t.Fatalf("start node: %v", err)
+		}
+		n.PublicAddr = freeAddr(t, n.opts.Netns, n.opts.IP)
+		n.S3Addr = freeAddr(t, n.opts.Netns, n.opts.IP)
+		if n.opts.PrivatePort == 0 {
+			n.PrivateAddr = freeAddr(t, n.opts.Netns, n.opts.IP)
+		}
+	}
+}
+
+// newNode is a node with its addresses and log, not started; it is
+// stopped when the test ends.
+func newNode(t testing.TB, opts NodeOpts) *Node {
+	t.Helper()
 	if opts.S3 == nil || opts.Bucket == "" {
 		t.Fatal("StartNode: NodeOpts.S3 and NodeOpts.Bucket are required")
 	}
@@ -121,23 +145,7 @@ func StartNode(t testing.TB, opts NodeOpts) *Node {
 	}
 	n.logFile = f
 	t.Cleanup(n.cleanup)
-	// The free ports may be taken by another process before the node binds
-	// them: try again with new ones.
-	for attempt := 1; ; attempt++ {
-		from := len(n.log.String())
-		err := n.launch()
-		if err == nil {
-			return n
-		}
-		if attempt == startAttempts || !errors.Is(err, errExited) || !strings.Contains(n.log.String()[from:], "address already in use") {
-			t.Fatalf("start node: %v", err)
-		}
-		n.PublicAddr = freeAddr(t, opts.Netns, opts.IP)
-		n.S3Addr = freeAddr(t, opts.Netns, opts.IP)
-		if opts.PrivatePort == 0 {
-			n.PrivateAddr = freeAddr(t, opts.Netns, opts.IP)
-		}
-	}
+	return n
 }
 
 // freeAddr returns ip:port (ip empty means 127.0.0.1) with a port that was
