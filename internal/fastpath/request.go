@@ -33,6 +33,12 @@ func (r *Request) Path() []byte { return r.path }
 // RawQuery is the request target's query, without the '?'.
 func (r *Request) RawQuery() []byte { return r.rawQuery }
 
+// Host is the value of the request's one Host header.
+func (r *Request) Host() []byte { return r.host }
+
+// Lines are the header lines as sent, "Name: value", Host's included.
+func (r *Request) Lines() [][]byte { return r.lines }
+
 // Header returns the value of the first header line called name (ASCII
 // case-insensitive), trimmed of spaces and tabs.
 func (r *Request) Header(name string) ([]byte, bool) {

@@ -37,6 +37,8 @@ type Object struct {
 	// Memo, for a body served from memory, is a slot that lives as long as
 	// the cached entry: the HTTP layer keeps its prepared headers there.
 	Memo *Memo
+	// S3Memo is a second such slot, for the S3 API's headers.
+	S3Memo *Memo
 	// peer is the member a SourcePeer body comes from.
 	peer  string
 	close func() error
@@ -158,7 +160,7 @@ func (n *Node) holdPeerBody(ticket uint64, obj *Object) (*Object, error) {
 }
 
 func cachedObject(e *hotEntry) *Object {
-	return &Object{Record: e.rec, Body: bytes.NewReader(e.body), Bytes: e.body, Memo: &e.memo,
+	return &Object{Record: e.rec, Body: bytes.NewReader(e.body), Bytes: e.body, Memo: &e.memo, S3Memo: &e.s3memo,
 		Source: e.source(), peer: e.peer, close: func() error { return nil }}
 }
 

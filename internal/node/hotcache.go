@@ -32,8 +32,8 @@ type hotEntry struct {
 	body []byte
 	// peer is the member the body was read from, for a body this node
 	// does not hold; "" for its own.
-	peer string
-	memo Memo
+	peer         string
+	memo, s3memo Memo
 }
 
 // source is where the entry's body lives.

@@ -151,9 +151,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // address splits a request into bucket and key, path-style or, with a
 // domain configured, virtual-host-style.
 func (s *Server) address(r *http.Request) (bucket, key string) {
-	path := strings.TrimPrefix(r.URL.Path, "/")
+	return s.addressOf(r.Host, r.URL.Path)
+}
+
+// addressOf is address on a request's Host and decoded path.
+func (s *Server) addressOf(host, path string) (bucket, key string) {
+	path = strings.TrimPrefix(path, "/")
 	if s.cfg.Domain != "" {
-		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
