@@ -45,7 +45,8 @@ func lockFile(path string) (f *os.File, holder string, err error) {
 		return nil, "", err
 	}
 	// The pid is only for the next process's error message: no fsync.
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
