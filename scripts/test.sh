@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSITYGW_VERSION=v1.8.0
+STATICCHECK_VERSION=v0.8.2
 
 section() { printf '\n==> %s\n' "$*"; }
 
@@ -75,6 +76,7 @@ section "test dependencies"
 #                   real S3 clients the S3 API tests drive
 #                   (tests/integration/s3api_clients_test.go)
 #   versitygw       the S3-compatible origin of the integration tests
+#   staticcheck     the linter the tree is kept clean with (honnef.co/go/tools)
 APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3)
 plan_install() {
 	local missing=() pkg
@@ -82,6 +84,7 @@ plan_install() {
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("apt:$pkg")
 	done
 	go_tool_current versitygw "$VERSITYGW_VERSION" || missing+=("go:github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
+	go_tool_current staticcheck "$STATICCHECK_VERSION" || missing+=("go:honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
 	if [ ${#missing[@]} -eq 0 ]; then
 		echo "everything the tests need is installed"
 	else
@@ -91,9 +94,11 @@ plan_install() {
 plan_install
 ensure_apt "${APT_PACKAGES[@]}"
 ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
+ensure_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION"
 
-section "go vet ./..."
+section "go vet ./... and staticcheck ./..."
 go vet ./...
+staticcheck ./...
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)
