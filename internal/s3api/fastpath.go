@@ -72,7 +72,11 @@ func (s *Server) authenticated(req *fastpath.Request) bool {
 		return true
 	}
 	r, err := req.HTTPRequest()
-	return err == nil && s.authenticate(r) == nil
+	if err != nil {
+		return false
+	}
+	_, err = s.authenticate(r)
+	return err == nil
 }
 
 // memoHead returns obj's response head without x-amz-request-id, from its

@@ -28,6 +28,15 @@ var responseOverrides = map[string]string{
 // through to the origin when the cluster lacks the object; a HEAD asks the
 // origin for the metadata only.
 func (s *Server) getObject(q *request, withBody bool) error {
+	if q.anonymous {
+		for param := range responseOverrides {
+			if q.query.Has(param) {
+				// As AWS: an unsigned link must not choose how a body is
+				// served (Content-Type: text/html would make any upload a page).
+				return errorf("InvalidRequest", http.StatusBadRequest, "Request specific response headers cannot be used for anonymous GET requests.")
+			}
+		}
+	}
 	ctx := q.r.Context()
 	key := q.objectKey()
 	var (

@@ -336,6 +336,13 @@ func TestAnonymousAndVirtualHost(t *testing.T) {
 	if got := do("PUT", "", "/"+testBucket+"/pub/new", bytes.NewReader([]byte("x"))); got != 403 {
 		t.Fatalf("anonymous PUT with read-only anonymous access: %d, want 403", got)
 	}
+	// An unsigned link must not choose how a body is served: a text file
+	// served as text/html would be a stored XSS.
+	for _, param := range []string{"response-content-type=text%2Fhtml", "response-content-disposition=inline", "response-cache-control=no-store"} {
+		if got := do("GET", "", "/"+testBucket+"/pub/file?"+param, nil); got != 400 {
+			t.Fatalf("anonymous GET with %s: %d, want 400 InvalidRequest", param, got)
+		}
+	}
 	closed := newEnv(t, nil)
 	r, _ := http.Get(closed.srv.URL + "/" + testBucket + "/x")
 	r.Body.Close()

@@ -123,6 +123,9 @@ type request struct {
 	bucket string
 	key    string
 	query  url.Values // r.URL.Query(), parsed once by route
+	// anonymous is set for a request without a signature that anonymous
+	// access let through.
+	anonymous bool
 }
 
 func (q *request) objectKey() objstore.Key { return objstore.Key{Bucket: q.bucket, ID: q.key} }
@@ -139,10 +142,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if err := s.authenticate(r); err != nil {
+	anonymous, err := s.authenticate(r)
+	if err != nil {
 		s.fail(q, err)
 		return
 	}
+	q.anonymous = anonymous
 	if err := s.route(q); err != nil {
 		s.fail(q, err)
 	}
@@ -170,19 +175,19 @@ func (s *Server) addressOf(host, path string) (bucket, key string) {
 }
 
 // authenticate verifies the request's signature; unsigned requests pass
-// only as far as anonymous access allows.
-func (s *Server) authenticate(r *http.Request) error {
-	_, err := s.verifier.Verify(r)
+// only as far as anonymous access allows, and are reported as anonymous.
+func (s *Server) authenticate(r *http.Request) (anonymous bool, err error) {
+	_, err = s.verifier.Verify(r)
 	if !errors.Is(err, sigv4.ErrMissingAuth) {
-		return err
+		return false, err
 	}
 	switch {
 	case s.cfg.Anonymous == AnonymousWrite:
-		return nil
+		return true, nil
 	case s.cfg.Anonymous == AnonymousRead && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		return nil
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
 // route picks the operation from the method, the address and the query.
