@@ -30,6 +30,8 @@
 #   BENCH_KEEP=1      keep the scratch directory (bodies, logs) at the end
 #   BENCH_REV=REV     build the node from commit REV (git archive) instead of
 #                     the work tree; the bench tools always come from the tree
+#   BENCH_SECTIONS=hotget  only section 1 (hot GETs beside nginx), then the
+#                     summary: about 3 minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -495,6 +497,10 @@ for size in 4KiB 64MiB; do
 done
 stop minhttp
 
+if [ "${BENCH_SECTIONS:-all}" = hotget ]; then
+	log "BENCH_SECTIONS=hotget: sections 2 to 5 skipped"
+else
+
 # ---- 2. PUT throughput: objstore level 0 and 1 (native and S3 API) beside direct S3 PUTs
 # Through the S3 API putload signs PutObject with the node's S3 API
 # credentials and sets the level with a signed X-Meta-ConsistencyLevel.
@@ -709,6 +715,8 @@ mkdir -p "$WORK/synccost"
 "$BIN/synccost" -n "$SYNC_N" -diff "$SYNC_DIFF" -dir "$WORK/synccost" >"$OUT/raw/synccost.txt" 2>"$OUT/logs/synccost.log" ||
 	die "synccost failed; see $OUT/logs/synccost.log"
 cat "$OUT/raw/synccost.txt" >&2
+
+fi # BENCH_SECTIONS
 
 # ---- 6. summary ----------------------------------------------------------------
 # How busy the machine was: the load average, and the share of all CPU time
