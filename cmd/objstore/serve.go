@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	peers := replica.NewClient(cl.Client(), n, log.With("part", "replica"))
+	peers := replica.NewClient(cl.Client())
 	n.AttachCluster(cl, peers)
 	if s3keys != nil {
 		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: replica.CredentialsKey(cfg.ClusterKey)})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -31,9 +30,7 @@ const (
 // Client calls the private API of other nodes. It implements node.Peers.
 // Its methods are safe for concurrent use.
 type Client struct {
-	hc    *http.Client
-	local Local
-	log   *slog.Logger
+	hc *http.Client
 
 	// Limits of a leaves request; NewClient sets the defaults, tests
 	// lower them.
@@ -41,17 +38,11 @@ type Client struct {
 	exchangeBytes    int
 }
 
-// NewClient returns a client that sends its requests with hc (which
-// authenticates them) and merges what sync passes bring into local. A nil
-// logger discards the log.
-func NewClient(hc *http.Client, local Local, logger *slog.Logger) *Client {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// NewClient returns a client that sends its requests with hc, which
+// authenticates them.
+func NewClient(hc *http.Client) *Client {
 	return &Client{
 		hc:               hc,
-		local:            local,
-		log:              logger.With("component", "replica"),
 		leavesPerRequest: maxLeavesPerRequest,
 		exchangeBytes:    maxExchangeBytes,
 	}

@@ -1,8 +1,9 @@
 // Package replica is node-to-node replication over the private HTTP API:
 // the handler one node serves under /private/v1/ and the client the other
-// nodes use to push records to it, run anti-entropy passes with it and read
-// the bodies it holds. The client implements node.Peers; both sides reach
-// the node through the Local interface.
+// nodes use to push records to it, carry the calls of anti-entropy passes
+// (node.Sync runs the algorithm) and read the bodies it holds. The client
+// implements node.Peers; the handler reaches the node through the Local
+// interface.
 //
 // Authentication is not done here: internal/cluster provides the
 // authenticated *http.Client and wraps the handler in its middleware.
@@ -27,17 +28,14 @@
 //
 // # Anti-entropy
 //
-// objstore.DigestGroups × objstore.LeavesPerGroup leaves split the keyspace
-// (see objstore.LeafOf). Client.Sync fetches the peer's group digests and
-// compares them with its own; when all are equal the pass costs that one
-// request. Otherwise it fetches the leaf digests of the groups that differ
-// (one request), and for the leaves that differ it sends all of its records
-// of up to maxLeavesPerRequest leaves at a time and gets the peer's back:
-// the peer snapshots its records of those leaves, merges the caller's and
-// answers with the snapshot, which the caller merges. After one pass both
-// sides hold the merge of both in every leaf that differed. Records both
-// sides already had cross the wire too, and are harmless: merging is
-// idempotent.
+// node.Sync runs a pass (see internal/node, sync.go) with three calls the
+// client carries: GroupDigests (one request), LeafDigests of the groups
+// that differ (one request), and ExchangeLeaves, which sends the caller's
+// records of the leaves that differ and returns the peer's from before it
+// merged them (Local.ExchangeLeaves). The client splits an exchange into
+// requests of at most maxLeavesPerRequest leaves and about
+// maxExchangeBytes of records, and counts the bytes of every body it sends
+// and receives (objstore.Traffic).
 //
 // # Wire format
 //

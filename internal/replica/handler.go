@@ -14,8 +14,7 @@ import (
 	"sphere.software/objstore/internal/recordcodec"
 )
 
-// Local is what the handler and the sync pass need of this node.
-// Implemented by *node.Node.
+// Local is what the handler needs of this node. Implemented by *node.Node.
 type Local interface {
 	// Apply merges records from a peer; the node acts on them (drops the
 	// bodies of deleted objects, pulls level-2 bodies).
@@ -25,9 +24,9 @@ type Local interface {
 	// LeafDigests returns len(groups) × objstore.LeavesPerGroup leaf
 	// digests, the groups' leaves in order.
 	LeafDigests(ctx context.Context, groups []uint8) ([]uint64, error)
-	// LeafRecords calls fn for every record (tombstones included) in the
-	// given leaves until fn returns false.
-	LeafRecords(ctx context.Context, leaves []uint16, fn func(objstore.Record) bool) error
+	// ExchangeLeaves snapshots the node's records of leaves (sorted,
+	// distinct), merges theirs, and returns the snapshot.
+	ExchangeLeaves(ctx context.Context, leaves []uint16, theirs []objstore.Record) ([]objstore.Record, error)
 	// OpenBody opens the local body of key at bodyVersion for a peer, with
 	// its record. The error wraps objstore.ErrNotFound if it is not held.
 	OpenBody(ctx context.Context, key objstore.Key, bodyVersion objstore.Version) (*os.File, objstore.Record, error)
@@ -135,19 +134,12 @@ func (h *handler) leaves(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	enc := recordcodec.NewEncoder(nil)
-	err = h.local.LeafRecords(r.Context(), req.leaves, func(rec objstore.Record) bool {
-		enc.Add(rec)
-		return true
-	})
-	if err == nil && len(req.records) > 0 {
-		err = h.local.Apply(r.Context(), req.records)
-	}
+	ours, err := h.local.ExchangeLeaves(r.Context(), req.leaves, req.records)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeBinary(w, enc.Bytes())
+	writeBinary(w, encodeRecords(ours))
 }
 
 // body serves a local body with its checksum headers; ranges are allowed.

@@ -12,6 +12,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/journal"
+	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/replica"
 )
 
@@ -85,6 +86,11 @@ func (l local) LeafDigests(ctx context.Context, groups []uint8) ([]uint64, error
 func (l local) LeafRecords(ctx context.Context, leaves []uint16, fn func(objstore.Record) bool) error {
 	defer since(l.digest, time.Now())
 	return l.j.LeafRecords(ctx, leaves, fn)
+}
+
+// ExchangeLeaves answers a leaves exchange as a node does.
+func (l local) ExchangeLeaves(ctx context.Context, leaves []uint16, theirs []objstore.Record) ([]objstore.Record, error) {
+	return node.ExchangeLeaves(ctx, l, leaves, theirs)
 }
 
 func (l local) OpenBody(context.Context, objstore.Key, objstore.Version) (*os.File, objstore.Record, error) {

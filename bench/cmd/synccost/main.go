@@ -9,7 +9,7 @@
 // again so both methods start from the same state. Then, over a loopback
 // HTTP server running replica.NewHandler in front of B:
 //
-//  1. anti-entropy: one replica.Client.Sync pass from A; afterwards both
+//  1. anti-entropy: one node.Sync pass from A over a replica.Client; afterwards both
 //     journals hold the same records (checked by their digests);
 //  2. full journal: every record of A, read with Range, encoded in the
 //     replica wire format and pushed to B (100,000 records a request), which

@@ -13,6 +13,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/journal"
+	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/replica"
 )
 
@@ -56,7 +57,7 @@ func openPeer(aPath, bPath string, opts journal.Options, filter bool) (*peer, er
 	p := &peer{a: newLocal(a, filter), b: newLocal(b, filter)}
 	p.srv = httptest.NewServer(p.wire.wrap(replica.NewHandler(p.b, nil)))
 	p.member = objstore.Member{ID: b.NodeID(), Addr: strings.TrimPrefix(p.srv.URL, "http://"), State: "alive"}
-	p.client = replica.NewClient(p.srv.Client(), p.a, nil)
+	p.client = replica.NewClient(p.srv.Client())
 	return p, nil
 }
 
@@ -74,7 +75,7 @@ func (p *peer) Close() error {
 // with the same digests.
 func measureSync(ctx context.Context, p *peer) (result, error) {
 	start := time.Now()
-	st, err := p.client.Sync(ctx, p.member)
+	st, err := node.Sync(ctx, p.a, p.client, p.member)
 	elapsed := time.Since(start)
 	if err != nil {
 		return result{}, err
