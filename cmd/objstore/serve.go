@@ -20,7 +20,7 @@ import (
 	"sphere.software/objstore/internal/httpapi"
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/node"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/peerapi"
 	"sphere.software/objstore/internal/s3api"
 )
 
@@ -63,15 +63,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv, s3keys, cfg.ClusterKey, log)),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log)),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
 	}
-	peers := replica.NewClient(cl.Client())
+	peers := peerapi.NewClient(cl.Client())
 	n.AttachCluster(cl, peers)
 	if s3keys != nil {
-		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: replica.CredentialsKey(cfg.ClusterKey)})
+		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: peerapi.CredentialsKey(cfg.ClusterKey)})
 	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
@@ -101,19 +101,19 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return err
 }
 
-// privateHandler serves the private API: the replica routes, S3 requests
+// privateHandler serves the private API: the replication routes, S3 requests
 // that other nodes forward to this one (see internal/s3api), and the S3
-// API's generated keys (replica.CredentialsPath).
+// API's generated keys (peerapi.CredentialsPath).
 func privateHandler(replicas http.Handler, s3srv *s3api.Server, keys *s3Keys, clusterKey string, log *slog.Logger) http.Handler {
 	if s3srv == nil {
 		return replicas
 	}
-	creds := replica.NewCredentialsHandler(replica.CredentialsKey(clusterKey), keys.share, log.With("part", "replica"))
+	creds := peerapi.NewCredentialsHandler(peerapi.CredentialsKey(clusterKey), keys.share, log.With("part", "peerapi"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix):
 			s3srv.ServeForwarded(w, r)
-		case r.URL.Path == replica.CredentialsPath:
+		case r.URL.Path == peerapi.CredentialsPath:
 			creds.ServeHTTP(w, r)
 		default:
 			replicas.ServeHTTP(w, r)

@@ -13,7 +13,7 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/node"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/peerapi"
 )
 
 // How many goroutines merge records at once, so that the journal's group
@@ -24,7 +24,7 @@ const (
 	buildWorkers = 1000
 )
 
-// local is a replica.Local over a bare journal: Apply merges each record,
+// local is a peerapi.Local over a bare journal: Apply merges each record,
 // and there are no bodies. It adds up the time spent in Apply and in the
 // digest and leaf reads.
 type local struct {
@@ -35,7 +35,7 @@ type local struct {
 	apply, digest *atomic.Int64 // nanoseconds
 }
 
-var _ replica.Local = local{}
+var _ peerapi.Local = local{}
 
 func newLocal(j *journal.Store, filter bool) local {
 	return local{j: j, filter: filter, apply: new(atomic.Int64), digest: new(atomic.Int64)}

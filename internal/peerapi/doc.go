@@ -1,4 +1,4 @@
-// Package replica is node-to-node replication over the private HTTP API:
+// Package peerapi is the private node-to-node HTTP API:
 // the handler one node serves under /private/v1/ and the client the other
 // nodes use to push records to it, carry the calls of anti-entropy passes
 // (node.Sync runs the algorithm) and read the bodies it holds. The client
@@ -64,4 +64,4 @@
 // objstore.Version.String, read back with ParseVersion. Answers carry the
 // body's ETag and its CRC-32C as X-Objstore-Crc32c (8 hex digits), and
 // support Range.
-package replica
+package peerapi

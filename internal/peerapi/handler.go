@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"context"
@@ -54,7 +54,7 @@ func NewHandler(local Local, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{local: local, log: logger.With("component", "replica")}
+	h := &handler{local: local, log: logger.With("component", "peerapi")}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathPing, h.ping)
 	mux.HandleFunc("POST "+pathRecords, h.records)
@@ -89,7 +89,7 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 func (h *handler) groupDigests(w http.ResponseWriter, r *http.Request) {
 	ds, err := h.local.GroupDigests(r.Context())
 	if err == nil && len(ds) != objstore.DigestGroups {
-		err = fmt.Errorf("replica: local has %d group digests, want %d", len(ds), objstore.DigestGroups)
+		err = fmt.Errorf("peerapi: local has %d group digests, want %d", len(ds), objstore.DigestGroups)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -112,7 +112,7 @@ func (h *handler) leafDigests(w http.ResponseWriter, r *http.Request) {
 	}
 	ds, err := h.local.LeafDigests(r.Context(), groups)
 	if want := len(groups) * objstore.LeavesPerGroup; err == nil && len(ds) != want {
-		err = fmt.Errorf("replica: local has %d leaf digests for %d groups, want %d", len(ds), len(groups), want)
+		err = fmt.Errorf("peerapi: local has %d leaf digests for %d groups, want %d", len(ds), len(groups), want)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -148,7 +148,7 @@ func (h *handler) body(w http.ResponseWriter, r *http.Request) {
 	v, err := ParseVersion(r.URL.Query().Get("v"))
 	if err == nil {
 		if err = recordcodec.CheckKey(key); err != nil {
-			err = fmt.Errorf("replica: body: %w: %w", ErrMalformed, err)
+			err = fmt.Errorf("peerapi: body: %w: %w", ErrMalformed, err)
 		}
 	}
 	if err != nil {
@@ -173,11 +173,11 @@ const headerCRC32C = "X-Objstore-Crc32c"
 // readBody reads a request body of at most limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
-		return nil, fmt.Errorf("replica: request body of %d bytes: %w", r.ContentLength, &http.MaxBytesError{Limit: limit})
+		return nil, fmt.Errorf("peerapi: request body of %d bytes: %w", r.ContentLength, &http.MaxBytesError{Limit: limit})
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return nil, fmt.Errorf("replica: read request body: %w", err)
+		return nil, fmt.Errorf("peerapi: read request body: %w", err)
 	}
 	return b, nil
 }
