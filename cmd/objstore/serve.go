@@ -62,13 +62,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 	}
+	private := peerapi.Authenticate(cfg.ClusterKey, privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log), log)
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log)),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", private),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
 	}
-	peers := peerapi.NewClient(cl.Client())
+	hc := peerapi.NewHTTPClient(peerapi.HTTPConfig{NodeID: j.NodeID(), ClusterKey: cfg.ClusterKey, SourceIP: cl.SourceIP()})
+	defer hc.CloseIdleConnections()
+	peers := peerapi.NewClient(hc)
 	n.AttachCluster(cl, peers)
 	if s3keys != nil {
 		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: peerapi.CredentialsKey(cfg.ClusterKey)})
@@ -77,7 +80,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Logger: log.With("part", "api")}, n)
 	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(api, cl.Addr()), fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
-		s3srv.AttachCluster(cl.Client(), n.Members)
+		s3srv.AttachCluster(peerapi.NewForwarder(hc), n.Members)
 		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(s3srv, cl.Addr()), fast: fastAnswerer(cfg, s3srv)})
 	}
 	if cfg.DebugAddr != "" {
@@ -108,11 +111,12 @@ func privateHandler(replicas http.Handler, s3srv *s3api.Server, keys *s3Keys, cl
 	if s3srv == nil {
 		return replicas
 	}
+	forwarded := peerapi.Forwarded(http.HandlerFunc(s3srv.ServeForwarded))
 	creds := peerapi.NewCredentialsHandler(peerapi.CredentialsKey(clusterKey), keys.share, log.With("part", "peerapi"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix):
-			s3srv.ServeForwarded(w, r)
+		case strings.HasPrefix(r.URL.Path, peerapi.ForwardPrefix+"/"):
+			forwarded.ServeHTTP(w, r)
 		case r.URL.Path == peerapi.CredentialsPath:
 			creds.ServeHTTP(w, r)
 		default:

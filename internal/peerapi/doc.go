@@ -5,8 +5,11 @@
 // implements node.Peers; the handler reaches the node through the Local
 // interface.
 //
-// Authentication is not done here: internal/cluster provides the
-// authenticated *http.Client and wraps the handler in its middleware.
+// It also forwards clients' S3 requests to the node that must answer them
+// (Forwarder, Forwarded), and signs and checks every request with the
+// cluster key (NewHTTPClient, Authenticate). internal/cluster serves the
+// private API on its port; the two packages do not import each other, and
+// cmd/objstore wires them.
 //
 // # Routes
 //
@@ -21,6 +24,8 @@
 //	GET  /private/v1/body/{bucket}/{id}?v=<ver>  a body the node holds (ranges allowed)
 //	GET  /private/v1/s3-credentials              the S3 API's generated keys, sealed
 //	                                             under the cluster key (NewCredentialsHandler)
+//	*    /private/v1/forward/s3/{path}           a client's S3 request, forwarded whole
+//	                                             (Forwarder, Forwarded)
 //
 // Bad input gets 400, a body over the route's limit 413, and a body the node
 // does not hold 404, each with a one-line text/plain reason; a request that
@@ -36,6 +41,32 @@
 // requests of at most maxLeavesPerRequest leaves and about
 // maxExchangeBytes of records, and counts the bytes of every body it sends
 // and receives (objstore.Traffic).
+//
+// # Authentication
+//
+// With a key, every private request carries
+//
+//	X-Objstore-Node: <sender node id>
+//	X-Objstore-Date: <Unix milliseconds>
+//	X-Objstore-Content-Sha256: <hex SHA-256 of the body, or UNSIGNED-PAYLOAD without a body>
+//	Authorization: OBJSTORE-HMAC-SHA256 <hex HMAC-SHA256(api key, S)>
+//
+// where S = method "\n" escaped-path "?" raw-query "\n" date "\n" node "\n"
+// body-hash. NewHTTPClient's client signs (Sign); Authenticate checks
+// (Verify) before the handler runs, and answers 401 with a one-line reason for missing,
+// repeated or malformed headers, a date more than 5 minutes from its clock,
+// a bad signature (compared in constant time) or a body that does not match
+// its signed hash; 413 for a body above MaxBodySize (64 MiB). Bodies are
+// buffered to be hashed — private request bodies are batches of records —
+// and the handler reads the verified bytes. Responses stream and are not
+// signed. A captured request can be replayed to the same path within the
+// 5 minutes, so private endpoints should be idempotent (merges of versioned
+// records are).
+//
+// The one exception to hashing is a forwarded S3 request, whose body may be
+// gigabytes: under StreamingPathPrefix (/private/v1/forward/) a request may
+// carry the body hash STREAMING-UNHASHED-PAYLOAD and stream its body, which
+// the client's own SigV4 signature covers and the receiving S3 API checks.
 //
 // # Wire format
 //
