@@ -62,7 +62,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 	}
-	private := peerapi.Authenticate(cfg.ClusterKey, privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log), log)
+	private := peerapi.Authenticate(cfg.ClusterKey, privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
 		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", private),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
