@@ -79,3 +79,9 @@ type SyncStats struct {
 	BytesOut     int64 `json:"bytes_out"`
 	BytesIn      int64 `json:"bytes_in"`
 }
+
+// Traffic counts the bytes of the request and response bodies that calls
+// to a peer moved; SyncStats adds them up.
+type Traffic struct {
+	Out, In int64
+}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/peerapi"
 	"sphere.software/objstore/internal/s3api"
 	"sphere.software/objstore/internal/sigv4"
 )
@@ -36,19 +36,19 @@ type peerKeys interface {
 	// Members lists the cluster's members, this node included.
 	Members() []objstore.Member
 	// Credentials asks m for its shared credentials.
-	Credentials(ctx context.Context, m objstore.Member) (replica.SharedCredentials, error)
+	Credentials(ctx context.Context, m objstore.Member) (peerapi.SharedCredentials, error)
 }
 
 // clusterPeers is peerKeys over the cluster's members and the private API.
 type clusterPeers struct {
 	members func() []objstore.Member
-	client  *replica.Client
-	key     []byte // replica.CredentialsKey of the cluster key
+	client  *peerapi.Client
+	key     []byte // peerapi.CredentialsKey of the cluster key
 }
 
 func (p clusterPeers) Members() []objstore.Member { return p.members() }
 
-func (p clusterPeers) Credentials(ctx context.Context, m objstore.Member) (replica.SharedCredentials, error) {
+func (p clusterPeers) Credentials(ctx context.Context, m objstore.Member) (peerapi.SharedCredentials, error) {
 	return p.client.Credentials(ctx, m, p.key)
 }
 
@@ -110,14 +110,14 @@ func openGeneratedKeys(cfg Config, nodeID, path string, log *slog.Logger) (*s3Ke
 
 // share is what this node hands its members: its generated keys, or the
 // fact that its keys are configured (never the keys themselves).
-func (g *s3Keys) share() replica.SharedCredentials {
+func (g *s3Keys) share() peerapi.SharedCredentials {
 	switch {
 	case g.configured:
-		return replica.SharedCredentials{Configured: true}
+		return peerapi.SharedCredentials{Configured: true}
 	case g.shared:
-		return replica.SharedCredentials{Generated: g.keys.List()}
+		return peerapi.SharedCredentials{Generated: g.keys.List()}
 	}
-	return replica.SharedCredentials{}
+	return peerapi.SharedCredentials{}
 }
 
 // generate makes a new pair, stores it and adds it to the set.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/peerapi"
 	"sphere.software/objstore/internal/s3api"
 	"sphere.software/objstore/internal/sigv4"
 )
@@ -22,7 +22,7 @@ import (
 type fakePeers struct {
 	mu      sync.Mutex // guards members and answers
 	members []objstore.Member
-	answers map[string]replica.SharedCredentials
+	answers map[string]peerapi.SharedCredentials
 }
 
 func (f *fakePeers) Members() []objstore.Member {
@@ -31,7 +31,7 @@ func (f *fakePeers) Members() []objstore.Member {
 	return slices.Clone(f.members)
 }
 
-func (f *fakePeers) Credentials(_ context.Context, m objstore.Member) (replica.SharedCredentials, error) {
+func (f *fakePeers) Credentials(_ context.Context, m objstore.Member) (peerapi.SharedCredentials, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sc, ok := f.answers[m.ID]
@@ -41,7 +41,7 @@ func (f *fakePeers) Credentials(_ context.Context, m objstore.Member) (replica.S
 	return sc, nil
 }
 
-func (f *fakePeers) set(id string, sc replica.SharedCredentials) {
+func (f *fakePeers) set(id string, sc peerapi.SharedCredentials) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.members = append(f.members, objstore.Member{ID: id, Addr: id + ":11999", State: "alive"})
@@ -77,14 +77,14 @@ func stored(t *testing.T, k *s3Keys) []sigv4.Credentials {
 func TestGeneratedKeysLearnedFromMember(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		first := s3api.GenerateCredentials()
-		peers := &fakePeers{answers: map[string]replica.SharedCredentials{}}
-		peers.set("b-down", replica.SharedCredentials{})
+		peers := &fakePeers{answers: map[string]peerapi.SharedCredentials{}}
+		peers.set("b-down", peerapi.SharedCredentials{})
 		delete(peers.answers, "b-down")
 		keys := joiningKeys(t, "c")
 		keys.start(t.Context(), peers)
 		defer keys.stopKeys()
 		time.Sleep(time.Second) // members appear after the start
-		peers.set("a", replica.SharedCredentials{Generated: []sigv4.Credentials{first}})
+		peers.set("a", peerapi.SharedCredentials{Generated: []sigv4.Credentials{first}})
 		time.Sleep(askRetry)
 		synctest.Wait()
 		if got := keys.keys.List(); !slices.Equal(got, []sigv4.Credentials{first}) {
@@ -96,7 +96,7 @@ func TestGeneratedKeysLearnedFromMember(t *testing.T) {
 		// A pair generated elsewhere (a cluster that formed in pieces)
 		// reaches this node at a later sync.
 		other := s3api.GenerateCredentials()
-		peers.set("a", replica.SharedCredentials{Generated: []sigv4.Credentials{first, other}})
+		peers.set("a", peerapi.SharedCredentials{Generated: []sigv4.Credentials{first, other}})
 		time.Sleep(2 * keys.every)
 		synctest.Wait()
 		want := slices.SortedFunc(slices.Values([]sigv4.Credentials{first, other}), func(x, y sigv4.Credentials) int {
@@ -117,8 +117,8 @@ func TestGeneratedKeysLearnedFromMember(t *testing.T) {
 func TestGeneratedKeysConflictKeepsOwn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		own := s3api.GenerateCredentials()
-		peers := &fakePeers{answers: map[string]replica.SharedCredentials{}}
-		peers.set("a", replica.SharedCredentials{Generated: []sigv4.Credentials{{AccessKey: own.AccessKey, SecretKey: "forged"}}})
+		peers := &fakePeers{answers: map[string]peerapi.SharedCredentials{}}
+		peers.set("a", peerapi.SharedCredentials{Generated: []sigv4.Credentials{{AccessKey: own.AccessKey, SecretKey: "forged"}}})
 		keys := joiningKeys(t, "c")
 		keys.learn([]sigv4.Credentials{own}, objstore.Member{ID: "x"})
 		keys.start(t.Context(), peers)
@@ -148,9 +148,9 @@ func TestGeneratedKeysStartedTogether(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				peers := &fakePeers{answers: map[string]replica.SharedCredentials{}}
+				peers := &fakePeers{answers: map[string]peerapi.SharedCredentials{}}
 				for _, id := range tt.members {
-					peers.set(id, replica.SharedCredentials{})
+					peers.set(id, peerapi.SharedCredentials{})
 				}
 				keys := joiningKeys(t, tt.self)
 				keys.start(t.Context(), peers)

@@ -20,7 +20,7 @@ import (
 	"sphere.software/objstore/internal/httpapi"
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/node"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/peerapi"
 	"sphere.software/objstore/internal/s3api"
 )
 
@@ -62,22 +62,25 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 	}
+	private := peerapi.Authenticate(cfg.ClusterKey, privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", privateHandler(replica.NewHandler(n, log.With("part", "replica")), s3srv, s3keys, cfg.ClusterKey, log)),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", private),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
 	}
-	peers := replica.NewClient(cl.Client(), n, log.With("part", "replica"))
+	hc := peerapi.NewHTTPClient(peerapi.HTTPConfig{NodeID: j.NodeID(), ClusterKey: cfg.ClusterKey, SourceIP: cl.SourceIP()})
+	defer hc.CloseIdleConnections()
+	peers := peerapi.NewClient(hc)
 	n.AttachCluster(cl, peers)
 	if s3keys != nil {
-		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: replica.CredentialsKey(cfg.ClusterKey)})
+		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: peerapi.CredentialsKey(cfg.ClusterKey)})
 	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api")}, n)
 	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(api, cl.Addr()), fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
-		s3srv.AttachCluster(cl.Client(), n.Members)
+		s3srv.AttachCluster(peerapi.NewForwarder(hc), n.Members)
 		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(s3srv, cl.Addr()), fast: fastAnswerer(cfg, s3srv)})
 	}
 	if cfg.DebugAddr != "" {
@@ -101,19 +104,20 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return err
 }
 
-// privateHandler serves the private API: the replica routes, S3 requests
+// privateHandler serves the private API: the replication routes, S3 requests
 // that other nodes forward to this one (see internal/s3api), and the S3
-// API's generated keys (replica.CredentialsPath).
+// API's generated keys (peerapi.CredentialsPath).
 func privateHandler(replicas http.Handler, s3srv *s3api.Server, keys *s3Keys, clusterKey string, log *slog.Logger) http.Handler {
 	if s3srv == nil {
 		return replicas
 	}
-	creds := replica.NewCredentialsHandler(replica.CredentialsKey(clusterKey), keys.share, log.With("part", "replica"))
+	forwarded := peerapi.Forwarded(http.HandlerFunc(s3srv.ServeForwarded))
+	creds := peerapi.NewCredentialsHandler(peerapi.CredentialsKey(clusterKey), keys.share, log.With("part", "peerapi"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasPrefix(r.URL.Path, cluster.StreamingPathPrefix):
-			s3srv.ServeForwarded(w, r)
-		case r.URL.Path == replica.CredentialsPath:
+		case strings.HasPrefix(r.URL.Path, peerapi.ForwardPrefix+"/"):
+			forwarded.ServeHTTP(w, r)
+		case r.URL.Path == peerapi.CredentialsPath:
 			creds.ServeHTTP(w, r)
 		default:
 			replicas.ServeHTTP(w, r)

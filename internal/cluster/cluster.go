@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -31,8 +32,8 @@ const (
 // noKeyWarning is logged at start when the cluster has no key.
 const noKeyWarning = "no cluster key: gossip is not encrypted and the private API accepts unauthenticated requests; set --cluster-key"
 
-// Cluster is this node's membership in its cluster and the server of its
-// private HTTP API.
+// Cluster is this node's membership in its cluster and the server of the
+// private HTTP API on its port.
 type Cluster struct {
 	log       *slog.Logger
 	id        string
@@ -43,13 +44,11 @@ type Cluster struct {
 	tag       string
 	encrypted bool
 
-	tr     *transport
-	ml     *memberlist.Memberlist
-	ms     *members
-	meta   *nodeMeta
-	srv    *http.Server
-	client *http.Client
-	httpTr *http.Transport
+	tr   *transport
+	ml   *memberlist.Memberlist
+	ms   *members
+	meta *nodeMeta
+	srv  *http.Server
 
 	cancel    context.CancelFunc // stops maintain and notify
 	wg        sync.WaitGroup     // maintain, notify, the HTTP server
@@ -85,7 +84,6 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		_ = tr.Shutdown() // the start error is the one to report
 		return nil, err
 	}
-	c.client, c.httpTr = newClient(tr.bindIP, cfg.NodeID, apiKey(cfg.Key))
 	c.serveHTTP(cfg)
 	c.run(cfg)
 	return c, nil
@@ -127,9 +125,6 @@ func (c *Cluster) serveHTTP(cfg Config) {
 	h := cfg.Handler
 	if h == nil {
 		h = http.NotFoundHandler()
-	}
-	if key := apiKey(cfg.Key); key != nil {
-		h = authenticate(key, h, c.log)
 	}
 	c.srv = &http.Server{
 		Handler:           h,
@@ -174,11 +169,10 @@ func (c *Cluster) Addr() string { return c.addr }
 // sorted by ID. Members that are dead or left stay listed for a day.
 func (c *Cluster) Members() []objstore.Member { return c.ms.list() }
 
-// Client returns the HTTP client for other members' private API: it signs
-// every request with the cluster key (see Sign; a request body is buffered,
-// up to MaxBodySize) and dials from the bind IP when that is a specific
-// address. It has no overall timeout: bound each request with its context.
-func (c *Cluster) Client() *http.Client { return c.client }
+// SourceIP is the IP this node binds to, from which calls to other members
+// should be dialled (see the package doc, "One port"); nil when it is
+// bound to every interface.
+func (c *Cluster) SourceIP() net.IP { return c.tr.bindIP }
 
 // Close leaves the cluster and stops everything Start started. Order: stop
 // the join loop and OnChange calls (no new work); announce the leave, each
@@ -204,7 +198,6 @@ func (c *Cluster) close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("cluster: shut down memberlist: %w", err))
 	}
 	c.wg.Wait()
-	c.httpTr.CloseIdleConnections()
 	c.log.Info("cluster: stopped", "id", c.id)
 	return errors.Join(errs...)
 }

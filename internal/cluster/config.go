@@ -48,10 +48,12 @@ type Config struct {
 	// cannot talk to this one (memberlist's label is "objstore/" + Tag).
 	Tag string
 	// Key is the shared cluster key; empty means none: gossip is then not
-	// encrypted and the private API accepts unauthenticated requests.
+	// encrypted. (The private API's authentication, internal/peerapi, is
+	// keyed with it too, by the caller.)
 	Key string
 	// Handler serves the private HTTP API (routes under /private/v1/) on
-	// BindAddr behind authentication. Nil answers 404 to every request.
+	// BindAddr; it authenticates requests itself. Nil answers 404 to every
+	// request.
 	Handler http.Handler
 	// Logger receives the cluster's and memberlist's logs. Nil discards.
 	Logger *slog.Logger
@@ -171,21 +173,13 @@ func parsePort(s string) (int, error) {
 }
 
 // gossipKey derives memberlist's 32-byte SecretKey (AES-256) from the
-// cluster key; nil without a key.
+// cluster key; nil without a key. internal/peerapi derives the HMAC key of
+// private HTTP requests the same way with another purpose string, so the
+// two keys cannot be confused.
 func gossipKey(key string) []byte {
-	return deriveKey("objstore-gossip\x00", key)
-}
-
-// apiKey derives the HMAC key of private HTTP requests from the cluster key;
-// nil without a key.
-func apiKey(key string) []byte {
-	return deriveKey("objstore-private-api\x00", key)
-}
-
-func deriveKey(purpose, key string) []byte {
 	if key == "" {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(purpose + key))
+	sum := sha256.Sum256([]byte("objstore-gossip\x00" + key))
 	return sum[:]
 }

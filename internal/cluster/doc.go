@@ -1,10 +1,11 @@
 // Package cluster is a node's membership in its objstore cluster — found
-// and watched by gossip (github.com/hashicorp/memberlist) — and the
-// listener and authentication of the private HTTP API that members call on
-// each other.
+// and watched by gossip (github.com/hashicorp/memberlist) — and the one
+// port it shares with the private HTTP API that members call on each other.
+// The API itself (routes, authentication, client) is internal/peerapi's:
+// cluster serves the handler it is given and knows nothing of it.
 //
-// Start joins; Members lists who is there; Client calls the others' private
-// API; Close leaves.
+// Start joins; Members lists who is there; SourceIP is the address to call
+// the others from; Close leaves.
 //
 // # One port
 //
@@ -41,31 +42,11 @@
 // SecretKey, which encrypts and authenticates all gossip (and its label),
 // with GossipVerifyIncoming and GossipVerifyOutgoing set so plaintext is
 // refused; SHA-256("objstore-private-api\x00" + key) is the HMAC key of
-// private HTTP requests. Without a key nothing is encrypted or
-// authenticated, and the node says so at start:
+// private HTTP requests (derived and checked by internal/peerapi). Without
+// a key nothing is encrypted or authenticated, and the node says so at
+// start:
 //
 //	level=WARN msg="no cluster key: gossip is not encrypted and the private API accepts unauthenticated requests; set --cluster-key"
-//
-// # Authentication of the private API
-//
-// With a key, every private request carries
-//
-//	X-Objstore-Node: <sender node id>
-//	X-Objstore-Date: <Unix milliseconds>
-//	X-Objstore-Content-Sha256: <hex SHA-256 of the body, or UNSIGNED-PAYLOAD without a body>
-//	Authorization: OBJSTORE-HMAC-SHA256 <hex HMAC-SHA256(api key, S)>
-//
-// where S = method "\n" escaped-path "?" raw-query "\n" date "\n" node "\n"
-// body-hash. Client signs (Sign); the server checks (Verify) before the
-// handler runs, and answers 401 with a one-line reason for missing,
-// repeated or malformed headers, a date more than 5 minutes from its clock,
-// a bad signature (compared in constant time) or a body that does not match
-// its signed hash; 413 for a body above MaxBodySize (64 MiB). Bodies are
-// buffered to be hashed — private request bodies are batches of records —
-// and the handler reads the verified bytes. Responses stream and are not
-// signed. A captured request can be replayed to the same path within the
-// 5 minutes, so private endpoints should be idempotent (merges of versioned
-// records are).
 //
 // # Joining
 //

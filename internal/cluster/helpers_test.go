@@ -85,7 +85,7 @@ func echoHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/private/v1/echo", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body) // the test compares what arrived
-		fmt.Fprintf(w, "%s|%s|%s", r.Header.Get(HeaderNode), r.RemoteAddr, body)
+		fmt.Fprintf(w, "%s|%s", r.RemoteAddr, body)
 	})
 	return mux
 }
@@ -149,9 +149,16 @@ func get(tb testing.TB, client *http.Client, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// plainClient sends requests without signing them, as curl would.
+// plainClient sends requests as curl would.
 func plainClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{Proxy: nil}}
+}
+
+// clientFrom sends requests dialled from ip, as the private API's client
+// does with SourceIP.
+func clientFrom(ip net.IP) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 }
 
 // freePort returns a port free on ip for both TCP and UDP when it returns.

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -55,9 +56,13 @@ func (c *Cluster) probePrivateAddr(ctx context.Context, addr string) string {
 	if err != nil {
 		return ""
 	}
-	client, tr := newClient(c.tr.bindIP, c.id, nil)
+	d := &net.Dialer{}
+	if c.tr.bindIP != nil {
+		d.LocalAddr = &net.TCPAddr{IP: c.tr.bindIP}
+	}
+	tr := &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
-	resp, err := client.Do(req)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
 		return ""
 	}

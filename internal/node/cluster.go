@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -171,15 +172,17 @@ func (n *Node) syncLoop(ctx context.Context) {
 func (n *Node) syncWith(ctx context.Context, m objstore.Member) {
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	st, err := n.peers().Sync(sctx, m)
+	st, err := Sync(sctx, n, n.peers(), m)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Warn("anti-entropy pass failed", "peer", m.ID, "addr", m.Addr, "err", err)
 		return
 	}
+	level := slog.LevelDebug // equal states: the common pass, not worth a line
 	if st.LeavesDiffer > 0 {
-		n.log.Info("anti-entropy pass", "peer", m.ID, "leaves_differ", st.LeavesDiffer,
-			"sent", st.Sent, "received", st.Received, "bytes_in", st.BytesIn, "bytes_out", st.BytesOut)
+		level = slog.LevelInfo
 	}
+	n.log.Log(ctx, level, "anti-entropy pass", "peer", m.ID, "groups_differ", st.GroupsDiffer, "leaves_differ", st.LeavesDiffer,
+		"sent", st.Sent, "received", st.Received, "bytes_in", st.BytesIn, "bytes_out", st.BytesOut)
 }
 
 // expireLoop removes tombstones older than TombstoneGrace, hourly (or at

@@ -31,13 +31,12 @@ type Cluster interface {
 }
 
 // Peers is the private API of the other nodes. Implemented by
-// internal/replica.
+// internal/peerapi.
 type Peers interface {
 	// Push sends records to m and returns once m has merged them.
 	Push(ctx context.Context, m objstore.Member, recs []objstore.Record) error
-	// Sync runs one anti-entropy pass with m: compare digests, exchange the
-	// records of the leaves that differ, both sides merge.
-	Sync(ctx context.Context, m objstore.Member) (objstore.SyncStats, error)
+	// SyncPeer's calls serve the anti-entropy passes (see Sync).
+	SyncPeer
 	// OpenBody streams m's local body of key at bodyVersion from byte offset
 	// on. An error wraps objstore.ErrNotFound when m does not hold it.
 	OpenBody(ctx context.Context, m objstore.Member, key objstore.Key, bodyVersion objstore.Version, offset int64) (io.ReadCloser, error)

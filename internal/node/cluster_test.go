@@ -105,47 +105,31 @@ func (p fakePeers) Push(ctx context.Context, m objstore.Member, recs []objstore.
 	return n.Apply(ctx, recs)
 }
 
-// Sync compares digests and exchanges the records of differing leaves, the
-// protocol internal/replica runs over HTTP.
-func (p fakePeers) Sync(ctx context.Context, m objstore.Member) (objstore.SyncStats, error) {
-	var st objstore.SyncStats
-	other, err := p.net.reach(p.self, m.ID)
+func (p fakePeers) GroupDigests(ctx context.Context, m objstore.Member) ([]uint64, objstore.Traffic, error) {
+	n, err := p.net.reach(p.self, m.ID)
 	if err != nil {
-		return st, err
+		return nil, objstore.Traffic{}, err
 	}
-	self, _ := p.net.reach(p.self, p.self)
-	mine, _ := self.GroupDigests(ctx)
-	theirs, _ := other.GroupDigests(ctx)
-	var groups []uint8
-	for g := range mine {
-		if mine[g] != theirs[g] {
-			groups = append(groups, uint8(g))
-		}
+	ds, err := n.GroupDigests(ctx)
+	return ds, objstore.Traffic{}, err
+}
+
+func (p fakePeers) LeafDigests(ctx context.Context, m objstore.Member, groups []uint8) ([]uint64, objstore.Traffic, error) {
+	n, err := p.net.reach(p.self, m.ID)
+	if err != nil {
+		return nil, objstore.Traffic{}, err
 	}
-	st.GroupsDiffer = len(groups)
-	if len(groups) == 0 {
-		return st, nil
+	ds, err := n.LeafDigests(ctx, groups)
+	return ds, objstore.Traffic{}, err
+}
+
+func (p fakePeers) ExchangeLeaves(ctx context.Context, m objstore.Member, leaves []uint16, ours []objstore.Record) ([]objstore.Record, objstore.Traffic, error) {
+	n, err := p.net.reach(p.self, m.ID)
+	if err != nil {
+		return nil, objstore.Traffic{}, err
 	}
-	ml, _ := self.LeafDigests(ctx, groups)
-	tl, _ := other.LeafDigests(ctx, groups)
-	var leaves []uint16
-	for i := range ml {
-		if ml[i] != tl[i] {
-			leaves = append(leaves, uint16(groups[i/objstore.LeavesPerGroup])<<8|uint16(i%objstore.LeavesPerGroup))
-		}
-	}
-	st.LeavesDiffer = len(leaves)
-	collect := func(n *testNode) []objstore.Record {
-		var recs []objstore.Record
-		_ = n.LeafRecords(ctx, leaves, func(r objstore.Record) bool { recs = append(recs, r); return true })
-		return recs
-	}
-	ours, their := collect(self), collect(other)
-	st.Sent, st.Received = len(ours), len(their)
-	if err := other.Apply(ctx, ours); err != nil {
-		return st, err
-	}
-	return st, self.Apply(ctx, their)
+	theirs, err := n.ExchangeLeaves(ctx, leaves, ours)
+	return theirs, objstore.Traffic{}, err
 }
 
 func (p fakePeers) OpenBody(ctx context.Context, m objstore.Member, key objstore.Key, v objstore.Version, off int64) (io.ReadCloser, error) {
@@ -249,7 +233,7 @@ func TestLevel2BodiesReachEveryNode(t *testing.T) {
 	// A node that joins later gets it too, through anti-entropy.
 	c := net.add(t, t.TempDir(), remote)
 	eventually(t, "body on a late node", func() bool {
-		_, _ = c.peers().Sync(context.Background(), objstore.Member{ID: a.ID()})
+		_, _ = Sync(context.Background(), c.Node, c.peers(), objstore.Member{ID: a.ID()})
 		return c.HasBody(rec)
 	})
 }
@@ -300,7 +284,7 @@ func TestPartitionedWritesConvergeOnHeal(t *testing.T) {
 		t.Fatal("digests equal during the partition")
 	}
 	net.setCut(b.ID(), false)
-	if _, err := a.peers().Sync(context.Background(), objstore.Member{ID: b.ID()}); err != nil {
+	if _, err := Sync(context.Background(), a.Node, a.peers(), objstore.Member{ID: b.ID()}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(digestsOf(a), digestsOf(b)) {

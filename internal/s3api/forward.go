@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/cluster"
 )
 
 // A multipart upload's parts are staged on the node that created it, so
@@ -22,23 +20,20 @@ import (
 // relays the answer. The forwarding node checks nothing itself: the
 // client's signature covers the request, and the owner checks it.
 
-// forwardPrefix is the private API path under which forwarded S3 requests
-// arrive: cluster.StreamingPathPrefix lets their bodies stream unhashed.
-const forwardPrefix = cluster.StreamingPathPrefix + "s3"
+// Forwarder carries a request to another node, which answers it as if
+// the client had sent it there. Implemented by internal/peerapi.
+type Forwarder interface {
+	// Forward sends r to m and returns m's answer, without hop-by-hop
+	// headers; the caller closes its body. r's body streams.
+	Forward(ctx context.Context, m objstore.Member, r *http.Request) (*http.Response, error)
+}
 
-// The headers that carry what the private API's own signature replaces.
-const (
-	headerForwardAuth = "X-Objstore-S3-Authorization"
-	headerForwardHost = "X-Objstore-S3-Host"
-)
-
-// hopHeaders are not forwarded (RFC 9110, section 7.6.1).
-var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
-	"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Expect"}
+// stateAlive is the state of a member that can be asked (objstore.Member).
+const stateAlive = "alive"
 
 // forwarding is how this node reaches the others.
 type forwarding struct {
-	client  *http.Client
+	fwd     Forwarder
 	members func() []objstore.Member
 }
 
@@ -46,10 +41,9 @@ type forwarding struct {
 type forwarder struct{ p atomic.Pointer[forwarding] }
 
 // AttachCluster lets the API forward requests about other nodes'
-// multipart uploads: client is the private API's (signing) client and
-// members lists the cluster.
-func (s *Server) AttachCluster(client *http.Client, members func() []objstore.Member) {
-	s.fwd.p.Store(&forwarding{client: client, members: members})
+// multipart uploads with f; members lists the cluster.
+func (s *Server) AttachCluster(f Forwarder, members func() []objstore.Member) {
+	s.fwd.p.Store(&forwarding{fwd: f, members: members})
 }
 
 // uploadID is the ID a client sees for a staged upload of this node.
@@ -78,35 +72,6 @@ func (s *Server) ownerElsewhere(r *http.Request) (string, bool) {
 	return owner, true
 }
 
-// forwardRequest is r as it goes to the node at addr over the private API:
-// its Authorization travels in another header (the private client signs
-// with its own), its Host too, and its body streams.
-func forwardRequest(r *http.Request, addr string) (*http.Request, error) {
-	target := "http://" + addr + forwardPrefix + r.URL.EscapedPath()
-	if r.URL.RawQuery != "" {
-		target += "?" + r.URL.RawQuery
-	}
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, r.Body)
-	if err != nil {
-		return nil, err
-	}
-	if r.Body == nil || r.ContentLength == 0 {
-		out.Body = http.NoBody
-	}
-	out.ContentLength = r.ContentLength
-	out.Header = r.Header.Clone()
-	for _, h := range hopHeaders {
-		out.Header.Del(h)
-	}
-	if auth := out.Header.Get("Authorization"); auth != "" {
-		out.Header.Set(headerForwardAuth, auth)
-		out.Header.Del("Authorization")
-	}
-	out.Header.Set(headerForwardHost, r.Host)
-	out.Header.Set(cluster.HeaderStreaming, "1")
-	return out, nil
-}
-
 // askPeers sends r, a request without a body, to every other alive member
 // and returns their answers' bodies, which must be 200s of at most limit
 // bytes. Each peer serves it as forwarded, so it answers for itself only.
@@ -119,10 +84,10 @@ func (s *Server) askPeers(r *http.Request, limit int64) ([][]byte, error) {
 	}
 	var bodies [][]byte
 	for _, m := range f.members() {
-		if m.ID == s.cfg.NodeID || m.State != cluster.StateAlive {
+		if m.ID == s.cfg.NodeID || m.State != stateAlive {
 			continue
 		}
-		body, err := askPeer(f.client, r, m, limit)
+		body, err := askPeer(f.fwd, r, m, limit)
 		if err != nil {
 			return nil, errorf("ServiceUnavailable", http.StatusServiceUnavailable, "asking node %s: %v", m.ID, err)
 		}
@@ -131,13 +96,10 @@ func (s *Server) askPeers(r *http.Request, limit int64) ([][]byte, error) {
 	return bodies, nil
 }
 
-func askPeer(client *http.Client, r *http.Request, m objstore.Member, limit int64) ([]byte, error) {
-	out, err := forwardRequest(r, m.Addr)
-	if err != nil {
-		return nil, err
-	}
+func askPeer(f Forwarder, r *http.Request, m objstore.Member, limit int64) ([]byte, error) {
+	out := r.Clone(r.Context())
 	out.Body, out.ContentLength = http.NoBody, 0
-	resp, err := client.Do(out)
+	resp, err := f.Forward(r.Context(), m, out)
 	if err != nil {
 		return nil, err
 	}
@@ -160,27 +122,19 @@ func (s *Server) forward(q *request, owner string) error {
 	if f == nil {
 		return errorf("NoSuchUpload", http.StatusNotFound, "the upload belongs to node %s and this node is not in a cluster", owner)
 	}
-	var addr string
-	known := false
-	for _, m := range f.members() {
-		if m.ID == owner {
-			known = true
-			if m.State == cluster.StateAlive {
-				addr = m.Addr
-			}
+	var m objstore.Member
+	for _, c := range f.members() {
+		if c.ID == owner {
+			m = c
 		}
 	}
 	switch {
-	case !known:
+	case m.ID == "":
 		return errorf("NoSuchUpload", http.StatusNotFound, "no node %s in the cluster holds this upload", owner)
-	case addr == "":
+	case m.State != stateAlive:
 		return errorf("ServiceUnavailable", http.StatusServiceUnavailable, "the upload is held by node %s, which is not reachable now", owner)
 	}
-	out, err := forwardRequest(q.r, addr)
-	if err != nil {
-		return fmt.Errorf("s3api: forward to %s: %w", owner, err)
-	}
-	resp, err := f.client.Do(out)
+	resp, err := f.fwd.Forward(q.r.Context(), m, q.r)
 	if err != nil {
 		return errorf("ServiceUnavailable", http.StatusServiceUnavailable, "forwarding to node %s, which holds the upload: %v", owner, err)
 	}
@@ -188,9 +142,6 @@ func (s *Server) forward(q *request, owner string) error {
 	h := q.w.Header()
 	for k, vs := range resp.Header {
 		h[k] = vs
-	}
-	for _, k := range hopHeaders {
-		h.Del(k)
 	}
 	q.w.WriteHeader(resp.StatusCode)
 	if _, err := io.Copy(q.w, resp.Body); err != nil {
@@ -202,27 +153,10 @@ func (s *Server) forward(q *request, owner string) error {
 type forwardedKey struct{}
 
 // ServeForwarded answers an S3 request that another node forwarded over
-// the private API (which authenticated that node): it restores the
-// client's request and serves it like any other, signature check included.
+// the private API, restored as the client sent it (peerapi.Forwarded): it
+// serves it like any other, signature check included, and never forwards
+// it again.
 func (s *Server) ServeForwarded(w http.ResponseWriter, r *http.Request) {
-	escaped, ok := strings.CutPrefix(r.URL.EscapedPath(), forwardPrefix)
-	u, err := url.Parse(escaped)
-	if !ok || err != nil || !strings.HasPrefix(escaped, "/") {
-		http.Error(w, "not a forwarded S3 request path", http.StatusNotFound)
-		return
-	}
-	r.URL.Path, r.URL.RawPath = u.Path, u.RawPath
-	r.Host = r.Header.Get(headerForwardHost)
-	auth := r.Header.Get(headerForwardAuth)
-	for k := range r.Header {
-		if strings.HasPrefix(k, "X-Objstore-") {
-			r.Header.Del(k)
-		}
-	}
-	r.Header.Del("Authorization")
-	if auth != "" {
-		r.Header.Set("Authorization", auth)
-	}
 	s.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, true)))
 }
 

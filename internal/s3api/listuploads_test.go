@@ -9,7 +9,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/cluster"
+	"sphere.software/objstore/internal/peerapi"
 )
 
 // ListMultipartUploads asks every other alive node; one that is alive but
@@ -25,8 +25,8 @@ func TestListUploadsPeerFailing(t *testing.T) {
 		http.Error(w, "disk on fire", http.StatusInternalServerError)
 	}))
 	t.Cleanup(broken.Close)
-	members := []objstore.Member{{ID: "peer", Addr: broken.Listener.Addr().String(), State: cluster.StateAlive}}
-	e.api.AttachCluster(broken.Client(), func() []objstore.Member { return members })
+	members := []objstore.Member{{ID: "peer", Addr: broken.Listener.Addr().String(), State: "alive"}}
+	e.api.AttachCluster(peerapi.NewForwarder(broken.Client()), func() []objstore.Member { return members })
 	list := func() (int, error) {
 		out, err := e.client.ListMultipartUploads(t.Context(), &awss3.ListMultipartUploadsInput{Bucket: aws.String(testBucket)},
 			func(o *awss3.Options) { o.RetryMaxAttempts = 1 })

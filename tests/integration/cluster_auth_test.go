@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/cluster"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/peerapi"
 )
 
 // TestClusterWrongKeyAndTag starts a node with another --cluster-key, one
@@ -183,7 +182,7 @@ func checkPrivateAuth(t *testing.T, n *Node, bucket, id string) {
 			Deleted: true,
 		}
 		tomb.BodyVersion = tomb.Version
-		peer := replica.NewClient(hc, nil, nil)
+		peer := peerapi.NewClient(hc)
 		err := peer.Push(context.Background(), objstore.Member{ID: "node1", Addr: n.PrivateAddr, State: "alive"}, []objstore.Record{tomb})
 		if err == nil || rec.status() != http.StatusUnauthorized {
 			t.Errorf("push of a tombstone to node 1's private API %s: status %d, err %v; want 401", what, rec.status(), err)
@@ -196,7 +195,7 @@ func checkPrivateAuth(t *testing.T, n *Node, bucket, id string) {
 func signWith(key []byte) http.RoundTripper {
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
 		r := req.Clone(req.Context())
-		if err := cluster.Sign(r, "INTRUDER", key); err != nil {
+		if err := peerapi.Sign(r, "INTRUDER", key); err != nil {
 			return nil, err
 		}
 		return http.DefaultTransport.RoundTrip(r)

@@ -12,7 +12,8 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/journal"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/peerapi"
 )
 
 // How many goroutines merge records at once, so that the journal's group
@@ -23,7 +24,7 @@ const (
 	buildWorkers = 1000
 )
 
-// local is a replica.Local over a bare journal: Apply merges each record,
+// local is a peerapi.Local over a bare journal: Apply merges each record,
 // and there are no bodies. It adds up the time spent in Apply and in the
 // digest and leaf reads.
 type local struct {
@@ -34,7 +35,7 @@ type local struct {
 	apply, digest *atomic.Int64 // nanoseconds
 }
 
-var _ replica.Local = local{}
+var _ peerapi.Local = local{}
 
 func newLocal(j *journal.Store, filter bool) local {
 	return local{j: j, filter: filter, apply: new(atomic.Int64), digest: new(atomic.Int64)}
@@ -85,6 +86,11 @@ func (l local) LeafDigests(ctx context.Context, groups []uint8) ([]uint64, error
 func (l local) LeafRecords(ctx context.Context, leaves []uint16, fn func(objstore.Record) bool) error {
 	defer since(l.digest, time.Now())
 	return l.j.LeafRecords(ctx, leaves, fn)
+}
+
+// ExchangeLeaves answers a leaves exchange as a node does.
+func (l local) ExchangeLeaves(ctx context.Context, leaves []uint16, theirs []objstore.Record) ([]objstore.Record, error) {
+	return node.ExchangeLeaves(ctx, l, leaves, theirs)
 }
 
 func (l local) OpenBody(context.Context, objstore.Key, objstore.Version) (*os.File, objstore.Record, error) {

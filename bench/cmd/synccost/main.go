@@ -7,12 +7,12 @@
 // N×diff/2 new records (objects B never saw) and B newer versions of
 // N×diff/2 base records (overwrites A never saw), and copies the pair
 // again so both methods start from the same state. Then, over a loopback
-// HTTP server running replica.NewHandler in front of B:
+// HTTP server running peerapi.NewHandler in front of B:
 //
-//  1. anti-entropy: one replica.Client.Sync pass from A; afterwards both
+//  1. anti-entropy: one node.Sync pass from A over a peerapi.Client; afterwards both
 //     journals hold the same records (checked by their digests);
 //  2. full journal: every record of A, read with Range, encoded in the
-//     replica wire format and pushed to B (100,000 records a request), which
+//     private API wire format and pushed to B (100,000 records a request), which
 //     decodes and merges them all. This converges B only; making A converge
 //     too would send B's whole journal back, doubling the figures.
 //

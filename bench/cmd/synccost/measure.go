@@ -13,7 +13,8 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/journal"
-	"sphere.software/objstore/internal/replica"
+	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/peerapi"
 )
 
 // pushBatch is how many records one request of the full exchange carries,
@@ -38,7 +39,7 @@ type peer struct {
 	a, b   local
 	srv    *httptest.Server
 	member objstore.Member
-	client *replica.Client
+	client *peerapi.Client
 	wire   wire
 }
 
@@ -54,9 +55,9 @@ func openPeer(aPath, bPath string, opts journal.Options, filter bool) (*peer, er
 		return nil, err
 	}
 	p := &peer{a: newLocal(a, filter), b: newLocal(b, filter)}
-	p.srv = httptest.NewServer(p.wire.wrap(replica.NewHandler(p.b, nil)))
+	p.srv = httptest.NewServer(p.wire.wrap(peerapi.NewHandler(p.b, nil)))
 	p.member = objstore.Member{ID: b.NodeID(), Addr: strings.TrimPrefix(p.srv.URL, "http://"), State: "alive"}
-	p.client = replica.NewClient(p.srv.Client(), p.a, nil)
+	p.client = peerapi.NewClient(p.srv.Client())
 	return p, nil
 }
 
@@ -74,7 +75,7 @@ func (p *peer) Close() error {
 // with the same digests.
 func measureSync(ctx context.Context, p *peer) (result, error) {
 	start := time.Now()
-	st, err := p.client.Sync(ctx, p.member)
+	st, err := node.Sync(ctx, p.a, p.client, p.member)
 	elapsed := time.Since(start)
 	if err != nil {
 		return result{}, err

@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -31,9 +30,7 @@ const (
 // Client calls the private API of other nodes. It implements node.Peers.
 // Its methods are safe for concurrent use.
 type Client struct {
-	hc    *http.Client
-	local Local
-	log   *slog.Logger
+	hc *http.Client
 
 	// Limits of a leaves request; NewClient sets the defaults, tests
 	// lower them.
@@ -41,17 +38,11 @@ type Client struct {
 	exchangeBytes    int
 }
 
-// NewClient returns a client that sends its requests with hc (which
-// authenticates them) and merges what sync passes bring into local. A nil
-// logger discards the log.
-func NewClient(hc *http.Client, local Local, logger *slog.Logger) *Client {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// NewClient returns a client that sends its requests with hc, which
+// authenticates them.
+func NewClient(hc *http.Client) *Client {
 	return &Client{
 		hc:               hc,
-		local:            local,
-		log:              logger.With("component", "replica"),
 		leavesPerRequest: maxLeavesPerRequest,
 		exchangeBytes:    maxExchangeBytes,
 	}
@@ -73,11 +64,11 @@ func (c *Client) Push(ctx context.Context, m objstore.Member, recs []objstore.Re
 func (c *Client) OpenBody(ctx context.Context, m objstore.Member, key objstore.Key, bodyVersion objstore.Version, offset int64) (io.ReadCloser, error) {
 	op := fmt.Sprintf("open body %q at %s", key.String(), bodyVersion)
 	if offset < 0 {
-		return nil, fmt.Errorf("replica: %s: negative offset %d", op, offset)
+		return nil, fmt.Errorf("peerapi: %s: negative offset %d", op, offset)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, bodyURL(m.Addr, key, bodyVersion), nil)
 	if err != nil {
-		return nil, fmt.Errorf("replica: %s (peer %s): %w", op, m.Addr, err)
+		return nil, fmt.Errorf("peerapi: %s (peer %s): %w", op, m.Addr, err)
 	}
 	want := http.StatusOK
 	if offset > 0 {
@@ -106,7 +97,7 @@ func (c *Client) call(ctx context.Context, m objstore.Member, op, method, path s
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://"+m.Addr+path, r)
 	if err != nil {
-		return nil, fmt.Errorf("replica: %s (peer %s): %w", op, m.Addr, err)
+		return nil, fmt.Errorf("peerapi: %s (peer %s): %w", op, m.Addr, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
@@ -128,7 +119,7 @@ func (c *Client) call(ctx context.Context, m objstore.Member, op, method, path s
 
 // peerErr wraps ErrPeer and the cause of a failed call.
 func peerErr(op string, m objstore.Member, err error) error {
-	return fmt.Errorf("replica: %s (peer %s): %w: %w", op, m.Addr, ErrPeer, err)
+	return fmt.Errorf("peerapi: %s (peer %s): %w: %w", op, m.Addr, ErrPeer, err)
 }
 
 // statusErr reads and closes an unexpected answer and describes it with
@@ -137,7 +128,7 @@ func statusErr(op string, m objstore.Member, resp *http.Response, sentinel error
 	b, _ := readLimited(resp.Body, maxReasonBytes) // a short or cut reason is still a reason
 	_ = resp.Body.Close()                          // the status is the error to report
 	reason := strings.TrimSpace(strings.TrimPrefix(oneLine.Replace(string(b)), "error: "))
-	return fmt.Errorf("replica: %s (peer %s): %w: %s: %s", op, m.Addr, sentinel, resp.Status, reason)
+	return fmt.Errorf("peerapi: %s (peer %s): %w: %s: %s", op, m.Addr, sentinel, resp.Status, reason)
 }
 
 // errTooLong is the cause when an answer is longer than its limit.

@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/node"
 )
 
 // fakeLocal is an in-memory Local: a map of records, digests computed from
@@ -117,6 +118,11 @@ func (f *fakeLocal) LeafRecords(_ context.Context, leaves []uint16, fn func(objs
 		}
 	}
 	return nil
+}
+
+// ExchangeLeaves answers as a node does.
+func (f *fakeLocal) ExchangeLeaves(ctx context.Context, leaves []uint16, theirs []objstore.Record) ([]objstore.Record, error) {
+	return node.ExchangeLeaves(ctx, f, leaves, theirs)
 }
 
 func (f *fakeLocal) OpenBody(_ context.Context, key objstore.Key, v objstore.Version) (*os.File, objstore.Record, error) {

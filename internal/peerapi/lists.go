@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"encoding/binary"
@@ -60,7 +60,7 @@ func decodeGroups(b []byte) ([]uint8, error) {
 		err = fmt.Errorf("%w: %d bytes after the group list", ErrMalformed, len(rest))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("replica: decode groups: %w", err)
+		return nil, fmt.Errorf("peerapi: decode groups: %w", err)
 	}
 	groups := make([]uint8, len(xs))
 	for i, x := range xs {
@@ -81,7 +81,7 @@ type leavesRequest struct {
 func decodeLeavesRequest(b []byte) (leavesRequest, error) {
 	xs, rest, err := decodeList(b, maxLeavesPerRequest, objstore.DigestLeaves)
 	if err != nil {
-		return leavesRequest{}, fmt.Errorf("replica: decode leaves request: %w", err)
+		return leavesRequest{}, fmt.Errorf("peerapi: decode leaves request: %w", err)
 	}
 	req := leavesRequest{leaves: make([]uint16, len(xs))}
 	for i, x := range xs {
@@ -91,7 +91,7 @@ func decodeLeavesRequest(b []byte) (leavesRequest, error) {
 		return leavesRequest{}, err
 	}
 	if err := checkLeaves(req.records, req.leaves); err != nil {
-		return leavesRequest{}, fmt.Errorf("replica: decode leaves request: %w", err)
+		return leavesRequest{}, fmt.Errorf("peerapi: decode leaves request: %w", err)
 	}
 	return req, nil
 }
@@ -119,7 +119,7 @@ func encodeDigests(ds []uint64) []byte {
 // decodeDigests decodes exactly n digests.
 func decodeDigests(b []byte, n int) ([]uint64, error) {
 	if len(b) != 8*n {
-		return nil, fmt.Errorf("replica: decode digests: %w: %d bytes, want %d digests of 8", ErrMalformed, len(b), n)
+		return nil, fmt.Errorf("peerapi: decode digests: %w: %d bytes, want %d digests of 8", ErrMalformed, len(b), n)
 	}
 	ds := make([]uint64, n)
 	for i := range ds {

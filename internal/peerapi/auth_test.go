@@ -1,12 +1,15 @@
-package cluster
+package peerapi
 
 import (
+	"crypto/sha256"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,11 +199,15 @@ func TestAuthenticateMiddleware(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	client, _ := newClient(nil, "node-a", testKey)
+	client := NewHTTPClient(HTTPConfig{NodeID: "node-a", ClusterKey: "k1"})
 	if status, body := get(t, client, srv.URL+"/private/v1/x"); status != 200 || body != "ok" {
 		t.Errorf("signed: %d %q", status, body)
 	}
-	status, body := get(t, plainClient(), srv.URL+"/private/v1/x")
+	wrong := NewHTTPClient(HTTPConfig{NodeID: "node-a", ClusterKey: "k2"})
+	if status, body := get(t, wrong, srv.URL+"/private/v1/x"); status != 401 || !strings.Contains(body, "bad signature") {
+		t.Errorf("signed with another key: %d %q, want 401 bad signature", status, body)
+	}
+	status, body := get(t, &http.Client{}, srv.URL+"/private/v1/x")
 	if status != 401 || body != "error: unauthorized: want exactly one X-Objstore-Node header\n" {
 		t.Errorf("unsigned: %d %q", status, body)
 	}
@@ -282,4 +289,56 @@ func TestStreamingPayload(t *testing.T) {
 	if err := Verify(tampered, testKey, testNow); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("a streaming request relabelled: %v, want ErrUnauthorized", err)
 	}
+}
+
+// TestAuthenticateWithoutKey checks that no cluster key means no checks.
+func TestAuthenticateWithoutKey(t *testing.T) {
+	next := http.NotFoundHandler()
+	if h := Authenticate("", next, nil); reflect.ValueOf(h).Pointer() != reflect.ValueOf(next).Pointer() {
+		t.Error("Authenticate without a key wrapped the handler")
+	}
+}
+
+func TestKeysDiffer(t *testing.T) {
+	if apiKey("") != nil {
+		t.Error("key derived from no key")
+	}
+	gossip := sha256.Sum256([]byte("objstore-gossip\x00k")) // internal/cluster's derivation
+	if a := apiKey("k"); len(a) != 32 || string(a) == string(gossip[:]) || string(a) == string(apiKey("k2")) {
+		t.Error("the API key must be 32 bytes, depend on the cluster key and differ from the gossip key")
+	}
+}
+
+// TestHTTPClientSourceIP checks that requests leave from SourceIP.
+func TestHTTPClientSourceIP(t *testing.T) {
+	remote := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { remote <- r.RemoteAddr }))
+	defer srv.Close()
+	hc := NewHTTPClient(HTTPConfig{NodeID: "n", SourceIP: net.ParseIP("127.0.0.11")})
+	defer hc.CloseIdleConnections()
+	if status, _ := get(t, hc, srv.URL+"/private/v1/x"); status != http.StatusOK {
+		t.Fatalf("GET: %d", status)
+	}
+	if host, _, _ := net.SplitHostPort(<-remote); host != "127.0.0.11" {
+		t.Errorf("request from %s, want 127.0.0.11", host)
+	}
+}
+
+// get sends GET url with client and returns the status and body.
+func get(tb testing.TB, client *http.Client, url string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequestWithContext(tb.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", url, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("GET %s: read body: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
 }

@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 //
 //	GET /private/v1/s3-credentials   200, the sealed SharedCredentials
 //
-// It is served by NewCredentialsHandler, apart from the replica routes,
+// It is served by NewCredentialsHandler, apart from the replication routes,
 // because the S3 API's keys are not the node's business.
 const CredentialsPath = "/private/v1/s3-credentials"
 
@@ -85,11 +85,11 @@ func open(key, sealed []byte) ([]byte, error) {
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
-		return nil, errors.New("replica: credentials key must be 32 bytes")
+		return nil, errors.New("peerapi: credentials key must be 32 bytes")
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("replica: credentials key: %w", err)
+		return nil, fmt.Errorf("peerapi: credentials key: %w", err)
 	}
 	return cipher.NewGCM(block)
 }
@@ -109,7 +109,7 @@ func NewCredentialsHandler(key []byte, shared func() SharedCredentials, logger *
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &credentialsHandler{key: key, shared: shared, log: logger.With("component", "replica")}
+	return &credentialsHandler{key: key, shared: shared, log: logger.With("component", "peerapi")}
 }
 
 func (h *credentialsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ func decodeRecords(b []byte) ([]objstore.Record, error) {
 		err = fmt.Errorf("%d bytes after the record stream", len(rest))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("replica: decode records: %w: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("peerapi: decode records: %w: %w", ErrMalformed, err)
 	}
 	return recs, nil
 }

@@ -1,4 +1,4 @@
-package cluster
+package peerapi
 
 import (
 	"bytes"
@@ -91,10 +91,10 @@ func bufferBody(req *http.Request) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(req.Body, MaxBodySize+1))
 	_ = req.Body.Close() // read to the end or failed: the error that matters is err
 	if err != nil {
-		return "", fmt.Errorf("cluster: sign: read body: %w", err)
+		return "", fmt.Errorf("peerapi: sign: read body: %w", err)
 	}
 	if len(b) > MaxBodySize {
-		return "", fmt.Errorf("cluster: sign: %w (over %d bytes)", ErrTooLarge, MaxBodySize)
+		return "", fmt.Errorf("peerapi: sign: %w (over %d bytes)", ErrTooLarge, MaxBodySize)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(b))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
@@ -237,9 +237,23 @@ func verifyNoBody(r *http.Request) error {
 	return nil
 }
 
-// authenticate wraps next so that it only sees requests Verify accepts;
-// the others get 401 (413 for a body too large, 400 for a body that could
-// not be read) with a one-line reason.
+// Authenticate wraps next so that it only sees requests signed with the
+// cluster key clusterKey (see the package doc, "Authentication"); the
+// others get 401 (413 for a body too large, 400 for a body that could not
+// be read) with a one-line reason. Without a key it returns next: the
+// private API then accepts unauthenticated requests, as internal/cluster
+// warns at start. A nil logger discards the log.
+func Authenticate(clusterKey string, next http.Handler, logger *slog.Logger) http.Handler {
+	key := apiKey(clusterKey)
+	if key == nil {
+		return next
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return authenticate(key, next, logger.With("component", "peerapi"))
+}
+
 func authenticate(key []byte, next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := Verify(r, key, time.Now())
@@ -255,15 +269,18 @@ func authenticate(key []byte, next http.Handler, log *slog.Logger) http.Handler 
 			status = http.StatusUnauthorized
 			w.Header().Set("WWW-Authenticate", AuthScheme)
 		}
-		log.Warn("cluster: private request rejected", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		log.Warn("private request rejected", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 		httpError(w, status, err.Error())
 	})
 }
 
-// httpError answers with a one-line plain-text reason, as the public API does.
-func httpError(w http.ResponseWriter, status int, reason string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = fmt.Fprintf(w, "error: %s\n", strings.ReplaceAll(reason, "\n", " ")) // a failed write means the client left
+// apiKey derives the HMAC key of private HTTP requests from the cluster
+// key; nil without a key. internal/cluster derives the gossip key the same
+// way with another purpose string, so the two keys cannot be confused.
+func apiKey(clusterKey string) []byte {
+	if clusterKey == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte("objstore-private-api\x00" + clusterKey))
+	return sum[:]
 }

@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"sphere.software/objstore"
 )
 
-// TestDecodeRecords checks the replica's side of the record stream: a
+// TestDecodeRecords checks the private API's side of the record stream: a
 // stream that fills the body decodes, and everything else is ErrMalformed
 // (the codec's own checks are tested in recordcodec).
 func TestDecodeRecords(t *testing.T) {

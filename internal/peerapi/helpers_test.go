@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"fmt"
@@ -66,8 +66,8 @@ func serve(tb testing.TB, local Local) (objstore.Member, *wire) {
 	return objstore.Member{ID: "peer", Addr: strings.TrimPrefix(srv.URL, "http://"), State: "alive"}, c
 }
 
-// newClient returns a client of local over the default transport.
-func newClient(local Local) *Client { return NewClient(&http.Client{}, local, nil) }
+// newClient returns a client over the default transport.
+func newClient() *Client { return NewClient(&http.Client{}) }
 
 // testRecord makes a live record of key with version hlc on node, with
 // every field set.

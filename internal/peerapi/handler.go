@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"context"
@@ -14,8 +14,7 @@ import (
 	"sphere.software/objstore/internal/recordcodec"
 )
 
-// Local is what the handler and the sync pass need of this node.
-// Implemented by *node.Node.
+// Local is what the handler needs of this node. Implemented by *node.Node.
 type Local interface {
 	// Apply merges records from a peer; the node acts on them (drops the
 	// bodies of deleted objects, pulls level-2 bodies).
@@ -25,9 +24,9 @@ type Local interface {
 	// LeafDigests returns len(groups) × objstore.LeavesPerGroup leaf
 	// digests, the groups' leaves in order.
 	LeafDigests(ctx context.Context, groups []uint8) ([]uint64, error)
-	// LeafRecords calls fn for every record (tombstones included) in the
-	// given leaves until fn returns false.
-	LeafRecords(ctx context.Context, leaves []uint16, fn func(objstore.Record) bool) error
+	// ExchangeLeaves snapshots the node's records of leaves (sorted,
+	// distinct), merges theirs, and returns the snapshot.
+	ExchangeLeaves(ctx context.Context, leaves []uint16, theirs []objstore.Record) ([]objstore.Record, error)
 	// OpenBody opens the local body of key at bodyVersion for a peer, with
 	// its record. The error wraps objstore.ErrNotFound if it is not held.
 	OpenBody(ctx context.Context, key objstore.Key, bodyVersion objstore.Version) (*os.File, objstore.Record, error)
@@ -55,7 +54,7 @@ func NewHandler(local Local, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{local: local, log: logger.With("component", "replica")}
+	h := &handler{local: local, log: logger.With("component", "peerapi")}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathPing, h.ping)
 	mux.HandleFunc("POST "+pathRecords, h.records)
@@ -90,7 +89,7 @@ func (h *handler) records(w http.ResponseWriter, r *http.Request) {
 func (h *handler) groupDigests(w http.ResponseWriter, r *http.Request) {
 	ds, err := h.local.GroupDigests(r.Context())
 	if err == nil && len(ds) != objstore.DigestGroups {
-		err = fmt.Errorf("replica: local has %d group digests, want %d", len(ds), objstore.DigestGroups)
+		err = fmt.Errorf("peerapi: local has %d group digests, want %d", len(ds), objstore.DigestGroups)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -113,7 +112,7 @@ func (h *handler) leafDigests(w http.ResponseWriter, r *http.Request) {
 	}
 	ds, err := h.local.LeafDigests(r.Context(), groups)
 	if want := len(groups) * objstore.LeavesPerGroup; err == nil && len(ds) != want {
-		err = fmt.Errorf("replica: local has %d leaf digests for %d groups, want %d", len(ds), len(groups), want)
+		err = fmt.Errorf("peerapi: local has %d leaf digests for %d groups, want %d", len(ds), len(groups), want)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -135,19 +134,12 @@ func (h *handler) leaves(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	enc := recordcodec.NewEncoder(nil)
-	err = h.local.LeafRecords(r.Context(), req.leaves, func(rec objstore.Record) bool {
-		enc.Add(rec)
-		return true
-	})
-	if err == nil && len(req.records) > 0 {
-		err = h.local.Apply(r.Context(), req.records)
-	}
+	ours, err := h.local.ExchangeLeaves(r.Context(), req.leaves, req.records)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeBinary(w, enc.Bytes())
+	writeBinary(w, encodeRecords(ours))
 }
 
 // body serves a local body with its checksum headers; ranges are allowed.
@@ -156,7 +148,7 @@ func (h *handler) body(w http.ResponseWriter, r *http.Request) {
 	v, err := ParseVersion(r.URL.Query().Get("v"))
 	if err == nil {
 		if err = recordcodec.CheckKey(key); err != nil {
-			err = fmt.Errorf("replica: body: %w: %w", ErrMalformed, err)
+			err = fmt.Errorf("peerapi: body: %w: %w", ErrMalformed, err)
 		}
 	}
 	if err != nil {
@@ -181,11 +173,11 @@ const headerCRC32C = "X-Objstore-Crc32c"
 // readBody reads a request body of at most limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
-		return nil, fmt.Errorf("replica: request body of %d bytes: %w", r.ContentLength, &http.MaxBytesError{Limit: limit})
+		return nil, fmt.Errorf("peerapi: request body of %d bytes: %w", r.ContentLength, &http.MaxBytesError{Limit: limit})
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return nil, fmt.Errorf("replica: read request body: %w", err)
+		return nil, fmt.Errorf("peerapi: read request body: %w", err)
 	}
 	return b, nil
 }

@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/node"
 )
 
 func tombstone(key objstore.Key, hlc uint64, node string) objstore.Record {
@@ -94,7 +95,7 @@ func TestSyncConverges(t *testing.T) {
 	wantStats := expectedStats(a, b)
 	m, wire := serve(t, b)
 
-	st, err := newClient(a).Sync(ctx, m)
+	st, err := node.Sync(ctx, a, newClient(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestSyncConverges(t *testing.T) {
 func assertSyncIsCheap(t *testing.T, a, b *fakeLocal, m objstore.Member, wire *wire) {
 	t.Helper()
 	wire.reset()
-	st, err := newClient(a).Sync(context.Background(), m)
+	st, err := node.Sync(context.Background(), a, newClient(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func assertSyncIsCheap(t *testing.T, a, b *fakeLocal, m objstore.Member, wire *w
 		t.Errorf("equal states: stats %+v in %d requests, want %+v in 1", st, wire.requests.Load(), want)
 	}
 	mb, wireA := serve(t, a)
-	st, err = newClient(b).Sync(context.Background(), mb)
+	st, err = node.Sync(context.Background(), b, newClient(), mb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +164,10 @@ func TestSyncNewNode(t *testing.T) {
 				client, server = full, empty
 			}
 			m, wire := serve(t, server)
-			cl := newClient(client)
+			cl := newClient()
 			cl.leavesPerRequest, cl.exchangeBytes = c.leaves, c.bytes
 			wantStats := expectedStats(client, server)
-			st, err := cl.Sync(context.Background(), m)
+			st, err := node.Sync(context.Background(), client, cl, m)
 			if err != nil {
 				t.Fatal(err)
 			}

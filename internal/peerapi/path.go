@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"fmt"
@@ -25,11 +25,11 @@ const (
 func ParseVersion(s string) (objstore.Version, error) {
 	const digits = 16
 	if len(s) < digits+1 || s[digits] != '-' || strings.ToLower(s[:digits]) != s[:digits] {
-		return objstore.Version{}, fmt.Errorf("replica: version %q: %w: want 16 lowercase hex digits, '-', node", truncate(s, 80), ErrMalformed)
+		return objstore.Version{}, fmt.Errorf("peerapi: version %q: %w: want 16 lowercase hex digits, '-', node", truncate(s, 80), ErrMalformed)
 	}
 	hlc, err := strconv.ParseUint(s[:digits], 16, 64)
 	if err != nil {
-		return objstore.Version{}, fmt.Errorf("replica: version %q: %w: %w", truncate(s, 80), ErrMalformed, err)
+		return objstore.Version{}, fmt.Errorf("peerapi: version %q: %w: %w", truncate(s, 80), ErrMalformed, err)
 	}
 	return objstore.Version{HLC: hlc, Node: s[digits+1:]}, nil
 }

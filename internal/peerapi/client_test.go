@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"testing"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/node"
 )
 
 func TestPush(t *testing.T) {
 	ctx := context.Background()
 	local := newFake(t)
 	m, wire := serve(t, local)
-	c := newClient(newFake(t))
+	c := newClient()
 	recs := []objstore.Record{
 		testRecord(objstore.Key{Bucket: "b", ID: "x"}, 5, "n"),
 		tombstone(objstore.Key{Bucket: "b", ID: "y"}, 6, "n"),
@@ -43,7 +44,7 @@ func TestPushFailures(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
 	recs := []objstore.Record{testRecord(objstore.Key{Bucket: "b", ID: "x"}, 5, "n")}
-	c := newClient(newFake(t))
+	c := newClient()
 
 	err := c.Push(ctx, objstore.Member{Addr: strings.TrimPrefix(failing.URL, "http://")}, recs)
 	if !errors.Is(err, ErrPeer) || !strings.Contains(err.Error(), "500 Internal Server Error: journal: disk on fire") {
@@ -60,7 +61,7 @@ func TestPushFailures(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 	// A peer whose digests do not decode fails the sync.
-	_, err = c.Sync(ctx, objstore.Member{Addr: strings.TrimPrefix(failing.URL, "http://")})
+	_, err = node.Sync(ctx, newFake(t), c, objstore.Member{Addr: strings.TrimPrefix(failing.URL, "http://")})
 	if !errors.Is(err, ErrPeer) {
 		t.Errorf("sync with a failing peer: %v", err)
 	}
@@ -71,7 +72,7 @@ func TestSyncBadAnswer(t *testing.T) {
 		_, _ = w.Write(make([]byte, 100))
 	}))
 	defer short.Close()
-	_, err := newClient(newFake(t)).Sync(context.Background(), objstore.Member{Addr: strings.TrimPrefix(short.URL, "http://")})
+	_, err := node.Sync(context.Background(), newFake(t), newClient(), objstore.Member{Addr: strings.TrimPrefix(short.URL, "http://")})
 	if !errors.Is(err, ErrPeer) || !errors.Is(err, ErrMalformed) {
 		t.Errorf("short digests: %v", err)
 	}
@@ -108,7 +109,7 @@ func TestOpenBody(t *testing.T) {
 	srv := httptest.NewServer(outer)
 	defer srv.Close()
 	m := objstore.Member{Addr: strings.TrimPrefix(srv.URL, "http://")}
-	c := newClient(newFake(t))
+	c := newClient()
 	v := objstore.Version{HLC: 0x1234, Node: "node-with-dash/and?query"}
 	for i, key := range hostileKeys {
 		body := "body of " + key.String() + " number " + string(rune('A'+i))

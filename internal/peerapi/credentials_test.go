@@ -1,4 +1,4 @@
-package replica
+package peerapi
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func TestCredentialsRoundTrip(t *testing.T) {
 	key := CredentialsKey("cluster secret")
 	want := SharedCredentials{Generated: []sigv4.Credentials{{AccessKey: "OBJSTOREABC", SecretKey: "s3cr3t-value"}}}
 	m, raw := serveCredentials(t, key, want)
-	got, err := newClient(nil).Credentials(t.Context(), m, key)
+	got, err := newClient().Credentials(t.Context(), m, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestCredentialsRoundTrip(t *testing.T) {
 func TestCredentialsOtherClusterKey(t *testing.T) {
 	want := SharedCredentials{Generated: []sigv4.Credentials{{AccessKey: "OBJSTOREABC", SecretKey: "s3cr3t-value"}}}
 	m, _ := serveCredentials(t, CredentialsKey("cluster secret"), want)
-	got, err := newClient(nil).Credentials(t.Context(), m, CredentialsKey("another secret"))
+	got, err := newClient().Credentials(t.Context(), m, CredentialsKey("another secret"))
 	if !errors.Is(err, ErrPeer) || !errors.Is(err, ErrMalformed) {
 		t.Fatalf("err = %v, want ErrPeer and ErrMalformed", err)
 	}
@@ -77,7 +77,7 @@ func TestCredentialsNoClusterKey(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || bytes.Contains(b, []byte("s3cr3t")) {
 		t.Fatalf("got %s %q, want 403 without the secret", resp.Status, b)
 	}
-	if _, err := newClient(nil).Credentials(t.Context(), m, CredentialsKey("k")); !errors.Is(err, ErrPeer) {
+	if _, err := newClient().Credentials(t.Context(), m, CredentialsKey("k")); !errors.Is(err, ErrPeer) {
 		t.Fatalf("err = %v, want ErrPeer", err)
 	}
 }
@@ -85,7 +85,7 @@ func TestCredentialsNoClusterKey(t *testing.T) {
 func TestCredentialsConfigured(t *testing.T) {
 	key := CredentialsKey("k")
 	m, _ := serveCredentials(t, key, SharedCredentials{Configured: true})
-	got, err := newClient(nil).Credentials(t.Context(), m, key)
+	got, err := newClient().Credentials(t.Context(), m, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,78 @@
+package peerapi
+
+import (
+	"net"
+	"net/http"
+	"time"
+)
+
+const (
+	dialTimeout     = 2 * time.Second
+	idleConnTimeout = 90 * time.Second
+	// idlePerHost keeps enough idle connections per peer for the peer reads
+	// a busy node proxies at once: with fewer, connections beyond the pool
+	// are closed after each read and redialed (measured: 20% of a node's CPU
+	// went to dialing at 32 concurrent 4 KiB peer reads with 16).
+	idlePerHost = 256
+)
+
+// HTTPConfig configures the HTTP client of the private API.
+type HTTPConfig struct {
+	// NodeID is this node's ID, sent with every signed request.
+	NodeID string
+	// ClusterKey is the shared cluster key; empty means requests are not
+	// signed.
+	ClusterKey string
+	// SourceIP is the address requests are dialled from (the private
+	// address's IP, so that rules on source addresses see one address per
+	// node); nil lets the system pick.
+	SourceIP net.IP
+}
+
+// NewHTTPClient returns the HTTP client for other members' private API. It
+// signs every request when a key is set (see Sign; a request body is
+// buffered, up to MaxBodySize, unless HeaderStreaming asks otherwise),
+// and has no overall timeout because bodies stream: callers bound requests
+// with their context. Proxies from the environment are not used: private
+// traffic goes straight to the members. Its owner calls
+// CloseIdleConnections once done with it.
+func NewHTTPClient(cfg HTTPConfig) *http.Client {
+	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	if cfg.SourceIP != nil {
+		d.LocalAddr = &net.TCPAddr{IP: cfg.SourceIP}
+	}
+	tr := &http.Transport{
+		DialContext:           d.DialContext,
+		MaxIdleConns:          4 * idlePerHost,
+		MaxIdleConnsPerHost:   idlePerHost,
+		IdleConnTimeout:       idleConnTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	var rt http.RoundTripper = tr
+	if key := apiKey(cfg.ClusterKey); key != nil {
+		rt = &signer{next: tr, nodeID: cfg.NodeID, key: key}
+	}
+	return &http.Client{Transport: rt}
+}
+
+// signer is a RoundTripper that signs each request with Sign before
+// sending it.
+type signer struct {
+	next   *http.Transport
+	nodeID string
+	key    []byte
+}
+
+// RoundTrip implements http.RoundTripper. It signs a clone: a RoundTripper
+// must not change the caller's request.
+func (s *signer) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if err := Sign(r, s.nodeID, s.key); err != nil {
+		return nil, err
+	}
+	return s.next.RoundTrip(r)
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// transport behind the signer.
+func (s *signer) CloseIdleConnections() { s.next.CloseIdleConnections() }
