@@ -34,7 +34,7 @@
 //
 // Every operation is O(1) amortised; evicting N entries is O(N) plus the
 // counter decrements of earlier hits (at most 3 per hit). An entry costs
-// about 130 bytes with a 26-byte key (BenchmarkBytesPerEntry).
+// about 136 bytes with a 26-byte key (BenchmarkBytesPerEntry).
 //
 // # Restart
 //
