@@ -25,6 +25,8 @@ var ErrCorrupt = errors.New("evict: corrupt snapshot")
 // Snapshot writes the policy's state: every entry with its FIFO and
 // counter, oldest first, then the ghosts, then a CRC-32C. Pinned entries
 // are written as if unpinned at the head of their FIFO; pins are not kept.
+// It holds the policy's mutex while it writes, so every other call waits:
+// give it a buffered file or a bytes.Buffer, not a network stream.
 func (p *Policy) Snapshot(w io.Writer) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
