@@ -35,19 +35,23 @@ func TestNetworkPartition(t *testing.T) {
 			addrs = append(addrs, startEcho(t, h, ip+":0"))
 		}
 		// reachable lists, for each host, which others it reaches, and
-		// checks that it reaches the origin and itself.
+		// checks that it reaches the origin and itself. An echo gets 5 s:
+		// on a loaded machine (CI runs the suite on 2 cores) a first ARP
+		// round and a scheduled reply took over 1 s; a cut path costs the
+		// whole wait, 4 times in the partition's check.
+		const wait = 5 * time.Second
 		reachable := func() [][]int {
 			t.Helper()
 			got := make([][]int, len(hosts))
 			for i, h := range hosts {
 				for j, addr := range addrs {
-					if echoes(h, addr, time.Second) == nil {
+					if echoes(h, addr, wait) == nil {
 						got[i] = append(got[i], j)
 					} else if i == j {
 						t.Fatalf("%s does not reach its own address %s", h.ns, addr)
 					}
 				}
-				if err := echoes(h, origin, time.Second); err != nil {
+				if err := echoes(h, origin, wait); err != nil {
 					t.Fatalf("%s does not reach the forwarded origin: %v", h.ns, err)
 				}
 			}
