@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sphere.software/objstore/internal/savings"
 )
 
 // Config is everything a node is started with. Each field is set by a flag
@@ -38,6 +40,11 @@ type Config struct {
 	ShutdownWait  time.Duration // --shutdown-timeout ($APP_SHUTDOWN_TIMEOUT)
 	AccessLog     string        // --access-log ($APP_ACCESS_LOG): off, on (the node's log) or a file path
 	FastPath      bool          // --fast-path ($APP_FAST_PATH): hot GETs answered before net/http
+
+	// Prices price the savings in /api/v1/stats: --price-egress-per-gb
+	// ($APP_PRICE_EGRESS_PER_GB) and --price-get-per-1000
+	// ($APP_PRICE_GET_PER_1000), in USD; defaults are AWS's list prices.
+	Prices savings.Prices
 
 	S3APIAddr            string        // --s3-api-addr ($NET_S3_API_ADDR): the S3-compatible API; empty = off
 	S3APICredentials     string        // --s3-api-credentials ($APP_S3_API_CREDENTIALS): ACCESS:SECRET[,…]
@@ -74,6 +81,7 @@ func DefaultConfig() Config {
 		ShutdownWait:  30 * time.Second,
 		AccessLog:     "off",
 		FastPath:      true,
+		Prices:        savings.DefaultPrices(),
 
 		S3APIAddr:       "0.0.0.0:10997",
 		S3DefaultLevel:  1,
@@ -133,6 +141,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--s3-api-domain %q: want a host name such as s3.example.com", c.S3APIDomain)
 	case c.MaxHeaderSize < 1024:
 		return fmt.Errorf("--max-header-size %d: want at least 1024", c.MaxHeaderSize)
+	case c.Prices.Validate() != nil:
+		return fmt.Errorf("--price-egress-per-gb %v, --price-get-per-1000 %v: want finite numbers ≥ 0", c.Prices.EgressPerGB, c.Prices.GetPer1000)
 	case c.UseS3() && c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
 		return fmt.Errorf("--s3-endpoint %q: want an http:// or https:// URL", c.S3Endpoint)
 	}
@@ -185,6 +195,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	durationFlag(fs, &c.ShutdownWait, "shutdown-timeout", "how long SIGTERM waits for in-flight requests", env, "APP_SHUTDOWN_TIMEOUT")
 	durationFlag(fs, &c.SyncInterval, "sync-interval", "how often journals are compared with a random peer", env, "APP_SYNC_INTERVAL")
 	durationFlag(fs, &c.TombstoneGrace, "tombstone-grace", "how long deletes are remembered", env, "APP_TOMBSTONE_GRACE")
+	floatFlag(fs, &c.Prices.EgressPerGB, "price-egress-per-gb", "USD per GB (2^30 bytes) of origin egress, to price the savings (AWS S3 to internet, first tier)", env, "APP_PRICE_EGRESS_PER_GB")
+	floatFlag(fs, &c.Prices.GetPer1000, "price-get-per-1000", "USD per 1,000 origin GET requests, to price the savings (AWS S3 Standard)", env, "APP_PRICE_GET_PER_1000")
 	if err := applyEnv(fs, env, getenv); err != nil {
 		return c, err
 	}
@@ -233,6 +245,11 @@ func int64Flag(fs *flag.FlagSet, p *int64, name, help string, env map[string]str
 
 func boolFlag(fs *flag.FlagSet, p *bool, name, help string, env map[string]string, envName string) {
 	fs.BoolVar(p, name, *p, help)
+	env[name] = envName
+}
+
+func floatFlag(fs *flag.FlagSet, p *float64, name, help string, env map[string]string, envName string) {
+	fs.Float64Var(p, name, *p, help)
 	env[name] = envName
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sphere.software/objstore/internal/savings"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -98,6 +100,8 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		{"bad anonymous", nil, map[string]string{"APP_S3_API_ANONYMOUS": "everyone"}, "--s3-api-anonymous"},
 		{"short multipart expiry", []string{"--multipart-expiry", "1m"}, nil, "--multipart-expiry"},
 		{"bad domain", []string{"--s3-api-domain", "http://x/"}, nil, "--s3-api-domain"},
+		{"negative egress price", []string{"--price-egress-per-gb", "-1"}, nil, "--price-egress-per-gb"},
+		{"NaN GET price", nil, map[string]string{"APP_PRICE_GET_PER_1000": "NaN"}, "--price-get-per-1000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)
@@ -141,5 +145,16 @@ func TestRunVersionAndHelpExitCodes(t *testing.T) {
 	}
 	if code := run([]string{"--backend", "nope"}, env(nil), io.Discard, io.Discard); code != 2 {
 		t.Fatalf("bad flag exit code %d", code)
+	}
+}
+
+func TestPricesDefaultToAWSListPricesAndParse(t *testing.T) {
+	c, err := ParseConfig(nil, env(nil), io.Discard)
+	if err != nil || c.Prices != savings.DefaultPrices() || c.Prices.EgressPerGB != 0.09 || c.Prices.GetPer1000 != 0.0004 {
+		t.Fatalf("defaults %+v, %v", c.Prices, err)
+	}
+	c, err = ParseConfig([]string{"--price-egress-per-gb", "0.05"}, env(map[string]string{"APP_PRICE_GET_PER_1000": "0"}), io.Discard)
+	if err != nil || c.Prices != (savings.Prices{EgressPerGB: 0.05}) {
+		t.Fatalf("parsed %+v, %v", c.Prices, err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/peerapi"
 	"sphere.software/objstore/internal/s3api"
+	"sphere.software/objstore/internal/warm"
 )
 
 // serve opens the node's parts, serves until ctx ends, then shuts down in
@@ -76,8 +77,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if s3keys != nil {
 		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: peerapi.CredentialsKey(cfg.ClusterKey)})
 	}
+	warmer, err := warm.New(warm.Config{Logger: log.With("part", "warm")}, n)
+	if err != nil {
+		return err
+	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
-		Logger: log.With("part", "api")}, n)
+		Logger: log.With("part", "api"), Warm: warmer, Prices: cfg.Prices}, n)
 	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(api, cl.Addr()), fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(peerapi.NewForwarder(hc), n.Members)
@@ -87,14 +92,17 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
 	}
 	err = runServers(ctx, cfg, log, access, servers)
-	// The public API has drained; stop the node's background work (the S3
-	// keys' learning loop included), then leave the cluster (peers stop
+	// The public API has drained; stop warm-up jobs and the node's
+	// background work (the S3 keys' learning loop included), then leave the cluster (peers stop
 	// sending), then the stores close.
 	if s3keys != nil {
 		s3keys.stopKeys()
 	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
+	if cerr := warmer.Close(closeCtx); cerr != nil { // warm-up reads through the node: stop it first
+		log.Warn("warm-up did not stop in time", "err", cerr)
+	}
 	if cerr := n.Close(closeCtx); cerr != nil {
 		log.Warn("node did not stop in time", "err", cerr)
 	}

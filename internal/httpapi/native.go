@@ -18,6 +18,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/savings"
 )
 
 // Store is what the native API needs of a node.
@@ -46,6 +47,10 @@ type Config struct {
 	MaxObjectSize int64
 	// Logger receives request errors; nil discards them.
 	Logger *slog.Logger
+	// Warm runs warm-up jobs (/api/v1/warm); nil leaves the routes out.
+	Warm Warmer
+	// Prices price the savings in /api/v1/stats; zero prices nothing.
+	Prices savings.Prices
 }
 
 // Native serves the native API.
@@ -72,6 +77,10 @@ func NewNative(cfg Config, store Store) *Native {
 	h.mux.HandleFunc("GET /api/v1/ping", h.ping)
 	h.mux.HandleFunc("GET /api/v1/stats", h.stats)
 	h.mux.HandleFunc("GET /api/v1/nodes", h.nodes)
+	if cfg.Warm != nil {
+		h.mux.HandleFunc("POST /api/v1/warm", h.startWarm)
+		h.mux.HandleFunc("GET /api/v1/warm/{id}", h.warmJob)
+	}
 	return h
 }
 

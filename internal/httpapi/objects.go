@@ -266,7 +266,7 @@ func (h *Native) stats(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newStatsJSON(s, h.store.Members()))
+	writeJSON(w, http.StatusOK, newStatsJSON(s, h.store.Members(), h.cfg.Prices))
 }
 
 // nodes lists the cluster's members and their state.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/node"
+	"sphere.software/objstore/internal/savings"
 )
 
 type diskStatsJSON struct {
@@ -28,9 +29,12 @@ type statsJSON struct {
 	// Origin is the origin's state: ok, access_denied, no_such_bucket,
 	// no_credentials, wrong_region, unreachable or error, with what to fix.
 	Origin *objstore.OriginHealth `json:"origin,omitempty"`
+	// Savings are reads by source per bucket, the origin GETs and bytes
+	// they avoided, and what that saved at the configured prices.
+	Savings savings.Report `json:"savings"`
 }
 
-func newStatsJSON(s node.Stats, members []objstore.Member) statsJSON {
+func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices) statsJSON {
 	const kb, mb, gb = 1 << 10, 1 << 20, 1 << 30
 	d := s.Disk
 	return statsJSON{
@@ -46,5 +50,6 @@ func newStatsJSON(s node.Stats, members []objstore.Member) statsJSON {
 		Misses:  s.Misses,
 		Nodes:   members,
 		Origin:  s.Origin,
+		Savings: s.Savings.Report(prices),
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/savings"
 )
 
 // Source says where a read was served from.
@@ -98,6 +99,7 @@ func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, 
 	f, err := n.blobs.Open(key, rec.BodyVersion, rec.Sum)
 	if err == nil {
 		n.stats.hitsLocal.Add(1)
+		n.countRead(key.Bucket, savings.Disk, rec.Size())
 		return n.localObject(ticket, rec, f)
 	}
 	if !errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, objstore.ErrChecksum) {
@@ -173,11 +175,7 @@ func (n *Node) GetHot(key objstore.Key) (*Object, bool) {
 	if !ok {
 		return nil, false
 	}
-	if e.peer != "" {
-		n.stats.hitsPeer.Add(1)
-	} else {
-		n.stats.hitsLocal.Add(1)
-	}
+	e.served.Add(int64(len(e.body))) // the one count of a hot read; Stats adds it to the hits
 	return cachedObject(e), true
 }
 
@@ -212,6 +210,7 @@ func (n *Node) fetch(ctx context.Context, key objstore.Key) (*Object, error) {
 		return nil, fmt.Errorf("node: get %s: %w", key, f.startErr)
 	}
 	n.stats.hitsRemote.Add(1)
+	n.countRead(key.Bucket, fillKind(leader), f.rec.Size())
 	return &Object{Record: f.rec, Body: &follower{f: f}, Source: SourceRemote,
 		close: func() error { f.release(); return nil }}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/savings"
 )
 
 // hotCache keeps the records and bodies of small objects read recently, so
@@ -19,6 +20,8 @@ import (
 type hotCache struct {
 	budget  int64 // bytes of bodies held at most; 0 disables the cache
 	maxBody int64 // larger bodies are never held
+	// tally counts the reads of held bodies; set before the cache is used.
+	tally *savings.Tally
 
 	mu      sync.Mutex // guards the fields below
 	entries map[objstore.Key]*list.Element
@@ -34,6 +37,8 @@ type hotEntry struct {
 	// does not hold; "" for its own.
 	peer         string
 	memo, s3memo Memo
+	// served counts the reads of this entry (counterFor).
+	served *savings.Counter
 }
 
 // source is where the entry's body lives.
@@ -83,7 +88,7 @@ func (c *hotCache) ticket(key objstore.Key) uint64 {
 // put holds rec and its body unless key's stripe changed since ticket. It
 // returns the entry, held or not.
 func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, peer string) *hotEntry {
-	e := &hotEntry{rec: rec, body: body, peer: peer}
+	e := &hotEntry{rec: rec, body: body, peer: peer, served: c.counterFor(rec.Key.Bucket, peer)}
 	if !c.fits(int64(len(body))) {
 		return e
 	}

@@ -19,6 +19,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/hlc"
+	"sphere.software/objstore/internal/savings"
 )
 
 // Config says how a Node behaves. The zero value of each field is documented.
@@ -80,9 +81,10 @@ type Node struct {
 	// versions in the journal. Striped: two keys may share a lock.
 	keyLocks [256]sync.Mutex
 
-	fills fillGroup
-	stats counters
-	hot   *hotCache
+	fills   fillGroup
+	stats   counters
+	savings *savings.Tally
+	hot     *hotCache
 
 	// attached holds the cluster and peers once AttachCluster ran; nil on
 	// a node that runs solo. The cluster may call the node (Apply,
@@ -126,7 +128,9 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 		n.cfg.TombstoneGrace = DefaultTombstoneGrace
 	}
 	n.fills.init()
+	n.savings = savings.New()
 	n.hot = newHotCache(cfg.HotCacheBytes)
+	n.hot.tally = n.savings
 	n.outbox = make(chan objstore.Record, 4096)
 	n.pulls = newPullQueue()
 	n.syncNow = make(chan objstore.Member, 16)

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/savings"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -25,6 +26,7 @@ func (n *Node) openFromPeer(ctx context.Context, rec objstore.Record) (*Object, 
 		}
 		r := &peerBody{ctx: ctx, n: n, m: m, rec: rec, body: body, crc: crc32.New(castagnoli)}
 		n.stats.hitsPeer.Add(1)
+		n.countRead(rec.Key.Bucket, savings.Peer, rec.Size())
 		return &Object{Record: rec, Body: r, Source: SourcePeer, peer: m.ID, close: r.Close}, nil
 	}
 	return nil, errors.Join(append(errs, objstore.ErrNotFound)...)

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/savings"
 )
 
 // counters are the node's read figures since start.
@@ -31,6 +32,8 @@ type Stats struct {
 	Misses int64 `json:"misses"`
 	// Origin is the origin's state, when the origin reports one.
 	Origin *objstore.OriginHealth `json:"origin,omitempty"`
+	// Savings are the per-bucket read counts since start, unpriced.
+	Savings savings.Snapshot `json:"-"`
 }
 
 // originHealth is what an origin that keeps its state offers: both origin
@@ -49,8 +52,12 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	if s.Objects, err = n.journal.Counts(ctx); err != nil {
 		return s, fmt.Errorf("node: stats: %w", err)
 	}
-	s.Hits.Local = n.stats.hitsLocal.Load()
-	s.Hits.Peer = n.stats.hitsPeer.Load()
+	// Reads served from memory are counted only in the savings tally
+	// (one atomic add on the hot path).
+	s.Savings = n.savings.Snapshot()
+	mem := s.Savings.Total()
+	s.Hits.Local = n.stats.hitsLocal.Load() + mem.Get(savings.Memory).Requests
+	s.Hits.Peer = n.stats.hitsPeer.Load() + mem.Get(savings.MemoryPeer).Requests
 	s.Hits.Remote = n.stats.hitsRemote.Load()
 	s.Misses = n.stats.misses.Load()
 	if o, ok := n.remote.(originHealth); ok {
