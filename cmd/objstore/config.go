@@ -51,6 +51,8 @@ type Config struct {
 	SyncInterval   time.Duration // --sync-interval ($APP_SYNC_INTERVAL)
 	TombstoneGrace time.Duration // --tombstone-grace ($APP_TOMBSTONE_GRACE)
 
+	Cache CacheFlags // --cache-*, --disk-*-watermark: the bounded disk (cacheflags.go)
+
 	// bucketSet and endpointSet record whether -B or the endpoint was given
 	// explicitly; with --backend=auto either one selects S3.
 	bucketSet bool
@@ -136,7 +138,8 @@ func (c Config) Validate() error {
 	case c.UseS3() && c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
 		return fmt.Errorf("--s3-endpoint %q: want an http:// or https:// URL", c.S3Endpoint)
 	}
-	return nil
+	_, err := c.Cache.nodeConfig(c.DiskQuota, c.StateDir)
+	return err
 }
 
 // ParseConfig reads flags from args, falling back to the environment
@@ -185,6 +188,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	durationFlag(fs, &c.ShutdownWait, "shutdown-timeout", "how long SIGTERM waits for in-flight requests", env, "APP_SHUTDOWN_TIMEOUT")
 	durationFlag(fs, &c.SyncInterval, "sync-interval", "how often journals are compared with a random peer", env, "APP_SYNC_INTERVAL")
 	durationFlag(fs, &c.TombstoneGrace, "tombstone-grace", "how long deletes are remembered", env, "APP_TOMBSTONE_GRACE")
+	c.Cache.register(fs, env)
 	if err := applyEnv(fs, env, getenv); err != nil {
 		return c, err
 	}

@@ -28,6 +28,9 @@ type statsJSON struct {
 	// Origin is the origin's state: ok, access_denied, no_such_bucket,
 	// no_credentials, wrong_region, unreachable or error, with what to fix.
 	Origin *objstore.OriginHealth `json:"origin,omitempty"`
+	// Cache is the bounded disk cache: policy, capacity, entries, pins,
+	// evictions and the entries restored at start.
+	Cache *node.CacheStats `json:"cache,omitempty"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member) statsJSON {
@@ -46,5 +49,6 @@ func newStatsJSON(s node.Stats, members []objstore.Member) statsJSON {
 		Misses:  s.Misses,
 		Nodes:   members,
 		Origin:  s.Origin,
+		Cache:   s.Cache,
 	}
 }

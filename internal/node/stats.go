@@ -31,6 +31,8 @@ type Stats struct {
 	Misses int64 `json:"misses"`
 	// Origin is the origin's state, when the origin reports one.
 	Origin *objstore.OriginHealth `json:"origin,omitempty"`
+	// Cache is the bounded disk cache's figures, when the disk is bounded.
+	Cache *CacheStats `json:"cache,omitempty"`
 }
 
 // originHealth is what an origin that keeps its state offers: both origin
@@ -53,6 +55,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	s.Hits.Peer = n.stats.hitsPeer.Load()
 	s.Hits.Remote = n.stats.hitsRemote.Load()
 	s.Misses = n.stats.misses.Load()
+	s.Cache = n.bounded.stats(n.cfg.Cache.Policy.Mode)
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h
