@@ -27,8 +27,15 @@ type bounded struct {
 	blobs Blobs
 	log   *slog.Logger
 
-	mu     sync.Mutex // guards pinned, and orders pin changes with policy calls
+	mu     sync.Mutex // guards pinned and filling, and orders pin changes with policy calls
 	pinned map[string]struct{}
+	// filling is the bodies being read through into the cache, by name,
+	// with their sizes; fillBytes is their sum. Read-throughs may hold at
+	// most half the capacity in flight, so that they never take all the
+	// room writes need: a read can always stream through uncached, a
+	// write cannot.
+	filling   map[string]int64
+	fillBytes int64
 
 	evictions    atomic.Int64
 	evictedBytes atomic.Int64
@@ -51,7 +58,7 @@ type CacheStats struct {
 }
 
 func newBounded(p *evict.Policy, blobs Blobs, log *slog.Logger) *bounded {
-	return &bounded{p: p, blobs: blobs, log: log, pinned: make(map[string]struct{})}
+	return &bounded{p: p, blobs: blobs, log: log, pinned: make(map[string]struct{}), filling: make(map[string]int64)}
 }
 
 // admit asks the policy whether a body read through from the origin may
@@ -62,9 +69,15 @@ func (b *bounded) admit(name string, size int64) bool {
 		return true
 	}
 	b.mu.Lock()
+	if _, dup := b.filling[name]; dup || b.fillBytes+size > b.p.Stats().Capacity/2 {
+		b.mu.Unlock()
+		return false
+	}
 	victims, ok := b.p.Admit(name, size)
 	if ok {
 		b.pinLocked(name)
+		b.filling[name] = size
+		b.fillBytes += size
 	}
 	b.mu.Unlock()
 	b.remove(victims)
@@ -79,6 +92,7 @@ func (b *bounded) track(rec objstore.Record) {
 	}
 	name := b.blobs.Name(rec.Key, rec.BodyVersion)
 	b.mu.Lock()
+	b.filledLocked(name)
 	var victims []evict.Entry
 	if b.p.Has(name) {
 		victims = b.setPinLocked(name, !rec.InRemote)
@@ -138,9 +152,18 @@ func (b *bounded) untrack(name string) {
 		return
 	}
 	b.mu.Lock()
+	b.filledLocked(name)
 	delete(b.pinned, name)
 	b.p.Remove(name)
 	b.mu.Unlock()
+}
+
+// filledLocked ends the read-through of name, if one was in flight.
+func (b *bounded) filledLocked(name string) {
+	if size, ok := b.filling[name]; ok {
+		delete(b.filling, name)
+		b.fillBytes -= size
+	}
 }
 
 // hit counts a read of a local body: a counter bump, no write.

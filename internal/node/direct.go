@@ -34,7 +34,17 @@ type originStream struct {
 }
 
 func newOriginStream(n *Node, rec objstore.Record, body io.ReadCloser, off int64) *originStream {
-	return &originStream{n: n, rec: rec, body: body, off: off}
+	s := &originStream{n: n, rec: rec, off: off}
+	s.reset(body)
+	return s
+}
+
+// reset starts reading a new origin response (or none) from its start.
+func (s *originStream) reset(body io.ReadCloser) {
+	s.body, s.pos, s.crc, s.md5 = body, 0, 0, nil
+	if s.rec.Sum.CRC32C == 0 {
+		s.md5 = md5.New()
+	}
 }
 
 func (s *originStream) Read(p []byte) (int, error) {
@@ -97,11 +107,7 @@ func (s *originStream) open() error {
 		body.Close()
 		return fmt.Errorf("node: get %s: the origin's object changed while it was read: %w", s.rec.Key, objstore.ErrNoRemote)
 	}
-	s.body, s.pos, s.crc = body, 0, 0
-	s.md5 = nil
-	if s.rec.Sum.CRC32C == 0 {
-		s.md5 = md5.New()
-	}
+	s.reset(body)
 	return nil
 }
 
