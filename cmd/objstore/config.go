@@ -83,6 +83,8 @@ func DefaultConfig() Config {
 
 		SyncInterval:   5 * time.Second,
 		TombstoneGrace: 7 * 24 * time.Hour,
+
+		Cache: defaultCacheFlags(),
 	}
 }
 
