@@ -58,6 +58,8 @@ type Config struct {
 	SyncInterval   time.Duration // --sync-interval ($APP_SYNC_INTERVAL)
 	TombstoneGrace time.Duration // --tombstone-grace ($APP_TOMBSTONE_GRACE)
 
+	Cache CacheFlags // --cache-*, --disk-*-watermark: the bounded disk (cacheflags.go)
+
 	// bucketSet and endpointSet record whether -B or the endpoint was given
 	// explicitly; with --backend=auto either one selects S3.
 	bucketSet bool
@@ -89,6 +91,8 @@ func DefaultConfig() Config {
 
 		SyncInterval:   5 * time.Second,
 		TombstoneGrace: 7 * 24 * time.Hour,
+
+		Cache: defaultCacheFlags(),
 	}
 }
 
@@ -146,7 +150,8 @@ func (c Config) Validate() error {
 	case c.UseS3() && c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
 		return fmt.Errorf("--s3-endpoint %q: want an http:// or https:// URL", c.S3Endpoint)
 	}
-	return nil
+	_, err := c.Cache.nodeConfig(c.DiskQuota, c.StateDir)
+	return err
 }
 
 // ParseConfig reads flags from args, falling back to the environment
@@ -197,6 +202,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	durationFlag(fs, &c.TombstoneGrace, "tombstone-grace", "how long deletes are remembered", env, "APP_TOMBSTONE_GRACE")
 	floatFlag(fs, &c.Prices.EgressPerGB, "price-egress-per-gb", "USD per GB (2^30 bytes) of origin egress, to price the savings (AWS S3 to internet, first tier)", env, "APP_PRICE_EGRESS_PER_GB")
 	floatFlag(fs, &c.Prices.GetPer1000, "price-get-per-1000", "USD per 1,000 origin GET requests, to price the savings (AWS S3 Standard)", env, "APP_PRICE_GET_PER_1000")
+	c.Cache.register(fs, env)
 	if err := applyEnv(fs, env, getenv); err != nil {
 		return c, err
 	}

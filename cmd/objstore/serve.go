@@ -44,8 +44,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer stopRemote(log, remote, cfg.ShutdownWait)
+	cache, err := cfg.Cache.nodeConfig(cfg.DiskQuota, cfg.StateDir)
+	if err != nil {
+		return err
+	}
 	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize,
-		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace, Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
+		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace,
+		Cache: cache, Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
 	if err != nil {
 		return err
 	}

@@ -66,3 +66,18 @@ func isShard(s string) bool {
 }
 
 func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+// validName reports whether name could be a body's name: a key hash, a dot
+// and a safe version, so that it names a file inside one shard and nothing
+// else.
+func validName(name string) bool {
+	if len(name) < keyHexLen+2 || name[keyHexLen] != '.' || !safeName(name[keyHexLen+1:]) {
+		return false
+	}
+	for i := 0; i < keyHexLen; i++ {
+		if !isLowerHex(name[i]) {
+			return false
+		}
+	}
+	return true
+}

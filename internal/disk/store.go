@@ -37,6 +37,9 @@ type Store struct {
 	// reserved is held plus the bytes that open Writers have written; it is
 	// what the quota limits.
 	reserved atomic.Int64
+	// makeRoom, when set, frees bytes for a reservation that would pass
+	// the quota (SetMakeRoom).
+	makeRoom atomic.Pointer[func(need int64) int64]
 
 	// shardSynced[i] is set once shard directory i is known to be durable
 	// in dir: it existed at Open or was created and dir fsynced since.
@@ -204,13 +207,47 @@ func (s *Store) Usage() (objstore.DiskUsage, error) {
 	return u, nil
 }
 
-// reserve books n more bytes against the quota.
+// reserve books n more bytes against the quota. When they do not fit it
+// asks the room maker, if one is set, to free the bytes missing, and tries
+// again as long as it frees something.
 func (s *Store) reserve(n int64) error {
-	if s.reserved.Add(n) <= s.quota || s.quota == 0 {
-		return nil
+	for {
+		over := s.reserved.Add(n) - s.quota
+		if over <= 0 || s.quota == 0 {
+			return nil
+		}
+		s.reserved.Add(-n)
+		mk := s.makeRoom.Load()
+		if mk == nil || (*mk)(over) <= 0 {
+			return fmt.Errorf("quota of %d bytes reached: %w", s.quota, objstore.ErrInsufficientStorage)
+		}
 	}
-	s.reserved.Add(-n)
-	return fmt.Errorf("quota of %d bytes reached: %w", s.quota, objstore.ErrInsufficientStorage)
+}
+
+// SetMakeRoom sets the function that reserve calls when a write would pass
+// the quota: it gets the bytes missing, removes bodies it may evict (with
+// RemoveName, never from inside another Store call) and returns the bytes
+// it freed, 0 when nothing may go. nil unsets it.
+func (s *Store) SetMakeRoom(fn func(need int64) (freed int64)) {
+	if fn == nil {
+		s.makeRoom.Store(nil)
+		return
+	}
+	s.makeRoom.Store(&fn)
+}
+
+// RemoveName deletes the committed body called name (as Name returns it)
+// and returns the bytes it freed; a missing body frees nothing. It is how
+// an eviction policy, which knows bodies by name, drops one.
+func (s *Store) RemoveName(name string) (int64, error) {
+	if !validName(name) {
+		return 0, fmt.Errorf("disk: remove %q: not a body name", name)
+	}
+	before := s.held.Load()
+	if err := s.removeFile(bodyPath(s.dir, name), name, nil); err != nil {
+		return 0, fmt.Errorf("disk: remove %s: %w", name, err)
+	}
+	return max(before-s.held.Load(), 0), nil
 }
 
 // release returns n reserved bytes.

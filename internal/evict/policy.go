@@ -324,3 +324,48 @@ func (p *Policy) Stats() Stats {
 		Ghosts:      p.ghost.len(),
 	}
 }
+
+// Evict evicts unpinned entries, in the policy's order, until at least
+// need bytes are freed or nothing unpinned is left, and returns them: for a
+// caller whose disk holds more than the tracked bodies (files being
+// written, staged parts) and runs short before the capacity is reached.
+func (p *Policy) Evict(need int64) []Entry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var evicted []Entry
+	for freed := int64(0); freed < need; {
+		e := p.evictOneLocked()
+		if e == nil {
+			break
+		}
+		freed += e.size
+		evicted = append(evicted, Entry{Key: e.key, Size: e.size})
+	}
+	return evicted
+}
+
+// Has reports whether key is tracked, without counting a read.
+func (p *Policy) Has(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.entries[key]
+	return ok
+}
+
+// Prune stops tracking every entry whose key keep rejects (its object is
+// gone, as found after a restart) and returns how many it dropped. It
+// visits every entry: O(entries), for start-up only.
+func (p *Policy) Prune(keep func(key string) bool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var drop []*entry
+	for k, e := range p.entries {
+		if !keep(k) {
+			drop = append(drop, e)
+		}
+	}
+	for _, e := range drop {
+		p.detachLocked(e)
+	}
+	return len(drop)
+}

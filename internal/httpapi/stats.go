@@ -32,6 +32,9 @@ type statsJSON struct {
 	// Savings are reads by source per bucket, the origin GETs and bytes
 	// they avoided, and what that saved at the configured prices.
 	Savings savings.Report `json:"savings"`
+	// Cache is the bounded disk cache: policy, capacity, entries, pins,
+	// evictions and the entries restored at start.
+	Cache *node.CacheStats `json:"cache,omitempty"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices) statsJSON {
@@ -51,5 +54,6 @@ func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices
 		Nodes:   members,
 		Origin:  s.Origin,
 		Savings: s.Savings.Report(prices),
+		Cache:   s.Cache,
 	}
 }

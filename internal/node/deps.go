@@ -74,6 +74,12 @@ type blobFiles interface {
 	Sweep(ctx context.Context, keep func(name string) bool) (int, error)
 	// Usage reports the file system figures and the bytes of bodies held.
 	Usage() (objstore.DiskUsage, error)
+	// RemoveName deletes the committed body called name (as Name returns
+	// it) and returns the bytes freed: how an evicted body goes.
+	RemoveName(name string) (int64, error)
+	// SetMakeRoom sets what a write that would pass the quota calls to
+	// free the bytes missing; it returns the bytes it freed.
+	SetMakeRoom(fn func(need int64) (freed int64))
 }
 
 // BodyWriter writes one body. Write streams the bytes (hashing them as they

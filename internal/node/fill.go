@@ -54,6 +54,10 @@ type fill struct {
 	w     BodyWriter
 	// startErr is why the fill never started; set before ready closes.
 	startErr error
+	// direct is set, before ready closes, when the cache declined the
+	// body: readers stream it from the origin, the first one on body.
+	direct bool
+	body   io.ReadCloser // guarded by mu once ready is closed
 
 	mu      sync.Mutex // guards the fields below
 	changed *sync.Cond // signalled when written, done or err change
@@ -82,10 +86,37 @@ func (f *fill) release() {
 	f.mu.Lock()
 	f.refs--
 	closeNow := f.refs == 0 && f.ended && f.w != nil
+	var body io.ReadCloser
+	if f.refs == 0 {
+		body, f.body = f.body, nil // no reader took it
+	}
 	f.mu.Unlock()
 	if closeNow {
 		_ = f.w.Close() // a close error of a read-only handle changes nothing
 	}
+	if body != nil {
+		_ = body.Close() // an unread origin response; nothing to report
+	}
+}
+
+// startDirect publishes the record of a body the cache declined, with the
+// origin response the first reader takes.
+func (f *fill) startDirect(rec objstore.Record, body io.ReadCloser) {
+	f.rec, f.direct = rec, true
+	f.mu.Lock()
+	f.body, f.ended = body, true
+	f.mu.Unlock()
+	close(f.ready)
+}
+
+// takeBody returns the origin response of a direct fill to the first
+// caller, nil to the others (they open their own).
+func (f *fill) takeBody() io.ReadCloser {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.body
+	f.body = nil
+	return b
 }
 
 // start publishes the record and writer of a fill that has begun.
@@ -149,16 +180,30 @@ func (f *fill) waitReadable(off int64) (int64, error) {
 
 // follower reads a fill from the start; it is an io.ReadSeeker over the
 // whole body, so http.ServeContent can serve ranges from it.
+// When the fill's local copy fails (a full disk), the follower goes on
+// from the origin at its offset: a full disk never fails a read.
 type follower struct {
-	f   *fill
-	off int64
+	f      *fill
+	n      *Node
+	off    int64
+	direct *originStream // set once the fill's local copy failed
 }
 
 func (r *follower) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if r.direct != nil {
+		k, err := r.direct.Read(p)
+		r.off += int64(k)
+		return k, err
+	}
 	avail, err := r.f.waitReadable(r.off)
+	if errors.Is(err, errLocalCopy) {
+		r.n.log.Info("local copy failed, reading on from the origin", "key", r.f.rec.Key, "err", err)
+		r.direct = newOriginStream(r.n, r.f.rec, nil, r.off)
+		return r.Read(p)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -184,5 +229,17 @@ func (r *follower) Seek(offset int64, whence int) (int64, error) {
 		return 0, fmt.Errorf("node: seek: negative offset %d", offset)
 	}
 	r.off = offset
+	if r.direct != nil {
+		return r.direct.Seek(offset, io.SeekStart)
+	}
 	return offset, nil
+}
+
+// close releases the fill and the origin stream, if one was opened.
+func (r *follower) close() error {
+	r.f.release()
+	if r.direct != nil {
+		return r.direct.Close()
+	}
+	return nil
 }

@@ -62,9 +62,14 @@ func (o *Object) Close() error { return o.close() }
 func (o *Object) Err() error {
 	switch r := o.Body.(type) {
 	case *follower:
+		if r.direct != nil {
+			return r.direct.err
+		}
 		r.f.mu.Lock()
 		defer r.f.mu.Unlock()
 		return r.f.err
+	case *originStream:
+		return r.err
 	case *peerBody:
 		return r.Err()
 	}
@@ -100,6 +105,7 @@ func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, 
 	if err == nil {
 		n.stats.hitsLocal.Add(1)
 		n.countRead(key.Bucket, savings.Disk, rec.Size())
+		n.bounded.hit(key, rec.BodyVersion)
 		return n.localObject(ticket, rec, f)
 	}
 	if !errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, objstore.ErrChecksum) {
@@ -211,8 +217,15 @@ func (n *Node) fetch(ctx context.Context, key objstore.Key) (*Object, error) {
 	}
 	n.stats.hitsRemote.Add(1)
 	n.countRead(key.Bucket, fillKind(leader), f.rec.Size())
-	return &Object{Record: f.rec, Body: &follower{f: f}, Source: SourceRemote,
-		close: func() error { f.release(); return nil }}, nil
+	if f.direct {
+		// Not cached: each reader streams from the origin, the first one
+		// on the fill's own origin response.
+		s := newOriginStream(n, f.rec, f.takeBody(), 0)
+		f.release()
+		return &Object{Record: f.rec, Body: s, Source: SourceRemote, close: s.Close}, nil
+	}
+	r := &follower{f: f, n: n}
+	return &Object{Record: f.rec, Body: r, Source: SourceRemote, close: r.close}, nil
 }
 
 // runFill copies key from the origin to the local disk for everyone who
@@ -232,6 +245,11 @@ func (n *Node) runFill(key objstore.Key, f *fill) {
 		f.abort(err)
 		return
 	}
+	if w == nil {
+		n.fills.forget(key, f)
+		f.startDirect(rec, body)
+		return
+	}
 	defer body.Close()
 	f.start(rec, w)
 	err = n.copyFill(rec, body, w, f)
@@ -239,7 +257,9 @@ func (n *Node) runFill(key objstore.Key, f *fill) {
 	f.end(err)
 }
 
-// openFill opens the origin object and a local body to copy it into.
+// openFill opens the origin object and a local body to copy it into; with
+// no local body (nil writer) when the cache declines the object, which
+// then streams through uncached.
 func (n *Node) openFill(key objstore.Key) (io.ReadCloser, objstore.Record, BodyWriter, error) {
 	body, rec, err := n.remote.Get(n.ctx, key)
 	if err != nil {
@@ -250,8 +270,13 @@ func (n *Node) openFill(key objstore.Key) (io.ReadCloser, objstore.Record, BodyW
 		body.Close()
 		return nil, rec, nil, err
 	}
+	name := n.blobs.Name(key, rec.BodyVersion)
+	if !n.bounded.admit(name, rec.Size()) {
+		return body, rec, nil, nil
+	}
 	w, err := n.blobs.Create(key, rec.BodyVersion)
 	if err != nil {
+		n.bounded.untrack(name)
 		body.Close()
 		return nil, rec, nil, err
 	}
@@ -291,14 +316,23 @@ func (n *Node) checkOriginCurrent(rec objstore.Record) error {
 }
 
 // copyFill streams the origin body to disk, verifies it, commits it and
-// records it in the journal.
+// records it in the journal. A failure of the local copy is marked
+// errLocalCopy: the fill's readers then go on from the origin.
 func (n *Node) copyFill(rec objstore.Record, body io.Reader, w BodyWriter, f *fill) error {
+	err := n.copyFillBody(rec, body, w, f)
+	if err != nil {
+		n.bounded.untrack(n.blobs.Name(rec.Key, rec.BodyVersion))
+	}
+	return err
+}
+
+func (n *Node) copyFillBody(rec objstore.Record, body io.Reader, w BodyWriter, f *fill) error {
 	buf := make([]byte, 256<<10)
 	for {
 		k, rerr := body.Read(buf)
 		if k > 0 {
 			if _, err := w.Write(buf[:k]); err != nil {
-				return fmt.Errorf("local copy: %w", err)
+				return fmt.Errorf("%w: %w", errLocalCopy, err)
 			}
 			f.advance(k)
 		}
@@ -311,7 +345,7 @@ func (n *Node) copyFill(rec objstore.Record, body io.Reader, w BodyWriter, f *fi
 	}
 	sum, err := w.Commit()
 	if err != nil {
-		return fmt.Errorf("local copy: %w", err)
+		return fmt.Errorf("%w: %w", errLocalCopy, err)
 	}
 	if err := verifyOrigin(rec.Sum, sum); err != nil {
 		n.dropBody(rec)
@@ -323,6 +357,7 @@ func (n *Node) copyFill(rec objstore.Record, body io.Reader, w BodyWriter, f *fi
 		n.dropBody(rec)
 		return err
 	}
+	n.bounded.track(rec)
 	return nil
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// DefaultTombstoneGrace. A node cut off for longer than this may bring
 	// deleted objects back when it returns.
 	TombstoneGrace time.Duration
+	// Cache bounds the bodies on disk (eviction policy, admission, quota
+	// or watermarks); the zero value bounds nothing.
+	Cache CacheConfig
 }
 
 // Defaults for Config.
@@ -61,7 +64,7 @@ func (c Config) Validate() error {
 	if c.MaxObjectSize < 0 {
 		return fmt.Errorf("node: config: MaxObjectSize %d is negative", c.MaxObjectSize)
 	}
-	return nil
+	return c.Cache.Validate()
 }
 
 // Node serves objects from its disk, its peers and the origin.
@@ -85,6 +88,8 @@ type Node struct {
 	stats   counters
 	savings *savings.Tally
 	hot     *hotCache
+	// bounded keeps the bodies on disk within the cache's capacity.
+	bounded *bounded
 
 	// attached holds the cluster and peers once AttachCluster ran; nil on
 	// a node that runs solo. The cluster may call the node (Apply,
@@ -134,24 +139,34 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	n.outbox = make(chan objstore.Record, 4096)
 	n.pulls = newPullQueue()
 	n.syncNow = make(chan objstore.Member, 16)
+	policy, err := cfg.Cache.newPolicy()
+	if err != nil {
+		return nil, err
+	}
+	n.bounded = newBounded(policy, b, n.log)
 	if err := n.sweep(ctx); err != nil {
 		return nil, err
 	}
+	if policy != nil {
+		b.SetMakeRoom(n.bounded.makeRoom)
+	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.startCacheLoops()
 	return n, nil
 }
 
 // ID is the node's ID.
 func (n *Node) ID() string { return n.cfg.NodeID }
 
-// Close stops background fills and waits for them, or until ctx is done.
+// Close stops background fills and waits for them, or until ctx is done,
+// then saves the cache policy's state.
 func (n *Node) Close(ctx context.Context) error {
 	n.cancel()
 	done := make(chan struct{})
 	go func() { n.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
+		return n.saveCacheState(ctx)
 	case <-ctx.Done():
 		return fmt.Errorf("node: close: %w", ctx.Err())
 	}
@@ -173,10 +188,14 @@ func stripe(key objstore.Key) uint32 {
 	return h.Sum32()
 }
 
-// merge merges rec into the journal and drops the key from the hot cache.
+// merge merges rec into the journal and drops the key from the hot cache;
+// a body now in the origin becomes evictable.
 func (n *Node) merge(ctx context.Context, rec objstore.Record) (objstore.Record, bool, error) {
 	winner, changed, err := n.journal.Merge(ctx, rec)
 	n.hot.invalidate(rec.Key)
+	if err == nil && changed {
+		n.bounded.update(winner)
+	}
 	return winner, changed, err
 }
 
@@ -190,22 +209,29 @@ func (n *Node) newVersion() objstore.Version {
 // race with it.
 func (n *Node) sweep(ctx context.Context) error {
 	start := time.Now()
-	keep := make(map[string]struct{})
+	keep := make(map[string]diskBody)
 	err := n.journal.Range(ctx, func(rec objstore.Record) bool {
 		if !rec.Deleted {
 			n.clock.Observe(rec.Version.HLC)
-			keep[n.blobs.Name(rec.Key, rec.BodyVersion)] = struct{}{}
+			keep[n.blobs.Name(rec.Key, rec.BodyVersion)] = diskBody{size: rec.Size(), pin: !rec.InRemote}
 		}
 		return true
 	})
 	if err != nil {
 		return fmt.Errorf("node: sweep: %w", err)
 	}
+	onDisk := make(map[string]diskBody)
 	removed, err := n.blobs.Sweep(ctx, func(name string) bool {
-		_, ok := keep[name]
+		d, ok := keep[name]
+		if ok && n.bounded.p != nil {
+			onDisk[name] = d
+		}
 		return ok
 	})
 	if err != nil {
+		return fmt.Errorf("node: sweep: %w", err)
+	}
+	if err := n.bounded.restore(n.cfg.Cache.StateFile, onDisk); err != nil {
 		return fmt.Errorf("node: sweep: %w", err)
 	}
 	n.log.Info("swept bodies", "kept", len(keep), "removed", removed, "took", time.Since(start))

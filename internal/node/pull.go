@@ -157,6 +157,8 @@ func (n *Node) storePulled(ctx context.Context, rec objstore.Record, body io.Rea
 	defer unlock()
 	if cur, err := n.journal.Get(ctx, rec.Key); err != nil || cur.Deleted || cur.BodyVersion != rec.BodyVersion {
 		n.dropBody(rec) // superseded while it was copied
+	} else {
+		n.bounded.track(cur)
 	}
 	return nil
 }

@@ -167,6 +167,7 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderA
 	if _, _, err := n.merge(ctx, rec); err != nil {
 		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 	}
+	n.bounded.track(rec)
 	if hadBody && prev.BodyVersion != rec.BodyVersion {
 		n.dropBody(prev)
 	}
@@ -183,6 +184,7 @@ func (n *Node) discard(rec objstore.Record, err error) (objstore.Record, error) 
 // dropBody removes the local body of rec, logging a failure: a body left
 // behind is only wasted space, swept at the next start.
 func (n *Node) dropBody(rec objstore.Record) {
+	n.bounded.untrack(n.blobs.Name(rec.Key, rec.BodyVersion))
 	if err := n.blobs.Remove(rec.Key, rec.BodyVersion); err != nil {
 		n.log.Warn("cannot remove body", "key", rec.Key, "err", err)
 	}

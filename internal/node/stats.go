@@ -34,6 +34,8 @@ type Stats struct {
 	Origin *objstore.OriginHealth `json:"origin,omitempty"`
 	// Savings are the per-bucket read counts since start, unpriced.
 	Savings savings.Snapshot `json:"-"`
+	// Cache is the bounded disk cache's figures, when the disk is bounded.
+	Cache *CacheStats `json:"cache,omitempty"`
 }
 
 // originHealth is what an origin that keeps its state offers: both origin
@@ -60,6 +62,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	s.Hits.Peer = n.stats.hitsPeer.Load() + mem.Get(savings.MemoryPeer).Requests
 	s.Hits.Remote = n.stats.hitsRemote.Load()
 	s.Misses = n.stats.misses.Load()
+	s.Cache = n.bounded.stats(n.cfg.Cache.Policy.Mode)
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h

@@ -1,0 +1,290 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
+	"sphere.software/objstore/internal/evict"
+)
+
+// bounded keeps the bodies on disk within a capacity: it tells the
+// eviction policy about every body committed, read and dropped, and
+// removes the bodies the policy gives up. Bodies that are the only copy
+// (not in the origin) stay pinned, so they are never evicted; bodies being
+// written are not tracked until committed, so they are never evicted
+// either. Policy keys are body names (Blobs.Name), which is what the store
+// removes by. A nil policy bounds nothing and every method is a no-op.
+type bounded struct {
+	p     *evict.Policy
+	blobs Blobs
+	log   *slog.Logger
+
+	mu     sync.Mutex // guards pinned and filling, and orders pin changes with policy calls
+	pinned map[string]struct{}
+	// filling is the bodies being read through into the cache, by name,
+	// with their sizes; fillBytes is their sum. Read-throughs may hold at
+	// most half the capacity in flight, so that they never take all the
+	// room writes need: a read can always stream through uncached, a
+	// write cannot.
+	filling   map[string]int64
+	fillBytes int64
+
+	evictions    atomic.Int64
+	evictedBytes atomic.Int64
+	restored     atomic.Int64
+}
+
+// CacheStats are the disk cache's figures, in Stats.
+type CacheStats struct {
+	Policy       string `json:"policy"`
+	Capacity     int64  `json:"capacity"`
+	Entries      int    `json:"entries"`
+	Bytes        int64  `json:"bytes"`
+	Pinned       int    `json:"pinned"`
+	PinnedBytes  int64  `json:"pinned_bytes"`
+	Evictions    int64  `json:"evictions"`
+	EvictedBytes int64  `json:"evicted_bytes"`
+	// Restored is how many entries the policy's snapshot brought back at
+	// start.
+	Restored int64 `json:"restored"`
+}
+
+func newBounded(p *evict.Policy, blobs Blobs, log *slog.Logger) *bounded {
+	return &bounded{p: p, blobs: blobs, log: log, pinned: make(map[string]struct{}), filling: make(map[string]int64)}
+}
+
+// admit asks the policy whether a body read through from the origin may
+// be cached, evicting what it says to. An admitted body stays pinned until
+// track or untrack: it is being written.
+func (b *bounded) admit(name string, size int64) bool {
+	if b.p == nil {
+		return true
+	}
+	b.mu.Lock()
+	if _, dup := b.filling[name]; dup || b.fillBytes+size > b.p.Stats().Capacity/2 {
+		b.mu.Unlock()
+		return false
+	}
+	victims, ok := b.p.Admit(name, size)
+	if ok {
+		b.pinLocked(name)
+		b.filling[name] = size
+		b.fillBytes += size
+	}
+	b.mu.Unlock()
+	b.remove(victims)
+	return ok
+}
+
+// track records a committed, journaled body of rec: pinned while it is
+// the only copy, evictable once it is in the origin.
+func (b *bounded) track(rec objstore.Record) {
+	if b.p == nil {
+		return
+	}
+	name := b.blobs.Name(rec.Key, rec.BodyVersion)
+	b.mu.Lock()
+	b.filledLocked(name)
+	var victims []evict.Entry
+	if b.p.Has(name) {
+		victims = b.setPinLocked(name, !rec.InRemote)
+	} else {
+		var err error
+		victims, err = b.p.Put(name, rec.Size(), !rec.InRemote)
+		if err != nil {
+			b.log.Warn("body kept beyond the disk cache's capacity", "key", rec.Key, "err", err)
+		} else if !rec.InRemote {
+			b.pinned[name] = struct{}{}
+		}
+	}
+	b.mu.Unlock()
+	b.remove(victims)
+}
+
+// update follows a journal change of a body already tracked: a body
+// uploaded since (a level raised here or on a peer) becomes evictable.
+func (b *bounded) update(rec objstore.Record) {
+	if b.p == nil || rec.Deleted {
+		return
+	}
+	name := b.blobs.Name(rec.Key, rec.BodyVersion)
+	b.mu.Lock()
+	var victims []evict.Entry
+	if b.p.Has(name) {
+		victims = b.setPinLocked(name, !rec.InRemote)
+	}
+	b.mu.Unlock()
+	b.remove(victims)
+}
+
+// setPinLocked pins or unpins a tracked name so that it holds one pin
+// exactly when pin is set, and returns the entries an unpin evicted (only
+// after a shrink), for the caller to remove once it dropped mu.
+func (b *bounded) setPinLocked(name string, pin bool) []evict.Entry {
+	_, has := b.pinned[name]
+	switch {
+	case pin && !has:
+		b.pinLocked(name)
+	case !pin && has:
+		delete(b.pinned, name)
+		return b.p.Unpin(name)
+	}
+	return nil
+}
+
+func (b *bounded) pinLocked(name string) {
+	if _, has := b.pinned[name]; !has && b.p.Pin(name) {
+		b.pinned[name] = struct{}{}
+	}
+}
+
+// untrack forgets a body that was dropped (deleted, overwritten, failed).
+func (b *bounded) untrack(name string) {
+	if b.p == nil {
+		return
+	}
+	b.mu.Lock()
+	b.filledLocked(name)
+	delete(b.pinned, name)
+	b.p.Remove(name)
+	b.mu.Unlock()
+}
+
+// filledLocked ends the read-through of name, if one was in flight.
+func (b *bounded) filledLocked(name string) {
+	if size, ok := b.filling[name]; ok {
+		delete(b.filling, name)
+		b.fillBytes -= size
+	}
+}
+
+// hit counts a read of a local body: a counter bump, no write.
+func (b *bounded) hit(key objstore.Key, v objstore.Version) {
+	if b.p != nil {
+		b.p.Access(b.blobs.Name(key, v))
+	}
+}
+
+// makeRoom evicts bodies until need bytes are free, or nothing evictable
+// is left, and returns the bytes it freed. The body store calls it when a
+// write would pass the quota.
+func (b *bounded) makeRoom(need int64) int64 {
+	if b.p == nil {
+		return 0
+	}
+	return b.remove(b.p.Evict(need))
+}
+
+// remove deletes the bodies of evicted entries and returns the bytes freed.
+// A reader that has a body open keeps reading it: only the name goes.
+func (b *bounded) remove(victims []evict.Entry) int64 {
+	var freed int64
+	for _, e := range victims {
+		n, err := b.blobs.RemoveName(e.Key)
+		if err != nil {
+			b.log.Warn("cannot remove evicted body", "name", e.Key, "err", err)
+			continue
+		}
+		freed += n
+		b.evictions.Add(1)
+		b.evictedBytes.Add(n)
+	}
+	return freed
+}
+
+// diskBody is what start-up knows of a body found on disk.
+type diskBody struct {
+	size int64
+	pin  bool // not in the origin: the only copy
+}
+
+// restore brings the policy back at start: the snapshot in file if there
+// is one, then the bodies found on disk (onDisk, by name) reconciled with
+// it: entries whose body is gone are dropped, bodies missing from the
+// snapshot are added, and the only copies pinned again.
+func (b *bounded) restore(file string, onDisk map[string]diskBody) error {
+	if b.p == nil {
+		return nil
+	}
+	if file != "" {
+		if err := b.readSnapshot(file); err != nil {
+			return err
+		}
+	}
+	b.p.Prune(func(name string) bool { _, ok := onDisk[name]; return ok })
+	b.mu.Lock()
+	var victims []evict.Entry
+	for name, d := range onDisk {
+		if b.p.Has(name) {
+			if d.pin {
+				b.pinLocked(name)
+			}
+			continue
+		}
+		ev, err := b.p.Put(name, d.size, d.pin)
+		if err != nil {
+			b.log.Warn("only copies exceed the disk cache's capacity", "name", name, "err", err)
+			continue
+		}
+		if d.pin {
+			b.pinned[name] = struct{}{}
+		}
+		victims = append(victims, ev...)
+	}
+	b.mu.Unlock()
+	b.remove(victims)
+	return nil
+}
+
+func (b *bounded) readSnapshot(file string) error {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("node: read cache state: %w", err)
+	}
+	victims, err := b.p.Restore(bytes.NewReader(data))
+	if err != nil {
+		// A corrupt snapshot only costs the policy's memory: start cold.
+		b.log.Warn("cache state unreadable, starting cold", "file", file, "err", err)
+		return nil
+	}
+	b.restored.Store(int64(b.p.Stats().Entries))
+	b.remove(victims)
+	return nil
+}
+
+// snapshot writes the policy's state to file durably.
+func (b *bounded) snapshot(file string) error {
+	if b.p == nil || file == "" {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := b.p.Snapshot(&buf); err != nil {
+		return fmt.Errorf("node: snapshot cache state: %w", err)
+	}
+	if err := durable.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("node: write cache state: %w", err)
+	}
+	return nil
+}
+
+// stats returns the cache's figures, or nil when nothing is bounded.
+func (b *bounded) stats(mode evict.Mode) *CacheStats {
+	if b.p == nil {
+		return nil
+	}
+	st := b.p.Stats()
+	return &CacheStats{Policy: mode.String(), Capacity: st.Capacity, Entries: st.Entries, Bytes: st.Bytes,
+		Pinned: st.Pinned, PinnedBytes: st.PinnedBytes, Evictions: b.evictions.Load(),
+		EvictedBytes: b.evictedBytes.Load(), Restored: b.restored.Load()}
+}

@@ -1,0 +1,175 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/evict"
+	"sphere.software/objstore/internal/journal"
+)
+
+// openBoundedNode is openTestNode with a disk quota that the node's cache
+// policy bounds, no memory cache (every read goes to the disk path) and the
+// policy's state kept in the state dir.
+func openBoundedNode(t testing.TB, dir string, remote *memRemote, quota int64, opts evict.Options) *testNode {
+	t.Helper()
+	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{Quota: quota})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := CacheConfig{Capacity: quota, Policy: opts, StateFile: filepath.Join(dir, "state", "cache.policy")}
+	n, err := New(context.Background(), Config{NodeID: j.NodeID(), Cache: cache}, j, AdaptBlobs(blobs), remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &testNode{Node: n, remote: remote, j: j, blobs: blobs, dir: dir}
+	t.Cleanup(tn.close)
+	return tn
+}
+
+func mustRead(t *testing.T, n *testNode, key objstore.Key, want []byte) *Object {
+	t.Helper()
+	got, obj, err := read(t, n, key, false)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("get %s: %d bytes, not the %d written", key, len(got), len(want))
+	}
+	return obj
+}
+
+func heldBytes(t *testing.T, n *testNode) int64 {
+	t.Helper()
+	u, err := n.blobs.Usage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Bodies
+}
+
+func TestBoundedWritesEvictBodiesInTheOrigin(t *testing.T) {
+	const quota = 100 << 10
+	n := openBoundedNode(t, t.TempDir(), newMemRemote(), quota, evict.Options{})
+	keys, bodies := make([]objstore.Key, 10), make([][]byte, 10)
+	for i := range keys {
+		keys[i], bodies[i] = newKey(), randomBody(20<<10)
+		put(t, n, keys[i], bodies[i], objstore.LevelS3)
+		if h := heldBytes(t, n); h > quota {
+			t.Fatalf("after %d puts the disk holds %d bytes, over the quota of %d", i+1, h, quota)
+		}
+	}
+	for i := range keys {
+		mustRead(t, n, keys[i], bodies[i])
+	}
+	st, err := n.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Cache == nil || st.Cache.Evictions == 0 || st.Hits.Remote == 0 {
+		t.Fatalf("stats %+v, cache %+v: want evictions and reads back from the origin", st.Hits, st.Cache)
+	}
+}
+
+func TestBoundedNeverEvictsTheOnlyCopy(t *testing.T) {
+	const quota = 100 << 10
+	n := openBoundedNode(t, t.TempDir(), newMemRemote(), quota, evict.Options{})
+	safe := newKey()
+	put(t, n, safe, randomBody(30<<10), objstore.LevelS3)
+	keys, bodies := make([]objstore.Key, 4), make([][]byte, 4)
+	for i := range keys {
+		keys[i], bodies[i] = newKey(), randomBody(20<<10)
+		put(t, n, keys[i], bodies[i], objstore.LevelLocal)
+	}
+	_, err := n.Put(context.Background(), PutRequest{Key: newKey(), Level: objstore.LevelLocal, Size: 30 << 10, Body: bytes.NewReader(randomBody(30 << 10))})
+	if !errors.Is(err, objstore.ErrInsufficientStorage) {
+		t.Fatalf("a put with only sole copies left: %v, want ErrInsufficientStorage", err)
+	}
+	for i := range keys {
+		mustRead(t, n, keys[i], bodies[i])
+	}
+	if st, _ := n.Stats(context.Background()); st.Cache.Pinned != len(keys) {
+		t.Fatalf("pinned %d, want the %d level-0 bodies", st.Cache.Pinned, len(keys))
+	}
+}
+
+func TestBoundedTooBigStreamsThroughUncached(t *testing.T) {
+	const quota = 100 << 10
+	remote := newMemRemote()
+	n := openBoundedNode(t, t.TempDir(), remote, quota, evict.Options{MaxObjectFraction: 0.5})
+	big, body := newKey(), randomBody(60<<10)
+	rec := put(t, n, big, body, objstore.LevelS3)
+	n.dropBody(rec) // as if evicted: the record stays
+	for range 2 {
+		obj := mustRead(t, n, big, body)
+		if obj.Source != SourceRemote {
+			t.Fatalf("source %v, want the origin", obj.Source)
+		}
+	}
+	if n.blobs.Has(big, rec.BodyVersion) {
+		t.Fatal("an object over the max object fraction was cached")
+	}
+}
+
+// Staged parts (booked on the store, unknown to the policy) fill the
+// quota while a read-through is admitted: its local copy fails, and the
+// read goes on from the origin to the last byte.
+func TestBoundedFullDiskNeverFailsARead(t *testing.T) {
+	const quota = 100 << 10
+	n := openBoundedNode(t, t.TempDir(), newMemRemote(), quota, evict.Options{MaxObjectFraction: 1})
+	key, body := newKey(), randomBody(40<<10)
+	rec := put(t, n, key, body, objstore.LevelS3)
+	n.dropBody(rec)
+	if err := n.blobs.Reserve(quota - 10<<10); err != nil {
+		t.Fatal(err)
+	}
+	obj := mustRead(t, n, key, body)
+	if obj.Err() != nil {
+		t.Fatalf("read ended with %v", obj.Err())
+	}
+	obj.Close()
+	if n.blobs.Has(key, rec.BodyVersion) {
+		t.Fatal("body cached although the disk was full")
+	}
+}
+
+func TestBoundedPolicyStateSurvivesRestart(t *testing.T) {
+	const quota = 100 << 10
+	dir, remote := t.TempDir(), newMemRemote()
+	n := openBoundedNode(t, dir, remote, quota, evict.Options{})
+	hot, hotBody := newKey(), randomBody(20<<10)
+	put(t, n, hot, hotBody, objstore.LevelS3)
+	only := put(t, n, newKey(), randomBody(10<<10), objstore.LevelLocal)
+	for range 3 {
+		mustRead(t, n, hot, hotBody)
+	}
+	n.close()
+	n = openBoundedNode(t, dir, remote, quota, evict.Options{})
+	st, err := n.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Cache.Restored != 2 || st.Cache.Entries != 2 || st.Cache.Pinned != 1 {
+		t.Fatalf("after restart: %+v, want 2 entries restored, the level-0 one pinned again", st.Cache)
+	}
+	// A scan of safe bodies larger than the quota leaves the hot body and
+	// the only copy in place.
+	for range 8 {
+		put(t, n, newKey(), randomBody(20<<10), objstore.LevelS3)
+	}
+	if obj := mustRead(t, n, hot, hotBody); obj.Source != SourceLocal {
+		t.Fatalf("hot body source %v after a scan, want local", obj.Source)
+	}
+	if !n.blobs.Has(only.Key, only.BodyVersion) {
+		t.Fatal("the only copy was evicted")
+	}
+}

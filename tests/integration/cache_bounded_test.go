@@ -1,0 +1,169 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+const boundedQuota = 1 << 20
+
+// putOrigin writes an object straight into the origin bucket, as another
+// application would.
+func (o *origin) putOrigin(t testing.TB, id string, body []byte) {
+	t.Helper()
+	if _, err := o.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(id), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatalf("S3 PutObject %s: %v", id, err)
+	}
+}
+
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// cacheStat is a number of the "cache" part of /api/v1/stats.
+func cacheStat(t testing.TB, n *Node, name string) float64 {
+	t.Helper()
+	c, ok := n.Stats(t)["cache"].(map[string]any)
+	if !ok {
+		t.Fatalf("/api/v1/stats has no cache part")
+	}
+	v, _ := c[name].(float64)
+	return v
+}
+
+func hitsRemote(t testing.TB, n *Node) float64 {
+	t.Helper()
+	h, _ := n.Stats(t)["hits"].(map[string]any)
+	v, _ := h["remote"].(float64)
+	return v
+}
+
+// A node with a 1 MiB quota reads through 3 MiB while it takes writes: every
+// read completes with the right bytes, the disk stays within the quota, the
+// only copies (level 0) stay and a write that finds only them gets 507; the
+// policy's state comes back after a restart.
+func TestCacheBoundedReadThroughAndWrites(t *testing.T) {
+	o := newOrigin(t)
+	n := o.StartNode(t, "--disk-quota", fmt.Sprint(boundedQuota), "--memory-cache", "0")
+	const objects, size = 30, 100 << 10
+	bodies := map[string][]byte{}
+	for i := range objects {
+		id := newID()
+		bodies[id] = randomBytes(uint64(i), size)
+		o.putOrigin(t, id, bodies[id])
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, objects+10)
+	for id, body := range bodies {
+		wg.Go(func() {
+			r, err := n.do(http.MethodGet, "/api/v1/get/"+id, nil, "X-Meta-Fetch", "1")
+			if err != nil || r.Status != http.StatusOK || !bytes.Equal(r.Body, body) {
+				errs <- fmt.Errorf("GET %s: err %v, status %d, %d bytes", id, err, statusOf(r), lenOf(r))
+			}
+		})
+	}
+	wg.Go(func() { // one writer beside the readers
+		for i := range 10 {
+			id := newID()
+			r, err := n.do(http.MethodPost, "/api/v1/put", bytes.NewReader(randomBytes(uint64(100+i), size)), putHeaders(id, 1)...)
+			if err != nil || r.Status != http.StatusOK {
+				errs <- fmt.Errorf("PUT %s: err %v, status %d", id, err, statusOf(r))
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for id, body := range bodies { // evicted ones come back from the origin
+		n.MustGet(t, id, body, "X-Meta-Fetch", "1")
+	}
+	if ev := cacheStat(t, n, "evictions"); ev == 0 {
+		t.Errorf("no evictions after reading %d bytes through a %d-byte quota", objects*size, boundedQuota)
+	}
+	if b := cacheStat(t, n, "bytes"); b > boundedQuota {
+		t.Errorf("the cache holds %.0f bytes, over the quota", b)
+	}
+
+	only := map[string][]byte{}
+	for i := range 9 {
+		id := newID()
+		only[id] = randomBytes(uint64(200+i), size)
+		n.MustPut(t, id, 0, only[id])
+	}
+	wantStatus(t, n.Put(t, newID(), 0, randomBytes(300, 2*size)), http.StatusInsufficientStorage, "level-0 PUT with only sole copies on disk")
+	for id, body := range only {
+		n.MustGet(t, id, body)
+	}
+
+	n.Restart(t)
+	if r := cacheStat(t, n, "restored"); r < 9 {
+		t.Errorf("restored %.0f entries after a restart, want at least the 9 only copies", r)
+	}
+	if p := cacheStat(t, n, "pinned"); p != 9 {
+		t.Errorf("pinned %.0f after a restart, want the 9 only copies", p)
+	}
+	for id, body := range only {
+		n.MustGet(t, id, body)
+	}
+}
+
+// A hot set read a few times stays on disk through a one-pass scan of more
+// than the quota: reading it again after the scan costs no origin GET.
+func TestCacheBoundedScanKeepsHotSet(t *testing.T) {
+	o := newOrigin(t)
+	n := o.StartNode(t, "--disk-quota", fmt.Sprint(boundedQuota), "--memory-cache", "0")
+	const size = 100 << 10
+	hot := map[string][]byte{}
+	for i := range 3 {
+		id := newID()
+		hot[id] = randomBytes(uint64(i), size)
+		o.putOrigin(t, id, hot[id])
+	}
+	for range 3 {
+		for id, body := range hot {
+			n.MustGet(t, id, body, "X-Meta-Fetch", "1")
+		}
+	}
+	for i := range 25 { // 2.5 MiB, read once each
+		id := newID()
+		body := randomBytes(uint64(100+i), size)
+		o.putOrigin(t, id, body)
+		n.MustGet(t, id, body, "X-Meta-Fetch", "1")
+	}
+	before := hitsRemote(t, n)
+	for id, body := range hot {
+		n.MustGet(t, id, body)
+	}
+	if after := hitsRemote(t, n); after != before {
+		t.Errorf("reading the hot set after the scan cost %.0f origin reads, want 0", after-before)
+	}
+}
+
+func statusOf(r *response) int {
+	if r == nil {
+		return 0
+	}
+	return r.Status
+}
+
+func lenOf(r *response) int {
+	if r == nil {
+		return 0
+	}
+	return len(r.Body)
+}
