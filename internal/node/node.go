@@ -41,6 +41,14 @@ type Config struct {
 	// DefaultTombstoneGrace. A node cut off for longer than this may bring
 	// deleted objects back when it returns.
 	TombstoneGrace time.Duration
+	// OriginTTL is how long a body read through from the origin is served
+	// before the next GET revalidates it with a conditional GET; 0 means
+	// never (see docs/DESIGN.md, "Freshness").
+	OriginTTL time.Duration
+	// StaleIfError is how long past OriginTTL a body may still be served,
+	// marked stale, when the origin cannot be reached to revalidate it; 0
+	// means never.
+	StaleIfError time.Duration
 }
 
 // Defaults for Config.
@@ -56,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if c.SyncInterval < 0 || c.TombstoneGrace < 0 || c.HotCacheBytes < 0 {
 		return errors.New("node: config: SyncInterval, TombstoneGrace and HotCacheBytes must not be negative")
+	}
+	if c.OriginTTL < 0 || c.StaleIfError < 0 {
+		return errors.New("node: config: OriginTTL and StaleIfError must not be negative")
 	}
 	if c.MaxObjectSize < 0 {
 		return fmt.Errorf("node: config: MaxObjectSize %d is negative", c.MaxObjectSize)
@@ -83,6 +94,7 @@ type Node struct {
 	fills fillGroup
 	stats counters
 	hot   *hotCache
+	fresh *freshness
 
 	// attached holds the cluster and peers once AttachCluster ran; nil on
 	// a node that runs solo. The cluster may call the node (Apply,
@@ -127,6 +139,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	}
 	n.fills.init()
 	n.hot = newHotCache(cfg.HotCacheBytes)
+	n.fresh = newFreshness(cfg, r)
 	n.outbox = make(chan objstore.Record, 4096)
 	n.pulls = newPullQueue()
 	n.syncNow = make(chan objstore.Member, 16)
