@@ -51,6 +51,10 @@ type Config struct {
 	SyncInterval   time.Duration // --sync-interval ($APP_SYNC_INTERVAL)
 	TombstoneGrace time.Duration // --tombstone-grace ($APP_TOMBSTONE_GRACE)
 
+	OriginTTL    time.Duration // --origin-ttl ($APP_ORIGIN_TTL): revalidate read-through bodies after; 0 = never
+	StaleIfError time.Duration // --stale-if-error ($APP_STALE_IF_ERROR): serve stale past the TTL while the origin is down
+	EventsToken  string        // --events-token ($APP_EVENTS_TOKEN): secret of POST /api/v1/events; empty = refused
+
 	// bucketSet and endpointSet record whether -B or the endpoint was given
 	// explicitly; with --backend=auto either one selects S3.
 	bucketSet bool
@@ -81,6 +85,7 @@ func DefaultConfig() Config {
 
 		SyncInterval:   5 * time.Second,
 		TombstoneGrace: 7 * 24 * time.Hour,
+		StaleIfError:   time.Hour,
 	}
 }
 
@@ -121,6 +126,8 @@ func (c Config) Validate() error {
 		return errors.New("--max-object-size, --disk-quota and --memory-cache must not be negative")
 	case c.SyncInterval < 10*time.Millisecond:
 		return fmt.Errorf("--sync-interval %s: want at least 10ms", c.SyncInterval)
+	case c.OriginTTL < 0 || c.StaleIfError < 0:
+		return fmt.Errorf("--origin-ttl %s and --stale-if-error %s: must not be negative", c.OriginTTL, c.StaleIfError)
 	case c.TombstoneGrace < time.Minute:
 		return fmt.Errorf("--tombstone-grace %s: want at least 1m", c.TombstoneGrace)
 	case c.S3DefaultLevel < 0 || c.S3DefaultLevel > 2:
@@ -185,6 +192,9 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	durationFlag(fs, &c.ShutdownWait, "shutdown-timeout", "how long SIGTERM waits for in-flight requests", env, "APP_SHUTDOWN_TIMEOUT")
 	durationFlag(fs, &c.SyncInterval, "sync-interval", "how often journals are compared with a random peer", env, "APP_SYNC_INTERVAL")
 	durationFlag(fs, &c.TombstoneGrace, "tombstone-grace", "how long deletes are remembered", env, "APP_TOMBSTONE_GRACE")
+	durationFlag(fs, &c.OriginTTL, "origin-ttl", "revalidate a body read through from the origin with a conditional GET once it is this old; 0 = never", env, "APP_ORIGIN_TTL")
+	durationFlag(fs, &c.StaleIfError, "stale-if-error", "serve a body this long past --origin-ttl, marked stale, while the origin cannot be reached", env, "APP_STALE_IF_ERROR")
+	str(&c.EventsToken, []string{"events-token"}, "APP_EVENTS_TOKEN", "secret that POST /api/v1/events requires (Bearer or ?token=); empty refuses all events")
 	if err := applyEnv(fs, env, getenv); err != nil {
 		return c, err
 	}

@@ -98,6 +98,8 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		{"bad anonymous", nil, map[string]string{"APP_S3_API_ANONYMOUS": "everyone"}, "--s3-api-anonymous"},
 		{"short multipart expiry", []string{"--multipart-expiry", "1m"}, nil, "--multipart-expiry"},
 		{"bad domain", []string{"--s3-api-domain", "http://x/"}, nil, "--s3-api-domain"},
+		{"negative origin ttl", []string{"--origin-ttl", "-1s"}, nil, "--origin-ttl"},
+		{"negative stale bound", nil, map[string]string{"APP_STALE_IF_ERROR": "-1m"}, "--stale-if-error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)

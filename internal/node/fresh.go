@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,6 +140,13 @@ func (n *Node) revalidate(ctx context.Context, ticket uint64, rec objstore.Recor
 	}
 	f.replaced.Add(1)
 	return n.fetchOpened(ctx, rec.Key, &originBody{body: body, rec: orec})
+}
+
+// SetStaleHeaders marks a response whose body was served stale: the
+// objstore header and HTTP's Warning 110, as caches have said it.
+func SetStaleHeaders(h http.Header) {
+	h.Set("X-Objstore-Stale", "true")
+	h.Set("Warning", `110 objstore "Response is Stale"`)
 }
 
 // isMark reports whether rec marks an origin change whose body no node has
