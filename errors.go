@@ -46,3 +46,7 @@ var (
 	// ErrInvalidBucket means a bucket name the origin cannot use.
 	ErrInvalidBucket = errors.New("invalid bucket name")
 )
+
+// ErrNotModified means a conditional read found the object unchanged: the
+// origin answered 304 to If-None-Match.
+var ErrNotModified = errors.New("not modified")

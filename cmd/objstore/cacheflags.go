@@ -78,4 +78,3 @@ func strFlag(fs *flag.FlagSet, p *string, name, help string, env map[string]stri
 	fs.StringVar(p, name, *p, help)
 	env[name] = envName
 }
-

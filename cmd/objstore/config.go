@@ -58,7 +58,10 @@ type Config struct {
 	SyncInterval   time.Duration // --sync-interval ($APP_SYNC_INTERVAL)
 	TombstoneGrace time.Duration // --tombstone-grace ($APP_TOMBSTONE_GRACE)
 
-	Cache CacheFlags // --cache-*, --disk-*-watermark: the bounded disk (cacheflags.go)
+	Cache        CacheFlags    // --cache-*, --disk-*-watermark: the bounded disk (cacheflags.go)
+	OriginTTL    time.Duration // --origin-ttl ($APP_ORIGIN_TTL): revalidate read-through bodies after; 0 = never
+	StaleIfError time.Duration // --stale-if-error ($APP_STALE_IF_ERROR): serve stale past the TTL while the origin is down
+	EventsToken  string        // --events-token ($APP_EVENTS_TOKEN): secret of POST /api/v1/events; empty = refused
 
 	// bucketSet and endpointSet record whether -B or the endpoint was given
 	// explicitly; with --backend=auto either one selects S3.
@@ -92,7 +95,8 @@ func DefaultConfig() Config {
 		SyncInterval:   5 * time.Second,
 		TombstoneGrace: 7 * 24 * time.Hour,
 
-		Cache: defaultCacheFlags(),
+		Cache:        defaultCacheFlags(),
+		StaleIfError: time.Hour,
 	}
 }
 
@@ -133,6 +137,8 @@ func (c Config) Validate() error {
 		return errors.New("--max-object-size, --disk-quota and --memory-cache must not be negative")
 	case c.SyncInterval < 10*time.Millisecond:
 		return fmt.Errorf("--sync-interval %s: want at least 10ms", c.SyncInterval)
+	case c.OriginTTL < 0 || c.StaleIfError < 0:
+		return fmt.Errorf("--origin-ttl %s and --stale-if-error %s: must not be negative", c.OriginTTL, c.StaleIfError)
 	case c.TombstoneGrace < time.Minute:
 		return fmt.Errorf("--tombstone-grace %s: want at least 1m", c.TombstoneGrace)
 	case c.S3DefaultLevel < 0 || c.S3DefaultLevel > 2:
@@ -203,6 +209,9 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	floatFlag(fs, &c.Prices.EgressPerGB, "price-egress-per-gb", "USD per GB (2^30 bytes) of origin egress, to price the savings (AWS S3 to internet, first tier)", env, "APP_PRICE_EGRESS_PER_GB")
 	floatFlag(fs, &c.Prices.GetPer1000, "price-get-per-1000", "USD per 1,000 origin GET requests, to price the savings (AWS S3 Standard)", env, "APP_PRICE_GET_PER_1000")
 	c.Cache.register(fs, env)
+	durationFlag(fs, &c.OriginTTL, "origin-ttl", "revalidate a body read through from the origin with a conditional GET once it is this old; 0 = never", env, "APP_ORIGIN_TTL")
+	durationFlag(fs, &c.StaleIfError, "stale-if-error", "serve a body this long past --origin-ttl, marked stale, while the origin cannot be reached", env, "APP_STALE_IF_ERROR")
+	str(&c.EventsToken, []string{"events-token"}, "APP_EVENTS_TOKEN", "secret that POST /api/v1/events requires (Bearer or ?token=); empty refuses all events")
 	if err := applyEnv(fs, env, getenv); err != nil {
 		return c, err
 	}

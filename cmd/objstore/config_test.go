@@ -102,6 +102,8 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		{"bad domain", []string{"--s3-api-domain", "http://x/"}, nil, "--s3-api-domain"},
 		{"negative egress price", []string{"--price-egress-per-gb", "-1"}, nil, "--price-egress-per-gb"},
 		{"NaN GET price", nil, map[string]string{"APP_PRICE_GET_PER_1000": "NaN"}, "--price-get-per-1000"},
+		{"negative origin ttl", []string{"--origin-ttl", "-1s"}, nil, "--origin-ttl"},
+		{"negative stale bound", nil, map[string]string{"APP_STALE_IF_ERROR": "-1m"}, "--stale-if-error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)

@@ -50,7 +50,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize,
 		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace,
-		Cache: cache, Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
+		Cache: cache, OriginTTL: cfg.OriginTTL, StaleIfError: cfg.StaleIfError, Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api"), Warm: warmer, Prices: cfg.Prices}, n)
-	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(api, cl.Addr()), fast: fastAnswerer(cfg, api)}}
+	public := http.NewServeMux()
+	public.Handle("/", api)
+	public.Handle("/api/v1/events", httpapi.NewEvents(cfg.EventsToken, n, log.With("part", "events")))
+	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(public, cl.Addr()), fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(peerapi.NewForwarder(hc), n.Members)
 		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(s3srv, cl.Addr()), fast: fastAnswerer(cfg, s3srv)})

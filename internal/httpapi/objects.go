@@ -95,6 +95,9 @@ func (h *Native) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer obj.Close()
+	if obj.Stale {
+		node.SetStaleHeaders(w.Header())
+	}
 	if obj.Bytes != nil && !conditional(r) {
 		serveMemory(w, r, obj)
 		return

@@ -40,6 +40,9 @@ type Object struct {
 	Memo *Memo
 	// S3Memo is a second such slot, for the S3 API's headers.
 	S3Memo *Memo
+	// Stale reports a body served although the origin could not be asked
+	// whether it is still current (stale-if-error; see OriginTTL).
+	Stale bool
 	// peer is the member a SourcePeer body comes from.
 	peer  string
 	close func() error
@@ -101,6 +104,16 @@ func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, 
 		n.stats.misses.Add(1)
 		return nil, fmt.Errorf("node: get %s: %w", key, objstore.ErrDeleted)
 	}
+	if n.fresh.due(rec) {
+		return n.revalidate(ctx, ticket, rec)
+	}
+	return n.getHeld(ctx, ticket, rec)
+}
+
+// getHeld opens the body of rec, a live record: from the local disk when
+// it is here, else from a peer or the origin.
+func (n *Node) getHeld(ctx context.Context, ticket uint64, rec objstore.Record) (*Object, error) {
+	key := rec.Key
 	f, err := n.blobs.Open(key, rec.BodyVersion, rec.Sum)
 	if err == nil {
 		n.stats.hitsLocal.Add(1)
@@ -178,7 +191,7 @@ func cachedObject(e *hotEntry) *Object {
 // faster way to serve bodies held in memory and fall back to Get otherwise.
 func (n *Node) GetHot(key objstore.Key) (*Object, bool) {
 	e, ok := n.hot.get(key)
-	if !ok {
+	if !ok || n.fresh.due(e.rec) {
 		return nil, false
 	}
 	e.served.Add(int64(len(e.body))) // the one count of a hot read; Stats adds it to the hits
@@ -197,10 +210,27 @@ func (n *Node) Head(ctx context.Context, key objstore.Key) (objstore.Record, err
 // fetch reads key from the origin through the key's fill: the first caller
 // starts it, the others follow it.
 func (n *Node) fetch(ctx context.Context, key objstore.Key) (*Object, error) {
+	return n.fetchOpened(ctx, key, nil)
+}
+
+// originBody is an origin response already in hand (a conditional GET that
+// answered 200), for a fill to copy instead of asking again.
+type originBody struct {
+	body io.ReadCloser
+	rec  objstore.Record
+}
+
+// fetchOpened is fetch with the origin's response, when opened is not nil,
+// already in hand; a fill of the key already in flight is followed instead
+// and opened is closed.
+func (n *Node) fetchOpened(ctx context.Context, key objstore.Key, opened *originBody) (*Object, error) {
 	f, leader := n.fills.join(key)
-	if leader {
+	switch {
+	case leader:
 		n.wg.Add(1)
-		go n.runFill(key, f)
+		go n.runFill(key, f, opened)
+	case opened != nil:
+		_ = opened.body.Close() // the fill in flight reads the same object
 	}
 	select {
 	case <-f.ready:
@@ -236,10 +266,10 @@ func (n *Node) fetch(ctx context.Context, key objstore.Key) (*Object, error) {
 // comes once the fill has failed starts a new one instead of joining it
 // and taking its error, and one that comes once it is done finds the
 // committed record.
-func (n *Node) runFill(key objstore.Key, f *fill) {
+func (n *Node) runFill(key objstore.Key, f *fill, opened *originBody) {
 	defer n.wg.Done()
 	defer f.release()
-	body, rec, w, err := n.openFill(key)
+	body, rec, w, err := n.openFill(key, opened)
 	if err != nil {
 		n.fills.forget(key, f)
 		f.abort(err)
@@ -257,16 +287,22 @@ func (n *Node) runFill(key objstore.Key, f *fill) {
 	f.end(err)
 }
 
-// openFill opens the origin object and a local body to copy it into; with
-// no local body (nil writer) when the cache declines the object, which
-// then streams through uncached.
-func (n *Node) openFill(key objstore.Key) (io.ReadCloser, objstore.Record, BodyWriter, error) {
-	body, rec, err := n.remote.Get(n.ctx, key)
-	if err != nil {
+// openFill opens the origin object, unless opened holds it already, and a
+// local body to copy it into; with no local body (nil writer) when the
+// cache declines the object, which then streams through uncached.
+func (n *Node) openFill(key objstore.Key, opened *originBody) (io.ReadCloser, objstore.Record, BodyWriter, error) {
+	var (
+		body io.ReadCloser
+		rec  objstore.Record
+		err  error
+	)
+	if opened != nil {
+		body, rec = opened.body, opened.rec
+	} else if body, rec, err = n.remote.Get(n.ctx, key); err != nil {
 		return nil, rec, nil, err
 	}
-	rec = originRecord(key, rec)
-	if err := n.checkOriginCurrent(rec); err != nil {
+	rec, err = n.placeOrigin(n.ctx, originRecord(key, rec))
+	if err != nil {
 		body.Close()
 		return nil, rec, nil, err
 	}
@@ -293,26 +329,6 @@ func originRecord(key objstore.Key, rec objstore.Record) objstore.Record {
 	}
 	rec.BodyVersion = rec.Version
 	return rec
-}
-
-// checkOriginCurrent refuses an origin copy older than what the journal
-// holds: a newer tombstone means deleted, a newer record means the origin
-// lost that version.
-func (n *Node) checkOriginCurrent(rec objstore.Record) error {
-	cur, err := n.journal.Get(n.ctx, rec.Key)
-	if errors.Is(err, objstore.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if cur.Version.Compare(rec.Version) <= 0 {
-		return nil
-	}
-	if cur.Deleted {
-		return objstore.ErrDeleted
-	}
-	return fmt.Errorf("origin holds an older version than the journal: %w", objstore.ErrNotFound)
 }
 
 // copyFill streams the origin body to disk, verifies it, commits it and
@@ -353,11 +369,19 @@ func (n *Node) copyFillBody(rec objstore.Record, body io.Reader, w BodyWriter, f
 		return err
 	}
 	rec.Sum = sum
-	if _, _, err := n.merge(n.ctx, rec); err != nil {
+	prev, perr := n.journal.Get(n.ctx, rec.Key)
+	winner, changed, err := n.merge(n.ctx, rec)
+	if err != nil {
 		n.dropBody(rec)
 		return err
 	}
 	n.bounded.track(rec)
+	if changed && perr == nil && !prev.Deleted && prev.BodyVersion != winner.BodyVersion {
+		n.dropBody(prev) // the origin changed: the old body is not current
+	}
+	if rec.Version.IsForeign() {
+		n.fresh.seen(rec.Key)
+	}
 	return nil
 }
 

@@ -45,6 +45,14 @@ type Config struct {
 	// Cache bounds the bodies on disk (eviction policy, admission, quota
 	// or watermarks); the zero value bounds nothing.
 	Cache CacheConfig
+	// OriginTTL is how long a body read through from the origin is served
+	// before the next GET revalidates it with a conditional GET; 0 means
+	// never (see docs/DESIGN.md, "Freshness").
+	OriginTTL time.Duration
+	// StaleIfError is how long past OriginTTL a body may still be served,
+	// marked stale, when the origin cannot be reached to revalidate it; 0
+	// means never.
+	StaleIfError time.Duration
 }
 
 // Defaults for Config.
@@ -60,6 +68,9 @@ func (c Config) Validate() error {
 	}
 	if c.SyncInterval < 0 || c.TombstoneGrace < 0 || c.HotCacheBytes < 0 {
 		return errors.New("node: config: SyncInterval, TombstoneGrace and HotCacheBytes must not be negative")
+	}
+	if c.OriginTTL < 0 || c.StaleIfError < 0 {
+		return errors.New("node: config: OriginTTL and StaleIfError must not be negative")
 	}
 	if c.MaxObjectSize < 0 {
 		return fmt.Errorf("node: config: MaxObjectSize %d is negative", c.MaxObjectSize)
@@ -90,6 +101,7 @@ type Node struct {
 	hot     *hotCache
 	// bounded keeps the bodies on disk within the cache's capacity.
 	bounded *bounded
+	fresh   *freshness
 
 	// attached holds the cluster and peers once AttachCluster ran; nil on
 	// a node that runs solo. The cluster may call the node (Apply,
@@ -136,6 +148,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	n.savings = savings.New()
 	n.hot = newHotCache(cfg.HotCacheBytes)
 	n.hot.tally = n.savings
+	n.fresh = newFreshness(cfg, r)
 	n.outbox = make(chan objstore.Record, 4096)
 	n.pulls = newPullQueue()
 	n.syncNow = make(chan objstore.Member, 16)

@@ -37,7 +37,7 @@ func (n *Node) prefetchFill(ctx context.Context, key objstore.Key) (int64, error
 	f, leader := n.fills.join(key)
 	if leader {
 		n.wg.Add(1)
-		go n.runFill(key, f)
+		go n.runFill(key, f, nil)
 	}
 	defer f.release()
 	select {

@@ -25,6 +25,8 @@ type Remote interface {
 	Stat(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	Delete(ctx context.Context, key objstore.Key) error
 	String() string
+	// GetIfNoneMatch is node.Revalidator's conditional GET.
+	GetIfNoneMatch(ctx context.Context, key objstore.Key, etag string) (io.ReadCloser, objstore.Record, error)
 }
 
 // ForeignWriter must also be implemented by the Remote that newRemote
@@ -63,6 +65,8 @@ func Run(t *testing.T, newRemote func(t *testing.T) (r Remote, bucket string)) {
 		{"CancelSmall", func(t *testing.T, r Remote, b string) { testCancel(t, r, b, 1<<20) }},
 		{"CancelLarge", func(t *testing.T, r Remote, b string) { testCancel(t, r, b, LargeSize) }},
 		{"Foreign", testForeign},
+		{"Conditional", testConditional},
+		{"ConditionalForeign", testConditionalForeign},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,6 +49,9 @@ func (s *Server) getObject(q *request, withBody bool) error {
 		if err == nil {
 			defer obj.Close()
 			rec = obj.Record
+			if obj.Stale {
+				node.SetStaleHeaders(q.w.Header())
+			}
 		}
 	} else {
 		rec, err = s.node.Stat(ctx, key)
