@@ -123,8 +123,12 @@ func (s *Store) clearTmp() error {
 
 // sumHeld adds up the sizes of the committed bodies and counts them.
 func (s *Store) sumHeld() (held int64, bodies int, err error) {
-	err = s.walk(context.Background(), func(shard string, fi fs.FileInfo) error {
-		s.shardSynced[shardIndex(shard)].Store(true)
+	err = s.walk(context.Background(), func(shard *os.Root, shardName, name string) error {
+		fi, ok, err := lstatIn(shard, name)
+		if !ok || err != nil {
+			return err
+		}
+		s.shardSynced[shardIndex(shardName)].Store(true)
 		held += fi.Size()
 		bodies++
 		return nil

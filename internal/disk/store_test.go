@@ -579,3 +579,39 @@ func TestHas(t *testing.T) {
 		t.Fatalf("Has after remove: %v", err)
 	}
 }
+
+// TestSweepSkipsWhatIsNotABody checks that the directory walk, which no
+// longer stats every entry, still leaves alone directories inside shards
+// and entries outside shards, and counts only regular files at Open.
+func TestSweepSkipsWhatIsNotABody(t *testing.T) {
+	dir := t.TempDir()
+	old := openStore(t, dir, 0)
+	sum := put(t, old, key("a"), ver(1), pattern(100, 1))
+	put(t, old, key("b"), ver(1), pattern(50, 2))
+	name := old.Name(key("a"), ver(1))
+	stray := filepath.Join(dir, name[:2], "zz-subdir")
+	if err := os.Mkdir(stray, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(dir, "not-a-shard")
+	if err := os.WriteFile(outside, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t, dir, 0)
+	if got := bodies(t, s); got != 150 {
+		t.Fatalf("Bodies at Open = %d, want 150", got)
+	}
+	n, err := s.Sweep(t.Context(), func(n string) bool { return n == name })
+	if err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1, nil", n, err)
+	}
+	if got := bodies(t, s); got != 100 {
+		t.Fatalf("Bodies after Sweep = %d, want 100", got)
+	}
+	for _, p := range []string{stray, outside} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("Sweep touched %s: %v", p, err)
+		}
+	}
+	mustEqual(t, get(t, s, key("a"), ver(1), sum), pattern(100, 1))
+}

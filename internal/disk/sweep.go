@@ -28,11 +28,15 @@ func (s *Store) Sweep(ctx context.Context, keep func(name string) bool) (int, er
 		drop, verb = s.moveAside, "moved bodies without records aside"
 	}
 	removed := 0
-	err := s.walk(ctx, func(shard string, fi fs.FileInfo) error {
-		if keep(fi.Name()) {
+	err := s.walk(ctx, func(shard *os.Root, _, name string) error {
+		if keep(name) {
 			return nil
 		}
-		if err := drop(filepath.Join(s.dir, shard, fi.Name()), fi.Name(), fi); err != nil {
+		fi, ok, err := lstatIn(shard, name)
+		if !ok || err != nil {
+			return err
+		}
+		if err := drop(bodyPath(s.dir, name), name, fi); err != nil {
 			return err
 		}
 		removed++
@@ -76,9 +80,12 @@ func (s *Store) moveAside(path, name string, fi fs.FileInfo) error {
 	return nil
 }
 
-// walk calls fn for every regular file in every shard directory, shard by
-// shard, until fn fails or ctx is done.
-func (s *Store) walk(ctx context.Context, fn func(shard string, fi fs.FileInfo) error) error {
+// walk calls fn with the name of every regular file in every shard
+// directory, shard by shard, until fn fails or ctx is done. It reads
+// directory entries only: a start over a million bodies must not stat each
+// one, so fn stats through the shard's Root (fstatat, no path lookup) only
+// the files it needs to.
+func (s *Store) walk(ctx context.Context, fn func(shard *os.Root, shardName, name string) error) error {
 	shards, err := os.ReadDir(s.dir)
 	if err != nil {
 		return err
@@ -95,28 +102,51 @@ func (s *Store) walk(ctx context.Context, fn func(shard string, fi fs.FileInfo) 
 }
 
 // walkShard calls fn for every regular file in one shard directory.
-func (s *Store) walkShard(ctx context.Context, shard string, fn func(shard string, fi fs.FileInfo) error) error {
-	entries, err := os.ReadDir(filepath.Join(s.dir, shard))
+func (s *Store) walkShard(ctx context.Context, shard string, fn func(shard *os.Root, shardName, name string) error) error {
+	root, err := os.OpenRoot(filepath.Join(s.dir, shard))
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
+	defer func() { _ = root.Close() }() // a directory opened for reading
+	dir, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	// Unsorted, unlike os.ReadDir: the order does not matter here.
+	entries, err := dir.ReadDir(-1)
+	_ = dir.Close() // read-only; the ReadDir error is the one to report
+	if err != nil {
+		return err
+	}
+	for i, e := range entries {
+		if i%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
 		if !e.Type().IsRegular() {
 			continue
 		}
-		fi, err := e.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed since ReadDir
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(shard, fi); err != nil {
+		if err := fn(root, shard, e.Name()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// ctxCheckEvery is how many directory entries walk visits between checks
+// of its context.
+const ctxCheckEvery = 256
+
+// lstatIn stats the file called name in shard, reporting a file removed
+// since the directory was read as not found.
+func lstatIn(shard *os.Root, name string) (fs.FileInfo, bool, error) {
+	fi, err := shard.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return fi, true, nil
 }

@@ -60,6 +60,12 @@ func (s *Store) Counts(ctx context.Context) (objstore.Counts, error) {
 // (bucket, then ID) until fn returns false. It reads the records a page at a
 // time and calls fn outside any transaction, so fn may call Merge; a record
 // merged during the scan is seen if its key is after the current page.
+//
+// A scan of the whole journal then drops the file's pages from the
+// process's resident set (see releaseMapped): they stay in the page cache,
+// but a node that scans a million records at start or in its repair scan
+// does not keep the whole file mapped, which would cost it about as much
+// resident memory per object as the file holds.
 func (s *Store) Range(ctx context.Context, fn func(objstore.Record) bool) error {
 	var after []byte
 	for {
@@ -70,11 +76,19 @@ func (s *Store) Range(ctx context.Context, fn func(objstore.Record) bool) error 
 		if err != nil {
 			return fmt.Errorf("journal: range: %w", err)
 		}
-		if more, err := s.emit(ctx, "range", page, fn); !more || err != nil {
+		more, err := s.emit(ctx, "range", page, fn)
+		if err != nil {
 			return err
+		}
+		if !more {
+			break
 		}
 		after = last
 	}
+	if err := s.db.View(releaseMapped); err != nil {
+		return fmt.Errorf("journal: range: release mapped pages: %w", err)
+	}
+	return nil
 }
 
 // emit calls fn for each record of a page, checking ctx every so often. It
