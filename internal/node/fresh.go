@@ -117,6 +117,7 @@ func (n *Node) revalidate(ctx context.Context, ticket uint64, rec objstore.Recor
 	switch {
 	case errors.Is(err, objstore.ErrNotModified):
 		f.notModified.Add(1)
+		n.savings.NotModifiedAt(rec.Key.Bucket, rec.Size())
 		f.seen(rec.Key)
 		return n.getHeld(ctx, ticket, rec)
 	case errors.Is(err, objstore.ErrNotFound):
@@ -139,6 +140,7 @@ func (n *Node) revalidate(ctx context.Context, ticket uint64, rec objstore.Recor
 		return nil, fmt.Errorf("node: get %s: revalidate: %w", rec.Key, err)
 	}
 	f.replaced.Add(1)
+	n.savings.RefetchedAt(rec.Key.Bucket, orec.Size())
 	return n.fetchOpened(ctx, rec.Key, &originBody{body: body, rec: orec})
 }
 

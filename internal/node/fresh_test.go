@@ -15,6 +15,7 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/journal"
+	"sphere.software/objstore/internal/savings"
 )
 
 // GetIfNoneMatch makes memRemote a Revalidator, with S3's rule: the ETag
@@ -117,12 +118,17 @@ func TestRevalidate(t *testing.T) {
 
 	old, _ := n.Head(context.Background(), key)
 	n.remote.writeForeign(key, []byte("version two, changed"), time.Now().Add(-time.Hour)) // same clock second as before
-	mustFetch(t, n, key, []byte("version one"))                                             // within the TTL again
+	mustFetch(t, n, key, []byte("version one"))                                            // within the TTL again
 	clock.add(2 * time.Minute)
 	mustFetch(t, n, key, []byte("version two, changed"))
 	cur, _ := n.Head(context.Background(), key)
 	if s := n.FreshStats(); s.Replaced != 1 || cur.Version.Compare(old.Version) <= 0 || n.blobs.Has(key, old.BodyVersion) {
 		t.Fatalf("after a change: %+v, version %v over %v, old body kept %v", s, cur.Version, old.Version, n.blobs.Has(key, old.BodyVersion))
+	}
+	// The savings count the 304 (a body kept) and the 200 (a full re-fetch).
+	tot := n.Savings().Snapshot().Total()
+	if nm, rf := tot.Get(savings.NotModified), tot.Get(savings.Refetched); nm.Requests != 1 || rf.Requests != 1 || rf.Bytes != int64(len("version two, changed")) {
+		t.Fatalf("savings: 304s %+v, re-fetches %+v; want one each, the re-fetch of the new body's size", nm, rf)
 	}
 
 	if err := n.remote.Delete(context.Background(), key); err != nil {
