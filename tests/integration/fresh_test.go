@@ -63,12 +63,12 @@ func savingsCount(t testing.TB, n *Node, path ...string) float64 {
 	return r
 }
 
-// allServe returns nil when a GET of id on every node answers want: 200
-// with body's hash, or 404 when body is nil.
+// allServe returns nil when a plain GET of id (no X-Meta-Fetch) on every
+// node answers 200 with body's hash, or 404 when body is nil.
 func allServe(nodes []*Node, id string, body []byte) error {
 	var errs []error
 	for _, n := range nodes {
-		r, err := n.read(id, "X-Meta-Fetch", "1")
+		r, err := n.read(id)
 		switch {
 		case err != nil:
 			errs = append(errs, err)
@@ -81,17 +81,25 @@ func allServe(nodes []*Node, id string, body []byte) error {
 	return errors.Join(errs...)
 }
 
+// startEventedCluster starts three nodes with --events-token on a
+// versitygw that sends its event notifications, through a relay, to node 1.
+func startEventedCluster(t testing.TB) (*origin, *Cluster, *eventRelay) {
+	t.Helper()
+	relay := newEventRelay(t)
+	// No --event-filter: versitygw then sends every event kind.
+	o := newOriginWith(t, objstoretest.S3Opts{Args: []string{"--event-webhook-url", relay.URL()}})
+	c := StartCluster(t, 3, ClusterOpts{Origin: o, Args: []string{"--events-token", eventsToken}})
+	relay.forwardTo(c.Nodes[0].URL("/api/v1/events?token=" + eventsToken))
+	return o, c, relay
+}
+
 // versitygw's own event notifications, sent to node 1 of three, invalidate
 // an object read through on all three: changed directly in the origin,
 // every node serves the new body within a second; deleted there, every
 // node answers 404 within a second. No TTL is set, so only the events can
 // have told them.
 func TestFreshEventsInvalidateCluster(t *testing.T) {
-	relay := newEventRelay(t)
-	// No --event-filter: versitygw then sends every event kind.
-	o := newOriginWith(t, objstoretest.S3Opts{Args: []string{"--event-webhook-url", relay.URL()}})
-	c := StartCluster(t, 3, ClusterOpts{Origin: o, Args: []string{"--events-token", eventsToken}})
-	relay.forwardTo(c.Nodes[0].URL("/api/v1/events?token=" + eventsToken))
+	o, c, relay := startEventedCluster(t)
 
 	id := newID()
 	v1, v2 := randomBytes(1, 64<<10), randomBytes(2, 80<<10)
@@ -209,5 +217,44 @@ func TestFreshStaleIfError(t *testing.T) {
 	}
 	if r.Header.Get("X-Objstore-Stale") != "" {
 		t.Errorf("GET past TTL + stale-if-error: X-Objstore-Stale %q, want none", r.Header.Get("X-Objstore-Stale"))
+	}
+}
+
+// An object written through objstore (level 2: every node and the origin)
+// and then changed directly in the origin: the event of objstore's own
+// upload changes nothing; the origin's change wins on every node within a
+// second; a later write through objstore wins again, in the origin too.
+// See docs/DESIGN.md, "What wins when the origin changes an object
+// objstore also wrote".
+func TestFreshEventsOriginChangesOwnWrite(t *testing.T) {
+	o, c, relay := startEventedCluster(t)
+	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	id := newID()
+	w1, w2, w3 := randomBytes(11, 30<<10), randomBytes(12, 31<<10), randomBytes(13, 32<<10)
+
+	n2.MustPut(t, id, 2, w1)
+	relay.waitEvents(t, id, 1, 10*time.Second) // the echo of the upload
+	eventually(t, 10*time.Second, "every node serves the body written through objstore", func() error {
+		return allServe(c.Nodes, id, w1)
+	})
+	written := n1.Record(t, id)
+
+	o.putOrigin(t, id, w2)
+	took := eventually(t, invalidateWithin, "every node serves the body changed in the origin over objstore's write", func() error {
+		return allServe(c.Nodes, id, w2)
+	})
+	t.Logf("changed in the origin: every node served the origin's body after %v", took.Round(time.Millisecond))
+	relay.waitEvents(t, id, 2, 10*time.Second)
+	if v := n1.Record(t, id); !written.Version.less(v.Version) {
+		t.Errorf("meta %s after the origin's change: version %s, want newer than objstore's write %s", id, v.Version, written.Version)
+	}
+
+	n3.MustPut(t, id, 2, w3)
+	relay.waitEvents(t, id, 3, 10*time.Second) // the echo of this upload
+	eventually(t, 10*time.Second, "every node serves the body written through objstore after the origin's change", func() error {
+		return allServe(c.Nodes, id, w3)
+	})
+	if got, _ := o.Get(t, id); sum(got) != sum(w3) {
+		t.Errorf("the origin holds sha256 %.12s for %s, want the last write through objstore (%.12s)", sum(got), id, sum(w3))
 	}
 }
