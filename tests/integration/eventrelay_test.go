@@ -84,7 +84,7 @@ func (r *eventRelay) forward(req *http.Request, target string, body []byte) int 
 		return http.StatusBadGateway
 	}
 	defer func() { _ = resp.Body.Close() }() // drained below
-	_, _ = io.Copy(io.Discard, resp.Body)     // only the status matters
+	_, _ = io.Copy(io.Discard, resp.Body)    // only the status matters
 	return resp.StatusCode
 }
 
