@@ -34,6 +34,14 @@ type S3Server struct {
 
 	noConfig string // a path that does not exist, for AWS_CONFIG_FILE and friends
 	proxy    *countingProxy
+	proc     *process
+}
+
+// S3Opts says how StartS3With runs versitygw.
+type S3Opts struct {
+	// Args are versitygw's global options, put before the backend, e.g.
+	// "--event-webhook-url", URL to have it send S3 event notifications.
+	Args []string
 }
 
 const (
@@ -52,6 +60,12 @@ const (
 // test if versitygw is not installed, and stops the server when the test ends.
 func StartS3(t testing.TB) *S3Server {
 	t.Helper()
+	return StartS3With(t, S3Opts{})
+}
+
+// StartS3With is StartS3 with versitygw run as opts says.
+func StartS3With(t testing.TB, opts S3Opts) *S3Server {
+	t.Helper()
 	bin := findVersitygw(t)
 	base := t.TempDir()
 	s := &S3Server{
@@ -67,10 +81,11 @@ func StartS3(t testing.TB) *S3Server {
 	var lastErr error
 	for range startAttempts {
 		addr := FreeAddr(t)
-		p, err := s.start(bin, addr, filepath.Join(base, "versitygw.log"))
+		p, err := s.start(bin, addr, opts.Args)
 		if err == nil {
 			t.Cleanup(func() { p.stop(t) })
 			s.Direct = "http://" + addr
+			s.proc = p
 			break
 		}
 		lastErr = err
@@ -112,9 +127,19 @@ type process struct {
 	log  *syncBuffer
 }
 
-// start runs versitygw on addr and waits until it answers its health check.
-func (s *S3Server) start(bin, addr, logPath string) (*process, error) {
-	cmd := exec.Command(bin,
+// Stop stops versitygw and the counting proxy in front of it, as an origin
+// that goes down: from then on Endpoint and Direct refuse connections. The
+// test's cleanup does the same and does not mind that it already happened.
+func (s *S3Server) Stop(t testing.TB) {
+	t.Helper()
+	s.proxy.close()
+	s.proc.stop(t)
+}
+
+// start runs versitygw on addr with the global options extra and waits
+// until it answers its health check.
+func (s *S3Server) start(bin, addr string, extra []string) (*process, error) {
+	args := append([]string{
 		"--port", addr,
 		"--access", s.AccessKey,
 		"--secret", s.SecretKey,
@@ -122,7 +147,8 @@ func (s *S3Server) start(bin, addr, logPath string) (*process, error) {
 		"--keep-alive",
 		"--quiet",
 		"--health", "/health",
-		"posix", s.Dir)
+	}, extra...)
+	cmd := exec.Command(bin, append(args, "posix", s.Dir)...)
 	p := &process{cmd: cmd, done: make(chan struct{}), log: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	cmd.SysProcAttr = sysProcAttr()
