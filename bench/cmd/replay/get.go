@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +31,8 @@ type getResult struct {
 	OriginBytes    int64   `json:"origin_bytes,omitempty"`
 	ObjectMiss     float64 `json:"object_miss_ratio,omitempty"`
 	ByteMiss       float64 `json:"byte_miss_ratio,omitempty"`
-	PeakDisk       int64   `json:"peak_disk_bytes,omitempty"`
+	PeakDisk       int64   `json:"peak_disk_bytes,omitempty"` // du -sb
+	PeakFiles      int64   `json:"peak_file_bytes,omitempty"` // regular files only
 }
 
 // replay GETs the chosen set in order with c.conc workers and measures it.
@@ -75,7 +78,7 @@ func replay(ctx context.Context, s *s3c, c config, w *workload) (*getResult, err
 	}
 	wg.Wait()
 	end := time.Now()
-	peak := sampler.stop()
+	peak, peakFiles := sampler.stop()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -85,7 +88,7 @@ func replay(ctx context.Context, s *s3c, c config, w *workload) (*getResult, err
 	}
 	r := &getResult{
 		Keys: c.keys, Requests: n, Errors: errs.Load(), RequestedBytes: sumSizes(items),
-		Seconds: end.Sub(start).Seconds(), PeakDisk: peak,
+		Seconds: end.Sub(start).Seconds(), PeakDisk: peak, PeakFiles: peakFiles,
 	}
 	r.Rate = float64(n) / r.Seconds
 	r.RateFirst10 = float64(tenth) / marks[int64(tenth)].Sub(start).Seconds()
@@ -175,11 +178,13 @@ func counts(ctx context.Context, admin string) (map[string]int, error) {
 	return m, nil
 }
 
-// duSampler runs `du -sb DIR` every 200 ms and keeps the peak.
+// duSampler runs `du -sb DIR` every 200 ms and keeps the peak, and the
+// peak of the regular files' sizes under DIR.
 type duSampler struct {
-	quit chan struct{}
-	done chan struct{}
-	peak atomic.Int64
+	quit      chan struct{}
+	done      chan struct{}
+	peak      atomic.Int64 // du -sb
+	peakFiles atomic.Int64 // regular files' sizes
 }
 
 func startDu(dir string) *duSampler {
@@ -208,17 +213,30 @@ func startDu(dir string) *duSampler {
 func (d *duSampler) sample(dir string) {
 	// du warns about files removed while it walks; the total is still right for a sample.
 	out, _ := exec.Command("du", "-sb", dir).Output()
-	f := strings.Fields(string(out))
-	if len(f) == 0 {
-		return
+	if f := strings.Fields(string(out)); len(f) > 0 {
+		if n, err := strconv.ParseInt(f[0], 10, 64); err == nil && n > d.peak.Load() {
+			d.peak.Store(n)
+		}
 	}
-	if n, err := strconv.ParseInt(f[0], 10, 64); err == nil && n > d.peak.Load() {
-		d.peak.Store(n)
+	// The bodies alone: du -sb also counts the directories (a node's
+	// shard dirs, nginx's levels), which hold no cached bytes.
+	var files int64
+	_ = filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return nil // a file removed meanwhile, or a dir
+		}
+		if info, err := e.Info(); err == nil {
+			files += info.Size()
+		}
+		return nil
+	})
+	if files > d.peakFiles.Load() {
+		d.peakFiles.Store(files)
 	}
 }
 
-func (d *duSampler) stop() int64 {
+func (d *duSampler) stop() (du, files int64) {
 	close(d.quit)
 	<-d.done
-	return d.peak.Load()
+	return d.peak.Load(), d.peakFiles.Load()
 }
