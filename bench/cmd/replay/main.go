@@ -6,6 +6,8 @@
 //	                                          (random bytes, the trace's sizes) and the two cold sets
 //	replay -mode get -endpoint URL ...        GET the subset's requests in order (-keys trace), or
 //	                                          a cold set (-keys cold-a|cold-b), and print one JSON line
+//	replay -mode sim                          the same requests offline through internal/evict's
+//	                                          LRU and S3-FIFO at -sim-shares of the unique bytes
 //
 // The subset is the first -limit requests of the trace. An object has the
 // size of its first request (a later request of the same id with another
@@ -37,13 +39,14 @@ type config struct {
 	mode, trace, endpoint, signEndpoint string
 	bucket, prefix, keys, access        string
 	secret, region, countAdmin, duDir   string
+	simShares                           string
 	limit, conc, coldN                  int
 	coldBytes                           int64
 }
 
 func main() {
 	var c config
-	flag.StringVar(&c.mode, "mode", "get", "setup or get")
+	flag.StringVar(&c.mode, "mode", "get", "setup, get or sim")
 	flag.StringVar(&c.trace, "trace", "../shared/traces/cdn-adaptsize.trace.xz", "trace of `time id size` lines")
 	flag.IntVar(&c.limit, "limit", 20000, "replay the first N requests of the trace (0: all)")
 	flag.IntVar(&c.conc, "c", 16, "concurrent requests")
@@ -58,6 +61,7 @@ func main() {
 	flag.StringVar(&c.secret, "secret", "", "secret key, with -access")
 	flag.StringVar(&c.region, "region", "us-east-1", "region")
 	flag.StringVar(&c.countAdmin, "count-admin", "", "countproxy's admin URL, for the origin GETs and bytes")
+	flag.StringVar(&c.simShares, "sim-shares", "0.10,0.25", "sim mode: capacities as shares of the unique bytes")
 	flag.StringVar(&c.duDir, "du", "", "directory whose disk use (du -sb) is sampled every 200 ms")
 	flag.Parse()
 	log.SetFlags(0)
@@ -69,7 +73,7 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	if c.endpoint == "" {
+	if c.endpoint == "" && c.mode != "sim" {
 		return errors.New("-endpoint is required (this tool talks only to a local server)")
 	}
 	path, err := findTrace(c.trace)
@@ -92,10 +96,12 @@ func run(ctx context.Context, c config) error {
 	switch c.mode {
 	case "setup":
 		out, err = setup(ctx, client, c, w)
+	case "sim":
+		out, err = simulate(ctx, c, w)
 	case "get":
 		out, err = replay(ctx, client, c, w)
 	default:
-		return errors.New("-mode must be setup or get")
+		return errors.New("-mode must be setup, get or sim")
 	}
 	if err != nil {
 		return err
