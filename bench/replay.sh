@@ -119,7 +119,7 @@ wait_status() {
 	die "$url did not answer $code within 20s"
 }
 
-for tool in go nginx jq curl xz du; do
+for tool in go nginx jq curl xz du bc; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
 VERSITYGW=$(command -v versitygw || true)
@@ -254,6 +254,8 @@ for share in $SHARES; do
 	measure "nginx-maxsize=$scaled" nginx - "$scaled" "$share" "$quota"
 done
 
+"${REPLAY[@]}" -mode sim -sim-shares "$(for s in $SHARES; do printf '%s,' "$(echo "scale=4; $s / 100" | bc)"; done | sed 's/,$//')" >"$OUT/sim.json"
+
 # ---- table -------------------------------------------------------------------
 {
 	echo "subset: $(jq -c . "$OUT/setup.json")"
@@ -268,4 +270,10 @@ done
 	  "| \($t.share) % | \($t.quota / 1e6 * 10 | round / 10) | \($t.target) | \($t.origin_gets) | \($t.origin_bytes / 1e6 * 10 | round / 10) | \($t.object_miss_ratio * 1000 | round / 1000) | \($t.byte_miss_ratio * 1000 | round / 1000) | \($t.peak_disk_bytes / 1e6 * 10 | round / 10) | \($t.peak_file_bytes / 1e6 * 10 | round / 10) | \($t.req_per_s | round) | \($a.req_per_s | round) → \($b.req_per_s | round) (\($b.req_per_s / $a.req_per_s * 100 | round / 100)) |"' "$RESULTS"
 	echo
 	echo "errors: $(jq -s '[.[].errors] | add' "$RESULTS")"
+	echo
+	echo "offline (internal/evict on the same requests and sizes, no server):"
+	echo
+	echo "| capacity, MB | policy | object miss | byte miss |"
+	echo "|---|---|---|---|"
+	jq -r '.[] | "| \(.capacity / 1e6 * 10 | round / 10) | \(.policy) | \(.object_miss_ratio * 1000 | round / 1000) | \(.byte_miss_ratio * 1000 | round / 1000) |"' "$OUT/sim.json"
 } | tee "$OUT/summary.txt"
