@@ -88,9 +88,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
 		Logger: log.With("part", "api"), Warm: warmer, Prices: cfg.Prices}, n)
-	public := http.NewServeMux()
-	public.Handle("/", api)
-	public.Handle("/api/v1/events", httpapi.NewEvents(cfg.EventsToken, n, log.With("part", "events")))
+	// Not an http.ServeMux: it would clean paths and answer "/api/v1/get/../x"
+	// with a redirect, where the native API answers 400 or 404.
+	events := httpapi.NewEvents(cfg.EventsToken, n, log.With("part", "events"))
+	public := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == httpapi.EventsPath {
+			events.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(public, cl.Addr()), fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(peerapi.NewForwarder(hc), n.Members)

@@ -37,6 +37,9 @@ type Events struct {
 	log   *slog.Logger
 }
 
+// EventsPath is where the events handler is mounted on the public port.
+const EventsPath = "/api/v1/events"
+
 // NewEvents returns the events handler; an empty token refuses everything.
 func NewEvents(token string, store OriginEvents, log *slog.Logger) *Events {
 	if log == nil {
