@@ -15,6 +15,11 @@
 // through the small FIFO without flushing the main one. ModeLRU is kept as
 // the reference to compare against.
 //
+// A caller whose hit path cannot afford Access's mutex counts reads itself
+// (an atomic per entry) and hands them over through Options.TakeReads,
+// which the policy calls when an entry reaches a FIFO's tail: the
+// decisions are the same as with Access (TestPropertyTakeReads).
+//
 // # Admission
 //
 // Admit (a read-through after a miss) declines objects larger than

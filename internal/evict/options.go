@@ -63,6 +63,14 @@ type Options struct {
 	// first is still remembered by the ghost FIFO: for buckets read by
 	// scans, where most objects are read once.
 	SecondMiss bool
+	// TakeReads, when set, lets the caller count reads itself (with an
+	// atomic, say) instead of calling Access, whose mutex a hot read path
+	// may not afford. When an entry reaches the tail of its FIFO the
+	// policy calls TakeReads(key) for the reads counted since the last
+	// call and adds them to the entry's counter, capped; the caller resets
+	// its count. It is called with the policy's lock held and must not
+	// call the Policy. ModeLRU ignores it: there a read moves the entry.
+	TakeReads func(key string) int
 }
 
 // DefaultOptions returns the Options a zero value stands for, spelled out.

@@ -227,6 +227,7 @@ func (p *Policy) evictOneLocked() *entry {
 		if p.small.len > 0 && (p.small.bytes > p.smallTarget || p.main.len == 0) {
 			e := p.small.tail()
 			p.small.remove(e)
+			p.takeReadsLocked(e)
 			if e.freq > 0 { // read again while in the small FIFO: keep it
 				e.freq, e.queue = 0, queueMain
 				p.main.pushHead(e)
@@ -240,6 +241,7 @@ func (p *Policy) evictOneLocked() *entry {
 		if e == nil {
 			return nil
 		}
+		p.takeReadsLocked(e)
 		if e.freq > 0 {
 			e.freq--
 			p.main.moveToHead(e)
@@ -247,6 +249,17 @@ func (p *Policy) evictOneLocked() *entry {
 		}
 		p.detachLocked(e)
 		return e
+	}
+}
+
+// takeReadsLocked adds the reads the caller counted for e (Options.TakeReads)
+// to its counter, at the tail where its fate is decided.
+func (p *Policy) takeReadsLocked(e *entry) {
+	if p.opts.TakeReads == nil {
+		return
+	}
+	if n := p.opts.TakeReads(e.key); n > 0 {
+		e.freq = uint8(min(int(e.freq)+n, maxFreq))
 	}
 }
 

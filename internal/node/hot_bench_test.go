@@ -27,3 +27,24 @@ func BenchmarkGetHot(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkHotCacheGet is the memory cache's hit alone, by parallel
+// readers over a set of held keys: it must take no lock.
+func BenchmarkHotCacheGet(b *testing.B) {
+	c := newHotCache(64 << 20)
+	keys := make([]objstore.Key, 1024)
+	for i := range keys {
+		keys[i] = newKey()
+		c.put(c.ticket(keys[i]), objstore.Record{Key: keys[i]}, make([]byte, 1024), "")
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, ok := c.get(keys[i%len(keys)]); !ok {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
+}

@@ -1,17 +1,27 @@
 package node
 
 import (
-	"container/list"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/evict"
 	"sphere.software/objstore/internal/savings"
 )
 
 // hotCache keeps the records and bodies of small objects read recently, so
 // that a hot GET costs neither a journal transaction nor a file open: for
-// small bodies those, not the bytes, are the cost of a read. Entries are
-// evicted least recently used first.
+// small bodies those, not the bytes, are the cost of a read.
+//
+// Which bodies stay is decided by an evict.Policy in S3-FIFO mode, the
+// policy that bounds the disk: a one-pass scan of small objects goes
+// through its small FIFO and does not flush the hot set. A hit must stay
+// cheap, so it takes no lock: one lookup in a sync.Map and an atomic read
+// count on the entry, which the policy takes when the entry reaches a
+// FIFO's tail (evict.Options.TakeReads). Only inserts, invalidations and
+// evictions take mu and call the policy.
 //
 // A reader that misses takes a ticket before it reads the journal and may
 // insert only if no change to the key's stripe happened since: a write that
@@ -23,11 +33,13 @@ type hotCache struct {
 	// tally counts the reads of held bodies; set before the cache is used.
 	tally *savings.Tally
 
-	mu      sync.Mutex // guards the fields below
-	entries map[objstore.Key]*list.Element
-	lru     *list.List // of *hotEntry, most recent first
-	used    int64
-	seq     [256]uint64 // changes per key stripe
+	// entries maps a key to its *hotEntry. Reads are lock-free; every
+	// change is made with mu held, so it tracks the policy's keys exactly.
+	entries sync.Map
+	seq     [256]atomic.Uint64 // changes per key stripe; bumped with mu held
+
+	mu     sync.Mutex // guards changes to entries and the calls to policy
+	policy *evict.Policy
 }
 
 type hotEntry struct {
@@ -39,6 +51,20 @@ type hotEntry struct {
 	memo, s3memo Memo
 	// served counts the reads of this entry (counterFor).
 	served *savings.Counter
+	// reads counts the hits since the policy last took them; it saturates
+	// at 3, the ceiling of the policy's counter, so that a very hot entry
+	// costs its readers an atomic load and no write.
+	reads atomic.Uint32
+}
+
+// maxReads is where hotEntry.reads saturates: the policy's counter is 2 bits.
+const maxReads = 3
+
+// hit counts a read of e for the policy.
+func (e *hotEntry) hit() {
+	if e.reads.Load() < maxReads {
+		e.reads.Add(1)
+	}
 }
 
 // source is where the entry's body lives.
@@ -50,43 +76,49 @@ func (e *hotEntry) source() Source {
 }
 
 func newHotCache(budget int64) *hotCache {
-	return &hotCache{
-		budget:  budget,
-		maxBody: min(1<<20, budget/16),
-		entries: make(map[objstore.Key]*list.Element),
-		lru:     list.New(),
+	c := &hotCache{budget: budget, maxBody: min(1<<20, budget/16)}
+	// Admission by size is fits' job (maxBody), so the policy admits all
+	// that fit; the options are valid and the budget is not negative
+	// (Config.Validate), so New cannot fail.
+	p, err := evict.New(max(budget, 0), evict.Options{MaxObjectFraction: 1, TakeReads: c.takeReads})
+	if err != nil {
+		panic("node: hot cache policy: " + err.Error())
 	}
+	c.policy = p
+	return c
 }
 
 // fits reports whether a body of size bytes may be held.
 func (c *hotCache) fits(size int64) bool { return c.budget > 0 && size <= c.maxBody }
 
+// get returns key's entry and counts the hit, without a lock.
 func (c *hotCache) get(key objstore.Key) (*hotEntry, bool) {
 	if c.budget == 0 {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[key]
+	v, ok := c.entries.Load(key)
 	if !ok {
 		return nil, false
 	}
-	c.lru.MoveToFront(el)
-	return el.Value.(*hotEntry), true
+	e := v.(*hotEntry)
+	e.hit()
+	return e, true
 }
 
 // ticket returns the change count of key's stripe, for put.
 func (c *hotCache) ticket(key objstore.Key) uint64 {
 	if c.budget == 0 {
-		return 0 // put never holds anything: no lock on the read path
+		return 0 // put never holds anything
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.seq[stripe(key)%uint32(len(c.seq))]
+	return c.stripeSeq(key).Load()
 }
 
-// put holds rec and its body unless key's stripe changed since ticket. It
-// returns the entry, held or not.
+func (c *hotCache) stripeSeq(key objstore.Key) *atomic.Uint64 {
+	return &c.seq[stripe(key)%uint32(len(c.seq))]
+}
+
+// put holds rec and its body unless key's stripe changed since ticket or
+// the policy declines it. It returns the entry, held or not.
 func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, peer string) *hotEntry {
 	e := &hotEntry{rec: rec, body: body, peer: peer, served: c.counterFor(rec.Key.Bucket, peer)}
 	if !c.fits(int64(len(body))) {
@@ -94,14 +126,19 @@ func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, peer str
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seq[stripe(rec.Key)%uint32(len(c.seq))] != ticket {
+	if c.stripeSeq(rec.Key).Load() != ticket {
 		return e
 	}
-	c.removeLocked(rec.Key)
-	c.entries[rec.Key] = c.lru.PushFront(e)
-	c.used += int64(len(body))
-	for c.used > c.budget {
-		c.removeLocked(c.lru.Back().Value.(*hotEntry).rec.Key)
+	// A key already held (two readers missed at once) keeps its place
+	// and its reads in the policy: Admit of a tracked key only resizes it.
+	evicted, admitted := c.policy.Admit(hotName(rec.Key), int64(len(body)))
+	for _, v := range evicted {
+		c.entries.Delete(parseHotName(v.Key))
+	}
+	if admitted {
+		if old, held := c.entries.Swap(rec.Key, e); held {
+			e.reads.Store(old.(*hotEntry).reads.Load())
+		}
 	}
 	return e
 }
@@ -113,11 +150,12 @@ func (c *hotCache) dropPeer(peer string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for key, el := range c.entries {
-		if el.Value.(*hotEntry).peer == peer {
-			c.removeLocked(key)
+	c.entries.Range(func(k, v any) bool {
+		if v.(*hotEntry).peer == peer {
+			c.removeLocked(k.(objstore.Key))
 		}
-	}
+		return true
+	})
 }
 
 // invalidate drops key and fails the tickets of its stripe.
@@ -127,14 +165,41 @@ func (c *hotCache) invalidate(key objstore.Key) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seq[stripe(key)%uint32(len(c.seq))]++
+	c.stripeSeq(key).Add(1)
 	c.removeLocked(key)
 }
 
 func (c *hotCache) removeLocked(key objstore.Key) {
-	if el, ok := c.entries[key]; ok {
-		c.used -= int64(len(el.Value.(*hotEntry).body))
-		c.lru.Remove(el)
-		delete(c.entries, key)
+	if _, ok := c.entries.LoadAndDelete(key); ok {
+		c.policy.Remove(hotName(key))
 	}
+}
+
+// used is the bytes of the bodies held.
+func (c *hotCache) used() int64 { return c.policy.Stats().Bytes }
+
+// takeReads hands the reads of the entry named name to the policy
+// (evict.Options.TakeReads). The policy calls it from put, under mu, so
+// the entry is the one the policy tracks.
+func (c *hotCache) takeReads(name string) int {
+	v, ok := c.entries.Load(parseHotName(name))
+	if !ok {
+		return 0
+	}
+	return int(v.(*hotEntry).reads.Swap(0))
+}
+
+// hotName is key's name in the policy: the bucket's length first, so that
+// any bucket and ID read back (parseHotName).
+func hotName(key objstore.Key) string {
+	return strconv.Itoa(len(key.Bucket)) + ":" + key.Bucket + key.ID
+}
+
+func parseHotName(name string) objstore.Key {
+	n, rest, _ := strings.Cut(name, ":")
+	l, err := strconv.Atoi(n)
+	if err != nil || l > len(rest) {
+		return objstore.Key{} // not a hotName: matches no entry
+	}
+	return objstore.Key{Bucket: rest[:l], ID: rest[l:]}
 }
