@@ -179,25 +179,34 @@ func (s *Store) Remove(key objstore.Key, v objstore.Version) error {
 // it was verified and takes its size off the counters. With only set, it
 // removes the file only if it is still that file, not one committed since.
 func (s *Store) removeFile(path, name string, only fs.FileInfo) error {
+	_, err := s.removeFileFreed(path, name, only)
+	return err
+}
+
+// removeFileFreed is removeFile that also returns the bytes it gave back to
+// the quota: the removed file's size, not a difference of the held total,
+// which a concurrent commit would skew (an eviction that freed room then
+// looked as if it freed none, and a write got 507 with room to spare).
+func (s *Store) removeFileFreed(path, name string, only fs.FileInfo) (int64, error) {
 	s.fsMu.Lock()
 	defer s.fsMu.Unlock()
 	defer s.forget(name)
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if only != nil && !os.SameFile(fi, only) {
-		return nil
+		return 0, nil
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return 0, err
 	}
 	s.held.Add(-fi.Size())
 	s.reserved.Add(-fi.Size())
-	return nil
+	return fi.Size(), nil
 }
 
 // Usage reports the file system figures of dir and the bytes of bodies held.
@@ -247,11 +256,11 @@ func (s *Store) RemoveName(name string) (int64, error) {
 	if !validName(name) {
 		return 0, fmt.Errorf("disk: remove %q: not a body name", name)
 	}
-	before := s.held.Load()
-	if err := s.removeFile(bodyPath(s.dir, name), name, nil); err != nil {
+	freed, err := s.removeFileFreed(bodyPath(s.dir, name), name, nil)
+	if err != nil {
 		return 0, fmt.Errorf("disk: remove %s: %w", name, err)
 	}
-	return max(before-s.held.Load(), 0), nil
+	return freed, nil
 }
 
 // release returns n reserved bytes.
