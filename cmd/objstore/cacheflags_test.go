@@ -18,7 +18,8 @@ func TestCacheFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cc.Capacity != 1<<30 || cc.Policy != (evict.Options{Mode: evict.ModeLRU, SecondMiss: true, MaxObjectFraction: 0.5}) || cc.HighWatermark != 0 {
+	p := cc.Policy
+	if cc.Capacity != 1<<30 || p.Mode != evict.ModeLRU || !p.SecondMiss || p.MaxObjectFraction != 0.5 || cc.HighWatermark != 0 {
 		t.Fatalf("cache config %+v", cc)
 	}
 	c, err = ParseConfig(nil, env(nil), io.Discard)
