@@ -25,6 +25,8 @@
 package main
 
 import (
+	"sphere.software/objstore/bench/trace"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,11 +78,11 @@ func run(ctx context.Context, c config) error {
 	if c.endpoint == "" && c.mode != "sim" {
 		return errors.New("-endpoint is required (this tool talks only to a local server)")
 	}
-	path, err := findTrace(c.trace)
+	path, err := trace.Find(c.trace)
 	if err != nil {
 		return err
 	}
-	reqs, err := readTrace(ctx, path)
+	reqs, err := trace.Read(ctx, path)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sphere.software/objstore/bench/trace"
+
 	"fmt"
 	"sort"
 )
@@ -21,13 +23,13 @@ type workload struct {
 	coldB   []item
 }
 
-func newWorkload(reqs []request, prefix string, coldN int) *workload {
+func newWorkload(reqs []trace.Request, prefix string, coldN int) *workload {
 	w := &workload{sizes: map[string]int64{}}
 	for _, r := range reqs {
-		key := prefix + r.id
+		key := prefix + r.ID
 		size, seen := w.sizes[key]
 		if !seen {
-			size = r.size
+			size = r.Size
 			w.sizes[key] = size
 			w.objects = append(w.objects, item{key, size})
 		}
@@ -38,8 +40,8 @@ func newWorkload(reqs []request, prefix string, coldN int) *workload {
 	}
 	coldN = min(coldN, len(reqs))
 	for i := range coldN {
-		a := item{fmt.Sprintf("cold-a/%d", i), reqs[i].size}
-		b := item{fmt.Sprintf("cold-b/%d", i), reqs[i].size}
+		a := item{fmt.Sprintf("cold-a/%d", i), reqs[i].Size}
+		b := item{fmt.Sprintf("cold-b/%d", i), reqs[i].Size}
 		w.coldA, w.coldB = append(w.coldA, a), append(w.coldB, b)
 		w.sizes[a.key], w.sizes[b.key] = a.size, b.size
 	}

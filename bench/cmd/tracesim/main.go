@@ -16,6 +16,8 @@
 package main
 
 import (
+	"sphere.software/objstore/bench/trace"
+
 	"context"
 	"flag"
 	"fmt"
@@ -73,11 +75,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	scanFactor, hotMin := cfg.scan, cfg.hotMin
-	path, err := findTrace(cfg.trace)
+	path, err := trace.Find(cfg.trace)
 	if err != nil {
 		return err
 	}
-	reqs, err := readTrace(ctx, path)
+	reqs, err := trace.Read(ctx, path)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sphere.software/objstore/bench/trace"
+
 	"fmt"
 	"math/rand/v2"
 
@@ -91,22 +93,22 @@ type scan struct {
 
 // replay runs reqs through c, with s mixed in when s.bytes > 0. hot marks
 // the ids counted in the hot-set hit ratios.
-func replay(c *cache, reqs []request, hot map[string]bool, s scan) result {
+func replay(c *cache, reqs []trace.Request, hot map[string]bool, s scan) result {
 	var r result
 	rng := rand.New(rand.NewPCG(s.seed, 0))
 	third := (len(reqs) + windows - 1) / windows
 	var scanned int64
 	for i, q := range reqs {
 		w := i / third
-		hit, ev := c.get(q.id, q.size)
+		hit, ev := c.get(q.ID, q.Size)
 		r.evictions += int64(ev)
 		r.requests++
-		r.reqBytes += q.size
+		r.reqBytes += q.Size
 		if !hit {
 			r.misses++
-			r.missedBytes += q.size
+			r.missedBytes += q.Size
 		}
-		if hot[q.id] {
+		if hot[q.ID] {
 			r.hot[w]++
 			if hit {
 				r.hotHits[w]++
@@ -119,7 +121,7 @@ func replay(c *cache, reqs []request, hot map[string]bool, s scan) result {
 		// middle third, so it is spread evenly across it.
 		due := s.bytes * int64(i-third+1) / int64(min(third, len(reqs)-third))
 		for scanned < due {
-			size := reqs[rng.IntN(len(reqs))].size
+			size := reqs[rng.IntN(len(reqs))].Size
 			_, ev := c.get(fmt.Sprintf("scan-%d", r.scanReqs), size)
 			r.evictions += int64(ev)
 			r.scanReqs++
@@ -130,10 +132,10 @@ func replay(c *cache, reqs []request, hot map[string]bool, s scan) result {
 }
 
 // hotSet returns the ids requested at least min times in the trace.
-func hotSet(reqs []request, min int) map[string]bool {
+func hotSet(reqs []trace.Request, min int) map[string]bool {
 	n := make(map[string]int)
 	for _, q := range reqs {
-		n[q.id]++
+		n[q.ID]++
 	}
 	hot := make(map[string]bool)
 	for id, c := range n {
@@ -145,12 +147,12 @@ func hotSet(reqs []request, min int) map[string]bool {
 }
 
 // uniqueBytes is the sum of each object's size at its first request.
-func uniqueBytes(reqs []request) (objects int, bytes int64) {
+func uniqueBytes(reqs []trace.Request) (objects int, bytes int64) {
 	seen := make(map[string]bool)
 	for _, q := range reqs {
-		if !seen[q.id] {
-			seen[q.id] = true
-			bytes += q.size
+		if !seen[q.ID] {
+			seen[q.ID] = true
+			bytes += q.Size
 		}
 	}
 	return len(seen), bytes

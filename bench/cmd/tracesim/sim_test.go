@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sphere.software/objstore/bench/trace"
+
 	"context"
 	"os"
 	"os/exec"
@@ -12,16 +14,16 @@ import (
 )
 
 func TestParseTrace(t *testing.T) {
-	reqs, err := parseTrace(strings.NewReader("1 a 10\n\n2 b 20\n3 a 10\n"))
+	reqs, err := trace.Parse(strings.NewReader("1 a 10\n\n2 b 20\n3 a 10\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(reqs) != 3 || reqs[1] != (request{"b", 20}) {
+	if len(reqs) != 3 || reqs[1] != (trace.Request{ID: "b", Size: 20}) {
 		t.Fatalf("parsed %v", reqs)
 	}
 	for _, bad := range []string{"", "1 a\n", "1 a -5\n", "1 a x\n"} {
-		if _, err := parseTrace(strings.NewReader(bad)); err == nil {
-			t.Errorf("parseTrace(%q) = nil error", bad)
+		if _, err := trace.Parse(strings.NewReader(bad)); err == nil {
+			t.Errorf("trace.Parse(%q) = nil error", bad)
 		}
 	}
 }
@@ -37,11 +39,11 @@ func TestReadTraceXZ(t *testing.T) {
 	if out, err := exec.Command("xz", plain).CombinedOutput(); err != nil {
 		t.Fatalf("xz: %v: %s", err, out)
 	}
-	reqs, err := readTrace(context.Background(), plain+".xz")
+	reqs, err := trace.Read(context.Background(), plain+".xz")
 	if err != nil || len(reqs) != 2 {
 		t.Fatalf("readTrace = %v, %v", reqs, err)
 	}
-	if _, err := readTrace(context.Background(), filepath.Join(dir, "missing.xz")); err == nil {
+	if _, err := trace.Read(context.Background(), filepath.Join(dir, "missing.xz")); err == nil {
 		t.Fatal("readTrace of a missing file: nil error")
 	}
 }
@@ -60,11 +62,11 @@ func TestFindTraceLooksAbove(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(deep)
-	got, err := findTrace("../shared/traces/x.trace")
+	got, err := trace.Find("../shared/traces/x.trace")
 	if err != nil || got != want {
 		t.Fatalf("findTrace = %q, %v; want %q", got, err, want)
 	}
-	if _, err := findTrace("../shared/traces/none.trace"); err == nil {
+	if _, err := trace.Find("../shared/traces/none.trace"); err == nil {
 		t.Fatal("findTrace of a missing trace: nil error")
 	}
 }
@@ -73,9 +75,9 @@ func TestFindTraceLooksAbove(t *testing.T) {
 // through a scan of 200 times the capacity (ten scan objects after each
 // trace request); LRU loses it.
 func TestReplay(t *testing.T) {
-	var reqs []request
+	var reqs []trace.Request
 	for range 300 {
-		reqs = append(reqs, request{"hot", 10}, request{"other", 10})
+		reqs = append(reqs, trace.Request{ID: "hot", Size: 10}, trace.Request{ID: "other", Size: 10})
 	}
 	hot := hotSet(reqs, 100)
 	if len(hot) != 2 {

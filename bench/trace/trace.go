@@ -1,6 +1,6 @@
-package main
-
-// Copied from bench/cmd/tracesim (a main package, so it cannot be imported).
+// Package trace reads the request traces in ../shared/traces (`time id
+// size` per line, xz-compressed) for the cache benchmarks.
+package trace
 
 import (
 	"bufio"
@@ -15,22 +15,22 @@ import (
 	"strings"
 )
 
-// request is one line of a trace: an object id and its size in bytes.
-type request struct {
-	id   string
-	size int64
+// Request is one line of a trace: an object id and its size in bytes.
+type Request struct {
+	ID   string
+	Size int64
 }
 
-// readTrace reads a `time id size` trace, decompressed by the xz command
+// Read reads a `time id size` trace, decompressed by the xz command
 // when the name ends in .xz (so the module needs no xz package).
-func readTrace(ctx context.Context, path string) ([]request, error) {
+func Read(ctx context.Context, path string) ([]Request, error) {
 	if !strings.HasSuffix(path, ".xz") {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("open trace: %w", err)
 		}
 		defer f.Close()
-		return parseTrace(f)
+		return Parse(f)
 	}
 	cmd := exec.CommandContext(ctx, "xz", "--decompress", "--stdout", path)
 	out, err := cmd.StdoutPipe()
@@ -42,7 +42,7 @@ func readTrace(ctx context.Context, path string) ([]request, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start xz: %w", err)
 	}
-	reqs, perr := parseTrace(out)
+	reqs, perr := Parse(out)
 	if perr != nil {
 		_, _ = io.Copy(io.Discard, out) // let xz finish so Wait returns
 	}
@@ -52,8 +52,8 @@ func readTrace(ctx context.Context, path string) ([]request, error) {
 	return reqs, perr
 }
 
-func parseTrace(r io.Reader) ([]request, error) {
-	var reqs []request
+func Parse(r io.Reader) ([]Request, error) {
+	var reqs []Request
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		f := strings.Fields(sc.Text())
@@ -67,7 +67,7 @@ func parseTrace(r io.Reader) ([]request, error) {
 		if err != nil || size < 0 {
 			return nil, fmt.Errorf("trace line %d: size %q", n, f[2])
 		}
-		reqs = append(reqs, request{id: f[1], size: size})
+		reqs = append(reqs, Request{ID: f[1], Size: size})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read trace: %w", err)
@@ -78,11 +78,11 @@ func parseTrace(r io.Reader) ([]request, error) {
 	return reqs, nil
 }
 
-// findTrace returns path if it exists; otherwise, for a relative path, the
+// Find returns path if it exists; otherwise, for a relative path, the
 // first parent of the working directory that holds it (so the default
 // ../shared/... works from the repository root and from a worktree below
 // it).
-func findTrace(path string) (string, error) {
+func Find(path string) (string, error) {
 	if _, err := os.Stat(path); err == nil || filepath.IsAbs(path) {
 		return path, err
 	}
