@@ -5,7 +5,7 @@
 //
 // # Buckets
 //
-// The file holds five top-level buckets:
+// The file holds six top-level buckets:
 //
 //	records        encoded key → encoded objstore.Record (live records and
 //	               tombstones)
@@ -15,6 +15,9 @@
 //	               bytes, big endian), absent when zero
 //	tombstones     HLC (8 bytes, big endian) + encoded key → empty: the
 //	               tombstone index, one entry per tombstone, oldest first
+//	intents        HLC (8 bytes, big endian) + encoded key → node ID: the
+//	               uploads to the origin whose record is not committed yet
+//	               (PutIntent; Merge of that version clears it)
 //	group_digests  group (1 byte) → the group's digest (8 bytes, big endian),
 //	               absent when zero
 //	meta           "format"  → 1 byte, the layout version of this file (3)

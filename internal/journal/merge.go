@@ -26,16 +26,24 @@ func (s *Store) Merge(ctx context.Context, rec objstore.Record) (objstore.Record
 	if rec.Level > objstore.MaxLevel {
 		return objstore.Record{}, false, fmt.Errorf("journal: merge %s: level %d: %w", rec.Key, rec.Level, objstore.ErrInvalidLevel)
 	}
+	ik, err := intentKey(rec.Key, rec.Version)
+	if err != nil {
+		return objstore.Record{}, false, err
+	}
 	var (
 		winner  objstore.Record
 		changed bool
 	)
 	// DB.Batch may run this function more than once; every run derives its
 	// result from the transaction's state and overwrites winner and changed.
+	// The record's upload intent, if any, goes in the same transaction: one
+	// lookup in a bucket of the uploads in flight.
 	err = s.update(func(tx *bolt.Tx) error {
 		var err error
-		winner, changed, err = mergeTx(tx, k, rec)
-		return err
+		if winner, changed, err = mergeTx(tx, k, rec); err != nil {
+			return err
+		}
+		return clearIntentTx(tx, ik, rec.Version)
 	})
 	if err != nil {
 		return objstore.Record{}, false, fmt.Errorf("journal: merge %s: %w", rec.Key, err)
