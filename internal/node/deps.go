@@ -15,7 +15,9 @@ type Journal interface {
 	// wrapping objstore.ErrNotFound.
 	Get(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	// Merge stores objstore.Merge(stored, rec) durably (fsynced before it
-	// returns) and returns the winner and whether rec changed the stored record.
+	// returns) and returns the winner and whether rec changed the stored
+	// record. It clears the intent of rec's key and version, if any, in the
+	// same transaction.
 	Merge(ctx context.Context, rec objstore.Record) (winner objstore.Record, changed bool, err error)
 	// Range calls fn for every record in key order until fn returns false.
 	Range(ctx context.Context, fn func(objstore.Record) bool) error
@@ -26,6 +28,20 @@ type Journal interface {
 	Counts(ctx context.Context) (objstore.Counts, error)
 	// Digests serve anti-entropy.
 	Digests
+	Intents
+}
+
+// Intents are the uploads to the origin whose record is not committed yet,
+// kept so that a crash between the two leaves no object in the origin that
+// the cluster does not know (see orphans.go).
+type Intents interface {
+	// PutIntent records durably that version v of key is about to be
+	// uploaded.
+	PutIntent(ctx context.Context, key objstore.Key, v objstore.Version) error
+	// DeleteIntent removes an intent; a missing one is not an error.
+	DeleteIntent(ctx context.Context, key objstore.Key, v objstore.Version) error
+	// Intents calls fn for every intent left until fn returns false.
+	Intents(ctx context.Context, fn func(key objstore.Key, v objstore.Version) bool) error
 }
 
 // Blobs keeps object bodies on the local disk. Implemented by internal/disk

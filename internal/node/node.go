@@ -114,6 +114,8 @@ type Node struct {
 	pulls  *pullQueue
 	// syncNow asks the anti-entropy loop for a pass with a member.
 	syncNow chan objstore.Member
+	// orphanWake asks the orphan reconciler (orphans.go) for a pass.
+	orphanWake chan struct{}
 
 	// ctx bounds background work (origin fills that outlive the request
 	// that started them); Close cancels it and waits for wg.
@@ -153,6 +155,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	n.outbox = make(chan objstore.Record, 4096)
 	n.pulls = newPullQueue()
 	n.syncNow = make(chan objstore.Member, 16)
+	n.orphanWake = make(chan struct{}, 1)
 	policy, err := cfg.Cache.newPolicy()
 	if err != nil {
 		return nil, err
@@ -166,6 +169,8 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.startCacheLoops()
+	n.wg.Add(1)
+	go n.reconcileLoop()
 	return n, nil
 }
 

@@ -159,12 +159,15 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderA
 		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
 	}
 	if rec.Level.Remote() {
-		if err := n.remote.Put(ctx, rec, body); err != nil {
+		if err := n.upload(ctx, rec, body); err != nil {
 			return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 		}
 		rec.InRemote = true
 	}
 	if _, _, err := n.merge(ctx, rec); err != nil {
+		if rec.InRemote {
+			n.wakeOrphans() // the origin holds what the journal lacks
+		}
 		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 	}
 	n.bounded.track(rec)
@@ -239,6 +242,9 @@ func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Le
 		rec.InRemote = true
 	}
 	if _, _, err := n.merge(ctx, rec); err != nil {
+		if rec.InRemote {
+			n.wakeOrphans()
+		}
 		return objstore.Record{}, fmt.Errorf("node: set level %s: %w", key, err)
 	}
 	n.replicate(rec)
@@ -246,14 +252,15 @@ func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Le
 }
 
 // uploadExisting sends the local body of rec to the origin with rec's
-// metadata (the origin copy, if any, gets the new record's version).
+// metadata (the origin copy, if any, gets the new record's version), under
+// an intent like a PUT's upload.
 func (n *Node) uploadExisting(ctx context.Context, rec objstore.Record) error {
 	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
 	if err != nil {
 		return fmt.Errorf("node: set level %s: local body: %w", rec.Key, err)
 	}
 	defer f.Close()
-	if err := n.remote.Put(ctx, rec, f); err != nil {
+	if err := n.upload(ctx, rec, f); err != nil {
 		return fmt.Errorf("node: set level %s: %w", rec.Key, err)
 	}
 	return nil
