@@ -128,7 +128,8 @@ type Node struct {
 // the origin is also a Catalog, the node serves its buckets and listings. It
 // removes bodies that no journal record points to (left by a crash between a
 // body's rename and its record's commit) before it returns, so it must be
-// called before the node serves requests.
+// called before the node serves requests. Upload intents a crash left are
+// settled in the background (orphans.go).
 func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
