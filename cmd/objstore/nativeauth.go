@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
 
 	"sphere.software/objstore/internal/httpapi"
@@ -20,6 +21,9 @@ func nativeAuth(cfg Config, keys *s3Keys, log *slog.Logger) (*httpapi.Auth, erro
 				"public_addr", cfg.PublicAddr, "bucket", cfg.Bucket)
 		}
 		return nil, nil
+	}
+	if keys != nil && !keys.configured && !keys.generated && cfg.NativeAPIToken == "" {
+		return nil, errors.New("--native-api-auth on: the S3 API has no keys (--s3-api-anonymous write without --s3-api-credentials) and there is no --native-api-token: nothing could pass")
 	}
 	var verifier *sigv4.Verifier
 	if keys != nil {
