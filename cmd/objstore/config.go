@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"sphere.software/objstore/internal/httpapi"
 	"sphere.software/objstore/internal/savings"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	StaleIfError time.Duration // --stale-if-error ($APP_STALE_IF_ERROR): serve stale past the TTL while the origin is down
 	EventsToken  string        // --events-token ($APP_EVENTS_TOKEN): secret of POST /api/v1/events; empty = refused
 
+	NativeAPIAuth  string // --native-api-auth ($APP_NATIVE_API_AUTH): off, or on (SigV4 with the S3 API's keys, or the token)
+	NativeAPIToken string // --native-api-token ($APP_NATIVE_API_TOKEN): bearer token the native API accepts when auth is on
+
 	// bucketSet and endpointSet record whether -B or the endpoint was given
 	// explicitly; with --backend=auto either one selects S3.
 	bucketSet bool
@@ -85,6 +89,7 @@ func DefaultConfig() Config {
 		MemoryCache:   128 << 20,
 		ShutdownWait:  30 * time.Second,
 		AccessLog:     "off",
+		NativeAPIAuth: "off",
 		FastPath:      true,
 		Prices:        savings.DefaultPrices(),
 
@@ -145,6 +150,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--s3-default-level %d: want 0, 1 or 2", c.S3DefaultLevel)
 	case c.S3APIAnonymous != "" && c.S3APIAnonymous != "off" && c.S3APIAnonymous != "read" && c.S3APIAnonymous != "write":
 		return fmt.Errorf("--s3-api-anonymous %q: want off, read or write", c.S3APIAnonymous)
+	case c.NativeAPIAuth != "off" && c.NativeAPIAuth != "on":
+		return fmt.Errorf("--native-api-auth %q: want off or on", c.NativeAPIAuth)
+	case c.NativeAPIAuth == "off" && c.NativeAPIToken != "":
+		return errors.New("--native-api-token is set but --native-api-auth is off: set --native-api-auth on to require it")
+	case c.NativeAPIAuth == "on" && c.S3APIAddr == "" && c.NativeAPIToken == "":
+		return errors.New("--native-api-auth on needs the S3 API's keys (--s3-api-addr) or --native-api-token")
+	case c.NativeAPIToken != "" && len(c.NativeAPIToken) < httpapi.MinTokenLength:
+		return fmt.Errorf("--native-api-token: %d bytes; want at least %d (openssl rand -hex 32 makes one)", len(c.NativeAPIToken), httpapi.MinTokenLength)
 	case c.MultipartExpiry < time.Hour:
 		return fmt.Errorf("--multipart-expiry %s: want at least 1h", c.MultipartExpiry)
 	case strings.Contains(c.S3APIDomain, "/") || strings.HasPrefix(c.S3APIDomain, "."):
@@ -212,6 +225,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	durationFlag(fs, &c.OriginTTL, "origin-ttl", "revalidate a body read through from the origin with a conditional GET once it is this old; 0 = never", env, "APP_ORIGIN_TTL")
 	durationFlag(fs, &c.StaleIfError, "stale-if-error", "serve a body this long past --origin-ttl, marked stale, while the origin cannot be reached", env, "APP_STALE_IF_ERROR")
 	str(&c.EventsToken, []string{"events-token"}, "APP_EVENTS_TOKEN", "secret that POST /api/v1/events requires (Bearer or ?token=); empty refuses all events")
+	str(&c.NativeAPIAuth, []string{"native-api-auth"}, "APP_NATIVE_API_AUTH", "require authentication on the native API: off, or on (AWS SigV4 with an S3 API key, or --native-api-token); ping and version stay open")
+	str(&c.NativeAPIToken, []string{"native-api-token"}, "APP_NATIVE_API_TOKEN", "bearer token the native API accepts when --native-api-auth is on (Authorization: Bearer TOKEN), at least 16 bytes")
 	if err := applyEnv(fs, env, getenv); err != nil {
 		return c, err
 	}

@@ -104,6 +104,10 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		{"NaN GET price", nil, map[string]string{"APP_PRICE_GET_PER_1000": "NaN"}, "--price-get-per-1000"},
 		{"negative origin ttl", []string{"--origin-ttl", "-1s"}, nil, "--origin-ttl"},
 		{"negative stale bound", nil, map[string]string{"APP_STALE_IF_ERROR": "-1m"}, "--stale-if-error"},
+		{"bad native auth", []string{"--native-api-auth", "sigv4"}, nil, "--native-api-auth"},
+		{"token with auth off", []string{"--native-api-token", "0123456789abcdef0123"}, nil, "--native-api-auth is off"},
+		{"native auth with nothing to check", []string{"--native-api-auth", "on", "--s3-api-addr", ""}, nil, "needs the S3 API's keys"},
+		{"short native token", nil, map[string]string{"APP_NATIVE_API_AUTH": "on", "APP_NATIVE_API_TOKEN": "short"}, "at least 16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)

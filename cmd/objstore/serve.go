@@ -68,6 +68,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 	}
+	auth, err := nativeAuth(cfg, s3keys, log.With("part", "api"))
+	if err != nil {
+		return err
+	}
 	private := peerapi.Authenticate(cfg.ClusterKey, privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
 		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", private),
@@ -87,7 +91,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
-		Logger: log.With("part", "api"), Warm: warmer, Prices: cfg.Prices}, n)
+		Logger: log.With("part", "api"), Warm: warmer, Prices: cfg.Prices, Auth: auth}, n)
 	// Not an http.ServeMux: it would clean paths and answer "/api/v1/get/../x"
 	// with a redirect, where the native API answers 400 or 404.
 	events := httpapi.NewEvents(cfg.EventsToken, n, log.With("part", "events"))

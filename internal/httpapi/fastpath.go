@@ -16,7 +16,9 @@ var getPrefix = []byte("/api/v1/get/")
 
 // Answer answers, for the fast path (internal/fastpath), a GET or HEAD of
 // /api/v1/get/<ULID> whose body is in the node's hot cache: the same
-// status, headers and body that get gives through net/http.
+// status, headers and body that get gives through net/http. When the API
+// requires authentication, it answers only requests it can prove cheaply
+// (Auth.checkHead).
 func (h *Native) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
 	id, ok := bytes.CutPrefix(req.Path(), getPrefix)
 	if !ok || len(id) != ulid.EncodedSize {
@@ -31,6 +33,12 @@ func (h *Native) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
 		return fastpath.Answer{}, false
 	}
 	defer obj.Close()
+	// After the hot cache, as the S3 API's fast path does: a miss goes to
+	// net/http, which checks again. A request the raw head does not prove
+	// authentic goes there too, and is answered with the reason.
+	if h.cfg.Auth != nil && !h.cfg.Auth.checkHead(req) {
+		return fastpath.Answer{}, false
+	}
 	return fastpath.Answer{Head: prepare(obj).wire, Body: obj.Bytes}, true
 }
 

@@ -19,6 +19,7 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/savings"
+	"sphere.software/objstore/internal/sigv4"
 )
 
 // Store is what the native API needs of a node.
@@ -51,6 +52,10 @@ type Config struct {
 	Warm Warmer
 	// Prices price the savings in /api/v1/stats; zero prices nothing.
 	Prices savings.Prices
+	// Auth, when set, must authenticate every request but ping and
+	// version, the fast path's included; nil leaves the API open, as the
+	// original's was.
+	Auth *Auth
 }
 
 // Native serves the native API.
@@ -85,11 +90,21 @@ func NewNative(cfg Config, store Store) *Native {
 }
 
 // ServeHTTP rejects paths with dot segments before routing: the mux would
-// answer them with a redirect, and an id is never a path.
+// answer them with a redirect, and an id is never a path. Then, when the
+// API requires it, it authenticates the request (see Auth).
 func (h *Native) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hasDotSegment(r.URL.Path) {
 		httpError(w, http.StatusBadRequest, "path must not contain . or .. segments")
 		return
+	}
+	if h.cfg.Auth != nil {
+		if status, reason := h.cfg.Auth.check(r); status != 0 {
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="objstore"`)
+			}
+			httpError(w, status, reason)
+			return
+		}
 	}
 	h.mux.ServeHTTP(w, r)
 }
@@ -184,6 +199,10 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
+	}
+	// A signed PUT's body that does not match its signature (see Auth).
+	if code, status := sigv4.Code(err); code != "InternalError" {
+		return status
 	}
 	return http.StatusInternalServerError
 }

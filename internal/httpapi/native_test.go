@@ -35,6 +35,15 @@ func newServer(t *testing.T, maxSize int64) *httptest.Server {
 // filled in), returning the node too.
 func newNodeServer(t *testing.T, cfg node.Config) (*httptest.Server, *node.Node) {
 	t.Helper()
+	n := newNode(t, cfg)
+	srv, _ := serveFast(t, NewNative(Config{Bucket: "bkt", Version: "test", MaxObjectSize: cfg.MaxObjectSize}, n))
+	return srv, n
+}
+
+// newNode is a node on real parts in a temp dir, with a local directory
+// origin (NodeID is filled in).
+func newNode(t *testing.T, cfg node.Config) *node.Node {
+	t.Helper()
 	dir := t.TempDir()
 	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
 	if err != nil {
@@ -56,8 +65,7 @@ func newNodeServer(t *testing.T, cfg node.Config) (*httptest.Server, *node.Node)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = n.Close(context.Background()) })
-	srv, _ := serveFast(t, NewNative(Config{Bucket: "bkt", Version: "test", MaxObjectSize: cfg.MaxObjectSize}, n))
-	return srv, n
+	return n
 }
 
 // serveFast serves api as objstore does (see objstoretest.ServeFast).
