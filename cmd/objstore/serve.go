@@ -69,7 +69,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	credsKey := peerapi.CredentialsKey(cfg.ClusterKey, cfg.Tag)
-	private := peerapi.Authenticate(cfg.ClusterKey, cfg.Tag, privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, credsKey, log), log.With("part", "peerapi"))
+	private := peerapi.Authenticate(cfg.ClusterKey, cfg.Tag, j.NodeID(), privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, credsKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
 		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", private),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})

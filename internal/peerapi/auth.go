@@ -26,7 +26,11 @@ const (
 	// HeaderNonce carries 128 random bits, hex, new for each request and
 	// covered by the signature: a receiver refuses a nonce it has seen
 	// (see replayGuard), so a captured request cannot be replayed.
-	HeaderNonce         = "X-Objstore-Nonce"
+	HeaderNonce = "X-Objstore-Nonce"
+	// HeaderTo names the node a request is for, and is signed: a node
+	// refuses a request for another, so one captured on its way to a node
+	// cannot be replayed to the others, which have not seen its nonce.
+	HeaderTo            = "X-Objstore-To"
 	HeaderContentSHA256 = "X-Objstore-Content-Sha256"
 	HeaderAuthorization = "Authorization"
 	// AuthScheme starts the Authorization header's value.
@@ -96,7 +100,7 @@ func signAt(req *http.Request, nodeID string, key []byte, now time.Time) error {
 	req.Header.Set(HeaderDate, date)
 	req.Header.Set(HeaderNonce, nonce)
 	req.Header.Set(HeaderContentSHA256, sum)
-	mac := signature(key, req.Method, req.URL.EscapedPath(), req.URL.RawQuery, date, nodeID, nonce, sum)
+	mac := signature(key, req.Method, req.URL.EscapedPath(), req.URL.RawQuery, date, nodeID, req.Header.Get(HeaderTo), nonce, sum)
 	req.Header.Set(HeaderAuthorization, AuthScheme+" "+hex.EncodeToString(mac))
 	return nil
 }
@@ -123,11 +127,11 @@ func bufferBody(req *http.Request) (string, error) {
 }
 
 // signature is HMAC-SHA256(key, method \n path?query \n date \n node \n
-// nonce \n sum). No field can hold a newline: net/http refuses them in
-// methods, header values and escaped paths.
-func signature(key []byte, method, path, query, date, node, nonce, sum string) []byte {
+// to \n nonce \n sum). No field can hold a newline: net/http refuses them
+// in methods, header values and escaped paths.
+func signature(key []byte, method, path, query, date, node, to, nonce, sum string) []byte {
 	m := hmac.New(sha256.New, key)
-	_, _ = io.WriteString(m, method+"\n"+path+"?"+query+"\n"+date+"\n"+node+"\n"+nonce+"\n"+sum) // hashes never fail
+	_, _ = io.WriteString(m, method+"\n"+path+"?"+query+"\n"+date+"\n"+node+"\n"+to+"\n"+nonce+"\n"+sum) // hashes never fail
 	return m.Sum(nil)
 }
 
@@ -145,7 +149,7 @@ func Verify(r *http.Request, key []byte, now time.Time) error {
 	if err := checkDate(h.date, now); err != nil {
 		return err
 	}
-	want := signature(key, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, h.date, h.node, h.nonce, h.sum)
+	want := signature(key, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, h.date, h.node, h.to, h.nonce, h.sum)
 	if !hmac.Equal(h.mac, want) {
 		return fmt.Errorf("%w: bad signature (wrong cluster key?)", ErrUnauthorized)
 	}
@@ -154,8 +158,8 @@ func Verify(r *http.Request, key []byte, now time.Time) error {
 
 // authHeaders are the signature headers of one request.
 type authHeaders struct {
-	node, date, nonce, sum string
-	mac                    []byte
+	node, date, to, nonce, sum string
+	mac                        []byte
 }
 
 func readAuthHeaders(r *http.Request) (authHeaders, error) {
@@ -173,6 +177,11 @@ func readAuthHeaders(r *http.Request) (authHeaders, error) {
 	}
 	if len(h.node) > maxNodeLen {
 		return h, fmt.Errorf("%w: %s header too long", ErrUnauthorized, HeaderNode)
+	}
+	if tos := r.Header.Values(HeaderTo); len(tos) > 1 {
+		return h, fmt.Errorf("%w: more than one %s header", ErrUnauthorized, HeaderTo)
+	} else if len(tos) == 1 {
+		h.to = tos[0]
 	}
 	if _, err := parseNonce(h.nonce); err != nil {
 		return h, err
@@ -283,12 +292,13 @@ func verifyNoBody(r *http.Request) error {
 
 // Authenticate wraps next so that it only sees requests signed with the
 // cluster key clusterKey of the cluster tagged tag (see the package doc,
-// "Authentication"), each once: the others get 401 (413 for a body too
+// "Authentication"), each once, and addressed (HeaderTo) to this node,
+// nodeID: the others get 401 (413 for a body too
 // large, 400 for a body that could not be read, 503 when the replay guard
 // is full) with a one-line reason. Without a key it returns next: the
 // private API then accepts unauthenticated requests, as internal/cluster
 // warns at start. A nil logger discards the log.
-func Authenticate(clusterKey, tag string, next http.Handler, logger *slog.Logger) http.Handler {
+func Authenticate(clusterKey, tag, nodeID string, next http.Handler, logger *slog.Logger) http.Handler {
 	key := apiKey(clusterKey, tag)
 	if key == nil {
 		return next
@@ -296,14 +306,19 @@ func Authenticate(clusterKey, tag string, next http.Handler, logger *slog.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return authenticate(key, next, logger.With("component", "peerapi"))
+	return authenticate(key, nodeID, next, logger.With("component", "peerapi"))
 }
 
-func authenticate(key []byte, next http.Handler, log *slog.Logger) http.Handler {
+// authenticate is Authenticate with the derived key; an empty nodeID
+// leaves HeaderTo unchecked (tests of the rest).
+func authenticate(key []byte, nodeID string, next http.Handler, log *slog.Logger) http.Handler {
 	guard := newReplayGuard(maxNonces)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		err := Verify(r, key, now)
+		if to := r.Header.Get(HeaderTo); err == nil && nodeID != "" && to != nodeID {
+			err = fmt.Errorf("%w: addressed to node %.64q, this is %s", ErrUnauthorized, to, nodeID)
+		}
 		if err == nil {
 			err = guard.admit(r.Header.Get(HeaderNonce), r.Header.Get(HeaderDate), now)
 		}

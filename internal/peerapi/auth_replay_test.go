@@ -14,22 +14,28 @@ import (
 )
 
 // TestAuthenticateRefusesReplay sends one signed push twice, byte for
-// byte: the handler sees it once, the copy gets 401 "replayed".
+// byte: the handler sees it once, the copy gets 401 "replayed". A request
+// for another node, or whose addressee was changed, gets 401 too.
 func TestAuthenticateRefusesReplay(t *testing.T) {
 	var served atomic.Int32
-	srv := httptest.NewServer(authenticate(testKey, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(authenticate(testKey, "node-b", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served.Add(1)
 	}), slog.New(slog.DiscardHandler)))
 	defer srv.Close()
 
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/private/v1/push", strings.NewReader("records"))
-	if err != nil {
-		t.Fatal(err)
+	signedFor := func(to string) *http.Request {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/private/v1/push", strings.NewReader("records"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(HeaderTo, to)
+		if err := Sign(req, "node-a", testKey); err != nil {
+			t.Fatal(err)
+		}
+		return req
 	}
-	if err := Sign(req, "node-a", testKey); err != nil {
-		t.Fatal(err)
-	}
-	send := func() (int, string) {
+	req := signedFor("node-b")
+	send := func(req *http.Request) (int, string) {
 		r := req.Clone(t.Context())
 		r.Body, _ = req.GetBody()
 		resp, err := http.DefaultTransport.RoundTrip(r)
@@ -40,12 +46,20 @@ func TestAuthenticateRefusesReplay(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if status, body := send(); status != http.StatusOK {
+	if status, body := send(req); status != http.StatusOK {
 		t.Fatalf("first send: %d %q", status, body)
 	}
-	status, body := send()
+	status, body := send(req)
 	if status != http.StatusUnauthorized || !strings.Contains(body, "replayed") || strings.Count(body, "\n") != 1 {
 		t.Errorf("replay: %d %q, want 401 with a one-line reason saying replayed", status, body)
+	}
+	if status, body := send(signedFor("node-c")); status != http.StatusUnauthorized || !strings.Contains(body, "addressed to node") {
+		t.Errorf("a request for node-c: %d %q, want 401 addressed to another node", status, body)
+	}
+	readdressed := signedFor("node-c")
+	readdressed.Header.Set(HeaderTo, "node-b")
+	if status, body := send(readdressed); status != http.StatusUnauthorized || !strings.Contains(body, "bad signature") {
+		t.Errorf("a request for node-c readdressed to node-b: %d %q, want 401 bad signature", status, body)
 	}
 	if n := served.Load(); n != 1 {
 		t.Errorf("the handler served %d requests, want 1", n)

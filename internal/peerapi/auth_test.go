@@ -204,7 +204,7 @@ func TestSignReplayableBody(t *testing.T) {
 }
 
 func TestAuthenticateMiddleware(t *testing.T) {
-	h := authenticate(testKey, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := authenticate(testKey, "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok"))
 	}), slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(h)
@@ -305,7 +305,7 @@ func TestStreamingPayload(t *testing.T) {
 // TestAuthenticateWithoutKey checks that no cluster key means no checks.
 func TestAuthenticateWithoutKey(t *testing.T) {
 	next := http.NotFoundHandler()
-	if h := Authenticate("", "t", next, nil); reflect.ValueOf(h).Pointer() != reflect.ValueOf(next).Pointer() {
+	if h := Authenticate("", "t", "node-b", next, nil); reflect.ValueOf(h).Pointer() != reflect.ValueOf(next).Pointer() {
 		t.Error("Authenticate without a key wrapped the handler")
 	}
 }

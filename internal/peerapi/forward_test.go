@@ -25,7 +25,7 @@ func TestForwardRoundTrip(t *testing.T) {
 	})
 	mux := http.NewServeMux()
 	mux.Handle(ForwardPrefix+"/", Forwarded(next))
-	srv := httptest.NewServer(Authenticate("k", "t", mux, nil))
+	srv := httptest.NewServer(Authenticate("k", "t", "n2", mux, nil))
 	defer srv.Close()
 	hc := NewHTTPClient(HTTPConfig{NodeID: "n1", ClusterKey: "k", Tag: "t"})
 	defer hc.CloseIdleConnections()
