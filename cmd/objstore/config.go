@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"sphere.software/objstore/internal/clusterkey"
 	"sphere.software/objstore/internal/httpapi"
 	"sphere.software/objstore/internal/savings"
 )
@@ -169,6 +170,9 @@ func (c Config) Validate() error {
 	case c.UseS3() && c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
 		return fmt.Errorf("--s3-endpoint %q: want an http:// or https:// URL", c.S3Endpoint)
 	}
+	if err := clusterkey.Check(c.ClusterKey); err != nil {
+		return fmt.Errorf("--cluster-key: %w", err)
+	}
 	_, err := c.Cache.nodeConfig(c.DiskQuota, c.StateDir)
 	return err
 }
@@ -207,7 +211,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&c.S3APIDomain, []string{"s3-api-domain"}, "APP_S3_API_DOMAIN", "base domain for virtual-host-style S3 requests (bucket.domain); empty = path style only")
 	intFlag(fs, &c.S3DefaultLevel, []string{"s3-default-level"}, "consistency level of S3 writes that name none", env, "APP_S3_DEFAULT_LEVEL")
 	durationFlag(fs, &c.MultipartExpiry, "multipart-expiry", "how long an unfinished S3 multipart upload is kept", env, "APP_MULTIPART_EXPIRY")
-	str(&c.ClusterKey, []string{"cluster-key"}, "APP_CLUSTER_KEY", "shared cluster secret: encrypts gossip, authenticates the private API")
+	str(&c.ClusterKey, []string{"cluster-key"}, "APP_CLUSTER_KEY", "shared cluster secret, at least 16 bytes (make one with `objstore keygen`): encrypts gossip, authenticates the private API")
 	intFlag(fs, &c.Debug, []string{"d", "debug"}, "debug level, 0 or 1", env, "APP_DEBUG_LEVEL")
 	str(&c.AccessLog, []string{"access-log"}, "APP_ACCESS_LOG", "one line per request: off, on (in the node's log) or a file to append to")
 	boolFlag(fs, &c.FastPath, "fast-path", "answer hot GETs from memory before net/http (internal/fastpath); false = net/http only", env, "APP_FAST_PATH")
@@ -330,6 +334,7 @@ func splitList(s string) []string {
 func printUsage(w io.Writer, fs *flag.FlagSet, env map[string]string) {
 	fmt.Fprintf(w, `Usage: objstore [serve] [OPTIONS]
        objstore version
+       objstore keygen        (prints a new --cluster-key: 256 random bits, base64)
 
 A Multi-Master Distributed Caching Layer for Amazon S3.
 Version %s

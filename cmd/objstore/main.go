@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"sphere.software/objstore/internal/clusterkey"
 )
 
 func main() {
@@ -28,6 +30,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		switch args[0] {
 		case "version", "--version", "-version":
 			fmt.Fprintln(stdout, buildVersion())
+			return 0
+		case "keygen": // a new --cluster-key: 256 random bits, base64
+			fmt.Fprintln(stdout, clusterkey.Generate())
 			return 0
 		case "serve":
 			args = args[1:]

@@ -72,19 +72,20 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	private := peerapi.Authenticate(cfg.ClusterKey, privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, cfg.ClusterKey, log), log.With("part", "peerapi"))
+	credsKey := peerapi.CredentialsKey(cfg.ClusterKey, cfg.Tag)
+	private := peerapi.Authenticate(cfg.ClusterKey, cfg.Tag, j.NodeID(), privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, credsKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
 		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", private),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
 	}
-	hc := peerapi.NewHTTPClient(peerapi.HTTPConfig{NodeID: j.NodeID(), ClusterKey: cfg.ClusterKey, SourceIP: cl.SourceIP()})
+	hc := peerapi.NewHTTPClient(peerapi.HTTPConfig{NodeID: j.NodeID(), ClusterKey: cfg.ClusterKey, Tag: cfg.Tag, SourceIP: cl.SourceIP()})
 	defer hc.CloseIdleConnections()
 	peers := peerapi.NewClient(hc)
 	n.AttachCluster(cl, peers)
 	if s3keys != nil {
-		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: peerapi.CredentialsKey(cfg.ClusterKey)})
+		s3keys.start(ctx, clusterPeers{members: cl.Members, client: peers, key: credsKey})
 	}
 	warmer, err := warm.New(warm.Config{Logger: log.With("part", "warm")}, n)
 	if err != nil {
@@ -134,12 +135,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 // privateHandler serves the private API: the replication routes, S3 requests
 // that other nodes forward to this one (see internal/s3api), and the S3
 // API's generated keys (peerapi.CredentialsPath).
-func privateHandler(replicas http.Handler, s3srv *s3api.Server, keys *s3Keys, clusterKey string, log *slog.Logger) http.Handler {
+func privateHandler(replicas http.Handler, s3srv *s3api.Server, keys *s3Keys, credsKey []byte, log *slog.Logger) http.Handler {
 	if s3srv == nil {
 		return replicas
 	}
 	forwarded := peerapi.Forwarded(http.HandlerFunc(s3srv.ServeForwarded))
-	creds := peerapi.NewCredentialsHandler(peerapi.CredentialsKey(clusterKey), keys.share, log.With("part", "peerapi"))
+	creds := peerapi.NewCredentialsHandler(credsKey, keys.share, log.With("part", "peerapi"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, peerapi.ForwardPrefix+"/"):

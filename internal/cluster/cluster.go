@@ -102,7 +102,7 @@ func (c *Cluster) startMemberlist(ctx context.Context, cfg Config) error {
 	conf.BindPort = c.tr.port()
 	conf.AdvertiseAddr, conf.AdvertisePort = advIP, advPort
 	conf.Label = cfg.label()
-	conf.SecretKey = gossipKey(cfg.Key)
+	conf.SecretKey = gossipKey(cfg.Key, cfg.Tag)
 	conf.GossipVerifyIncoming, conf.GossipVerifyOutgoing = true, true
 	conf.DeadNodeReclaimTime = deadNodeReclaimTime
 	conf.PushPullInterval = pushPullInterval

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,14 +10,16 @@ import (
 	"strings"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/clusterkey"
 )
 
 // DefaultPort is the private port assumed for a join address given as a
 // bare host.
 const DefaultPort = 11999
 
-// DefaultTag is the cluster tag used when Config.Tag is empty.
-const DefaultTag = "default"
+// DefaultTag is the cluster tag used when Config.Tag is empty; keys are
+// derived with the same default (see internal/clusterkey).
+const DefaultTag = clusterkey.DefaultTag
 
 // labelPrefix prefixes the tag in memberlist's label; memberlist limits a
 // label to 255 bytes.
@@ -173,13 +174,8 @@ func parsePort(s string) (int, error) {
 }
 
 // gossipKey derives memberlist's 32-byte SecretKey (AES-256) from the
-// cluster key; nil without a key. internal/peerapi derives the HMAC key of
-// private HTTP requests the same way with another purpose string, so the
-// two keys cannot be confused.
-func gossipKey(key string) []byte {
-	if key == "" {
-		return nil
-	}
-	sum := sha256.Sum256([]byte("objstore-gossip\x00" + key))
-	return sum[:]
+// cluster key and tag with HKDF (see internal/clusterkey); nil without a
+// key.
+func gossipKey(key, tag string) []byte {
+	return clusterkey.Derive(key, tag, clusterkey.Gossip)
 }

@@ -61,11 +61,15 @@ func TestNormalizeJoin(t *testing.T) {
 }
 
 func TestGossipKey(t *testing.T) {
-	if gossipKey("") != nil {
+	if gossipKey("", "t") != nil {
 		t.Error("key derived from no key")
 	}
-	if g := gossipKey("k"); len(g) != 32 || string(g) == "k" || string(g) == string(gossipKey("k2")) {
-		t.Error("the gossip key must be 32 bytes derived from the cluster key")
+	g := gossipKey("k", "t")
+	if len(g) != 32 || string(g) == "k" || string(g) == string(gossipKey("k2", "t")) || string(g) == string(gossipKey("k", "t2")) {
+		t.Error("the gossip key must be 32 bytes derived from the cluster key and tag")
+	}
+	if string(gossipKey("k", "")) != string(gossipKey("k", DefaultTag)) {
+		t.Error("the empty tag must derive as the default tag")
 	}
 }
 

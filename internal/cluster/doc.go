@@ -37,12 +37,12 @@
 // stream with it and drops what carries another, so clusters with other
 // tags cannot talk, even on the same network.
 //
-// The cluster key (Config.Key) is stretched into two keys that cannot be
-// confused: SHA-256("objstore-gossip\x00" + key) is memberlist's AES-256
-// SecretKey, which encrypts and authenticates all gossip (and its label),
-// with GossipVerifyIncoming and GossipVerifyOutgoing set so plaintext is
-// refused; SHA-256("objstore-private-api\x00" + key) is the HMAC key of
-// private HTTP requests (derived and checked by internal/peerapi). Without
+// The cluster key (Config.Key) is turned by HKDF-SHA256, salted with the
+// tag, into keys that cannot be confused (internal/clusterkey): one is
+// memberlist's AES-256 SecretKey, which encrypts and authenticates all
+// gossip (and its label), with GossipVerifyIncoming and
+// GossipVerifyOutgoing set so plaintext is refused; another is the HMAC
+// key of private HTTP requests (derived and checked by internal/peerapi). Without
 // a key nothing is encrypted or authenticated, and the node says so at
 // start:
 //

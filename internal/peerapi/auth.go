@@ -3,6 +3,7 @@ package peerapi
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,13 +14,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sphere.software/objstore/internal/clusterkey"
 )
 
 // Headers and values of the private API's request signature (see the
 // package doc, "Authentication").
 const (
-	HeaderNode          = "X-Objstore-Node"
-	HeaderDate          = "X-Objstore-Date"
+	HeaderNode = "X-Objstore-Node"
+	HeaderDate = "X-Objstore-Date"
+	// HeaderNonce carries 128 random bits, hex, new for each request and
+	// covered by the signature: a receiver refuses a nonce it has seen
+	// (see replayGuard), so a captured request cannot be replayed.
+	HeaderNonce = "X-Objstore-Nonce"
+	// HeaderTo names the node a request is for, and is signed: a node
+	// refuses a request for another, so one captured on its way to a node
+	// cannot be replayed to the others, which have not seen its nonce.
+	HeaderTo            = "X-Objstore-To"
 	HeaderContentSHA256 = "X-Objstore-Content-Sha256"
 	HeaderAuthorization = "Authorization"
 	// AuthScheme starts the Authorization header's value.
@@ -44,6 +55,8 @@ const (
 	MaxClockSkew = 5 * time.Minute
 	// maxNodeLen bounds the sender's node id.
 	maxNodeLen = 256
+	// nonceSize is the size of a request's nonce in bytes.
+	nonceSize = 16
 )
 
 var (
@@ -52,10 +65,16 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrTooLarge is wrapped by errors for a body above MaxBodySize.
 	ErrTooLarge = errors.New("request body too large")
+	// ErrReplayed is wrapped by the error for a signed request whose nonce
+	// was seen before: a replay. It also wraps ErrUnauthorized.
+	ErrReplayed = fmt.Errorf("%w: replayed", ErrUnauthorized)
+	// ErrNoncesFull is wrapped by the error for a signed request refused
+	// because the receiver holds as many unexpired nonces as it may.
+	ErrNoncesFull = errors.New("too many private requests in the replay window")
 )
 
 // Sign signs req as node nodeID with the private API key: it sets the date,
-// body hash and Authorization headers. A body (anything but nil or
+// nonce, body hash and Authorization headers. A body (anything but nil or
 // http.NoBody) is read, up to MaxBodySize, closed, and replaced by a
 // replayable copy of the bytes that were hashed.
 func Sign(req *http.Request, nodeID string, key []byte) error {
@@ -74,10 +93,14 @@ func signAt(req *http.Request, nodeID string, key []byte, now time.Time) error {
 		}
 	}
 	date := strconv.FormatInt(now.UnixMilli(), 10)
+	var n [nonceSize]byte
+	_, _ = rand.Read(n[:]) // crypto/rand never fails
+	nonce := hex.EncodeToString(n[:])
 	req.Header.Set(HeaderNode, nodeID)
 	req.Header.Set(HeaderDate, date)
+	req.Header.Set(HeaderNonce, nonce)
 	req.Header.Set(HeaderContentSHA256, sum)
-	mac := signature(key, req.Method, req.URL.EscapedPath(), req.URL.RawQuery, date, nodeID, sum)
+	mac := signature(key, req.Method, req.URL.EscapedPath(), req.URL.RawQuery, date, nodeID, req.Header.Get(HeaderTo), nonce, sum)
 	req.Header.Set(HeaderAuthorization, AuthScheme+" "+hex.EncodeToString(mac))
 	return nil
 }
@@ -103,18 +126,19 @@ func bufferBody(req *http.Request) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// signature is HMAC-SHA256(key, method \n path?query \n date \n node \n sum).
-// No field can hold a newline: net/http refuses them in methods, header
-// values and escaped paths.
-func signature(key []byte, method, path, query, date, node, sum string) []byte {
+// signature is HMAC-SHA256(key, method \n path?query \n date \n node \n
+// to \n nonce \n sum). No field can hold a newline: net/http refuses them
+// in methods, header values and escaped paths.
+func signature(key []byte, method, path, query, date, node, to, nonce, sum string) []byte {
 	m := hmac.New(sha256.New, key)
-	_, _ = io.WriteString(m, method+"\n"+path+"?"+query+"\n"+date+"\n"+node+"\n"+sum) // hashes never fail
+	_, _ = io.WriteString(m, method+"\n"+path+"?"+query+"\n"+date+"\n"+node+"\n"+to+"\n"+nonce+"\n"+sum) // hashes never fail
 	return m.Sum(nil)
 }
 
 // Verify checks r's signature against key at time now. On success the body
 // has been read, checked against the signed hash and replaced by a reader
-// over the verified bytes. Errors wrap ErrUnauthorized, or ErrTooLarge for
+// over the verified bytes. Verify keeps no state: refusing a replayed
+// nonce is the middleware's job (Authenticate). Errors wrap ErrUnauthorized, or ErrTooLarge for
 // a body above MaxBodySize, and carry a one-line reason without the
 // request's own bytes.
 func Verify(r *http.Request, key []byte, now time.Time) error {
@@ -125,7 +149,7 @@ func Verify(r *http.Request, key []byte, now time.Time) error {
 	if err := checkDate(h.date, now); err != nil {
 		return err
 	}
-	want := signature(key, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, h.date, h.node, h.sum)
+	want := signature(key, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, h.date, h.node, h.to, h.nonce, h.sum)
 	if !hmac.Equal(h.mac, want) {
 		return fmt.Errorf("%w: bad signature (wrong cluster key?)", ErrUnauthorized)
 	}
@@ -134,8 +158,8 @@ func Verify(r *http.Request, key []byte, now time.Time) error {
 
 // authHeaders are the signature headers of one request.
 type authHeaders struct {
-	node, date, sum string
-	mac             []byte
+	node, date, to, nonce, sum string
+	mac                        []byte
 }
 
 func readAuthHeaders(r *http.Request) (authHeaders, error) {
@@ -144,7 +168,7 @@ func readAuthHeaders(r *http.Request) (authHeaders, error) {
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{HeaderNode, &h.node}, {HeaderDate, &h.date}, {HeaderContentSHA256, &h.sum}, {HeaderAuthorization, &auth}} {
+	}{{HeaderNode, &h.node}, {HeaderDate, &h.date}, {HeaderNonce, &h.nonce}, {HeaderContentSHA256, &h.sum}, {HeaderAuthorization, &auth}} {
 		vs := r.Header.Values(f.name)
 		if len(vs) != 1 || vs[0] == "" {
 			return h, fmt.Errorf("%w: want exactly one %s header", ErrUnauthorized, f.name)
@@ -153,6 +177,14 @@ func readAuthHeaders(r *http.Request) (authHeaders, error) {
 	}
 	if len(h.node) > maxNodeLen {
 		return h, fmt.Errorf("%w: %s header too long", ErrUnauthorized, HeaderNode)
+	}
+	if tos := r.Header.Values(HeaderTo); len(tos) > 1 {
+		return h, fmt.Errorf("%w: more than one %s header", ErrUnauthorized, HeaderTo)
+	} else if len(tos) == 1 {
+		h.to = tos[0]
+	}
+	if _, err := parseNonce(h.nonce); err != nil {
+		return h, err
 	}
 	switch {
 	case h.sum == StreamingPayload:
@@ -178,10 +210,31 @@ func isHexSHA256(s string) bool {
 	return err == nil
 }
 
-func checkDate(date string, now time.Time) error {
+// parseNonce decodes a nonce header: 32 hex digits.
+func parseNonce(s string) ([nonceSize]byte, error) {
+	var n [nonceSize]byte
+	if len(s) != 2*nonceSize {
+		return n, fmt.Errorf("%w: %s is not %d hex digits", ErrUnauthorized, HeaderNonce, 2*nonceSize)
+	}
+	if _, err := hex.Decode(n[:], []byte(s)); err != nil {
+		return n, fmt.Errorf("%w: %s is not %d hex digits", ErrUnauthorized, HeaderNonce, 2*nonceSize)
+	}
+	return n, nil
+}
+
+// parseDate decodes a date header: Unix milliseconds.
+func parseDate(date string) (int64, error) {
 	ms, err := strconv.ParseInt(date, 10, 64)
 	if err != nil || len(date) > 16 {
-		return fmt.Errorf("%w: %s is not Unix milliseconds", ErrUnauthorized, HeaderDate)
+		return 0, fmt.Errorf("%w: %s is not Unix milliseconds", ErrUnauthorized, HeaderDate)
+	}
+	return ms, nil
+}
+
+func checkDate(date string, now time.Time) error {
+	ms, err := parseDate(date)
+	if err != nil {
+		return err
 	}
 	skew := now.UnixMilli() - ms
 	if skew > MaxClockSkew.Milliseconds() || -skew > MaxClockSkew.Milliseconds() {
@@ -238,31 +291,46 @@ func verifyNoBody(r *http.Request) error {
 }
 
 // Authenticate wraps next so that it only sees requests signed with the
-// cluster key clusterKey (see the package doc, "Authentication"); the
-// others get 401 (413 for a body too large, 400 for a body that could not
-// be read) with a one-line reason. Without a key it returns next: the
+// cluster key clusterKey of the cluster tagged tag (see the package doc,
+// "Authentication"), each once, and addressed (HeaderTo) to this node,
+// nodeID: the others get 401 (413 for a body too
+// large, 400 for a body that could not be read, 503 when the replay guard
+// is full) with a one-line reason. Without a key it returns next: the
 // private API then accepts unauthenticated requests, as internal/cluster
 // warns at start. A nil logger discards the log.
-func Authenticate(clusterKey string, next http.Handler, logger *slog.Logger) http.Handler {
-	key := apiKey(clusterKey)
+func Authenticate(clusterKey, tag, nodeID string, next http.Handler, logger *slog.Logger) http.Handler {
+	key := apiKey(clusterKey, tag)
 	if key == nil {
 		return next
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return authenticate(key, next, logger.With("component", "peerapi"))
+	return authenticate(key, nodeID, next, logger.With("component", "peerapi"))
 }
 
-func authenticate(key []byte, next http.Handler, log *slog.Logger) http.Handler {
+// authenticate is Authenticate with the derived key; an empty nodeID
+// leaves HeaderTo unchecked (tests of the rest).
+func authenticate(key []byte, nodeID string, next http.Handler, log *slog.Logger) http.Handler {
+	guard := newReplayGuard(maxNonces)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := Verify(r, key, time.Now())
+		now := time.Now()
+		err := Verify(r, key, now)
+		if to := r.Header.Get(HeaderTo); err == nil && nodeID != "" && to != nodeID {
+			err = fmt.Errorf("%w: addressed to node %.64q, this is %s", ErrUnauthorized, to, nodeID)
+		}
+		if err == nil {
+			err = guard.admit(r.Header.Get(HeaderNonce), r.Header.Get(HeaderDate), now)
+		}
 		if err == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
 		status := http.StatusBadRequest
 		switch {
+		case errors.Is(err, ErrNoncesFull):
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "1")
 		case errors.Is(err, ErrTooLarge):
 			status = http.StatusRequestEntityTooLarge
 		case errors.Is(err, ErrUnauthorized):
@@ -275,12 +343,9 @@ func authenticate(key []byte, next http.Handler, log *slog.Logger) http.Handler 
 }
 
 // apiKey derives the HMAC key of private HTTP requests from the cluster
-// key; nil without a key. internal/cluster derives the gossip key the same
-// way with another purpose string, so the two keys cannot be confused.
-func apiKey(clusterKey string) []byte {
-	if clusterKey == "" {
-		return nil
-	}
-	sum := sha256.Sum256([]byte("objstore-private-api\x00" + clusterKey))
-	return sum[:]
+// key and tag; nil without a key. internal/cluster derives the gossip key
+// the same way for another use, so the keys cannot be confused (see
+// internal/clusterkey).
+func apiKey(clusterKey, tag string) []byte {
+	return clusterkey.Derive(clusterKey, tag, clusterkey.PrivateAPI)
 }

@@ -1,7 +1,6 @@
 package peerapi
 
 import (
-	"crypto/sha256"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,10 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sphere.software/objstore/internal/clusterkey"
 )
 
 var (
-	testKey = apiKey("k1")
+	testKey = apiKey("k1", "t")
 	testNow = time.UnixMilli(1_750_000_000_000)
 )
 
@@ -53,7 +54,7 @@ func TestSignVerify(t *testing.T) {
 		{name: "escaped path", req: func(t *testing.T) *http.Request { return signed(t, "GET", "/private/v1/a%2Fb%20c", "") }},
 		{name: "clock skew within bound", now: testNow.Add(MaxClockSkew - time.Second),
 			req: func(t *testing.T) *http.Request { return signed(t, "GET", "/p", "") }},
-		{name: "wrong key", key: apiKey("k2"), err: ErrUnauthorized, reason: "bad signature",
+		{name: "wrong key", key: apiKey("k2", "t"), err: ErrUnauthorized, reason: "bad signature",
 			req: func(t *testing.T) *http.Request { return signed(t, "GET", "/p", "") }},
 		{name: "tampered method", err: ErrUnauthorized, reason: "bad signature", req: func(t *testing.T) *http.Request {
 			r := signed(t, "GET", "/p", "")
@@ -96,6 +97,16 @@ func TestSignVerify(t *testing.T) {
 			r.Header.Set(HeaderDate, strconv.FormatInt(testNow.UnixMilli()+1, 10))
 			return r
 		}},
+		{name: "tampered nonce", err: ErrUnauthorized, reason: "bad signature", req: func(t *testing.T) *http.Request {
+			r := signed(t, "GET", "/p", "")
+			r.Header.Set(HeaderNonce, strings.Repeat("0", 2*nonceSize))
+			return r
+		}},
+		{name: "nonce malformed", err: ErrUnauthorized, reason: "not 32 hex digits", req: func(t *testing.T) *http.Request {
+			r := signed(t, "GET", "/p", "")
+			r.Header.Set(HeaderNonce, "abc")
+			return r
+		}},
 		{name: "tampered node", err: ErrUnauthorized, reason: "bad signature", req: func(t *testing.T) *http.Request {
 			r := signed(t, "GET", "/p", "")
 			r.Header.Set(HeaderNode, "node-b")
@@ -131,7 +142,7 @@ func TestSignVerify(t *testing.T) {
 			return r
 		}},
 	}
-	for _, h := range []string{HeaderNode, HeaderDate, HeaderContentSHA256, HeaderAuthorization} {
+	for _, h := range []string{HeaderNode, HeaderDate, HeaderNonce, HeaderContentSHA256, HeaderAuthorization} {
 		tests = append(tests, struct {
 			name   string
 			req    func(t *testing.T) *http.Request
@@ -193,17 +204,17 @@ func TestSignReplayableBody(t *testing.T) {
 }
 
 func TestAuthenticateMiddleware(t *testing.T) {
-	h := authenticate(testKey, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := authenticate(testKey, "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok"))
 	}), slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	client := NewHTTPClient(HTTPConfig{NodeID: "node-a", ClusterKey: "k1"})
+	client := NewHTTPClient(HTTPConfig{NodeID: "node-a", ClusterKey: "k1", Tag: "t"})
 	if status, body := get(t, client, srv.URL+"/private/v1/x"); status != 200 || body != "ok" {
 		t.Errorf("signed: %d %q", status, body)
 	}
-	wrong := NewHTTPClient(HTTPConfig{NodeID: "node-a", ClusterKey: "k2"})
+	wrong := NewHTTPClient(HTTPConfig{NodeID: "node-a", ClusterKey: "k2", Tag: "t"})
 	if status, body := get(t, wrong, srv.URL+"/private/v1/x"); status != 401 || !strings.Contains(body, "bad signature") {
 		t.Errorf("signed with another key: %d %q, want 401 bad signature", status, body)
 	}
@@ -227,19 +238,19 @@ func TestAuthenticateMiddleware(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	valid := signed(f, "POST", "/private/v1/push?x=1", "records")
-	f.Add("POST", "/private/v1/push?x=1", valid.Header.Get(HeaderNode), valid.Header.Get(HeaderDate),
+	f.Add("POST", "/private/v1/push?x=1", valid.Header.Get(HeaderNode), valid.Header.Get(HeaderDate), valid.Header.Get(HeaderNonce),
 		valid.Header.Get(HeaderContentSHA256), valid.Header.Get(HeaderAuthorization), []byte("records"), int64(0))
 	get := signed(f, "GET", "/p", "")
-	f.Add("GET", "/p", get.Header.Get(HeaderNode), get.Header.Get(HeaderDate),
+	f.Add("GET", "/p", get.Header.Get(HeaderNode), get.Header.Get(HeaderDate), get.Header.Get(HeaderNonce),
 		get.Header.Get(HeaderContentSHA256), get.Header.Get(HeaderAuthorization), []byte(nil), int64(-1))
-	f.Add("GET", "/%zz", "", "-9223372036854775808", UnsignedPayload, AuthScheme+" ", []byte("x"), int64(1<<62))
-	f.Fuzz(func(t *testing.T, method, target, node, date, sum, auth string, body []byte, length int64) {
+	f.Add("GET", "/%zz", "", "-9223372036854775808", "zz", UnsignedPayload, AuthScheme+" ", []byte("x"), int64(1<<62))
+	f.Fuzz(func(t *testing.T, method, target, node, date, nonce, sum, auth string, body []byte, length int64) {
 		u, err := url.ParseRequestURI(target)
 		if err != nil {
 			return
 		}
 		r := &http.Request{Method: method, URL: u, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(string(body))), ContentLength: length}
-		for k, v := range map[string]string{HeaderNode: node, HeaderDate: date, HeaderContentSHA256: sum, HeaderAuthorization: auth} {
+		for k, v := range map[string]string{HeaderNode: node, HeaderDate: date, HeaderNonce: nonce, HeaderContentSHA256: sum, HeaderAuthorization: auth} {
 			r.Header[k] = []string{v}
 		}
 		err = Verify(r, testKey, testNow)
@@ -294,18 +305,20 @@ func TestStreamingPayload(t *testing.T) {
 // TestAuthenticateWithoutKey checks that no cluster key means no checks.
 func TestAuthenticateWithoutKey(t *testing.T) {
 	next := http.NotFoundHandler()
-	if h := Authenticate("", next, nil); reflect.ValueOf(h).Pointer() != reflect.ValueOf(next).Pointer() {
+	if h := Authenticate("", "t", "node-b", next, nil); reflect.ValueOf(h).Pointer() != reflect.ValueOf(next).Pointer() {
 		t.Error("Authenticate without a key wrapped the handler")
 	}
 }
 
 func TestKeysDiffer(t *testing.T) {
-	if apiKey("") != nil {
+	if apiKey("", "t") != nil {
 		t.Error("key derived from no key")
 	}
-	gossip := sha256.Sum256([]byte("objstore-gossip\x00k")) // internal/cluster's derivation
-	if a := apiKey("k"); len(a) != 32 || string(a) == string(gossip[:]) || string(a) == string(apiKey("k2")) {
-		t.Error("the API key must be 32 bytes, depend on the cluster key and differ from the gossip key")
+	gossip := clusterkey.Derive("k", "t", clusterkey.Gossip) // internal/cluster's derivation
+	a := apiKey("k", "t")
+	if len(a) != 32 || string(a) == string(gossip) || string(a) == string(apiKey("k2", "t")) ||
+		string(a) == string(apiKey("k", "t2")) || string(a) == string(CredentialsKey("k", "t")) {
+		t.Error("the API key must be 32 bytes, depend on the cluster key and tag and differ from the gossip and credentials keys")
 	}
 }
 

@@ -70,6 +70,7 @@ func (c *Client) OpenBody(ctx context.Context, m objstore.Member, key objstore.K
 	if err != nil {
 		return nil, fmt.Errorf("peerapi: %s (peer %s): %w", op, m.Addr, err)
 	}
+	req.Header.Set(HeaderTo, m.ID)
 	want := http.StatusOK
 	if offset > 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
@@ -99,6 +100,7 @@ func (c *Client) call(ctx context.Context, m objstore.Member, op, method, path s
 	if err != nil {
 		return nil, fmt.Errorf("peerapi: %s (peer %s): %w", op, m.Addr, err)
 	}
+	req.Header.Set(HeaderTo, m.ID)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"net/http"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/clusterkey"
 	"sphere.software/objstore/internal/sigv4"
 )
 
@@ -39,15 +39,11 @@ type SharedCredentials struct {
 }
 
 // CredentialsKey derives the key that seals shared credentials from the
-// cluster key, apart from the gossip and request-signing keys (see
-// internal/cluster). Without a cluster key it is nil: private requests are
-// then not authenticated, and no secret may be handed out over them.
-func CredentialsKey(clusterKey string) []byte {
-	if clusterKey == "" {
-		return nil
-	}
-	sum := sha256.Sum256([]byte("objstore-s3-credentials\x00" + clusterKey))
-	return sum[:]
+// cluster key and tag, apart from the gossip and request-signing keys (see
+// internal/clusterkey). Without a cluster key it is nil: private requests
+// are then not authenticated, and no secret may be handed out over them.
+func CredentialsKey(clusterKey, tag string) []byte {
+	return clusterkey.Derive(clusterKey, tag, clusterkey.Credentials)
 }
 
 // sealAAD binds a sealed body to its purpose and format version.

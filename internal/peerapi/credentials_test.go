@@ -34,7 +34,7 @@ func serveCredentials(tb testing.TB, key []byte, shared SharedCredentials) (objs
 }
 
 func TestCredentialsRoundTrip(t *testing.T) {
-	key := CredentialsKey("cluster secret")
+	key := CredentialsKey("cluster secret", "t")
 	want := SharedCredentials{Generated: []sigv4.Credentials{{AccessKey: "OBJSTOREABC", SecretKey: "s3cr3t-value"}}}
 	m, raw := serveCredentials(t, key, want)
 	got, err := newClient().Credentials(t.Context(), m, key)
@@ -52,8 +52,8 @@ func TestCredentialsRoundTrip(t *testing.T) {
 
 func TestCredentialsOtherClusterKey(t *testing.T) {
 	want := SharedCredentials{Generated: []sigv4.Credentials{{AccessKey: "OBJSTOREABC", SecretKey: "s3cr3t-value"}}}
-	m, _ := serveCredentials(t, CredentialsKey("cluster secret"), want)
-	got, err := newClient().Credentials(t.Context(), m, CredentialsKey("another secret"))
+	m, _ := serveCredentials(t, CredentialsKey("cluster secret", "t"), want)
+	got, err := newClient().Credentials(t.Context(), m, CredentialsKey("another secret", "t"))
 	if !errors.Is(err, ErrPeer) || !errors.Is(err, ErrMalformed) {
 		t.Fatalf("err = %v, want ErrPeer and ErrMalformed", err)
 	}
@@ -63,7 +63,7 @@ func TestCredentialsOtherClusterKey(t *testing.T) {
 }
 
 func TestCredentialsNoClusterKey(t *testing.T) {
-	if CredentialsKey("") != nil {
+	if CredentialsKey("", "t") != nil {
 		t.Fatal("CredentialsKey(\"\") is not nil")
 	}
 	shared := SharedCredentials{Generated: []sigv4.Credentials{{AccessKey: "OBJSTOREABC", SecretKey: "s3cr3t-value"}}}
@@ -77,13 +77,13 @@ func TestCredentialsNoClusterKey(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || bytes.Contains(b, []byte("s3cr3t")) {
 		t.Fatalf("got %s %q, want 403 without the secret", resp.Status, b)
 	}
-	if _, err := newClient().Credentials(t.Context(), m, CredentialsKey("k")); !errors.Is(err, ErrPeer) {
+	if _, err := newClient().Credentials(t.Context(), m, CredentialsKey("k", "t")); !errors.Is(err, ErrPeer) {
 		t.Fatalf("err = %v, want ErrPeer", err)
 	}
 }
 
 func TestCredentialsConfigured(t *testing.T) {
-	key := CredentialsKey("k")
+	key := CredentialsKey("k", "t")
 	m, _ := serveCredentials(t, key, SharedCredentials{Configured: true})
 	got, err := newClient().Credentials(t.Context(), m, key)
 	if err != nil {
@@ -95,7 +95,7 @@ func TestCredentialsConfigured(t *testing.T) {
 }
 
 func TestCredentialsTampered(t *testing.T) {
-	key := CredentialsKey("k")
+	key := CredentialsKey("k", "t")
 	sealed, err := seal(key, []byte(`{"generated":[]}`))
 	if err != nil {
 		t.Fatal(err)

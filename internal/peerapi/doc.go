@@ -48,20 +48,33 @@
 //
 //	X-Objstore-Node: <sender node id>
 //	X-Objstore-Date: <Unix milliseconds>
+//	X-Objstore-To: <the addressee's node id>
+//	X-Objstore-Nonce: <32 hex digits, 128 random bits new for each request>
 //	X-Objstore-Content-Sha256: <hex SHA-256 of the body, or UNSIGNED-PAYLOAD without a body>
 //	Authorization: OBJSTORE-HMAC-SHA256 <hex HMAC-SHA256(api key, S)>
 //
 // where S = method "\n" escaped-path "?" raw-query "\n" date "\n" node "\n"
-// body-hash. NewHTTPClient's client signs (Sign); Authenticate checks
-// (Verify) before the handler runs, and answers 401 with a one-line reason for missing,
-// repeated or malformed headers, a date more than 5 minutes from its clock,
-// a bad signature (compared in constant time) or a body that does not match
-// its signed hash; 413 for a body above MaxBodySize (64 MiB). Bodies are
-// buffered to be hashed — private request bodies are batches of records —
-// and the handler reads the verified bytes. Responses stream and are not
-// signed. A captured request can be replayed to the same path within the
-// 5 minutes, so private endpoints should be idempotent (merges of versioned
-// records are).
+// to "\n" nonce "\n" body-hash, and the api key is HKDF-SHA256 of the cluster key
+// salted with the cluster tag (internal/clusterkey). NewHTTPClient's client
+// signs (Sign); Authenticate checks (Verify) before the handler runs, and
+// answers 401 with a one-line reason for missing, repeated or malformed
+// headers, a date more than 5 minutes from its clock, a bad signature
+// (compared in constant time), a body that does not match its signed hash,
+// a request addressed to another node, or a nonce it has already admitted
+// ("replayed"); 413 for a body above
+// MaxBodySize (64 MiB). Bodies are buffered to be hashed — private request
+// bodies are batches of records — and the handler reads the verified bytes.
+// Responses stream and are not signed.
+//
+// Replays: a node remembers the nonce of each request it admitted until the
+// request's signed date leaves the 5-minute window (after which the date
+// check refuses it anyway), so a captured request is refused by the node
+// it was sent to. The memory is bounded (maxNonces); when full, new
+// requests get 503 rather than the set growing. X-Objstore-To binds a
+// request to the node it was sent to, so it cannot be replayed to another
+// either. A transport retry of a request that reached the node is refused
+// as a replay; the caller sees a failed request, as it would have seen the
+// broken connection.
 //
 // The one exception to hashing is a forwarded S3 request, whose body may be
 // gigabytes: under StreamingPathPrefix (/private/v1/forward/) a request may

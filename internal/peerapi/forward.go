@@ -71,6 +71,7 @@ func (f *Forwarder) Forward(ctx context.Context, m objstore.Member, r *http.Requ
 	}
 	out.Header.Set(headerForwardHost, r.Host)
 	out.Header.Set(HeaderStreaming, "1")
+	out.Header.Set(HeaderTo, m.ID)
 	resp, err := f.hc.Do(out)
 	if err != nil {
 		return nil, fmt.Errorf("peerapi: forward to %s: %w: %w", m.ID, ErrPeer, err)

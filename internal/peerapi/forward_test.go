@@ -25,9 +25,9 @@ func TestForwardRoundTrip(t *testing.T) {
 	})
 	mux := http.NewServeMux()
 	mux.Handle(ForwardPrefix+"/", Forwarded(next))
-	srv := httptest.NewServer(Authenticate("k", mux, nil))
+	srv := httptest.NewServer(Authenticate("k", "t", "n2", mux, nil))
 	defer srv.Close()
-	hc := NewHTTPClient(HTTPConfig{NodeID: "n1", ClusterKey: "k"})
+	hc := NewHTTPClient(HTTPConfig{NodeID: "n1", ClusterKey: "k", Tag: "t"})
 	defer hc.CloseIdleConnections()
 
 	in := httptest.NewRequest(http.MethodPut, "http://s3.example/b/a%2Fb%20c?partNumber=2&uploadId=n2-x", strings.NewReader("part body"))

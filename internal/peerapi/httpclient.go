@@ -23,6 +23,9 @@ type HTTPConfig struct {
 	// ClusterKey is the shared cluster key; empty means requests are not
 	// signed.
 	ClusterKey string
+	// Tag is the cluster tag ("" is the default tag); the signing key is
+	// derived from the key and the tag.
+	Tag string
 	// SourceIP is the address requests are dialled from (the private
 	// address's IP, so that rules on source addresses see one address per
 	// node); nil lets the system pick.
@@ -49,7 +52,7 @@ func NewHTTPClient(cfg HTTPConfig) *http.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	var rt http.RoundTripper = tr
-	if key := apiKey(cfg.ClusterKey); key != nil {
+	if key := apiKey(cfg.ClusterKey, cfg.Tag); key != nil {
 		rt = &signer{next: tr, nodeID: cfg.NodeID, key: key}
 	}
 	return &http.Client{Transport: rt}
