@@ -33,9 +33,12 @@ type countState struct {
 	counted   [256]bool
 	delta     [256]int64
 	uncounted int
-	// fresh is the bodies committed by this process into shards not yet
-	// counted. The sweep of their shard keeps them: their records may not
-	// be journaled yet.
+	// swept[i] is set once the first pass has been through shard i, or
+	// has ended.
+	swept [256]bool
+	// fresh is the bodies committed by this process into shards the first
+	// pass has not been through yet. The pass keeps them without asking:
+	// their records may not be journaled yet.
 	fresh map[string]struct{}
 	// bound is an upper bound on the bytes of the bodies not yet counted:
 	// the file system's used bytes at Open.
@@ -94,9 +97,9 @@ func (s *Store) changedLocked(name string, d int64) {
 }
 
 // committedLocked records a body committed by this process: in a shard
-// not yet counted, the sweep must keep it.
+// the first pass has not been through, the pass must keep it.
 func (s *Store) committedLocked(name string) {
-	if !s.count.counted[shardIndex(shardOf(name))] {
+	if !s.count.swept[shardIndex(shardOf(name))] {
 		s.count.fresh[name] = struct{}{}
 	}
 }
@@ -157,6 +160,11 @@ func (s *Store) pass(ctx context.Context, keep func(string) bool, drop func(path
 	}
 	s.fsMu.Lock()
 	s.endCountLocked()
+	// Later passes ask keep about every body (see Sweep): stop tracking.
+	for i := range s.count.swept {
+		s.count.swept[i] = true
+	}
+	clear(s.count.fresh)
 	s.fsMu.Unlock()
 	return n, err
 }
@@ -170,7 +178,7 @@ func (s *Store) passShard(ctx context.Context, i int, keep func(string) bool, wa
 	s.fsMu.Lock()
 	defer s.fsMu.Unlock()
 	counting := !s.count.counted[i]
-	if !counting && !wantDrops {
+	if !counting && !wantDrops && s.count.swept[i] {
 		return nil, nil
 	}
 	var sum int64
@@ -196,22 +204,25 @@ func (s *Store) passShard(ctx context.Context, i int, keep func(string) bool, wa
 		return nil, err
 	}
 	if counting {
-		s.countedLocked(i, shard, sum)
+		s.countedLocked(i, sum)
+	}
+	if !s.count.swept[i] {
+		s.count.swept[i] = true
+		for name := range s.count.fresh {
+			if shardOf(name) == shard {
+				delete(s.count.fresh, name)
+			}
+		}
 	}
 	return drops, nil
 }
 
 // countedLocked adds the sum of shard i's bodies to the counters.
-func (s *Store) countedLocked(i int, shard string, sum int64) {
+func (s *Store) countedLocked(i int, sum int64) {
 	add := sum - s.count.delta[i]
 	s.held.Add(add)
 	s.reserved.Add(add)
 	s.count.counted[i] = true
 	s.count.delta[i] = 0
 	s.count.uncounted--
-	for name := range s.count.fresh {
-		if shardOf(name) == shard {
-			delete(s.count.fresh, name)
-		}
-	}
 }

@@ -171,3 +171,16 @@ func TestQuotaBeforeCount(t *testing.T) {
 	})
 }
 
+
+// A body committed before the first Sweep reaches its shard is kept, even
+// in a store that had nothing to count at Open.
+func TestSweepKeepsBodiesOfThisProcess(t *testing.T) {
+	s := openStore(t, t.TempDir(), 0)
+	put(t, s, key("new"), ver(1), []byte("new"))
+	if n, err := s.Sweep(t.Context(), keepOnly()); err != nil || n != 0 {
+		t.Fatalf("Sweep = %d, %v; want 0, nil", n, err)
+	}
+	if !s.Has(key("new"), ver(1)) {
+		t.Fatal("the body committed by this process was swept")
+	}
+}
