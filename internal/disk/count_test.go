@@ -171,7 +171,6 @@ func TestQuotaBeforeCount(t *testing.T) {
 	})
 }
 
-
 // A body committed before the first Sweep reaches its shard is kept, even
 // in a store that had nothing to count at Open.
 func TestSweepKeepsBodiesOfThisProcess(t *testing.T) {
