@@ -33,6 +33,13 @@
 // Sweep moves the bodies it cannot account for to dir/unclaimed rather
 // than removing them, and only a completed Sweep marks it proven.
 //
+// # Start-up
+//
+// Open reads no body: the first Sweep (or Count) adds up the held bytes
+// shard by shard while the store serves, and keeps the bodies this process
+// commits before it reaches their shard. Until the count ends, a write that
+// might pass the quota waits for it (see count.go).
+//
 // # Durability
 //
 // A write goes, through internal/durable: temp file in dir/tmp → Write

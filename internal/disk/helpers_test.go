@@ -2,6 +2,7 @@ package disk_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -161,5 +162,13 @@ func mustEqual(tb testing.TB, got, want []byte) {
 	tb.Helper()
 	if !bytes.Equal(got, want) {
 		tb.Fatalf("got %d bytes, want %d bytes (contents differ)", len(got), len(want))
+	}
+}
+
+// mustCount counts the bodies s held at Open.
+func mustCount(tb testing.TB, s *disk.Store) {
+	tb.Helper()
+	if err := s.Count(context.Background()); err != nil {
+		tb.Fatalf("Count: %v", err)
 	}
 }

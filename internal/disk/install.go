@@ -61,6 +61,8 @@ func (s *Store) renameLocked(rename func(string) error, path, name string, size 
 	if err := rename(path); err != nil {
 		return err
 	}
+	s.changedLocked(name, size-old)
+	s.committedLocked(name)
 	s.held.Add(size - old)
 	s.reserved.Add(-old)
 	s.markVerified(name)

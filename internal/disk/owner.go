@@ -124,9 +124,8 @@ func readOwner(dir string) (o owner, ok bool, err error) {
 }
 
 // claim checks that dir belongs to node, claiming it if no node does yet,
-// and returns how sure that is. bodies is how many committed bodies dir
-// holds. An empty node checks nothing.
-func (s *Store) claim(node string, bodies int) (ownership, error) {
+// and returns how sure that is. An empty node checks nothing.
+func (s *Store) claim(node string) (ownership, error) {
 	if node == "" {
 		return unchecked, nil
 	}
@@ -144,13 +143,17 @@ func (s *Store) claim(node string, bodies int) (ownership, error) {
 	case ok:
 		return proven, nil
 	}
-	o = owner{node: node, adopted: bodies > 0}
+	held, err := s.anyBody()
+	if err != nil {
+		return 0, err
+	}
+	o = owner{node: node, adopted: held}
 	if err := durable.WriteFile(filepath.Join(s.dir, ownerName), o.encode(), 0o644); err != nil {
 		return 0, fmt.Errorf("disk: open %s: claim: %w", s.dir, err)
 	}
 	if o.adopted {
 		s.log.Warn("adopting a files dir that names no owner; bodies without records will be moved aside, not removed",
-			"dir", s.dir, "bodies", bodies, "node_id", node, "unclaimed", filepath.Join(s.dir, unclaimedDir))
+			"dir", s.dir, "node_id", node, "unclaimed", filepath.Join(s.dir, unclaimedDir))
 		return adopted, nil
 	}
 	return proven, nil

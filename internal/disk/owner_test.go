@@ -157,9 +157,12 @@ func TestAdoptUnmarkedDir(t *testing.T) {
 	}
 	mustClose(t, s)
 
-	// Proven now: the next orphan is removed.
+	// Proven now: the next orphan (left by a process that ended before its
+	// record) is removed.
 	s = openAs(t, dir, testNode)
 	put(t, s, key("orphan"), ver(1), []byte("orphan"))
+	mustClose(t, s)
+	s = openAs(t, dir, testNode)
 	if n, err := s.Sweep(t.Context(), keepOnly(s.Name(key("mine"), ver(1)))); err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v", n, err)
 	}
@@ -172,6 +175,8 @@ func TestUncheckedStoreNeverRemoves(t *testing.T) {
 	dir := t.TempDir()
 	s := openAs(t, dir, "")
 	put(t, s, key("a"), ver(1), []byte("a"))
+	mustClose(t, s)
+	s = openAs(t, dir, "")
 	if n, err := s.Sweep(t.Context(), keepOnly()); err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v", n, err)
 	}

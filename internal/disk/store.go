@@ -25,8 +25,8 @@ type Store struct {
 	node  string
 	lockF *os.File // holds the lock on dir until Close
 
-	// owned is set by Open and moves from adopted to proven in Sweep,
-	// which runs before the node serves requests.
+	// owned is set by Open and moves from adopted to proven at the end of
+	// a Sweep; only Sweep reads it after Open, and Sweeps do not overlap.
 	owned ownership
 
 	closed atomic.Bool
@@ -46,8 +46,10 @@ type Store struct {
 	shardSynced [256]atomic.Bool
 
 	// fsMu serialises the renames and removals of committed bodies with the
-	// size look-ups that keep held and reserved equal to the files on disk.
-	fsMu sync.Mutex
+	// size look-ups that keep held and reserved equal to the files on disk,
+	// and guards count.
+	fsMu  sync.Mutex
+	count countState
 
 	mu        sync.Mutex // guards verified and verifying
 	verified  map[string]struct{}
@@ -55,9 +57,10 @@ type Store struct {
 }
 
 // Open opens the store in dir, creating dir if needed. It locks dir
-// against other processes and checks that it belongs to cfg.NodeID (see
-// Config), removes the temp files of writes that a crash interrupted and
-// adds up the bytes of the committed bodies.
+// against other processes, checks that it belongs to cfg.NodeID (see
+// Config) and removes the temp files of writes that a crash interrupted.
+// It does not walk the bodies: the first Sweep or Count adds up their
+// bytes, and until then the quota follows the rule in count.go.
 func Open(dir string, cfg Config) (_ *Store, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -85,13 +88,10 @@ func Open(dir string, cfg Config) (_ *Store, err error) {
 	if err := s.clearTmp(); err != nil {
 		return nil, err
 	}
-	held, bodies, err := s.sumHeld()
-	if err != nil {
+	if err := s.initCount(); err != nil {
 		return nil, err
 	}
-	s.held.Store(held)
-	s.reserved.Store(held)
-	if s.owned, err = s.claim(cfg.NodeID, bodies); err != nil {
+	if s.owned, err = s.claim(cfg.NodeID); err != nil {
 		return nil, err
 	}
 	// Make the shards found, and the emptied tmp, durable once.
@@ -121,22 +121,18 @@ func (s *Store) clearTmp() error {
 	return nil
 }
 
-// sumHeld adds up the sizes of the committed bodies and counts them.
-func (s *Store) sumHeld() (held int64, bodies int, err error) {
-	err = s.walk(context.Background(), func(shard *os.Root, shardName, name string) error {
-		fi, ok, err := lstatIn(shard, name)
-		if !ok || err != nil {
-			return err
-		}
-		s.shardSynced[shardIndex(shardName)].Store(true)
-		held += fi.Size()
-		bodies++
-		return nil
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("disk: open: %w", err)
+// anyBody reports whether dir holds a committed body, stopping at the
+// first one.
+func (s *Store) anyBody() (bool, error) {
+	errFound := errors.New("found")
+	err := s.walk(context.Background(), func(*os.Root, string, string) error { return errFound })
+	if errors.Is(err, errFound) {
+		return true, nil
 	}
-	return held, bodies, nil
+	if err != nil {
+		return false, fmt.Errorf("disk: open: %w", err)
+	}
+	return false, nil
 }
 
 // Close marks the store closed, so that later calls to Create and Open
@@ -204,6 +200,8 @@ func (s *Store) removeFileFreed(path, name string, only fs.FileInfo) (int64, err
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
 	}
+	s.changedLocked(name, -fi.Size())
+	delete(s.count.fresh, name)
 	s.held.Add(-fi.Size())
 	s.reserved.Add(-fi.Size())
 	return fi.Size(), nil
@@ -215,21 +213,36 @@ func (s *Store) Usage() (objstore.DiskUsage, error) {
 	if err != nil {
 		return objstore.DiskUsage{}, fmt.Errorf("disk: usage: %w", err)
 	}
-	u.Bodies = s.held.Load()
+	u.Bodies = max(s.held.Load(), 0) // below 0 only while a removal precedes its shard's count
 	u.Quota = s.quota
 	return u, nil
 }
 
 // reserve books n more bytes against the quota. When they do not fit it
 // asks the room maker, if one is set, to free the bytes missing, and tries
-// again as long as it frees something.
+// again as long as it frees something. While the held bytes are still
+// being counted, the bytes not yet counted are taken at their bound, and a
+// write that does not fit beside it waits for the count (see count.go).
 func (s *Store) reserve(n int64) error {
+	if s.quota == 0 {
+		s.reserved.Add(n)
+		return nil
+	}
 	for {
-		over := s.reserved.Add(n) - s.quota
-		if over <= 0 || s.quota == 0 {
+		bound, wait, ok := s.uncountedBound()
+		over := s.reserved.Add(n) + bound - s.quota
+		if over <= 0 {
 			return nil
 		}
 		s.reserved.Add(-n)
+		switch {
+		case !ok:
+			return fmt.Errorf("quota of %d bytes cannot be checked: the held bytes were not counted: %w",
+				s.quota, objstore.ErrInsufficientStorage)
+		case wait != nil:
+			<-wait
+			continue
+		}
 		mk := s.makeRoom.Load()
 		if mk == nil || (*mk)(over) <= 0 {
 			return fmt.Errorf("quota of %d bytes reached: %w", s.quota, objstore.ErrInsufficientStorage)

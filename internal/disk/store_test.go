@@ -62,8 +62,9 @@ func TestRoundTrip(t *testing.T) {
 			if got := bodies(t, s); got != int64(len(data)) {
 				t.Fatalf("Bodies = %d, want %d", got, len(data))
 			}
-			// A fresh store verifies the body and counts it at Open.
+			// A fresh store verifies the body and counts it in Count.
 			fresh := openStore(t, dir, 0)
+			mustCount(t, fresh)
 			mustEqual(t, get(t, fresh, k, v, sum), data)
 			if got := bodies(t, fresh); got != int64(len(data)) {
 				t.Fatalf("fresh Bodies = %d, want %d", got, len(data))
@@ -307,7 +308,8 @@ func TestQuota(t *testing.T) {
 	t.Run("committed bytes count until removed", func(t *testing.T) {
 		dir := t.TempDir()
 		put(t, openStore(t, dir, quota), key("a"), ver(1), pattern(600, 1))
-		s := openStore(t, dir, quota) // counts the body found on disk
+		s := openStore(t, dir, quota)
+		mustCount(t, s) // counts the body found on disk
 		w, err := s.Create(key("b"), ver(1))
 		if err != nil {
 			t.Fatal(err)
@@ -340,6 +342,7 @@ func TestOpenRemovesLeftovers(t *testing.T) {
 	if got := tmpFiles(t, dir); len(got) != 0 {
 		t.Fatalf("tmp not emptied: %v", got)
 	}
+	mustCount(t, s)
 	if got := bodies(t, s); got != int64(len(data)) {
 		t.Fatalf("Bodies = %d, want %d", got, len(data))
 	}
@@ -598,8 +601,9 @@ func TestSweepSkipsWhatIsNotABody(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openStore(t, dir, 0)
+	mustCount(t, s)
 	if got := bodies(t, s); got != 150 {
-		t.Fatalf("Bodies at Open = %d, want 150", got)
+		t.Fatalf("Bodies counted = %d, want 150", got)
 	}
 	n, err := s.Sweep(t.Context(), func(n string) bool { return n == name })
 	if err != nil || n != 1 {

@@ -13,9 +13,12 @@ import (
 
 // Sweep removes every committed body whose name keep rejects and returns
 // how many it removed. It is meant for the bodies a crash left between
-// their rename and their journal record. A body is committed before its
-// record is, so run Sweep before the node takes writes, or let keep accept
-// the names of writes in flight; it does not look into dir/tmp.
+// their rename and their journal record. It may run while the store
+// serves: a body this process committed into a shard before Sweep reached
+// it is kept without asking keep, since its record may not be journaled
+// yet; keep must accept every body with a record journaled before Sweep
+// started. It does not look into dir/tmp. The first Sweep also counts the
+// held bytes (see count.go). Sweeps must not overlap.
 //
 // Only a directory proven this node's loses bodies: while its ownership
 // is unchecked (no Config.NodeID) or adopted (see Config), Sweep moves
@@ -27,21 +30,7 @@ func (s *Store) Sweep(ctx context.Context, keep func(name string) bool) (int, er
 	if s.owned != proven {
 		drop, verb = s.moveAside, "moved bodies without records aside"
 	}
-	removed := 0
-	err := s.walk(ctx, func(shard *os.Root, _, name string) error {
-		if keep(name) {
-			return nil
-		}
-		fi, ok, err := lstatIn(shard, name)
-		if !ok || err != nil {
-			return err
-		}
-		if err := drop(bodyPath(s.dir, name), name, fi); err != nil {
-			return err
-		}
-		removed++
-		return nil
-	})
+	removed, err := s.pass(ctx, keep, drop)
 	if removed > 0 {
 		s.log.Info(verb, "count", removed, "dir", s.dir)
 	}
@@ -75,6 +64,8 @@ func (s *Store) moveAside(path, name string, fi fs.FileInfo) error {
 	if err := durable.Rename(path, filepath.Join(unclaimed, name)); err != nil {
 		return err
 	}
+	s.changedLocked(name, -fi.Size())
+	delete(s.count.fresh, name)
 	s.held.Add(-fi.Size())
 	s.reserved.Add(-fi.Size())
 	return nil

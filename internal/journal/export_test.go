@@ -117,3 +117,9 @@ func diff(name string, got, want map[string]string) error {
 	return fmt.Errorf("%s: %d stored, %d derived from the records; %d differ, first: %s",
 		name, len(got), len(want), len(msgs), strings.Join(msgs[:min(len(msgs), 5)], "; "))
 }
+
+// DropMaxHLC removes the stored highest HLC, as a journal written before
+// it was kept lacks it.
+func DropMaxHLC(s *Store) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(metaMaxHLC) })
+}

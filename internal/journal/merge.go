@@ -94,6 +94,9 @@ func mergeTx(tx *bolt.Tx, k []byte, rec objstore.Record) (objstore.Record, bool,
 	if err := addCounts(tx.Bucket(bucketMeta), delta); err != nil {
 		return objstore.Record{}, false, err
 	}
+	if err := raiseMaxHLC(tx.Bucket(bucketMeta), winner.Version.HLC); err != nil {
+		return objstore.Record{}, false, err
+	}
 	return winner, true, nil
 }
 

@@ -104,6 +104,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err == nil && format != fileFormat {
 		err = s.migrate(format)
 	}
+	if err == nil {
+		err = s.ensureMaxHLC()
+	}
 	if err != nil {
 		_ = db.Close() // the init error is the one to report
 		return nil, fmt.Errorf("journal: init %s: %w", path, err)

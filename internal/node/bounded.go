@@ -36,6 +36,10 @@ type bounded struct {
 	// write cannot.
 	filling   map[string]int64
 	fillBytes int64
+	// since, until the start-up sweep reconciles the policy with the
+	// disk, records the bodies tracked (true) or dropped (false) since
+	// start: the sweep's view of them may be out of date. nil after.
+	since map[string]bool
 
 	evictions    atomic.Int64
 	evictedBytes atomic.Int64
@@ -58,7 +62,8 @@ type CacheStats struct {
 }
 
 func newBounded(p *evict.Policy, blobs Blobs, log *slog.Logger) *bounded {
-	return &bounded{p: p, blobs: blobs, log: log, pinned: make(map[string]struct{}), filling: make(map[string]int64)}
+	return &bounded{p: p, blobs: blobs, log: log, pinned: make(map[string]struct{}), filling: make(map[string]int64),
+		since: make(map[string]bool)}
 }
 
 // admit asks the policy whether a body read through from the origin may
@@ -75,6 +80,7 @@ func (b *bounded) admit(name string, size int64) bool {
 	}
 	victims, ok := b.p.Admit(name, size)
 	if ok {
+		b.sinceLocked(name, true)
 		b.pinLocked(name)
 		b.filling[name] = size
 		b.fillBytes += size
@@ -93,6 +99,7 @@ func (b *bounded) track(rec objstore.Record) {
 	name := b.blobs.Name(rec.Key, rec.BodyVersion)
 	b.mu.Lock()
 	b.filledLocked(name)
+	b.sinceLocked(name, true)
 	var victims []evict.Entry
 	if b.p.Has(name) {
 		victims = b.setPinLocked(name, !rec.InRemote)
@@ -153,9 +160,18 @@ func (b *bounded) untrack(name string) {
 	}
 	b.mu.Lock()
 	b.filledLocked(name)
+	b.sinceLocked(name, false)
 	delete(b.pinned, name)
 	b.p.Remove(name)
 	b.mu.Unlock()
+}
+
+// sinceLocked records, until the start-up reconcile, that name was
+// tracked or dropped.
+func (b *bounded) sinceLocked(name string, tracked bool) {
+	if b.since != nil {
+		b.since[name] = tracked
+	}
 }
 
 // filledLocked ends the read-through of name, if one was in flight.
@@ -206,42 +222,66 @@ type diskBody struct {
 	pin  bool // not in the origin: the only copy
 }
 
-// restore brings the policy back at start: the snapshot in file if there
-// is one, then the bodies found on disk (onDisk, by name) reconciled with
-// it: entries whose body is gone are dropped, bodies missing from the
-// snapshot are added, and the only copies pinned again.
-func (b *bounded) restore(file string, onDisk map[string]diskBody) error {
-	if b.p == nil {
+// start restores the policy from the snapshot in file, if there is one,
+// before the node serves. Until reconcile, the policy knows only what the
+// snapshot and the changes since say: a body whose upload finished just
+// before a crash may still be pinned (kept, never lost), and bodies not in
+// the snapshot are not evictable yet.
+func (b *bounded) start(file string) error {
+	if b.p == nil || file == "" {
 		return nil
 	}
-	if file != "" {
-		if err := b.readSnapshot(file); err != nil {
-			return err
-		}
+	return b.readSnapshot(file)
+}
+
+// reconcile brings the policy in step with the bodies the start-up sweep
+// found on disk (onDisk, by name, as the journal scan saw them): entries
+// whose body is gone are dropped, bodies missing are added, and the only
+// copies pinned again. Bodies tracked or dropped since start are left as
+// those changes made them.
+func (b *bounded) reconcile(onDisk map[string]diskBody) {
+	if b.p == nil {
+		return
 	}
-	b.p.Prune(func(name string) bool { _, ok := onDisk[name]; return ok })
 	b.mu.Lock()
+	since := b.since
+	b.since = nil
+	b.p.Prune(func(name string) bool {
+		if tracked, ok := since[name]; ok {
+			return tracked
+		}
+		_, ok := onDisk[name]
+		return ok
+	})
 	var victims []evict.Entry
 	for name, d := range onDisk {
-		if b.p.Has(name) {
-			if d.pin {
-				b.pinLocked(name)
-			}
+		if _, changed := since[name]; changed {
 			continue
 		}
-		ev, err := b.p.Put(name, d.size, d.pin)
-		if err != nil {
-			b.log.Warn("only copies exceed the disk cache's capacity", "name", name, "err", err)
-			continue
-		}
-		if d.pin {
-			b.pinned[name] = struct{}{}
-		}
-		victims = append(victims, ev...)
+		victims = append(victims, b.addLocked(name, d)...)
 	}
 	b.mu.Unlock()
 	b.remove(victims)
-	return nil
+}
+
+// addLocked adds a body found on disk at start, or pins it again when the
+// snapshot had it.
+func (b *bounded) addLocked(name string, d diskBody) []evict.Entry {
+	if b.p.Has(name) {
+		if d.pin {
+			b.pinLocked(name)
+		}
+		return nil
+	}
+	ev, err := b.p.Put(name, d.size, d.pin)
+	if err != nil {
+		b.log.Warn("only copies exceed the disk cache's capacity", "name", name, "err", err)
+		return nil
+	}
+	if d.pin {
+		b.pinned[name] = struct{}{}
+	}
+	return ev
 }
 
 func (b *bounded) readSnapshot(file string) error {

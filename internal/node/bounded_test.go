@@ -154,6 +154,7 @@ func TestBoundedPolicyStateSurvivesRestart(t *testing.T) {
 	}
 	n.close()
 	n = openBoundedNode(t, dir, remote, quota, evict.Options{})
+	<-n.swept
 	st, err := n.Stats(context.Background())
 	if err != nil {
 		t.Fatal(err)

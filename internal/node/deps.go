@@ -26,6 +26,9 @@ type Journal interface {
 	Scan(ctx context.Context, bucket, from string, fn func(objstore.Record) bool) error
 	// Counts returns the live object count and bytes and the tombstone count.
 	Counts(ctx context.Context) (objstore.Counts, error)
+	// MaxHLC returns the highest HLC of any record stored, tombstones
+	// included, without a scan: the clock starts past it.
+	MaxHLC(ctx context.Context) (uint64, error)
 	// Digests serve anti-entropy.
 	Digests
 	Intents

@@ -117,19 +117,26 @@ type Node struct {
 	// orphanWake asks the orphan reconciler (orphans.go) for a pass.
 	orphanWake chan struct{}
 
+	// swept is closed when the start-up sweep, which runs after New
+	// returns, has ended (finished or stopped by Close).
+	swept chan struct{}
+
 	// ctx bounds background work (origin fills that outlive the request
-	// that started them); Close cancels it and waits for wg.
+	// that started them, the start-up sweep); Close cancels it and waits
+	// for wg.
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
 // New returns a node over the given journal, body store and origin. When
-// the origin is also a Catalog, the node serves its buckets and listings. It
-// removes bodies that no journal record points to (left by a crash between a
-// body's rename and its record's commit) before it returns, so it must be
-// called before the node serves requests. Upload intents a crash left are
-// settled in the background (orphans.go).
+// the origin is also a Catalog, the node serves its buckets and listings.
+// It serves at once: the clock starts past the journal's highest HLC and
+// the bounded cache from its snapshot, and the sweep that removes bodies
+// no journal record points to (left by a crash between a body's rename and
+// its record's commit) and counts the held bytes runs in the background
+// until it ends or Close stops it.
+// Upload intents a crash left are settled in the background (orphans.go).
 func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -162,13 +169,27 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 		return nil, err
 	}
 	n.bounded = newBounded(policy, b, n.log)
-	if err := n.sweep(ctx); err != nil {
-		return nil, err
+	highest, err := j.MaxHLC(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("node: start: %w", err)
+	}
+	n.clock.Observe(highest)
+	if err := n.bounded.start(n.cfg.Cache.StateFile); err != nil {
+		return nil, fmt.Errorf("node: start: %w", err)
 	}
 	if policy != nil {
 		b.SetMakeRoom(n.bounded.makeRoom)
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.swept = make(chan struct{})
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer close(n.swept)
+		if err := n.sweep(n.ctx); err != nil && n.ctx.Err() == nil {
+			n.log.Error("start-up sweep failed; orphans stay until the next start", "err", err)
+		}
+	}()
 	n.startCacheLoops()
 	n.wg.Add(1)
 	go n.reconcileLoop()
@@ -224,9 +245,11 @@ func (n *Node) newVersion() objstore.Version {
 	return objstore.Version{HLC: n.clock.Now(), Node: n.cfg.NodeID}
 }
 
-// sweep removes bodies without a live journal record. It reads the whole
-// journal once; it runs before the node serves requests, so no write can
-// race with it.
+// sweep removes bodies without a live journal record and has the body
+// store count the held bytes. It reads the whole journal once, while the
+// node serves: the store keeps the bodies this process commits before the
+// walk reaches their shard (their records may not be merged yet), and a
+// record merged after the journal scan began has such a body.
 //
 // It keeps no set of names: only a sorted 8-byte hash of each live
 // record's body name (see bodySet), 8 bytes per object for the length of
@@ -243,7 +266,6 @@ func (n *Node) sweep(ctx context.Context) error {
 	}
 	err := n.journal.Range(ctx, func(rec objstore.Record) bool {
 		if !rec.Deleted {
-			n.clock.Observe(rec.Version.HLC)
 			name := n.blobs.Name(rec.Key, rec.BodyVersion)
 			keep.add(name)
 			if records != nil {
@@ -269,9 +291,7 @@ func (n *Node) sweep(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: sweep: %w", err)
 	}
-	if err := n.bounded.restore(n.cfg.Cache.StateFile, onDisk); err != nil {
-		return fmt.Errorf("node: sweep: %w", err)
-	}
+	n.bounded.reconcile(onDisk)
 	n.log.Info("swept bodies", "kept", keep.len(), "removed", removed, "took", time.Since(start))
 	// The scan's garbage (decoded records, names) would otherwise stay in
 	// the process's resident set until the runtime scavenges it.
