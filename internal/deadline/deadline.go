@@ -182,11 +182,12 @@ func (c *Conn) stalled(op string, err error) error {
 	return &StallError{Op: op, Wait: c.progress, Err: err}
 }
 
-// IsTimeout reports whether err is a deadline hit of a request: a connect,
-// first-byte or progress bound, not a context's deadline nor a
-// cancellation.
+// IsTimeout reports whether err is a request that timed out: a connect,
+// first-byte or progress bound, or a context's deadline (net/http reports
+// its first-byte bound as one, so the two cannot be told apart), but not
+// a cancellation.
 func IsTimeout(err error) bool {
-	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var ne net.Error

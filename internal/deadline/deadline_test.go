@@ -1,6 +1,7 @@
 package deadline
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -145,6 +146,8 @@ func TestIsTimeout(t *testing.T) {
 	}{
 		{nil, false},
 		{io.EOF, false},
+		{context.Canceled, false},
+		{context.DeadlineExceeded, true},
 		{&StallError{Op: "read", Wait: time.Second, Err: os.ErrDeadlineExceeded}, true},
 		{&net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded}, true},
 	} {
