@@ -109,6 +109,8 @@ type Conn struct {
 	// awaiting is true from a Write until a Read gets bytes: the peer
 	// has a request to answer, so a Read may wait afterWrite.
 	awaiting bool
+	// readWait is the wait of the read deadline last set, for StallError.
+	readWait time.Duration
 }
 
 // Wrap returns conn with the progress bound kept (see Conn). A Read
@@ -125,16 +127,16 @@ func Wrap(conn net.Conn, progress, firstByte time.Duration) net.Conn {
 // the write deadline on when bytes came.
 func (c *Conn) Read(p []byte) (int, error) {
 	c.mu.Lock()
-	c.extend(&c.readDL, c.readWait(), c.Conn.SetReadDeadline)
+	c.extendRead(c.readWaitNow())
 	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if n > 0 {
-		c.mu.Lock()
 		c.awaiting = false
 		c.extend(&c.writeDL, c.progress, c.Conn.SetWriteDeadline)
-		c.mu.Unlock()
 	}
-	return n, c.stalled("read", err)
+	return n, c.stalled("read", c.readWait, err)
 }
 
 // Write writes with the write deadline at most progress from now, and
@@ -147,14 +149,20 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if n > 0 {
 		c.mu.Lock()
 		c.awaiting = true
-		c.extend(&c.readDL, c.afterWrite, c.Conn.SetReadDeadline)
+		c.extendRead(c.afterWrite)
 		c.mu.Unlock()
 	}
-	return n, c.stalled("write", err)
+	return n, c.stalled("write", c.progress, err)
 }
 
-// readWait is how long a Read starting now may wait. c.mu is held.
-func (c *Conn) readWait() time.Duration {
+// extendRead moves the read deadline to now+wait. c.mu is held.
+func (c *Conn) extendRead(wait time.Duration) {
+	c.extend(&c.readDL, wait, c.Conn.SetReadDeadline)
+	c.readWait = wait
+}
+
+// readWaitNow is how long a Read starting now may wait. c.mu is held.
+func (c *Conn) readWaitNow() time.Duration {
 	if c.awaiting {
 		return c.afterWrite
 	}
@@ -175,11 +183,11 @@ func (c *Conn) extend(dl *time.Time, wait time.Duration, set func(time.Time) err
 }
 
 // stalled turns a deadline error into a StallError.
-func (c *Conn) stalled(op string, err error) error {
+func (c *Conn) stalled(op string, wait time.Duration, err error) error {
 	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
-	return &StallError{Op: op, Wait: c.progress, Err: err}
+	return &StallError{Op: op, Wait: wait, Err: err}
 }
 
 // IsTimeout reports whether err is a request that timed out: a connect,
