@@ -140,10 +140,16 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 // Write writes with the write deadline at most progress from now, and
-// moves the read deadline on, also that of a Read already pending.
+// moves the read deadline on, also that of a Read already pending: past
+// the write deadline while it blocks, to afterWrite once it is done.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	c.extend(&c.writeDL, c.progress, c.Conn.SetWriteDeadline)
+	// While the Write blocks, the pending Read must not expire first: it
+	// would close the connection under the Write, and the caller would
+	// see "use of closed network connection" (which the AWS SDK retries)
+	// instead of this Write's StallError.
+	c.extendRead(c.progress + c.afterWrite)
 	c.mu.Unlock()
 	n, err := c.Conn.Write(p)
 	if n > 0 {

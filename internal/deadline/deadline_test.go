@@ -156,3 +156,27 @@ func TestIsTimeout(t *testing.T) {
 		}
 	}
 }
+
+// A stalled upload fails its Write, not the Read pending beside it (which
+// would close the connection under the Write).
+func TestStalledWriteFailsBeforePendingRead(t *testing.T) {
+	c, _ := pair(t, 0)
+	read := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1))
+		read <- err
+	}()
+	chunk := make([]byte, 32<<10)
+	var err error
+	for start := time.Now(); err == nil && time.Since(start) < 30*time.Second; {
+		_, err = c.Write(chunk)
+	}
+	wantStall(t, err, "write")
+	select {
+	case err := <-read:
+		t.Fatalf("pending read ended before the write: %v", err)
+	default:
+	}
+	_ = c.Close() // ends the pending read
+	<-read
+}
