@@ -33,6 +33,10 @@ var (
 	ErrUnavailable = errors.New("body unavailable")
 	// ErrNoRemote means the origin is not reachable or refused the request.
 	ErrNoRemote = errors.New("origin unavailable")
+	// ErrTimeout means a request to the origin hit a deadline (connect,
+	// first byte, progress): the origin did not answer in time. Errors
+	// that wrap it wrap ErrNoRemote too.
+	ErrTimeout = errors.New("origin timed out")
 )
 
 // The sentinel errors of bucket operations.

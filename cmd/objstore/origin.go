@@ -26,7 +26,7 @@ func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (origin, erro
 		return localdir.Open(cfg.OriginDir, log.With("part", "origin"))
 	}
 	r, err := s3.New(ctx, s3.Config{Bucket: cfg.Bucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
-		PathStyle: cfg.S3PathStyle, Logger: log.With("part", "origin")})
+		PathStyle: cfg.S3PathStyle, Logger: log.With("part", "origin"), Deadlines: cfg.Deadlines.Origin})
 	if err != nil {
 		return nil, err
 	}

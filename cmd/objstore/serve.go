@@ -80,7 +80,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	hc := peerapi.NewHTTPClient(peerapi.HTTPConfig{NodeID: j.NodeID(), ClusterKey: cfg.ClusterKey, Tag: cfg.Tag, SourceIP: cl.SourceIP()})
+	hc := peerapi.NewHTTPClient(peerapi.HTTPConfig{NodeID: j.NodeID(), ClusterKey: cfg.ClusterKey, Tag: cfg.Tag, SourceIP: cl.SourceIP(),
+		Deadlines: cfg.Deadlines.Peer})
 	defer hc.CloseIdleConnections()
 	peers := peerapi.NewClient(hc)
 	n.AttachCluster(cl, peers)

@@ -193,6 +193,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, objstore.ErrInsufficientStorage):
 		return http.StatusInsufficientStorage
+	case errors.Is(err, objstore.ErrTimeout):
+		return http.StatusGatewayTimeout
 	case errors.Is(err, objstore.ErrNoRemote), errors.Is(err, objstore.ErrChecksum):
 		return http.StatusBadGateway
 	case errors.Is(err, objstore.ErrUnavailable):

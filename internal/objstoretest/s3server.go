@@ -136,6 +136,26 @@ func (s *S3Server) Stop(t testing.TB) {
 	s.proc.stop(t)
 }
 
+// Freeze stops versitygw with SIGSTOP, as an origin that hangs rather
+// than goes down: connections are still accepted (by the kernel, and by
+// the proxy in front) but nothing is answered until Thaw. The test's
+// cleanup thaws it, so that it can be stopped.
+func (s *S3Server) Freeze(t testing.TB) {
+	t.Helper()
+	if err := s.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("objstoretest: freeze versitygw (pid %d): %v", s.proc.cmd.Process.Pid, err)
+	}
+	t.Cleanup(func() { _ = s.proc.cmd.Process.Signal(syscall.SIGCONT) }) // fails only if it already exited
+}
+
+// Thaw resumes a versitygw that Freeze stopped (SIGCONT).
+func (s *S3Server) Thaw(t testing.TB) {
+	t.Helper()
+	if err := s.proc.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("objstoretest: thaw versitygw (pid %d): %v", s.proc.cmd.Process.Pid, err)
+	}
+}
+
 // start runs versitygw on addr with the global options extra and waits
 // until it answers its health check.
 func (s *S3Server) start(bin, addr string, extra []string) (*process, error) {

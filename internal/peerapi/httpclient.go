@@ -4,10 +4,17 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"sphere.software/objstore/internal/deadline"
 )
 
+// DefaultDeadlines are the bounds of a request to a peer that HTTPConfig
+// leaves zero. A peer answers a body request at once when it holds the
+// body; the first-byte bound is above the origin's (s3.DefaultDeadlines)
+// because a peer may fetch from the origin before it answers.
+var DefaultDeadlines = deadline.Config{Connect: 2 * time.Second, FirstByte: 60 * time.Second, Progress: 30 * time.Second}
+
 const (
-	dialTimeout     = 2 * time.Second
 	idleConnTimeout = 90 * time.Second
 	// idlePerHost keeps enough idle connections per peer for the peer reads
 	// a busy node proxies at once: with fewer, connections beyond the pool
@@ -30,6 +37,10 @@ type HTTPConfig struct {
 	// address's IP, so that rules on source addresses see one address per
 	// node); nil lets the system pick.
 	SourceIP net.IP
+	// Deadlines bound each request: connect, first byte of the answer,
+	// silence between bytes either way (see package deadline). Zero
+	// fields take DefaultDeadlines.
+	Deadlines deadline.Config
 }
 
 // NewHTTPClient returns the HTTP client for other members' private API. It
@@ -40,17 +51,17 @@ type HTTPConfig struct {
 // traffic goes straight to the members. Its owner calls
 // CloseIdleConnections once done with it.
 func NewHTTPClient(cfg HTTPConfig) *http.Client {
-	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	d := &net.Dialer{KeepAlive: 30 * time.Second}
 	if cfg.SourceIP != nil {
 		d.LocalAddr = &net.TCPAddr{IP: cfg.SourceIP}
 	}
 	tr := &http.Transport{
-		DialContext:           d.DialContext,
 		MaxIdleConns:          4 * idlePerHost,
 		MaxIdleConnsPerHost:   idlePerHost,
 		IdleConnTimeout:       idleConnTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
+	cfg.Deadlines.WithDefaults(DefaultDeadlines).Apply(tr, d)
 	var rt http.RoundTripper = tr
 	if key := apiKey(cfg.ClusterKey, cfg.Tag); key != nil {
 		rt = &signer{next: tr, nodeID: cfg.NodeID, key: key}

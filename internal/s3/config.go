@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"time"
+
+	"sphere.software/objstore/internal/deadline"
 )
 
 // Part sizes. S3 requires every part but the last to be at least MinPartSize
@@ -15,6 +18,12 @@ const (
 	MaxPartSize     = 5 << 30
 	maxParts        = 10000
 )
+
+// DefaultDeadlines are the bounds of a request to S3 that Config leaves
+// zero. A part upload of 64 MiB moves bytes all along, and S3 answers
+// within seconds once the body is in, so the bounds stay well above what a
+// working origin needs.
+var DefaultDeadlines = deadline.Config{Connect: 5 * time.Second, FirstByte: 30 * time.Second, Progress: 30 * time.Second}
 
 // Config configures an S3 origin.
 type Config struct {
@@ -35,6 +44,11 @@ type Config struct {
 	// PartSize is the largest body sent with one PutObject and the part
 	// size of larger, multipart, uploads. Zero means DefaultPartSize.
 	PartSize int64
+	// Deadlines bound each request: connect, first byte of the answer,
+	// silence between bytes either way (see package deadline). A request
+	// that hits one fails with an error that wraps objstore.ErrTimeout and
+	// is not retried. Zero fields take DefaultDeadlines.
+	Deadlines deadline.Config
 }
 
 // Validate reports the first problem with c.
@@ -44,6 +58,9 @@ func (c Config) Validate() error {
 	}
 	if c.PartSize != 0 && (c.PartSize < MinPartSize || c.PartSize > MaxPartSize) {
 		return fmt.Errorf("s3: config: part size %d outside %d..%d", c.PartSize, MinPartSize, MaxPartSize)
+	}
+	if err := c.Deadlines.Validate(); err != nil {
+		return fmt.Errorf("s3: config: %w", err)
 	}
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)

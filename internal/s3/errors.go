@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/deadline"
 )
 
 // Error is a failed S3 request. It wraps the SDK's error and a sentinel:
@@ -45,8 +46,14 @@ func (e *Error) Error() string {
 	return "s3: " + e.Op + " " + target + ": " + msg
 }
 
-// Unwrap returns the sentinel and the SDK's error.
-func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
+// Unwrap returns the sentinel and the SDK's error, and objstore.ErrTimeout
+// when the request hit a deadline (see Config.Deadlines).
+func (e *Error) Unwrap() []error {
+	if deadline.IsTimeout(e.Err) {
+		return []error{e.Kind, objstore.ErrTimeout, e.Err}
+	}
+	return []error{e.Kind, e.Err}
+}
 
 // wrap classifies err from an S3 call on key.
 func wrap(op string, key objstore.Key, err error) error {

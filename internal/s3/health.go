@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/deadline"
 )
 
 // The probe's timing. While the origin is bad the probe backs off from
@@ -211,12 +212,14 @@ func concernsAll(d diagnosis) bool {
 
 // healthRetryer is the SDK's retryer, but retries nothing while the origin
 // is unreachable: a write then fails after one attempt, not after the
-// SDK's backoff, and still succeeds if the origin is back.
+// SDK's backoff, and still succeeds if the origin is back. Nor does it
+// retry a deadline hit: an origin silent for a whole bound is not a blip,
+// and retries would multiply the bound a writer waits.
 type healthRetryer struct {
 	aws.RetryerV2
 	noRetry func() bool
 }
 
 func (r healthRetryer) IsErrorRetryable(err error) bool {
-	return !r.noRetry() && r.RetryerV2.IsErrorRetryable(err)
+	return !r.noRetry() && !deadline.IsTimeout(err) && r.RetryerV2.IsErrorRetryable(err)
 }

@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/deadline"
 )
 
 // defaultRegion is used when neither Config.Region nor the SDK's chain names one.
@@ -46,6 +51,7 @@ func New(ctx context.Context, cfg Config) (*Remote, error) {
 	if awsCfg.Region == "" {
 		awsCfg.Region = defaultRegion
 	}
+	awsCfg.HTTPClient = httpClient(cfg.Deadlines.WithDefaults(DefaultDeadlines))
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -72,6 +78,15 @@ func New(ctx context.Context, cfg Config) (*Remote, error) {
 		}
 	})
 	return r, nil
+}
+
+// httpClient is the SDK's HTTP client with the bounds of dl on every
+// connection (package deadline). It is frozen so that the SDK's defaults
+// modes cannot change them.
+func httpClient(dl deadline.Config) aws.HTTPClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		dl.Apply(tr, &net.Dialer{KeepAlive: 30 * time.Second})
+	}).Freeze()
 }
 
 // String describes the origin for logs.
