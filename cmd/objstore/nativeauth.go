@@ -18,7 +18,7 @@ func nativeAuth(cfg Config, keys *s3Keys, log *slog.Logger) (*httpapi.Auth, erro
 		if keys != nil && (keys.configured || keys.generated) {
 			log.Warn("the native API requires no authentication while the S3 API does: anyone who reaches --public-addr "+
 				"can read, overwrite and delete the bucket's objects without an S3 key; set --native-api-auth on",
-				"public_addr", cfg.PublicAddr, "bucket", cfg.Bucket)
+				"bucket", cfg.Bucket) // the address is logged once bound ("listening")
 		}
 		return nil, nil
 	}
