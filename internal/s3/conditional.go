@@ -28,15 +28,7 @@ func (r *Remote) GetIfNoneMatch(ctx context.Context, key objstore.Key, etag stri
 	if err != nil {
 		return nil, objstore.Record{}, r.note(key, wrap("get", key, err))
 	}
-	rec := r.restore(key, objectInfo{
-		Size:        aws.ToInt64(out.ContentLength),
-		ContentType: aws.ToString(out.ContentType),
-		ETag:        aws.ToString(out.ETag),
-		Meta:        out.Metadata,
-		Modified:    aws.ToTime(out.LastModified),
-		Headers:     responseHeaders(out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString),
-	})
-	return out.Body, rec, nil
+	return out.Body, r.getRecord(key, out), nil
 }
 
 // isNotModified reports whether err is S3's 304 answer to a conditional GET

@@ -155,7 +155,13 @@ func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objs
 	if err != nil {
 		return nil, objstore.Record{}, r.note(key, wrap("get", key, err))
 	}
-	rec := r.restore(key, objectInfo{
+	return out.Body, r.getRecord(key, out), nil
+}
+
+// getRecord restores the record of a GetObject answer (Get and
+// GetIfNoneMatch).
+func (r *Remote) getRecord(key objstore.Key, out *s3.GetObjectOutput) objstore.Record {
+	return r.restore(key, objectInfo{
 		Size:        aws.ToInt64(out.ContentLength),
 		ContentType: aws.ToString(out.ContentType),
 		ETag:        aws.ToString(out.ETag),
@@ -163,7 +169,6 @@ func (r *Remote) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objs
 		Modified:    aws.ToTime(out.LastModified),
 		Headers:     responseHeaders(out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString),
 	})
-	return out.Body, rec, nil
 }
 
 // Stat returns an object's record as Get would restore it.
