@@ -240,7 +240,7 @@ func TestFreshEventsOriginChangesOwnWrite(t *testing.T) {
 	written := n1.Record(t, id)
 
 	o.putOrigin(t, id, w2)
-	took := eventually(t, invalidateWithin, "every node serves the body changed in the origin over objstore's write", func() error {
+	took := eventually(t, 10*time.Second, "every node serves the body changed in the origin over objstore's write", func() error {
 		return allServe(c.Nodes, id, w2)
 	})
 	t.Logf("changed in the origin: every node served the origin's body after %v", took.Round(time.Millisecond))
