@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,12 @@ import (
 // reverse order: stop accepting and drain requests, stop the node's
 // background work, close the body store and last the journal.
 func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	// The certificates first: a bad one fails the start before anything
+	// is written.
+	publicTLS, peerTLS, err := cfg.TLS.load(log.With("part", "tls"))
+	if err != nil {
+		return err
+	}
 	j, err := journal.Open(filepath.Join(cfg.StateDir, "journal.db"), journal.Options{Logger: log.With("part", "journal")})
 	if err != nil {
 		return err
@@ -75,13 +82,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	credsKey := peerapi.CredentialsKey(cfg.ClusterKey, cfg.Tag)
 	private := peerapi.Authenticate(cfg.ClusterKey, cfg.Tag, j.NodeID(), privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, credsKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, Handler: access.Handler("private", private),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, TLS: peerTLS, Handler: access.Handler("private", private),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
 	}
 	hc := peerapi.NewHTTPClient(peerapi.HTTPConfig{NodeID: j.NodeID(), ClusterKey: cfg.ClusterKey, Tag: cfg.Tag, SourceIP: cl.SourceIP(),
-		Deadlines: cfg.Deadlines.Peer})
+		Deadlines: cfg.Deadlines.Peer, TLS: peerTLS})
 	defer hc.CloseIdleConnections()
 	peers := peerapi.NewClient(hc)
 	n.AttachCluster(cl, peers)
@@ -111,6 +118,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
+	}
+	for i := range servers {
+		servers[i].tls = publicTLS
 	}
 	err = runServers(ctx, cfg, log, access, servers)
 	// The public API has drained; stop warm-up jobs and the node's
@@ -168,6 +178,9 @@ type namedServer struct {
 	// fast, when set, answers the API's hot GETs on the raw connection
 	// before net/http sees it (internal/fastpath).
 	fast fastpath.Answerer
+	// tls, when set, serves HTTPS: the fast path reads and writes through
+	// the TLS connection as through a plain one (see docs/DESIGN.md, TLS).
+	tls *tls.Config
 }
 
 // The timeouts of every API server.
@@ -187,6 +200,9 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, access *acces
 	g, gctx := errgroup.WithContext(ctx)
 	for i, s := range servers {
 		ln := lns[i]
+		if s.tls != nil {
+			ln = tls.NewListener(ln, s.tls)
+		}
 		srv := &http.Server{Handler: access.Handler(s.name, s.handler), MaxHeaderBytes: cfg.MaxHeaderSize,
 			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
@@ -196,7 +212,7 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, access *acces
 			front.OnAnswer = access.Fast(s.name)
 			serveFn, shutdown = front.Serve, front.Shutdown
 		}
-		log.Info("listening", "api", s.name, "addr", ln.Addr().String())
+		log.Info("listening", "api", s.name, "addr", ln.Addr().String(), "tls", s.tls != nil)
 		g.Go(func() error {
 			if err := serveFn(); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("%s api: %w", s.name, err)

@@ -74,7 +74,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		c.join = append(c.join, n)
 	}
 	c.seeds = newSeeds(c.join)
-	tr, err := listen(cfg.BindAddr, c.log)
+	tr, err := listen(cfg.BindAddr, cfg.TLS, c.log)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (c *Cluster) serveHTTP(cfg Config) {
 // run logs the start and starts the goroutines Close stops.
 func (c *Cluster) run(cfg Config) {
 	c.log.Info("cluster: started", "id", c.id, "addr", c.addr, "bind", c.bind, "tag", c.tag,
-		"encrypted", c.encrypted, "join", c.join)
+		"encrypted", c.encrypted, "tls", c.tr.tls != nil, "join", c.join)
 	if !c.encrypted {
 		c.log.Warn(noKeyWarning)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/clusterkey"
+	"sphere.software/objstore/internal/tlsconf"
 )
 
 // DefaultPort is the private port assumed for a join address given as a
@@ -52,6 +53,11 @@ type Config struct {
 	// encrypted. (The private API's authentication, internal/peerapi, is
 	// keyed with it too, by the caller.)
 	Key string
+	// TLS, if set, puts every TCP connection of the private port, gossip
+	// streams and HTTP, in and out, under mutual TLS with the cluster's CA;
+	// connections without a certificate the CA signed are refused. UDP
+	// gossip stays sealed by Key only. Nil: plain TCP.
+	TLS *tlsconf.Peer
 	// Handler serves the private HTTP API (routes under /private/v1/) on
 	// BindAddr; it authenticates requests itself. Nil answers 404 to every
 	// request.

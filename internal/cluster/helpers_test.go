@@ -164,7 +164,7 @@ func clientFrom(ip net.IP) *http.Client {
 // freePort returns a port free on ip for both TCP and UDP when it returns.
 func freePort(tb testing.TB, ip string) int {
 	tb.Helper()
-	tr, err := listen(net.JoinHostPort(ip, "0"), slog.New(slog.DiscardHandler))
+	tr, err := listen(net.JoinHostPort(ip, "0"), nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

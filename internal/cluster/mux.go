@@ -2,12 +2,15 @@ package cluster
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"time"
 
 	"sphere.software/objstore/internal/handoff"
+	"sphere.software/objstore/internal/tlsconf"
 )
 
 // peekTimeout bounds the wait for a new connection's first byte. Each
@@ -29,6 +32,11 @@ const acceptBackoffMax = time.Second
 // for encrypted streams). Anything that is not a letter goes to memberlist,
 // which drops what it cannot read.
 func isHTTP(b byte) bool { return 'A' <= b && b <= 'Z' }
+
+// tlsHandshake is the first byte of a TLS connection (a handshake record).
+// With peer TLS on, the split is by ALPN after the handshake instead:
+// tlsconf.GossipProto for memberlist, anything else is HTTP.
+const tlsHandshake = 0x16
 
 // acceptLoop accepts TCP connections until shutdown and classifies each in
 // its own goroutine.
@@ -77,6 +85,10 @@ func (t *transport) classify(conn net.Conn) {
 		_ = tc.Close() // the connection is already broken
 		return
 	}
+	if t.tls != nil {
+		t.classifyTLS(tc, first[0])
+		return
+	}
 	if isHTTP(first[0]) {
 		t.untrack(tc)
 		t.http.Deliver(replay(conn, first[0]), t.ctx.Done())
@@ -87,6 +99,39 @@ func (t *transport) classify(conn net.Conn) {
 	case <-t.ctx.Done():
 		_ = tc.Close() // shutting down: memberlist will not read it
 	}
+}
+
+// classifyTLS completes the mutual TLS handshake of a connection whose
+// first byte was read, and hands it to memberlist or to the HTTP server by
+// its ALPN protocol. A connection that is not TLS, or whose client has no
+// certificate of the cluster's CA, is closed: it is logged, since a node
+// with the wrong certificate or none is a misconfiguration to fix.
+func (t *transport) classifyTLS(tc *trackedConn, first byte) {
+	remote := tc.RemoteAddr().String()
+	if first != tlsHandshake {
+		t.log.Warn("cluster: refused a private connection that is not TLS (peer TLS is on)", "remote", remote)
+		_ = tc.Close() // refused
+		return
+	}
+	conn := tls.Server(replay(tc, first), t.tls.Server())
+	ctx, cancel := context.WithTimeout(t.ctx, peekTimeout)
+	err := conn.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		t.log.Warn("cluster: refused a private connection: TLS handshake failed", "remote", remote, "err", err)
+		_ = tc.Close() // refused
+		return
+	}
+	if conn.ConnectionState().NegotiatedProtocol == tlsconf.GossipProto {
+		select {
+		case t.streamCh <- conn:
+		case <-t.ctx.Done():
+			_ = conn.Close() // shutting down: memberlist will not read it
+		}
+		return
+	}
+	t.untrack(tc)
+	t.http.Deliver(conn, t.ctx.Done())
 }
 
 // replay is conn with the first byte classify read from it put back.

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"sphere.software/objstore/internal/handoff"
+	"sphere.software/objstore/internal/tlsconf"
 )
 
 const (
@@ -42,6 +44,9 @@ type transport struct {
 	tcp    *net.TCPListener
 	udp    *net.UDPConn
 	http   *handoff.Listener
+	// tls, when set, is the private port's mutual TLS: every TCP
+	// connection, in or out, gossip stream or HTTP, is TLS (see mux.go).
+	tls *tlsconf.Peer
 
 	packetCh chan *memberlist.Packet
 	streamCh chan net.Conn
@@ -64,7 +69,7 @@ var _ memberlist.NodeAwareTransport = (*transport)(nil)
 
 // listen binds TCP and UDP on addr (a free port for both when its port is 0)
 // and starts the accept and packet loops.
-func listen(addr string, log *slog.Logger) (*transport, error) {
+func listen(addr string, peerTLS *tlsconf.Peer, log *slog.Logger) (*transport, error) {
 	ip, port, err := splitBind(addr)
 	if err != nil {
 		return nil, err
@@ -80,7 +85,7 @@ func listen(addr string, log *slog.Logger) (*transport, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &transport{
-		log: log, bindIP: ip, tcp: tcp, udp: udp,
+		log: log, bindIP: ip, tcp: tcp, udp: udp, tls: peerTLS,
 		http:     handoff.NewListener(tcp.Addr()),
 		packetCh: make(chan *memberlist.Packet),
 		streamCh: make(chan net.Conn),
@@ -214,7 +219,7 @@ func (t *transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 	if t.bindIP != nil {
 		d.LocalAddr = &net.TCPAddr{IP: t.bindIP}
 	}
-	conn, err := d.DialContext(t.ctx, "tcp", a.Addr)
+	conn, err := t.dial(&d, a.Addr, timeout)
 	t.mu.Lock()
 	t.lastDial[a.Addr] = err
 	t.mu.Unlock()
@@ -224,6 +229,23 @@ func (t *transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 	tc, err := t.track(conn)
 	if err != nil {
 		return nil, err
+	}
+	return tc, nil
+}
+
+// dial connects to addr, over mutual TLS when the private port uses it;
+// timeout bounds the TLS handshake too.
+func (t *transport) dial(d *net.Dialer, addr string, timeout time.Duration) (net.Conn, error) {
+	conn, err := d.DialContext(t.ctx, "tcp", addr)
+	if err != nil || t.tls == nil {
+		return conn, err
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	tc := tls.Client(conn, t.tls.Client(tlsconf.GossipProto))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = conn.Close() // the handshake error is the one to report
+		return nil, fmt.Errorf("cluster: TLS handshake with %s: %w", addr, err)
 	}
 	return tc, nil
 }

@@ -11,11 +11,11 @@ import (
 // the transport down (its timers stop later); the packet is dropped
 // without an error, which memberlist would log as one.
 func TestWriteAfterShutdown(t *testing.T) {
-	tr, err := listen("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	tr, err := listen("127.0.0.1:0", nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer, err := listen("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	peer, err := listen("127.0.0.1:0", nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

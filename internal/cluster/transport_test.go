@@ -13,7 +13,7 @@ import (
 
 func testTransport(t *testing.T, addr string) *transport {
 	t.Helper()
-	tr, err := listen(addr, slog.New(slog.DiscardHandler))
+	tr, err := listen(addr, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestShutdownClosesStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	tr, err := listen("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	tr, err := listen("127.0.0.1:0", nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
