@@ -3,6 +3,8 @@ package integration
 import (
 	"bytes"
 	"cmp"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +63,9 @@ type NodeOpts struct {
 	// on its interface (see cluster_netns_test.go); the node's Client dials
 	// from inside it. Nil means the host's loopback.
 	Netns *netHost
+	// CA, if set, is the CA of the node's --tls-cert (given in Args): its
+	// public and S3 URLs are https://, and Client trusts CA.
+	CA *x509.CertPool
 }
 
 // Node is one objstore process started by the test. A Node is used from the
@@ -139,6 +144,9 @@ func newNode(t testing.TB, opts NodeOpts) *Node {
 		n.PrivateAddr = net.JoinHostPort(cmp.Or(opts.IP, "127.0.0.1"), strconv.Itoa(opts.PrivatePort))
 	}
 	n.Client = newClient(opts.Netns)
+	if opts.CA != nil {
+		n.Client.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: opts.CA}
+	}
 	f, err := os.OpenFile(filepath.Join(opts.Dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatalf("node log: %v", err)
@@ -282,7 +290,15 @@ func (n *Node) waitReady() error {
 }
 
 // URL is the node's public URL for path, which starts with a slash.
-func (n *Node) URL(path string) string { return "http://" + n.PublicAddr + path }
+func (n *Node) URL(path string) string { return n.scheme() + n.PublicAddr + path }
+
+// scheme is the scheme of n's public and S3 URLs, with "://".
+func (n *Node) scheme() string {
+	if n.opts.CA != nil {
+		return "https://"
+	}
+	return "http://"
+}
 
 // Kill stops the node with SIGKILL and waits for it to exit.
 func (n *Node) Kill() {

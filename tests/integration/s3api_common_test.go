@@ -30,7 +30,7 @@ import (
 const s3Region = "us-east-1"
 
 // s3Endpoint is the URL of n's S3 API.
-func (n *Node) s3Endpoint() string { return "http://" + n.S3Addr }
+func (n *Node) s3Endpoint() string { return n.scheme() + n.S3Addr }
 
 // s3URL is the URL of path (which starts with a slash) on n's S3 API.
 func (n *Node) s3URL(path string) string { return n.s3Endpoint() + path }
