@@ -65,6 +65,11 @@ func TestParseConfigFlagsEnvAndPrecedence(t *testing.T) {
 			}},
 		{"s3 api off", []string{"--s3-api-addr", ""}, nil, func(c Config) bool { return c.S3APIAddr == "" }},
 		{"backend s3 with default bucket", []string{"--backend", "s3"}, nil, func(c Config) bool { return c.UseS3() && c.Bucket == "00-objstore-test" }},
+		{"tls from flags and the environment", []string{"--tls-cert", "/c.pem", "--tls-key", "/k.pem"},
+			map[string]string{"APP_PEER_TLS_CERT": "/pc.pem", "APP_PEER_TLS_KEY": "/pk.pem", "APP_PEER_TLS_CA": "/ca.pem"},
+			func(c Config) bool {
+				return c.TLS == TLSFlags{Cert: "/c.pem", Key: "/k.pem", PeerCert: "/pc.pem", PeerKey: "/pk.pem", PeerCA: "/ca.pem"}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ParseConfig(tc.args, env(tc.env), io.Discard)
@@ -108,6 +113,10 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		{"token with auth off", []string{"--native-api-token", "0123456789abcdef0123"}, nil, "--native-api-auth is off"},
 		{"native auth with nothing to check", []string{"--native-api-auth", "on", "--s3-api-addr", ""}, nil, "needs the S3 API's keys"},
 		{"short native token", nil, map[string]string{"APP_NATIVE_API_AUTH": "on", "APP_NATIVE_API_TOKEN": "short"}, "at least 16"},
+		{"tls cert without key", []string{"--tls-cert", "/c.pem"}, nil, "--tls-cert and --tls-key"},
+		{"tls key without cert", nil, map[string]string{"APP_TLS_KEY": "/k.pem"}, "--tls-cert and --tls-key"},
+		{"peer tls without CA", []string{"--peer-tls-cert", "/c.pem", "--peer-tls-key", "/k.pem"}, nil, "--peer-tls-ca"},
+		{"peer CA alone", []string{"--peer-tls-ca", "/ca.pem"}, nil, "all three or none"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)
