@@ -92,6 +92,28 @@ def hotget(rows, out):
     out.append("   over the run / requests; latency from wrk (coordinated omission not corrected)")
 
 
+def bps(r):
+    return r["bytes"] / (r["duration_us"] / 1e6)
+
+
+def tls(rows, out):
+    out.append("1b. Hot GET over HTTPS (one self-signed P-256 certificate), wrk keep-alive; median of runs")
+    out.append(f"{'object':<7} {'server':<12} {'req/s':>8} {'MiB/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} "
+               f"{'errors':>6}  {'/nginx':>6} {'(min-max)':>11}")
+    for size in ("4KiB", "64MiB"):
+        for srv in ("objstore-tls", "s3api-tls", "nginx-tls"):
+            rs = pick(rows, bench="tls", target=srv, size=size)
+            if not rs:
+                continue
+            r_s, p50, p99, cpu, errs = wrk_figs(rs)
+            rat, spread = ratio_cell(paired(rows, "tls", size, srv, "nginx-tls", bps)) if srv != "nginx-tls" else ("", "")
+            out.append(f"{size:<7} {srv:<12} {r_s:>8.0f} {med([bps(r) for r in rs]) / MiB:>7.0f} {p50:>7.2f} {p99:>7.2f} "
+                       f"{cpu:>10.0f} {errs:>6}  {rat:>6} {spread:>11}  (n={len(rs)})".rstrip())
+    out.append("   MiB/s counts every byte wrk received (headers and bodies, finished or not: a 64 MiB body over")
+    out.append("   TLS may not finish within a short run); /nginx = median over runs of MiB/s / nginx-tls MiB/s")
+    out.append("   of the same run")
+
+
 def peer(rows, out):
     out.append("4. Cluster: local hit on A vs peer read through B (B reads the body from A; a 4 KiB one once,")
     out.append("   then from its memory while A is up), wrk as in 1;")
@@ -217,6 +239,9 @@ def main():
     out.append("")
     hotget(rows, out)
     out.append("")
+    if pick(rows, bench="tls"):
+        tls(rows, out)
+        out.append("")
     put(rows, out)
     out.append("")
     stampede(rows, out)
