@@ -39,6 +39,9 @@ func WithPrivateAddr(h http.Handler, addr string) http.Handler {
 // another service).
 func (c *Cluster) refusal(ctx context.Context, addr string) string {
 	private := c.probePrivateAddr(ctx, addr)
+	if private == "" && c.tr.tls != nil {
+		return "cluster: join refused: " + addr + refusedMsg + " Or does it not trust the CA that signed --peer-tls-cert?"
+	}
 	if private == "" {
 		return "cluster: join refused: " + addr + refusedMsg
 	}

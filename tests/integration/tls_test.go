@@ -212,7 +212,7 @@ func peerTLSArgs(t *testing.T, ca *tlstest.CA, dir, name string) []string {
 
 // TestTLSPeers: nodes with certificates of the cluster's CA join, replicate
 // and read bodies from each other over mutual TLS; a node with the cluster
-// key but a certificate of another CA cannot join.
+// key but a certificate of another CA, or no TLS, cannot join.
 func TestTLSPeers(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogueCA := tlstest.NewCA(t, dir, "cluster"), tlstest.NewCA(t, dir, "rogue")
@@ -231,8 +231,9 @@ func TestTLSPeers(t *testing.T) {
 	id2 := a.NewID(t)
 	a.MustPut(t, id2, 2, everywhere)
 	eventually(t, membersTimeout, "a's level-2 body copied to b", func() error {
-		return readsFrom(b, id2, everywhere, false)
+		return localBodies(b, map[string]expect{id2: {Known: true, Level: 2}})
 	})
+	b.MustGet(t, id2, everywhere)
 
 	rogue := StartNode(t, NodeOpts{S3: c.Origin.S3Server, Bucket: c.Origin.Bucket, IP: c.NextIP(),
 		Args: append(c.Args(a.PrivateAddr), peerTLSArgs(t, rogueCA, dir, "rogue")...)})
@@ -251,10 +252,23 @@ func TestTLSPeers(t *testing.T) {
 	if r := rogue.Get(t, id0); r.Status == http.StatusOK {
 		t.Fatalf("the rogue node read a's level-0 body: %s", r)
 	}
+
+	// A node with the key and no TLS at all is refused as well.
+	plain := StartNode(t, NodeOpts{S3: c.Origin.S3Server, Bucket: c.Origin.Bucket, IP: c.NextIP(), Args: c.Args(b.PrivateAddr)})
+	eventually(t, membersTimeout, "b refuses the node without TLS", func() error {
+		if !strings.Contains(b.log.String(), "refused a private connection that is not TLS") {
+			return errors.New("no refusal in b's log")
+		}
+		return nil
+	})
+	if ms := alive(plain.Members(t)); len(ms) != 1 {
+		t.Fatalf("the node without TLS lists %d alive members: %v", len(ms), ms)
+	}
 }
 
 // readsFrom checks that n answers GET id with want, from a peer's copy
-// (peer) or from its own.
+// (peer) or from its own (a body read from a peer stays marked while it is
+// in the memory cache).
 func readsFrom(n *Node, id string, want []byte, peer bool) error {
 	r, err := n.do(http.MethodGet, "/api/v1/get/"+id, nil)
 	switch {
