@@ -2,7 +2,6 @@ package tlsconf
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,13 +72,6 @@ func LoadPair(files Files, log *slog.Logger) (*Pair, error) {
 	}
 	p.cert, p.stamp, p.checked = cert, st, p.now()
 	return p, nil
-}
-
-// Leaf is the certificate in use now.
-func (p *Pair) Leaf() *x509.Certificate {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cert.Leaf
 }
 
 // GetCertificate is tls.Config.GetCertificate: the current pair, reloaded
