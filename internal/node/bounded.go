@@ -13,6 +13,7 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/durable"
 	"sphere.software/objstore/internal/evict"
+	"sphere.software/objstore/internal/savings"
 )
 
 // bounded keeps the bodies on disk within a capacity: it tells the
@@ -26,6 +27,10 @@ type bounded struct {
 	p     *evict.Policy
 	blobs Blobs
 	log   *slog.Logger
+	// tally, when set, counts each eviction under its body's bucket: the
+	// policy's entries carry the bucket's tag (evict.Entry.Tag).
+	tally   *savings.Tally
+	buckets bucketTags
 
 	mu     sync.Mutex // guards pinned and filling, and orders pin changes with policy calls
 	pinned map[string]struct{}
@@ -69,7 +74,7 @@ func newBounded(p *evict.Policy, blobs Blobs, log *slog.Logger) *bounded {
 // admit asks the policy whether a body read through from the origin may
 // be cached, evicting what it says to. An admitted body stays pinned until
 // track or untrack: it is being written.
-func (b *bounded) admit(name string, size int64) bool {
+func (b *bounded) admit(bucket, name string, size int64) bool {
 	if b.p == nil {
 		return true
 	}
@@ -78,7 +83,7 @@ func (b *bounded) admit(name string, size int64) bool {
 		b.mu.Unlock()
 		return false
 	}
-	victims, ok := b.p.Admit(name, size)
+	victims, ok := b.p.AdmitTagged(name, size, b.buckets.tag(bucket))
 	if ok {
 		b.sinceLocked(name, true)
 		b.pinLocked(name)
@@ -105,7 +110,7 @@ func (b *bounded) track(rec objstore.Record) {
 		victims = b.setPinLocked(name, !rec.InRemote)
 	} else {
 		var err error
-		victims, err = b.p.Put(name, rec.Size(), !rec.InRemote)
+		victims, err = b.p.PutTagged(name, rec.Size(), !rec.InRemote, b.buckets.tag(rec.Key.Bucket))
 		if err != nil {
 			b.log.Warn("body kept beyond the disk cache's capacity", "key", rec.Key, "err", err)
 		} else if !rec.InRemote {
@@ -212,6 +217,9 @@ func (b *bounded) remove(victims []evict.Entry) int64 {
 		freed += n
 		b.evictions.Add(1)
 		b.evictedBytes.Add(n)
+		if b.tally != nil {
+			b.tally.Add(b.buckets.name(e.Tag), savings.Evicted, n)
+		}
 	}
 	return freed
 }
@@ -219,7 +227,8 @@ func (b *bounded) remove(victims []evict.Entry) int64 {
 // diskBody is what start-up knows of a body found on disk.
 type diskBody struct {
 	size int64
-	pin  bool // not in the origin: the only copy
+	pin  bool   // not in the origin: the only copy
+	tag  uint16 // its bucket's (bucketTags)
 }
 
 // start restores the policy from the snapshot in file, if there is one,
@@ -267,13 +276,14 @@ func (b *bounded) reconcile(onDisk map[string]diskBody) {
 // addLocked adds a body found on disk at start, or pins it again when the
 // snapshot had it.
 func (b *bounded) addLocked(name string, d diskBody) []evict.Entry {
-	if b.p.Has(name) {
+	// A snapshot written before entries had tags restores them untagged.
+	if b.p.SetTag(name, d.tag) {
 		if d.pin {
 			b.pinLocked(name)
 		}
 		return nil
 	}
-	ev, err := b.p.Put(name, d.size, d.pin)
+	ev, err := b.p.PutTagged(name, d.size, d.pin, d.tag)
 	if err != nil {
 		b.log.Warn("only copies exceed the disk cache's capacity", "name", name, "err", err)
 		return nil
@@ -292,7 +302,11 @@ func (b *bounded) readSnapshot(file string) error {
 	if err != nil {
 		return fmt.Errorf("node: read cache state: %w", err)
 	}
-	victims, err := b.p.Restore(bytes.NewReader(data))
+	snap, err := b.buckets.decode(data)
+	var victims []evict.Entry
+	if err == nil {
+		victims, err = b.p.Restore(bytes.NewReader(snap))
+	}
 	if err != nil {
 		// A corrupt snapshot only costs the policy's memory: start cold.
 		b.log.Warn("cache state unreadable, starting cold", "file", file, "err", err)
@@ -303,15 +317,20 @@ func (b *bounded) readSnapshot(file string) error {
 	return nil
 }
 
-// snapshot writes the policy's state to file durably.
+// snapshot writes the bucket tags and the policy's state to file durably.
+// The tags go first in the file but are taken after the policy, so that
+// every tag in the policy's snapshot is in the table: a bucket is tagged
+// before its first entry enters the policy.
 func (b *bounded) snapshot(file string) error {
 	if b.p == nil || file == "" {
 		return nil
 	}
-	var buf bytes.Buffer
-	if err := b.p.Snapshot(&buf); err != nil {
+	var policy, buf bytes.Buffer
+	if err := b.p.Snapshot(&policy); err != nil {
 		return fmt.Errorf("node: snapshot cache state: %w", err)
 	}
+	b.buckets.encode(&buf)
+	buf.Write(policy.Bytes())
 	if err := durable.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("node: write cache state: %w", err)
 	}

@@ -307,7 +307,7 @@ func (n *Node) openFill(key objstore.Key, opened *originBody) (io.ReadCloser, ob
 		return nil, rec, nil, err
 	}
 	name := n.blobs.Name(key, rec.BodyVersion)
-	if !n.bounded.admit(name, rec.Size()) {
+	if !n.bounded.admit(rec.Key.Bucket, name, rec.Size()) {
 		return body, rec, nil, nil
 	}
 	w, err := n.blobs.Create(key, rec.BodyVersion)

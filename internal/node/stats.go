@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/savings"
@@ -36,6 +37,17 @@ type Stats struct {
 	Savings savings.Snapshot `json:"-"`
 	// Cache is the bounded disk cache's figures, when the disk is bounded.
 	Cache *CacheStats `json:"cache,omitempty"`
+	// Sweep is the start-up sweep's state: it runs in the background
+	// after the node serves, and what it holds (the journal scan's
+	// working set) is released when it ends.
+	Sweep SweepStats `json:"startup_sweep"`
+}
+
+// SweepStats tell whether the start-up sweep has finished.
+type SweepStats struct {
+	Done bool `json:"done"`
+	// Seconds is how long it took, once done.
+	Seconds float64 `json:"seconds,omitempty"`
 }
 
 // originHealth is what an origin that keeps its state offers: both origin
@@ -63,6 +75,9 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	s.Hits.Remote = n.stats.hitsRemote.Load()
 	s.Misses = n.stats.misses.Load()
 	s.Cache = n.bounded.stats(n.cfg.Cache.Policy.Mode)
+	if took := n.sweepTook.Load(); took > 0 {
+		s.Sweep = SweepStats{Done: true, Seconds: time.Duration(took).Seconds()}
+	}
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h
