@@ -37,6 +37,8 @@ type statsJSON struct {
 	Cache *node.CacheStats `json:"cache,omitempty"`
 	// StartupSweep says whether the background start-up sweep has ended.
 	StartupSweep node.SweepStats `json:"startup_sweep"`
+	// OriginGets are the body GETs this node sent the origin, by why.
+	OriginGets node.OriginGets `json:"origin_gets"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices) statsJSON {
@@ -59,5 +61,6 @@ func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices
 		Cache:   s.Cache,
 
 		StartupSweep: s.Sweep,
+		OriginGets:   s.OriginGets,
 	}
 }

@@ -227,3 +227,76 @@ func TestCacheBoundedEvictionsPerBucket(t *testing.T) {
 		t.Errorf("per-bucket evicted bytes add up to %.0f, the cache counts %.0f; want %d per eviction", sum, total, size)
 	}
 }
+
+// Cold reads through a full cache cost one origin GET each, counted at the
+// origin's proxy: eviction makes room for every one, and no read fetches
+// its body twice (BENCHMARKS.md, trace replay, finding 5).
+func TestCacheBoundedFullOneOriginGetPerMiss(t *testing.T) {
+	o := newOrigin(t)
+	n := o.StartNode(t, "--disk-quota", fmt.Sprint(boundedQuota), "--memory-cache", "0")
+	const fill, cold, inFlight = 200, 1200, 16
+	ctx := testCtx(t, 5*time.Minute)
+	rng := rand.New(rand.NewPCG(9, 9))
+	ids := make([]string, fill+cold)
+	sizes := map[string]int{}
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range inFlight {
+		wg.Go(func() {
+			for id := range work {
+				o.putOrigin(t, id, randomBytes(uint64(sizes[id]), sizes[id]))
+			}
+		})
+	}
+	for i := range ids {
+		ids[i] = newID()
+		size := 1 + rng.IntN(16<<10)
+		if rng.IntN(30) == 0 {
+			size = 1 + rng.IntN(boundedQuota/5)
+		}
+		sizes[ids[i]] = size
+	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+	c := nodeS3(n)
+	readAll := func(ids []string) {
+		work := make(chan string)
+		var wg sync.WaitGroup
+		for range inFlight {
+			wg.Go(func() {
+				for id := range work {
+					out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(id)})
+					if err != nil {
+						t.Errorf("GET %s: %v", id, err)
+						continue
+					}
+					got, err := io.Copy(io.Discard, out.Body)
+					_ = out.Body.Close() // read whole
+					if err != nil || got != int64(sizes[id]) {
+						t.Errorf("GET %s: %d bytes of %d, %v", id, got, sizes[id], err)
+					}
+				}
+			})
+		}
+		for _, id := range ids {
+			work <- id
+		}
+		close(work)
+		wg.Wait()
+	}
+	readAll(ids[:fill]) // fills the quota
+	o.ResetCounts()
+	readAll(ids[fill:])
+	gets := o.Count(http.MethodGet, o.Bucket)
+	own, _ := n.Stats(t)["origin_gets"].(map[string]any)
+	t.Logf("%d origin GETs for %d cold reads on a full cache (the node counts %v); cache evictions %.0f", gets, cold, own, cacheStat(t, n, "evictions"))
+	if gets != cold {
+		t.Errorf("%d origin GETs for %d cold reads, want one each", gets, cold)
+	}
+	if own["fills"].(float64) != float64(fill+cold) || own["streams"].(float64) != 0 {
+		t.Errorf("the node counts its origin GETs as %v, want %d fills and no streams", own, fill+cold)
+	}
+}
