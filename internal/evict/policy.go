@@ -327,6 +327,33 @@ func (p *Policy) Pin(key string) bool {
 	return true
 }
 
+// SetPin makes tracked key hold pins exactly when pin is set: it pins an
+// unpinned key once and drops every pin of a pinned one. It reports
+// whether key is tracked and returns the entries an unpin evicted (after
+// Resize or Restore), as Unpin does. For a caller that pins each key at
+// most once, it saves a set of its own.
+func (p *Policy) SetPin(key string, pin bool) (bool, []Entry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.entries[key]
+	switch {
+	case !ok:
+		return false, nil
+	case pin && e.pins == 0:
+		p.listLocked(e.queue).remove(e)
+		p.pinned++
+		p.pinnedBytes += e.size
+		e.pins = 1
+	case !pin && e.pins > 0:
+		e.pins = 0
+		p.pinned--
+		p.pinnedBytes -= e.size
+		p.listLocked(e.queue).pushHead(e)
+		return true, p.makeRoomLocked(0)
+	}
+	return true, nil
+}
+
 // Unpin drops one pin of key. On the last one the entry becomes the newest
 // of its FIFO again, and if the cache is over capacity (after Resize or
 // Restore) the entries evicted to bring it back are returned.

@@ -103,3 +103,31 @@ func v1Snapshot(keys []string, size uint64) []byte {
 	b = binary.AppendUvarint(b, 0)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
+
+// SetPin pins once and unpins fully, whatever pins the key held.
+func TestSetPin(t *testing.T) {
+	p := newPolicy(t, 100, Options{MaxObjectFraction: 1})
+	p.Admit("a", 30)
+	if ok, _ := p.SetPin("missing", true); ok {
+		t.Fatal("SetPin of an untracked key reports it tracked")
+	}
+	for range 2 { // idempotent
+		if ok, _ := p.SetPin("a", true); !ok {
+			t.Fatal("SetPin of a tracked key reports it untracked")
+		}
+	}
+	if st := p.Stats(); st.Pinned != 1 || st.PinnedBytes != 30 {
+		t.Fatalf("after SetPin twice: %+v, want one pinned entry of 30 bytes", st)
+	}
+	if ev := p.Evict(100); len(ev) != 0 {
+		t.Fatalf("evicted a pinned entry: %v", ev)
+	}
+	p.Pin("a") // a second pin, as a caller mixing Pin and SetPin might
+	p.SetPin("a", false)
+	if st := p.Stats(); st.Pinned != 0 || st.PinnedBytes != 0 {
+		t.Fatalf("after SetPin false: %+v, want nothing pinned", st)
+	}
+	if ev := p.Evict(100); len(ev) != 1 || ev[0].Key != "a" {
+		t.Fatalf("evicted %v, want a", ev)
+	}
+}

@@ -32,8 +32,10 @@ type bounded struct {
 	tally   *savings.Tally
 	buckets bucketTags
 
-	mu     sync.Mutex // guards pinned and filling, and orders pin changes with policy calls
-	pinned map[string]struct{}
+	// mu guards filling and since, and orders pin changes with policy
+	// calls. Which bodies are pinned the policy alone knows (SetPin): a
+	// set of names here would cost every only copy a map entry.
+	mu sync.Mutex
 	// filling is the bodies being read through into the cache, by name,
 	// with their sizes; fillBytes is their sum. Read-throughs may hold at
 	// most half the capacity in flight, so that they never take all the
@@ -67,8 +69,7 @@ type CacheStats struct {
 }
 
 func newBounded(p *evict.Policy, blobs Blobs, log *slog.Logger) *bounded {
-	return &bounded{p: p, blobs: blobs, log: log, pinned: make(map[string]struct{}), filling: make(map[string]int64),
-		since: make(map[string]bool)}
+	return &bounded{p: p, blobs: blobs, log: log, filling: make(map[string]int64), since: make(map[string]bool)}
 }
 
 // admit asks the policy whether a body read through from the origin may
@@ -86,7 +87,7 @@ func (b *bounded) admit(bucket, name string, size int64) bool {
 	victims, ok := b.p.AdmitTagged(name, size, b.buckets.tag(bucket))
 	if ok {
 		b.sinceLocked(name, true)
-		b.pinLocked(name)
+		b.p.SetPin(name, true)
 		b.filling[name] = size
 		b.fillBytes += size
 	}
@@ -105,16 +106,12 @@ func (b *bounded) track(rec objstore.Record) {
 	b.mu.Lock()
 	b.filledLocked(name)
 	b.sinceLocked(name, true)
-	var victims []evict.Entry
-	if b.p.Has(name) {
-		victims = b.setPinLocked(name, !rec.InRemote)
-	} else {
+	tracked, victims := b.p.SetPin(name, !rec.InRemote)
+	if !tracked {
 		var err error
 		victims, err = b.p.PutTagged(name, rec.Size(), !rec.InRemote, b.buckets.tag(rec.Key.Bucket))
 		if err != nil {
 			b.log.Warn("body kept beyond the disk cache's capacity", "key", rec.Key, "err", err)
-		} else if !rec.InRemote {
-			b.pinned[name] = struct{}{}
 		}
 	}
 	b.mu.Unlock()
@@ -129,33 +126,9 @@ func (b *bounded) update(rec objstore.Record) {
 	}
 	name := b.blobs.Name(rec.Key, rec.BodyVersion)
 	b.mu.Lock()
-	var victims []evict.Entry
-	if b.p.Has(name) {
-		victims = b.setPinLocked(name, !rec.InRemote)
-	}
+	_, victims := b.p.SetPin(name, !rec.InRemote)
 	b.mu.Unlock()
 	b.remove(victims)
-}
-
-// setPinLocked pins or unpins a tracked name so that it holds one pin
-// exactly when pin is set, and returns the entries an unpin evicted (only
-// after a shrink), for the caller to remove once it dropped mu.
-func (b *bounded) setPinLocked(name string, pin bool) []evict.Entry {
-	_, has := b.pinned[name]
-	switch {
-	case pin && !has:
-		b.pinLocked(name)
-	case !pin && has:
-		delete(b.pinned, name)
-		return b.p.Unpin(name)
-	}
-	return nil
-}
-
-func (b *bounded) pinLocked(name string) {
-	if _, has := b.pinned[name]; !has && b.p.Pin(name) {
-		b.pinned[name] = struct{}{}
-	}
 }
 
 // untrack forgets a body that was dropped (deleted, overwritten, failed).
@@ -166,7 +139,6 @@ func (b *bounded) untrack(name string) {
 	b.mu.Lock()
 	b.filledLocked(name)
 	b.sinceLocked(name, false)
-	delete(b.pinned, name)
 	b.p.Remove(name)
 	b.mu.Unlock()
 }
@@ -279,7 +251,7 @@ func (b *bounded) addLocked(name string, d diskBody) []evict.Entry {
 	// A snapshot written before entries had tags restores them untagged.
 	if b.p.SetTag(name, d.tag) {
 		if d.pin {
-			b.pinLocked(name)
+			b.p.SetPin(name, true)
 		}
 		return nil
 	}
@@ -287,9 +259,6 @@ func (b *bounded) addLocked(name string, d diskBody) []evict.Entry {
 	if err != nil {
 		b.log.Warn("only copies exceed the disk cache's capacity", "name", name, "err", err)
 		return nil
-	}
-	if d.pin {
-		b.pinned[name] = struct{}{}
 	}
 	return ev
 }

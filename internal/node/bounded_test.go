@@ -141,6 +141,10 @@ func TestBoundedFullDiskNeverFailsARead(t *testing.T) {
 	if n.blobs.Has(key, rec.BodyVersion) {
 		t.Fatal("body cached although the disk was full")
 	}
+	// The read went on from the origin with a GET of its own: counted.
+	if st, _ := n.Stats(context.Background()); st.OriginGets != (OriginGets{Fills: 1, Streams: 1}) {
+		t.Fatalf("origin GETs %+v, want the fill's and the stream's", st.OriginGets)
+	}
 }
 
 func TestBoundedPolicyStateSurvivesRestart(t *testing.T) {

@@ -263,17 +263,20 @@ func (n *Node) sweep(ctx context.Context) error {
 	start := time.Now()
 	keep := newBodySet()
 	// The bounded cache needs each kept body's size and whether it is the
-	// only copy, to restore its policy: only then is a map of names built.
-	var records map[string]diskBody
+	// only copy, to restore its policy: only then are they kept, by a
+	// 128-bit hash of the name rather than the name, so that the scan
+	// leaves no string per object behind among the policy's own.
+	var records map[nameHash]diskBody
+	hash := newNameHasher()
 	if n.bounded.p != nil {
-		records = make(map[string]diskBody)
+		records = make(map[nameHash]diskBody)
 	}
 	err := n.journal.Range(ctx, func(rec objstore.Record) bool {
 		if !rec.Deleted {
 			name := n.blobs.Name(rec.Key, rec.BodyVersion)
 			keep.add(name)
 			if records != nil {
-				records[name] = diskBody{size: rec.Size(), pin: !rec.InRemote, tag: n.bounded.buckets.tag(rec.Key.Bucket)}
+				records[hash.of(name)] = diskBody{size: rec.Size(), pin: !rec.InRemote, tag: n.bounded.buckets.tag(rec.Key.Bucket)}
 			}
 		}
 		return true
@@ -287,7 +290,7 @@ func (n *Node) sweep(ctx context.Context) error {
 		if !keep.has(name) {
 			return false
 		}
-		if d, ok := records[name]; ok {
+		if d, ok := records[hash.of(name)]; ok {
 			onDisk[name] = d
 		}
 		return true
