@@ -31,6 +31,9 @@ type bounded struct {
 	// policy's entries carry the bucket's tag (evict.Entry.Tag).
 	tally   *savings.Tally
 	buckets bucketTags
+	// keys packs body names into the policy's keys (policyKeys): every
+	// method below takes names and speaks keys to the policy.
+	keys policyKeys
 
 	// mu guards filling and since, and orders pin changes with policy
 	// calls. Which bodies are pinned the policy alone knows (SetPin): a
@@ -79,6 +82,7 @@ func (b *bounded) admit(bucket, name string, size int64) bool {
 	if b.p == nil {
 		return true
 	}
+	name = b.keys.key(name)
 	b.mu.Lock()
 	if _, dup := b.filling[name]; dup || b.fillBytes+size > b.p.Stats().Capacity/2 {
 		b.mu.Unlock()
@@ -102,7 +106,7 @@ func (b *bounded) track(rec objstore.Record) {
 	if b.p == nil {
 		return
 	}
-	name := b.blobs.Name(rec.Key, rec.BodyVersion)
+	name := b.keys.key(b.blobs.Name(rec.Key, rec.BodyVersion))
 	b.mu.Lock()
 	b.filledLocked(name)
 	b.sinceLocked(name, true)
@@ -124,7 +128,7 @@ func (b *bounded) update(rec objstore.Record) {
 	if b.p == nil || rec.Deleted {
 		return
 	}
-	name := b.blobs.Name(rec.Key, rec.BodyVersion)
+	name := b.keys.key(b.blobs.Name(rec.Key, rec.BodyVersion))
 	b.mu.Lock()
 	_, victims := b.p.SetPin(name, !rec.InRemote)
 	b.mu.Unlock()
@@ -136,6 +140,7 @@ func (b *bounded) untrack(name string) {
 	if b.p == nil {
 		return
 	}
+	name = b.keys.key(name)
 	b.mu.Lock()
 	b.filledLocked(name)
 	b.sinceLocked(name, false)
@@ -162,7 +167,7 @@ func (b *bounded) filledLocked(name string) {
 // hit counts a read of a local body: a counter bump, no write.
 func (b *bounded) hit(key objstore.Key, v objstore.Version) {
 	if b.p != nil {
-		b.p.Access(b.blobs.Name(key, v))
+		b.p.Access(b.keys.key(b.blobs.Name(key, v)))
 	}
 }
 
@@ -181,9 +186,10 @@ func (b *bounded) makeRoom(need int64) int64 {
 func (b *bounded) remove(victims []evict.Entry) int64 {
 	var freed int64
 	for _, e := range victims {
-		n, err := b.blobs.RemoveName(e.Key)
+		name := b.keys.name(e.Key)
+		n, err := b.blobs.RemoveName(name)
 		if err != nil {
-			b.log.Warn("cannot remove evicted body", "name", e.Key, "err", err)
+			b.log.Warn("cannot remove evicted body", "name", name, "err", err)
 			continue
 		}
 		freed += n
@@ -216,7 +222,7 @@ func (b *bounded) start(file string) error {
 }
 
 // reconcile brings the policy in step with the bodies the start-up sweep
-// found on disk (onDisk, by name, as the journal scan saw them): entries
+// found on disk (onDisk, by policy key, as the journal scan saw them): entries
 // whose body is gone are dropped, bodies missing are added, and the only
 // copies pinned again. Bodies tracked or dropped since start are left as
 // those changes made them.
@@ -272,6 +278,9 @@ func (b *bounded) readSnapshot(file string) error {
 		return fmt.Errorf("node: read cache state: %w", err)
 	}
 	snap, err := b.buckets.decode(data)
+	if err == nil {
+		snap, err = b.keys.nodes.decode(snap)
+	}
 	var victims []evict.Entry
 	if err == nil {
 		victims, err = b.p.Restore(bytes.NewReader(snap))
@@ -286,10 +295,11 @@ func (b *bounded) readSnapshot(file string) error {
 	return nil
 }
 
-// snapshot writes the bucket tags and the policy's state to file durably.
-// The tags go first in the file but are taken after the policy, so that
-// every tag in the policy's snapshot is in the table: a bucket is tagged
-// before its first entry enters the policy.
+// snapshot writes the bucket tags, the node numbers of packed keys and
+// the policy's state to file durably. The tables go first in the file but
+// are taken after the policy, so that every number in the policy's
+// snapshot is in them: a bucket or node is numbered before its first
+// entry enters the policy.
 func (b *bounded) snapshot(file string) error {
 	if b.p == nil || file == "" {
 		return nil
@@ -299,6 +309,7 @@ func (b *bounded) snapshot(file string) error {
 		return fmt.Errorf("node: snapshot cache state: %w", err)
 	}
 	b.buckets.encode(&buf)
+	b.keys.nodes.encode(&buf)
 	buf.Write(policy.Bytes())
 	if err := durable.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("node: write cache state: %w", err)

@@ -68,6 +68,16 @@ func (t *bucketTags) name(tag uint16) string {
 	return t.names[tag]
 }
 
+// lookup returns the name numbered tag, if any.
+func (t *bucketTags) lookup(tag uint16) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if tag == 0 || int(tag) >= len(t.names) {
+		return "", false
+	}
+	return t.names[tag], true
+}
+
 // tagsMagic starts the table in the cache state file; its last byte is
 // the format version. A file without it is a bare policy snapshot, written
 // before tags.

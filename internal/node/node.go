@@ -291,7 +291,7 @@ func (n *Node) sweep(ctx context.Context) error {
 			return false
 		}
 		if d, ok := records[hash.of(name)]; ok {
-			onDisk[name] = d
+			onDisk[n.bounded.keys.key(name)] = d
 		}
 		return true
 	})
