@@ -20,6 +20,7 @@ type entry struct {
 	pins       uint32
 	freq       uint8
 	queue      queue
+	tag        uint16 // the caller's label (Entry.Tag); fits the padding, so free
 }
 
 // list is an intrusive doubly linked list with a sentinel: the head is

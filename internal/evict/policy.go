@@ -14,6 +14,11 @@ var ErrNoRoom = errors.New("evict: no room beside the pinned bytes")
 type Entry struct {
 	Key  string
 	Size int64
+	// Tag is the label the caller gave the object (AdmitTagged, PutTagged,
+	// SetTag; 0 if none), so that it can tell what an eviction was of, a
+	// bucket say, without a map of its own. It is kept in the entry's
+	// padding and in snapshots, and costs no memory.
+	Tag uint16
 }
 
 // Policy tracks cached objects and picks which to evict. It is safe for
@@ -94,12 +99,19 @@ func (p *Policy) Access(key string) bool {
 // fit beside the pinned bytes, and, with SecondMiss, a key's first miss.
 // Admitting a tracked key updates its size.
 func (p *Policy) Admit(key string, size int64) (evicted []Entry, admitted bool) {
+	return p.AdmitTagged(key, size, 0)
+}
+
+// AdmitTagged is Admit of an object labelled tag (Entry.Tag). Admitting a
+// tracked key also sets its tag.
+func (p *Policy) AdmitTagged(key string, size int64, tag uint16) (evicted []Entry, admitted bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e, ok := p.entries[key]; ok {
 		if !p.fitsLocked(e, size) {
 			return nil, false
 		}
+		e.tag = tag
 		return p.replaceLocked(e, size, 0), true
 	}
 	if size > p.maxObject || !p.fitsLocked(nil, size) {
@@ -115,7 +127,7 @@ func (p *Policy) Admit(key string, size int64) (evicted []Entry, admitted bool) 
 	if seen || p.opts.Mode == ModeLRU {
 		q = queueMain
 	}
-	return p.insertLocked(&entry{key: key, size: size, queue: q}), true
+	return p.insertLocked(&entry{key: key, size: size, queue: q, tag: tag}), true
 }
 
 // Put tracks a written object, pinned if pin is set, and returns the
@@ -124,6 +136,12 @@ func (p *Policy) Admit(key string, size int64) (evicted []Entry, admitted bool) 
 // the pinned bytes. Putting a tracked key updates its size and adds the
 // pin.
 func (p *Policy) Put(key string, size int64, pin bool) ([]Entry, error) {
+	return p.PutTagged(key, size, pin, 0)
+}
+
+// PutTagged is Put of an object labelled tag (Entry.Tag). Putting a
+// tracked key also sets its tag.
+func (p *Policy) PutTagged(key string, size int64, pin bool, tag uint16) ([]Entry, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var pins uint32
@@ -135,13 +153,26 @@ func (p *Policy) Put(key string, size int64, pin bool) ([]Entry, error) {
 		return nil, fmt.Errorf("put %s (%d bytes, %d pinned of %d): %w", key, size, p.pinnedBytes, p.capacity, ErrNoRoom)
 	}
 	if e != nil {
+		e.tag = tag
 		return p.replaceLocked(e, size, pins), nil
 	}
 	q := queueSmall
 	if p.ghost.take(keyHash(key)) || p.opts.Mode == ModeLRU {
 		q = queueMain
 	}
-	return p.insertLocked(&entry{key: key, size: size, queue: q, pins: pins}), nil
+	return p.insertLocked(&entry{key: key, size: size, queue: q, pins: pins, tag: tag}), nil
+}
+
+// SetTag labels tracked key with tag, without counting a read or moving
+// it, and reports whether key is tracked.
+func (p *Policy) SetTag(key string, tag uint16) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.entries[key]
+	if ok {
+		e.tag = tag
+	}
+	return ok
 }
 
 // fitsLocked reports whether an object of size fits beside the pinned
@@ -194,6 +225,9 @@ func (p *Policy) listLocked(q queue) *list {
 	return &p.main
 }
 
+// public is e as callers see it.
+func (e *entry) public() Entry { return Entry{Key: e.key, Size: e.size, Tag: e.tag} }
+
 // usedLocked is the bytes of all tracked entries.
 func (p *Policy) usedLocked() int64 {
 	return p.small.bytes + p.main.bytes + p.pinnedBytes
@@ -208,7 +242,7 @@ func (p *Policy) makeRoomLocked(need int64) []Entry {
 		if e == nil {
 			break
 		}
-		evicted = append(evicted, Entry{Key: e.key, Size: e.size})
+		evicted = append(evicted, e.public())
 	}
 	return evicted
 }
@@ -293,6 +327,33 @@ func (p *Policy) Pin(key string) bool {
 	return true
 }
 
+// SetPin makes tracked key hold pins exactly when pin is set: it pins an
+// unpinned key once and drops every pin of a pinned one. It reports
+// whether key is tracked and returns the entries an unpin evicted (after
+// Resize or Restore), as Unpin does. For a caller that pins each key at
+// most once, it saves a set of its own.
+func (p *Policy) SetPin(key string, pin bool) (bool, []Entry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.entries[key]
+	switch {
+	case !ok:
+		return false, nil
+	case pin && e.pins == 0:
+		p.listLocked(e.queue).remove(e)
+		p.pinned++
+		p.pinnedBytes += e.size
+		e.pins = 1
+	case !pin && e.pins > 0:
+		e.pins = 0
+		p.pinned--
+		p.pinnedBytes -= e.size
+		p.listLocked(e.queue).pushHead(e)
+		return true, p.makeRoomLocked(0)
+	}
+	return true, nil
+}
+
 // Unpin drops one pin of key. On the last one the entry becomes the newest
 // of its FIFO again, and if the cache is over capacity (after Resize or
 // Restore) the entries evicted to bring it back are returned.
@@ -352,7 +413,7 @@ func (p *Policy) Evict(need int64) []Entry {
 			break
 		}
 		freed += e.size
-		evicted = append(evicted, Entry{Key: e.key, Size: e.size})
+		evicted = append(evicted, e.public())
 	}
 	return evicted
 }

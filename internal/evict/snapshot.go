@@ -7,10 +7,15 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 )
 
-// snapshotMagic starts every snapshot; its last byte is the format version.
-const snapshotMagic = "objstore-evict\x01"
+// snapshotMagic starts every snapshot; its last byte is the format
+// version: 2 adds each entry's tag. Restore reads version 1 too (tags 0).
+const (
+	snapshotMagic   = "objstore-evict\x02"
+	snapshotMagicV1 = "objstore-evict\x01"
+)
 
 // maxKeyLen bounds a key read from a snapshot, so a corrupt length cannot
 // allocate without limit.
@@ -85,6 +90,7 @@ func (s *snapWriter) entry(e *entry) {
 	s.bytes([]byte(e.key))
 	s.uvarint(uint64(e.size))
 	s.bytes([]byte{byte(e.queue) | e.freq<<1})
+	s.uvarint(uint64(e.tag))
 }
 
 // Restore replaces the policy's state with a snapshot's and returns the
@@ -130,9 +136,10 @@ type snapReader struct {
 
 func (s *snapReader) read(mode Mode, ghostBytes int64) (restored, error) {
 	magic := make([]byte, len(snapshotMagic))
-	if err := s.full(magic); err != nil || string(magic) != snapshotMagic {
+	if err := s.full(magic); err != nil || string(magic) != snapshotMagic && string(magic) != snapshotMagicV1 {
 		return restored{}, fmt.Errorf("%w: bad header", ErrCorrupt)
 	}
+	tagged := string(magic) == snapshotMagic
 	snapMode, err := s.uvarint()
 	if err != nil {
 		return restored{}, err
@@ -143,7 +150,7 @@ func (s *snapReader) read(mode Mode, ghostBytes int64) (restored, error) {
 	}
 	st := restored{entries: make(map[string]*entry), ghost: newGhost(ghostBytes)}
 	for range n {
-		e, err := s.entry()
+		e, err := s.entry(tagged)
 		if err != nil {
 			return restored{}, err
 		}
@@ -186,7 +193,7 @@ func (s *snapReader) ghosts(g *ghost) error {
 	return nil
 }
 
-func (s *snapReader) entry() (*entry, error) {
+func (s *snapReader) entry(tagged bool) (*entry, error) {
 	klen, err := s.uvarint()
 	if err != nil {
 		return nil, err
@@ -206,11 +213,17 @@ func (s *snapReader) entry() (*entry, error) {
 	if err := s.full(flags[:]); err != nil {
 		return nil, err
 	}
+	var tag uint64
+	if tagged {
+		if tag, err = s.uvarint(); err != nil {
+			return nil, err
+		}
+	}
 	q, freq := queue(flags[0]&1), flags[0]>>1
-	if freq > maxFreq || size > 1<<62 {
+	if freq > maxFreq || size > 1<<62 || tag > math.MaxUint16 {
 		return nil, fmt.Errorf("%w: entry %q", ErrCorrupt, key)
 	}
-	return &entry{key: string(key), size: int64(size), queue: q, freq: freq}, nil
+	return &entry{key: string(key), size: int64(size), queue: q, freq: freq, tag: uint16(tag)}, nil
 }
 
 func (s *snapReader) full(b []byte) error {

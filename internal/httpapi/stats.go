@@ -35,6 +35,10 @@ type statsJSON struct {
 	// Cache is the bounded disk cache: policy, capacity, entries, pins,
 	// evictions and the entries restored at start.
 	Cache *node.CacheStats `json:"cache,omitempty"`
+	// StartupSweep says whether the background start-up sweep has ended.
+	StartupSweep node.SweepStats `json:"startup_sweep"`
+	// OriginGets are the body GETs this node sent the origin, by why.
+	OriginGets node.OriginGets `json:"origin_gets"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices) statsJSON {
@@ -55,5 +59,8 @@ func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices
 		Origin:  s.Origin,
 		Savings: s.Savings.Report(prices),
 		Cache:   s.Cache,
+
+		StartupSweep: s.Sweep,
+		OriginGets:   s.OriginGets,
 	}
 }

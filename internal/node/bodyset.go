@@ -35,3 +35,17 @@ func (b *bodySet) has(name string) bool {
 
 // len is how many distinct hashes the set holds.
 func (b *bodySet) len() int { return len(b.hashes) }
+
+// nameHash is a 128-bit hash of a body's name: two names share one with
+// a chance of about 2^-128 per pair, so it stands in for the name in a
+// map that must not hold a string per object.
+type nameHash [2]uint64
+
+// nameHasher hashes names with two independent seeds.
+type nameHasher struct{ a, b maphash.Seed }
+
+func newNameHasher() nameHasher { return nameHasher{maphash.MakeSeed(), maphash.MakeSeed()} }
+
+func (h nameHasher) of(name string) nameHash {
+	return nameHash{maphash.String(h.a, name), maphash.String(h.b, name)}
+}

@@ -13,6 +13,7 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/durable"
 	"sphere.software/objstore/internal/evict"
+	"sphere.software/objstore/internal/savings"
 )
 
 // bounded keeps the bodies on disk within a capacity: it tells the
@@ -26,9 +27,18 @@ type bounded struct {
 	p     *evict.Policy
 	blobs Blobs
 	log   *slog.Logger
+	// tally, when set, counts each eviction under its body's bucket: the
+	// policy's entries carry the bucket's tag (evict.Entry.Tag).
+	tally   *savings.Tally
+	buckets bucketTags
+	// keys packs body names into the policy's keys (policyKeys): every
+	// method below takes names and speaks keys to the policy.
+	keys policyKeys
 
-	mu     sync.Mutex // guards pinned and filling, and orders pin changes with policy calls
-	pinned map[string]struct{}
+	// mu guards filling and since, and orders pin changes with policy
+	// calls. Which bodies are pinned the policy alone knows (SetPin): a
+	// set of names here would cost every only copy a map entry.
+	mu sync.Mutex
 	// filling is the bodies being read through into the cache, by name,
 	// with their sizes; fillBytes is their sum. Read-throughs may hold at
 	// most half the capacity in flight, so that they never take all the
@@ -62,26 +72,26 @@ type CacheStats struct {
 }
 
 func newBounded(p *evict.Policy, blobs Blobs, log *slog.Logger) *bounded {
-	return &bounded{p: p, blobs: blobs, log: log, pinned: make(map[string]struct{}), filling: make(map[string]int64),
-		since: make(map[string]bool)}
+	return &bounded{p: p, blobs: blobs, log: log, filling: make(map[string]int64), since: make(map[string]bool)}
 }
 
 // admit asks the policy whether a body read through from the origin may
 // be cached, evicting what it says to. An admitted body stays pinned until
 // track or untrack: it is being written.
-func (b *bounded) admit(name string, size int64) bool {
+func (b *bounded) admit(bucket, name string, size int64) bool {
 	if b.p == nil {
 		return true
 	}
+	name = b.keys.key(name)
 	b.mu.Lock()
 	if _, dup := b.filling[name]; dup || b.fillBytes+size > b.p.Stats().Capacity/2 {
 		b.mu.Unlock()
 		return false
 	}
-	victims, ok := b.p.Admit(name, size)
+	victims, ok := b.p.AdmitTagged(name, size, b.buckets.tag(bucket))
 	if ok {
 		b.sinceLocked(name, true)
-		b.pinLocked(name)
+		b.p.SetPin(name, true)
 		b.filling[name] = size
 		b.fillBytes += size
 	}
@@ -96,20 +106,16 @@ func (b *bounded) track(rec objstore.Record) {
 	if b.p == nil {
 		return
 	}
-	name := b.blobs.Name(rec.Key, rec.BodyVersion)
+	name := b.keys.key(b.blobs.Name(rec.Key, rec.BodyVersion))
 	b.mu.Lock()
 	b.filledLocked(name)
 	b.sinceLocked(name, true)
-	var victims []evict.Entry
-	if b.p.Has(name) {
-		victims = b.setPinLocked(name, !rec.InRemote)
-	} else {
+	tracked, victims := b.p.SetPin(name, !rec.InRemote)
+	if !tracked {
 		var err error
-		victims, err = b.p.Put(name, rec.Size(), !rec.InRemote)
+		victims, err = b.p.PutTagged(name, rec.Size(), !rec.InRemote, b.buckets.tag(rec.Key.Bucket))
 		if err != nil {
 			b.log.Warn("body kept beyond the disk cache's capacity", "key", rec.Key, "err", err)
-		} else if !rec.InRemote {
-			b.pinned[name] = struct{}{}
 		}
 	}
 	b.mu.Unlock()
@@ -122,35 +128,11 @@ func (b *bounded) update(rec objstore.Record) {
 	if b.p == nil || rec.Deleted {
 		return
 	}
-	name := b.blobs.Name(rec.Key, rec.BodyVersion)
+	name := b.keys.key(b.blobs.Name(rec.Key, rec.BodyVersion))
 	b.mu.Lock()
-	var victims []evict.Entry
-	if b.p.Has(name) {
-		victims = b.setPinLocked(name, !rec.InRemote)
-	}
+	_, victims := b.p.SetPin(name, !rec.InRemote)
 	b.mu.Unlock()
 	b.remove(victims)
-}
-
-// setPinLocked pins or unpins a tracked name so that it holds one pin
-// exactly when pin is set, and returns the entries an unpin evicted (only
-// after a shrink), for the caller to remove once it dropped mu.
-func (b *bounded) setPinLocked(name string, pin bool) []evict.Entry {
-	_, has := b.pinned[name]
-	switch {
-	case pin && !has:
-		b.pinLocked(name)
-	case !pin && has:
-		delete(b.pinned, name)
-		return b.p.Unpin(name)
-	}
-	return nil
-}
-
-func (b *bounded) pinLocked(name string) {
-	if _, has := b.pinned[name]; !has && b.p.Pin(name) {
-		b.pinned[name] = struct{}{}
-	}
 }
 
 // untrack forgets a body that was dropped (deleted, overwritten, failed).
@@ -158,10 +140,10 @@ func (b *bounded) untrack(name string) {
 	if b.p == nil {
 		return
 	}
+	name = b.keys.key(name)
 	b.mu.Lock()
 	b.filledLocked(name)
 	b.sinceLocked(name, false)
-	delete(b.pinned, name)
 	b.p.Remove(name)
 	b.mu.Unlock()
 }
@@ -185,7 +167,7 @@ func (b *bounded) filledLocked(name string) {
 // hit counts a read of a local body: a counter bump, no write.
 func (b *bounded) hit(key objstore.Key, v objstore.Version) {
 	if b.p != nil {
-		b.p.Access(b.blobs.Name(key, v))
+		b.p.Access(b.keys.key(b.blobs.Name(key, v)))
 	}
 }
 
@@ -204,14 +186,18 @@ func (b *bounded) makeRoom(need int64) int64 {
 func (b *bounded) remove(victims []evict.Entry) int64 {
 	var freed int64
 	for _, e := range victims {
-		n, err := b.blobs.RemoveName(e.Key)
+		name := b.keys.name(e.Key)
+		n, err := b.blobs.RemoveName(name)
 		if err != nil {
-			b.log.Warn("cannot remove evicted body", "name", e.Key, "err", err)
+			b.log.Warn("cannot remove evicted body", "name", name, "err", err)
 			continue
 		}
 		freed += n
 		b.evictions.Add(1)
 		b.evictedBytes.Add(n)
+		if b.tally != nil {
+			b.tally.Add(b.buckets.name(e.Tag), savings.Evicted, n)
+		}
 	}
 	return freed
 }
@@ -219,7 +205,8 @@ func (b *bounded) remove(victims []evict.Entry) int64 {
 // diskBody is what start-up knows of a body found on disk.
 type diskBody struct {
 	size int64
-	pin  bool // not in the origin: the only copy
+	pin  bool   // not in the origin: the only copy
+	tag  uint16 // its bucket's (bucketTags)
 }
 
 // start restores the policy from the snapshot in file, if there is one,
@@ -235,7 +222,7 @@ func (b *bounded) start(file string) error {
 }
 
 // reconcile brings the policy in step with the bodies the start-up sweep
-// found on disk (onDisk, by name, as the journal scan saw them): entries
+// found on disk (onDisk, by policy key, as the journal scan saw them): entries
 // whose body is gone are dropped, bodies missing are added, and the only
 // copies pinned again. Bodies tracked or dropped since start are left as
 // those changes made them.
@@ -267,19 +254,17 @@ func (b *bounded) reconcile(onDisk map[string]diskBody) {
 // addLocked adds a body found on disk at start, or pins it again when the
 // snapshot had it.
 func (b *bounded) addLocked(name string, d diskBody) []evict.Entry {
-	if b.p.Has(name) {
+	// A snapshot written before entries had tags restores them untagged.
+	if b.p.SetTag(name, d.tag) {
 		if d.pin {
-			b.pinLocked(name)
+			b.p.SetPin(name, true)
 		}
 		return nil
 	}
-	ev, err := b.p.Put(name, d.size, d.pin)
+	ev, err := b.p.PutTagged(name, d.size, d.pin, d.tag)
 	if err != nil {
 		b.log.Warn("only copies exceed the disk cache's capacity", "name", name, "err", err)
 		return nil
-	}
-	if d.pin {
-		b.pinned[name] = struct{}{}
 	}
 	return ev
 }
@@ -292,7 +277,14 @@ func (b *bounded) readSnapshot(file string) error {
 	if err != nil {
 		return fmt.Errorf("node: read cache state: %w", err)
 	}
-	victims, err := b.p.Restore(bytes.NewReader(data))
+	snap, err := b.buckets.decode(data)
+	if err == nil {
+		snap, err = b.keys.nodes.decode(snap)
+	}
+	var victims []evict.Entry
+	if err == nil {
+		victims, err = b.p.Restore(bytes.NewReader(snap))
+	}
 	if err != nil {
 		// A corrupt snapshot only costs the policy's memory: start cold.
 		b.log.Warn("cache state unreadable, starting cold", "file", file, "err", err)
@@ -303,15 +295,22 @@ func (b *bounded) readSnapshot(file string) error {
 	return nil
 }
 
-// snapshot writes the policy's state to file durably.
+// snapshot writes the bucket tags, the node numbers of packed keys and
+// the policy's state to file durably. The tables go first in the file but
+// are taken after the policy, so that every number in the policy's
+// snapshot is in them: a bucket or node is numbered before its first
+// entry enters the policy.
 func (b *bounded) snapshot(file string) error {
 	if b.p == nil || file == "" {
 		return nil
 	}
-	var buf bytes.Buffer
-	if err := b.p.Snapshot(&buf); err != nil {
+	var policy, buf bytes.Buffer
+	if err := b.p.Snapshot(&policy); err != nil {
 		return fmt.Errorf("node: snapshot cache state: %w", err)
 	}
+	b.buckets.encode(&buf)
+	b.keys.nodes.encode(&buf)
+	buf.Write(policy.Bytes())
 	if err := durable.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("node: write cache state: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/evict"
 	"sphere.software/objstore/internal/journal"
+	"sphere.software/objstore/internal/savings"
 )
 
 // openBoundedNode is openTestNode with a disk quota that the node's cache
@@ -140,6 +141,10 @@ func TestBoundedFullDiskNeverFailsARead(t *testing.T) {
 	if n.blobs.Has(key, rec.BodyVersion) {
 		t.Fatal("body cached although the disk was full")
 	}
+	// The read went on from the origin with a GET of its own: counted.
+	if st, _ := n.Stats(context.Background()); st.OriginGets != (OriginGets{Fills: 1, Streams: 1}) {
+		t.Fatalf("origin GETs %+v, want the fill's and the stream's", st.OriginGets)
+	}
 }
 
 func TestBoundedPolicyStateSurvivesRestart(t *testing.T) {
@@ -172,5 +177,58 @@ func TestBoundedPolicyStateSurvivesRestart(t *testing.T) {
 	}
 	if !n.blobs.Has(only.Key, only.BodyVersion) {
 		t.Fatal("the only copy was evicted")
+	}
+}
+
+// Evictions count in the savings under each body's bucket (the policy's
+// entries carry a bucket tag), and the tags survive a restart through the
+// policy's snapshot.
+func TestBoundedEvictionsPerBucket(t *testing.T) {
+	const quota, size = 100 << 10, 20 << 10
+	dir, remote := t.TempDir(), newMemRemote()
+	n := openBoundedNode(t, dir, remote, quota, evict.Options{})
+	putIn := func(n *testNode, bucket string, count int) {
+		for range count {
+			key := objstore.Key{Bucket: bucket, ID: newKey().ID}
+			put(t, n, key, randomBody(size), objstore.LevelS3)
+		}
+	}
+	putIn(n, "alpha", 5) // fills the quota
+	putIn(n, "beta", 3)  // evicts three of alpha's
+	putIn(n, "alpha", 2) // evicts two more of alpha's (the oldest)
+	want := map[string]int64{"alpha": 5}
+	checkEvictionsByBucket(t, n, want)
+
+	n.close()
+	n = openBoundedNode(t, dir, remote, quota, evict.Options{})
+	<-n.swept
+	putIn(n, "gamma", 5) // evicts the five restored: beta's three and alpha's two
+	checkEvictionsByBucket(t, n, map[string]int64{"alpha": 2, "beta": 3})
+}
+
+// checkEvictionsByBucket checks the savings' disk evictions per bucket
+// against want, and their sum against the cache's own totals.
+func checkEvictionsByBucket(t *testing.T, n *testNode, want map[string]int64) {
+	t.Helper()
+	st, err := n.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := st.Savings.Report(savings.Prices{})
+	var count, bytes int64
+	for bucket, b := range r.ByBucket {
+		if b.Evictions.Disk.Requests != want[bucket] {
+			t.Errorf("bucket %s: %d evictions, want %d", bucket, b.Evictions.Disk.Requests, want[bucket])
+		}
+		count += b.Evictions.Disk.Requests
+		bytes += b.Evictions.Disk.Bytes
+	}
+	for bucket, w := range want {
+		if _, ok := r.ByBucket[bucket]; !ok && w > 0 {
+			t.Errorf("bucket %s: no counts, want %d evictions", bucket, w)
+		}
+	}
+	if count != st.Cache.Evictions || bytes != st.Cache.EvictedBytes {
+		t.Errorf("savings count %d evictions of %d bytes, the cache %d of %d", count, bytes, st.Cache.Evictions, st.Cache.EvictedBytes)
 	}
 }

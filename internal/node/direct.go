@@ -98,6 +98,7 @@ func (s *originStream) seekBody() error {
 }
 
 func (s *originStream) open() error {
+	s.n.stats.originStreams.Add(1)
 	body, rec, err := s.n.remote.Get(s.n.ctx, s.rec.Key)
 	if err != nil {
 		return fmt.Errorf("node: get %s from the origin: %w", s.rec.Key, err)

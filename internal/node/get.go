@@ -298,8 +298,11 @@ func (n *Node) openFill(key objstore.Key, opened *originBody) (io.ReadCloser, ob
 	)
 	if opened != nil {
 		body, rec = opened.body, opened.rec
-	} else if body, rec, err = n.remote.Get(n.ctx, key); err != nil {
-		return nil, rec, nil, err
+	} else {
+		n.stats.originFills.Add(1)
+		if body, rec, err = n.remote.Get(n.ctx, key); err != nil {
+			return nil, rec, nil, err
+		}
 	}
 	rec, err = n.placeOrigin(n.ctx, originRecord(key, rec))
 	if err != nil {
@@ -307,7 +310,7 @@ func (n *Node) openFill(key objstore.Key, opened *originBody) (io.ReadCloser, ob
 		return nil, rec, nil, err
 	}
 	name := n.blobs.Name(key, rec.BodyVersion)
-	if !n.bounded.admit(name, rec.Size()) {
+	if !n.bounded.admit(rec.Key.Bucket, name, rec.Size()) {
 		return body, rec, nil, nil
 	}
 	w, err := n.blobs.Create(key, rec.BodyVersion)

@@ -133,7 +133,11 @@ func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, peer str
 	// and its reads in the policy: Admit of a tracked key only resizes it.
 	evicted, admitted := c.policy.Admit(hotName(rec.Key), int64(len(body)))
 	for _, v := range evicted {
-		c.entries.Delete(parseHotName(v.Key))
+		key := parseHotName(v.Key)
+		c.entries.Delete(key)
+		if c.tally != nil {
+			c.tally.EvictedMemoryAt(key.Bucket, v.Size)
+		}
 	}
 	if admitted {
 		if old, held := c.entries.Swap(rec.Key, e); held {

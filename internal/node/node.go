@@ -120,6 +120,9 @@ type Node struct {
 	// swept is closed when the start-up sweep, which runs after New
 	// returns, has ended (finished or stopped by Close).
 	swept chan struct{}
+	// sweepTook is how long the start-up sweep took, in nanoseconds,
+	// once it finished; 0 before (and after a sweep that failed).
+	sweepTook atomic.Int64
 
 	// ctx bounds background work (origin fills that outlive the request
 	// that started them, the start-up sweep); Close cancels it and waits
@@ -169,6 +172,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 		return nil, err
 	}
 	n.bounded = newBounded(policy, b, n.log)
+	n.bounded.tally = n.savings
 	highest, err := j.MaxHLC(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("node: start: %w", err)
@@ -259,17 +263,20 @@ func (n *Node) sweep(ctx context.Context) error {
 	start := time.Now()
 	keep := newBodySet()
 	// The bounded cache needs each kept body's size and whether it is the
-	// only copy, to restore its policy: only then is a map of names built.
-	var records map[string]diskBody
+	// only copy, to restore its policy: only then are they kept, by a
+	// 128-bit hash of the name rather than the name, so that the scan
+	// leaves no string per object behind among the policy's own.
+	var records map[nameHash]diskBody
+	hash := newNameHasher()
 	if n.bounded.p != nil {
-		records = make(map[string]diskBody)
+		records = make(map[nameHash]diskBody)
 	}
 	err := n.journal.Range(ctx, func(rec objstore.Record) bool {
 		if !rec.Deleted {
 			name := n.blobs.Name(rec.Key, rec.BodyVersion)
 			keep.add(name)
 			if records != nil {
-				records[name] = diskBody{size: rec.Size(), pin: !rec.InRemote}
+				records[hash.of(name)] = diskBody{size: rec.Size(), pin: !rec.InRemote, tag: n.bounded.buckets.tag(rec.Key.Bucket)}
 			}
 		}
 		return true
@@ -283,8 +290,8 @@ func (n *Node) sweep(ctx context.Context) error {
 		if !keep.has(name) {
 			return false
 		}
-		if d, ok := records[name]; ok {
-			onDisk[name] = d
+		if d, ok := records[hash.of(name)]; ok {
+			onDisk[n.bounded.keys.key(name)] = d
 		}
 		return true
 	})
@@ -292,9 +299,11 @@ func (n *Node) sweep(ctx context.Context) error {
 		return fmt.Errorf("node: sweep: %w", err)
 	}
 	n.bounded.reconcile(onDisk)
-	n.log.Info("swept bodies", "kept", keep.len(), "removed", removed, "took", time.Since(start))
+	took := time.Since(start)
+	n.log.Info("swept bodies", "kept", keep.len(), "removed", removed, "took", took)
 	// The scan's garbage (decoded records, names) would otherwise stay in
 	// the process's resident set until the runtime scavenges it.
 	debug.FreeOSMemory()
+	n.sweepTook.Store(max(int64(took), 1))
 	return nil
 }

@@ -98,3 +98,29 @@ func TestPrefetchStopsWithItsContext(t *testing.T) {
 		t.Fatalf("prefetch: %v, want canceled", err)
 	}
 }
+
+// Bodies the memory cache gives up for room count as memory evictions
+// under their bucket.
+func TestSavingsCountMemoryEvictionsPerBucket(t *testing.T) {
+	c := newHotCache(16 << 10) // holds sixteen 1 KiB bodies
+	c.tally = savings.New()
+	const n, size = 40, 1 << 10
+	for i := range n {
+		bucket := []string{"alpha", "beta"}[i%2]
+		rec := objstore.Record{Key: objstore.Key{Bucket: bucket, ID: newKey().ID}}
+		c.put(c.ticket(rec.Key), rec, make([]byte, size), "")
+	}
+	held := c.policy.Stats().Entries
+	snap := c.tally.Snapshot()
+	var evicted int64
+	for _, bucket := range []string{"alpha", "beta"} {
+		got := snap.Buckets[bucket].Get(savings.EvictedMemory)
+		if got.Requests == 0 || got.Bytes != got.Requests*size {
+			t.Errorf("bucket %s: %+v, want some evictions of %d bytes each", bucket, got, size)
+		}
+		evicted += got.Requests
+	}
+	if evicted != int64(n-held) {
+		t.Fatalf("%d memory evictions counted, want %d (%d put, %d held)", evicted, n-held, n, held)
+	}
+}

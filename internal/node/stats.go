@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/savings"
@@ -15,6 +16,12 @@ type counters struct {
 	hitsPeer   atomic.Int64
 	hitsRemote atomic.Int64
 	misses     atomic.Int64
+	// originFills and originStreams count this node's origin GETs: one
+	// per fill, and one per origin stream opened beside a fill (a reader
+	// going on after the fill's local copy failed, a second reader of a
+	// body not cached, a seek backwards).
+	originFills   atomic.Int64
+	originStreams atomic.Int64
 }
 
 // Stats is a snapshot of what the node holds and how reads were served.
@@ -30,12 +37,36 @@ type Stats struct {
 	} `json:"hits"`
 	// Misses count reads answered 404 (unknown, deleted or lost).
 	Misses int64 `json:"misses"`
+	// OriginGets are the GETs of object bodies this node sent the origin
+	// (conditional GETs of revalidations are counted in the savings).
+	OriginGets OriginGets `json:"origin_gets"`
 	// Origin is the origin's state, when the origin reports one.
 	Origin *objstore.OriginHealth `json:"origin,omitempty"`
 	// Savings are the per-bucket read counts since start, unpriced.
 	Savings savings.Snapshot `json:"-"`
 	// Cache is the bounded disk cache's figures, when the disk is bounded.
 	Cache *CacheStats `json:"cache,omitempty"`
+	// Sweep is the start-up sweep's state: it runs in the background
+	// after the node serves, and what it holds (the journal scan's
+	// working set) is released when it ends.
+	Sweep SweepStats `json:"startup_sweep"`
+}
+
+// OriginGets count a node's origin GETs by why they were made: Fills are
+// one per miss that fetched a body (cached or streamed); Streams are the
+// extra ones, each a body fetched again beside a fill. A counting proxy in
+// front of the origin that sees more than their sum saw retries below the
+// node (the SDK's, or the HTTP transport's).
+type OriginGets struct {
+	Fills   int64 `json:"fills"`
+	Streams int64 `json:"streams"`
+}
+
+// SweepStats tell whether the start-up sweep has finished.
+type SweepStats struct {
+	Done bool `json:"done"`
+	// Seconds is how long it took, once done.
+	Seconds float64 `json:"seconds,omitempty"`
 }
 
 // originHealth is what an origin that keeps its state offers: both origin
@@ -62,7 +93,11 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	s.Hits.Peer = n.stats.hitsPeer.Load() + mem.Get(savings.MemoryPeer).Requests
 	s.Hits.Remote = n.stats.hitsRemote.Load()
 	s.Misses = n.stats.misses.Load()
+	s.OriginGets = OriginGets{Fills: n.stats.originFills.Load(), Streams: n.stats.originStreams.Load()}
 	s.Cache = n.bounded.stats(n.cfg.Cache.Policy.Mode)
+	if took := n.sweepTook.Load(); took > 0 {
+		s.Sweep = SweepStats{Done: true, Seconds: time.Duration(took).Seconds()}
+	}
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h

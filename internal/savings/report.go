@@ -19,7 +19,7 @@ type BucketReport struct {
 	// Warm are origin fills started by warm-up.
 	Warm          Count         `json:"warm"`
 	Revalidations Revalidations `json:"revalidations"`
-	Evictions     Count         `json:"evictions"`
+	Evictions     Evictions     `json:"evictions"`
 	// USDSaved is Avoided priced, less warm-up fills and 304s.
 	USDSaved float64 `json:"usd_saved"`
 }
@@ -28,6 +28,12 @@ type BucketReport struct {
 type Revalidations struct {
 	NotModified Count `json:"not_modified"`
 	Refetched   Count `json:"refetched"`
+}
+
+// Evictions are the bodies the caches gave up for room, and their bytes.
+type Evictions struct {
+	Disk   Count `json:"disk"`
+	Memory Count `json:"memory"`
 }
 
 // Report is a snapshot priced: per bucket, in total, and the money saved.
@@ -65,7 +71,7 @@ func (c Counts) report(p Prices) BucketReport {
 		Coalesced:     c[Coalesced],
 		Warm:          c[Warm],
 		Revalidations: Revalidations{NotModified: c[NotModified], Refetched: c[Refetched]},
-		Evictions:     c[Evicted],
+		Evictions:     Evictions{Disk: c[Evicted], Memory: c[EvictedMemory]},
 	}
 	r.Avoided = r.Memory.plus(r.Disk).plus(r.Peer).plus(r.Coalesced)
 	gets := r.Avoided.Requests - r.Warm.Requests - r.Revalidations.NotModified.Requests

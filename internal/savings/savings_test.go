@@ -132,6 +132,8 @@ func TestReport(t *testing.T) {
 	tl.NotModifiedAt("b", gib)
 	tl.RefetchedAt("b", 7)
 	tl.EvictedAt("b", 9)
+	tl.EvictedMemoryAt("b", 4)
+	tl.EvictedAt(Other, 5) // a body whose bucket is not known
 	r := tl.Snapshot().Report(Prices{EgressPerGB: 1, GetPer1000: 1000})
 	a := r.ByBucket["a"]
 	if a.Memory != (Count{2, gib}) || a.Origin != (Count{2, 2 * gib}) || a.Avoided != (Count{4, 3 * gib}) {
@@ -145,8 +147,11 @@ func TestReport(t *testing.T) {
 	if b.USDSaved != -1 {
 		t.Errorf("bucket b saved $%v, want -$1", b.USDSaved)
 	}
-	if b.Evictions != (Count{1, 9}) || b.Revalidations.Refetched != (Count{1, 7}) || b.Revalidations.NotModified.Requests != 1 {
+	if b.Evictions != (Evictions{Disk: Count{1, 9}, Memory: Count{1, 4}}) || b.Revalidations.Refetched != (Count{1, 7}) || b.Revalidations.NotModified.Requests != 1 {
 		t.Errorf("bucket b = %+v", b)
+	}
+	if o := r.ByBucket[Other]; o.Evictions.Disk != (Count{1, 5}) || r.Total.Evictions.Disk != (Count{2, 14}) {
+		t.Errorf("other = %+v, total evictions %+v: want the unknown bucket's eviction under %s", o, r.Total.Evictions, Other)
 	}
 	if r.USDSaved != 6 || r.Total.Avoided.Requests != 5 {
 		t.Errorf("total saved $%v with %d GETs avoided, want $6 and 5", r.USDSaved, r.Total.Avoided.Requests)

@@ -31,6 +31,9 @@ const (
 	Refetched
 	// Evicted counts bodies evicted from the disk and their bytes.
 	Evicted
+	// EvictedMemory counts bodies evicted from the memory cache and their
+	// bytes (the disk may still hold them).
+	EvictedMemory
 	numKinds
 )
 
@@ -61,8 +64,12 @@ type Tally struct {
 func New() *Tally { return &Tally{since: time.Now(), buckets: make(map[string]*Bucket)} }
 
 // Bucket returns the counters of bucket name, creating them on first use
-// (or Other's when MaxBuckets buckets are already counted).
+// (or Other's when MaxBuckets buckets are already counted, or name is
+// Other: a caller that does not know the bucket).
 func (t *Tally) Bucket(name string) *Bucket {
+	if name == Other {
+		return &t.other
+	}
 	t.mu.RLock()
 	b := t.buckets[name]
 	t.mu.RUnlock()
@@ -97,6 +104,9 @@ func (t *Tally) RefetchedAt(bucket string, size int64) { t.Add(bucket, Refetched
 
 // EvictedAt counts a body of size bytes evicted from the disk.
 func (t *Tally) EvictedAt(bucket string, size int64) { t.Add(bucket, Evicted, size) }
+
+// EvictedMemoryAt counts a body of size bytes evicted from the memory cache.
+func (t *Tally) EvictedMemoryAt(bucket string, size int64) { t.Add(bucket, EvictedMemory, size) }
 
 // Counts is the value of every counter of one bucket, by Kind.
 type Counts [numKinds]Count

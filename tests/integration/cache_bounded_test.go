@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -166,4 +168,135 @@ func lenOf(r *response) int {
 		return 0
 	}
 	return len(r.Body)
+}
+
+// Evictions count per bucket in /api/v1/stats' savings: two buckets read
+// through the S3 API past a 1 MiB quota, the first one's bodies evicted
+// first; the per-bucket counts add up to the cache's own totals.
+func TestCacheBoundedEvictionsPerBucket(t *testing.T) {
+	o := newOrigin(t)
+	second := o.Bucket + "-second"
+	o.CreateBucket(t, second)
+	n := o.StartNode(t, "--disk-quota", fmt.Sprint(boundedQuota), "--memory-cache", "0")
+	const objects, size = 12, 100 << 10 // 1.2 MB per bucket, 1 MiB quota
+	ctx := testCtx(t, 2*time.Minute)
+	type object struct {
+		bucket, id string
+		body       []byte
+	}
+	var objs []object // the first bucket's, then the second's
+	for _, bucket := range []string{o.Bucket, second} {
+		for range objects {
+			obj := object{bucket, newID(), randomBytes(uint64(len(objs)), size)}
+			if _, err := o.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(obj.id), Body: bytes.NewReader(obj.body)}); err != nil {
+				t.Fatalf("S3 PutObject %s/%s: %v", bucket, obj.id, err)
+			}
+			objs = append(objs, obj)
+		}
+	}
+	c := nodeS3(n)
+	for _, obj := range objs {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(obj.bucket), Key: aws.String(obj.id)})
+		if err != nil {
+			t.Fatalf("GET %s/%s: %v", obj.bucket, obj.id, err)
+		}
+		got, err := io.ReadAll(out.Body)
+		_ = out.Body.Close() // read whole
+		if err != nil || !bytes.Equal(got, obj.body) {
+			t.Fatalf("GET %s/%s: %d bytes, %v", obj.bucket, obj.id, len(got), err)
+		}
+	}
+	stats := n.Stats(t)
+	byBucket, _ := stats["savings"].(map[string]any)["by_bucket"].(map[string]any)
+	evicted := func(bucket, field string) float64 {
+		b, _ := byBucket[bucket].(map[string]any)
+		ev, _ := b["evictions"].(map[string]any)
+		disk, _ := ev["disk"].(map[string]any)
+		v, _ := disk[field].(float64)
+		return v
+	}
+	first, next := evicted(o.Bucket, "requests"), evicted(second, "requests")
+	t.Logf("evictions: %s %.0f, %s %.0f; cache %.0f", o.Bucket, first, second, next, cacheStat(t, n, "evictions"))
+	if first == 0 || next == 0 || first <= next {
+		t.Errorf("evictions per bucket: %.0f of %s, %.0f of %s; want both counted, the first bucket's more (read first)", first, o.Bucket, next, second)
+	}
+	if sum, total := first+next, cacheStat(t, n, "evictions"); sum != total {
+		t.Errorf("per-bucket evictions add up to %.0f, the cache counts %.0f", sum, total)
+	}
+	if sum, total := evicted(o.Bucket, "bytes")+evicted(second, "bytes"), cacheStat(t, n, "evicted_bytes"); sum != total || sum != (first+next)*size {
+		t.Errorf("per-bucket evicted bytes add up to %.0f, the cache counts %.0f; want %d per eviction", sum, total, size)
+	}
+}
+
+// Cold reads through a full cache cost one origin GET each, counted at the
+// origin's proxy: eviction makes room for every one, and no read fetches
+// its body twice (BENCHMARKS.md, trace replay, finding 5).
+func TestCacheBoundedFullOneOriginGetPerMiss(t *testing.T) {
+	o := newOrigin(t)
+	n := o.StartNode(t, "--disk-quota", fmt.Sprint(boundedQuota), "--memory-cache", "0")
+	const fill, cold, inFlight = 200, 1200, 16
+	ctx := testCtx(t, 5*time.Minute)
+	rng := rand.New(rand.NewPCG(9, 9))
+	ids := make([]string, fill+cold)
+	sizes := map[string]int{}
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range inFlight {
+		wg.Go(func() {
+			for id := range work {
+				o.putOrigin(t, id, randomBytes(uint64(sizes[id]), sizes[id]))
+			}
+		})
+	}
+	for i := range ids {
+		ids[i] = newID()
+		size := 1 + rng.IntN(16<<10)
+		if rng.IntN(30) == 0 {
+			size = 1 + rng.IntN(boundedQuota/5)
+		}
+		sizes[ids[i]] = size
+	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+	c := nodeS3(n)
+	readAll := func(ids []string) {
+		work := make(chan string)
+		var wg sync.WaitGroup
+		for range inFlight {
+			wg.Go(func() {
+				for id := range work {
+					out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(id)})
+					if err != nil {
+						t.Errorf("GET %s: %v", id, err)
+						continue
+					}
+					got, err := io.Copy(io.Discard, out.Body)
+					_ = out.Body.Close() // read whole
+					if err != nil || got != int64(sizes[id]) {
+						t.Errorf("GET %s: %d bytes of %d, %v", id, got, sizes[id], err)
+					}
+				}
+			})
+		}
+		for _, id := range ids {
+			work <- id
+		}
+		close(work)
+		wg.Wait()
+	}
+	readAll(ids[:fill]) // fills the quota
+	o.ResetCounts()
+	readAll(ids[fill:])
+	gets := o.Count(http.MethodGet, o.Bucket)
+	own, _ := n.Stats(t)["origin_gets"].(map[string]any)
+	t.Logf("%d origin GETs for %d cold reads on a full cache (the node counts %v); cache evictions %.0f", gets, cold, own, cacheStat(t, n, "evictions"))
+	if gets != cold {
+		t.Errorf("%d origin GETs for %d cold reads, want one each", gets, cold)
+	}
+	if own["fills"].(float64) != float64(fill+cold) || own["streams"].(float64) != 0 {
+		t.Errorf("the node counts its origin GETs as %v, want %d fills and no streams", own, fill+cold)
+	}
 }

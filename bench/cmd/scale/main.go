@@ -68,14 +68,14 @@ func runMain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n| objects | restart to serving, s (median; min–max) | RSS, MiB (median) | peak RSS, MiB | RSS per object, B |\n|---|---|---|---|---|\n")
-	fmt.Println(row(1, base, median(base, rssOf)))
+	fmt.Printf("\n| objects | restart to serving, s (median; min–max) | sweep, s | RSS, MiB (median) | anon / file, MiB | peak RSS, MiB | RSS per object, B | anon per object, B |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Println(row(1, base, base))
 	for _, n := range o.sizes {
 		rs, err := measureSize(ctx, o, n)
 		if err != nil {
 			return err
 		}
-		fmt.Println(row(n, rs, median(base, rssOf)))
+		fmt.Println(row(n, rs, base))
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func parse(args []string) (options, error) {
 	fs.IntVar(&o.runs, "runs", 3, "starts of the node per object count")
 	fs.StringVar(&o.bin, "bin", "", "objstore binary; empty = go build ./cmd/objstore into the work dir")
 	fs.StringVar(&o.dir, "dir", "", "work dir; empty = a new temp dir, removed at the end (with -keep, a later run reuses the nodes built there)")
-	fs.DurationVar(&o.settle, "settle", 3*time.Second, "how long a serving node runs before its RSS is read")
+	fs.DurationVar(&o.settle, "settle", 3*time.Second, "how long a node runs after its start-up sweep ended before its RSS is read")
 	fs.BoolVar(&o.heap, "heap", false, "save a heap profile of each start into the work dir (with -keep)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work dir")
 	if err := fs.Parse(args); err != nil {
@@ -128,8 +128,8 @@ func measureSize(ctx context.Context, o options, n int) ([]result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%d objects, start %d: %w", n, i+1, err)
 		}
-		fmt.Fprintf(os.Stderr, "  %d objects, start %d: serving after %.3fs, RSS %.1f MiB, peak %.1f MiB\n",
-			n, i+1, r.serving.Seconds(), mib(r.rss), mib(r.hwm))
+		fmt.Fprintf(os.Stderr, "  %d objects, start %d: serving after %.3fs, swept in %.1fs, RSS %.1f MiB (anon %.1f, file %.1f), peak %.1f MiB\n",
+			n, i+1, r.serving.Seconds(), r.swept.Seconds(), mib(r.rss), mib(r.anon), mib(r.file), mib(r.hwm))
 		rs = append(rs, r)
 	}
 	return rs, nil
@@ -158,6 +158,9 @@ func buildOnce(ctx context.Context, dir string, n int) (string, error) {
 }
 
 func rssOf(r result) float64     { return float64(r.rss) }
+func anonOf(r result) float64    { return float64(r.anon) }
+func fileOf(r result) float64    { return float64(r.file) }
+func sweptOf(r result) float64   { return r.swept.Seconds() }
 func hwmOf(r result) float64     { return float64(r.hwm) }
 func servingOf(r result) float64 { return r.serving.Seconds() }
 func mib(b int64) float64        { return float64(b) / (1 << 20) }
@@ -175,17 +178,19 @@ func median(rs []result, f func(result) float64) float64 {
 	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
 }
 
-// row is the table row of n objects, against the baseline's median RSS.
-func row(n int, rs []result, baseRSS float64) string {
+// row is the table row of n objects, against the baseline's medians.
+func row(n int, rs, base []result) string {
 	lo, hi := rs[0].serving, rs[0].serving
 	for _, r := range rs {
 		lo, hi = min(lo, r.serving), max(hi, r.serving)
 	}
-	rss := median(rs, rssOf)
-	perObj := "—"
+	rss, anon := median(rs, rssOf), median(rs, anonOf)
+	perObj, anonPerObj := "—", "—"
 	if n > 1 {
-		perObj = fmt.Sprintf("%.0f", (rss-baseRSS)/float64(n-1))
+		perObj = fmt.Sprintf("%.0f", (rss-median(base, rssOf))/float64(n-1))
+		anonPerObj = fmt.Sprintf("%.0f", (anon-median(base, anonOf))/float64(n-1))
 	}
-	return fmt.Sprintf("| %d | %.3f (%.3f–%.3f) | %.1f | %.1f | %s |", n, median(rs, servingOf),
-		lo.Seconds(), hi.Seconds(), rss/(1<<20), median(rs, hwmOf)/(1<<20), perObj)
+	return fmt.Sprintf("| %d | %.3f (%.3f–%.3f) | %.1f | %.1f | %.1f / %.1f | %.1f | %s | %s |", n, median(rs, servingOf),
+		lo.Seconds(), hi.Seconds(), median(rs, sweptOf), rss/(1<<20), anon/(1<<20), median(rs, fileOf)/(1<<20),
+		median(rs, hwmOf)/(1<<20), perObj, anonPerObj)
 }

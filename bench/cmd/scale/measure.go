@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,16 +22,23 @@ import (
 // result is what one start of a node measured.
 type result struct {
 	serving time.Duration // from process start to the first good GET
+	swept   time.Duration // the background start-up sweep's own time, as the node reports it
 	rss     int64         // VmRSS in bytes once settled
+	anon    int64         // RssAnon: the heap and other private memory
+	file    int64         // RssFile: mapped files (the journal) and the binary
 	hwm     int64         // VmHWM: the peak RSS
 }
 
 // pollEvery is how often a starting node is asked for the known object.
 const pollEvery = 2 * time.Millisecond
 
+// sweepWait bounds the wait for a node's background start-up sweep.
+const sweepWait = 15 * time.Minute
+
 // run starts the node binary bin on the dirs under dir, times it until it
-// serves the object id with body want, lets it settle, reads its RSS and
-// stops it. With heap set it saves a heap profile there.
+// serves the object id with body want, waits for its start-up sweep to
+// end, lets it settle, reads its RSS and stops it. With heap set it saves
+// a heap profile there.
 func run(ctx context.Context, bin, dir, id string, want []byte, settle time.Duration, heap string) (result, error) {
 	addrs, err := freeAddrs(3)
 	if err != nil {
@@ -55,12 +63,17 @@ func run(ctx context.Context, bin, dir, id string, want []byte, settle time.Dura
 	if r.serving, err = awaitServing(ctx, "http://"+addrs[0]+"/api/v1/get/"+id, want, start); err != nil {
 		return result{}, err
 	}
+	// The sweep holds the journal scan's working set while it runs: RSS
+	// read before it ends is not what the objects cost a serving node.
+	if r.swept, err = awaitSwept(ctx, "http://"+addrs[0]+"/api/v1/stats"); err != nil {
+		return result{}, err
+	}
 	select {
 	case <-ctx.Done():
 		return result{}, ctx.Err()
 	case <-time.After(settle):
 	}
-	if r.rss, r.hwm, err = memOf(cmd.Process.Pid); err != nil {
+	if r, err = memOf(cmd.Process.Pid, r); err != nil {
 		return result{}, err
 	}
 	if heap != "" {
@@ -96,33 +109,60 @@ func awaitServing(ctx context.Context, url string, want []byte, start time.Time)
 	return 0, fmt.Errorf("node did not serve %s within 5 minutes", url)
 }
 
-// memOf reads VmRSS and VmHWM of process pid, in bytes.
-func memOf(pid int) (rss, hwm int64, err error) {
+// awaitSwept polls the node's stats until its start-up sweep has ended,
+// and returns how long the sweep took by the node's account.
+func awaitSwept(ctx context.Context, url string) (time.Duration, error) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(sweepWait)
+	for time.Now().Before(deadline) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		var st struct {
+			Sweep struct {
+				Done    bool    `json:"done"`
+				Seconds float64 `json:"seconds"`
+			} `json:"startup_sweep"`
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			_ = resp.Body.Close() // decoded
+		}
+		if err == nil && st.Sweep.Done {
+			return time.Duration(st.Sweep.Seconds * float64(time.Second)), nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("the start-up sweep did not end within %s (does the binary report startup_sweep in /api/v1/stats?)", sweepWait)
+}
+
+// memOf reads VmRSS, RssAnon, RssFile and VmHWM of process pid into r, in
+// bytes.
+func memOf(pid int, r result) (result, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return r, err
 	}
 	defer func() { _ = f.Close() }() // read-only
+	fields := map[string]*int64{"VmRSS": &r.rss, "RssAnon": &r.anon, "RssFile": &r.file, "VmHWM": &r.hwm}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name != "VmRSS" && name != "VmHWM" {
+		dst := fields[name]
+		if !ok || dst == nil {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", name, err)
+			return r, fmt.Errorf("%s: %w", name, err)
 		}
-		if name == "VmRSS" {
-			rss = kb << 10
-		} else {
-			hwm = kb << 10
-		}
+		*dst = kb << 10
 	}
-	if rss == 0 {
-		return 0, 0, errors.New("no VmRSS in /proc status")
+	if r.rss == 0 {
+		return r, errors.New("no VmRSS in /proc status")
 	}
-	return rss, hwm, sc.Err()
+	return r, sc.Err()
 }
 
 // saveHeap saves the heap profile at url to file path.
