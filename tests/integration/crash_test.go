@@ -52,7 +52,7 @@ type crashObject struct {
 // and the others read the round's own objects and a random sample of
 // crashSample older ones, so that hundreds of rounds stay linear in time.
 func TestCrashKill9(t *testing.T) {
-	rounds := envInt(t, "OBJSTORE_CRASH_ROUNDS", 20)
+	rounds := envInt(t, "OBJSTORE_CRASH_ROUNDS", 50)
 	fullEvery := envInt(t, "OBJSTORE_CRASH_FULL_CHECK_EVERY", 1)
 	levels := envLevels(t, "OBJSTORE_CRASH_LEVELS", []int{0, 1})
 	maxDelay := envDuration(t, "OBJSTORE_CRASH_MAX_DELAY", 150*time.Millisecond)
@@ -128,6 +128,9 @@ func TestCrashKill9(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Fatalf("stopping after round %d; seed %d", round, seed)
+		}
+		if (round+1)%25 == 0 {
+			t.Logf("%d rounds in %v: %d objects durable", round+1, time.Since(start).Round(time.Second), len(durable))
 		}
 	}
 	// An acknowledged level-1 PUT was in S3 when it returned.
