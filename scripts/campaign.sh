@@ -41,13 +41,14 @@ table() {
 		def sum(f): map(f // 0) | add;
 		def worst(f): (map(f // empty) | max) // "-";
 		["run", "runs", "passed", "rounds", "acked", "acked_l0", "acked_l1", "unacked", "lost", "torn", "wrong", "errors", "orphans",
-			"fail_ms_max", "recover_ms_p50", "recover_ms_max", "converge_ms_max"],
+			"fail_ms_max", "recover_ms_p50", "recover_ms_max", "detect_ms_max", "converge_ms_max"],
 		(group_by(.run)[] | [
 			.[0].run, length, (map(select(.passed)) | length), sum(.rounds),
-			sum(.acknowledged // .acknowledged_puts), sum(.acknowledged_level0), sum(.acknowledged_level1),
+			sum(.acknowledged // .acknowledged_puts), sum(.acknowledged_level0),
+			sum(.acknowledged_level1 // (if .levels == [1] then .acknowledged else null end)),
 			sum(.unacknowledged // ((.unacknowledged_complete // 0) + (.unacknowledged_absent // 0))),
 			sum(.lost), sum(.torn), sum(.wrong), sum(.errors), sum(.orphans),
-			worst(.fail_ms_max), worst(.recover_ms_p50), worst(.recover_ms_max), worst(.converge_ms_max)
+			worst(.fail_ms_max), worst(.recover_ms_p50), worst(.recover_ms_max), worst(.detect_ms_max), worst(.converge_ms_max)
 		]) | @tsv' "$1" | column -t
 }
 

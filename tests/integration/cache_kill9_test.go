@@ -64,7 +64,7 @@ func TestCacheKill9DuringEviction(t *testing.T) {
 	camp := newCampaign(t, "cache_kill9")
 	camp.Set("seed", strconv.FormatUint(seed, 10))
 	for _, f := range []string{"rounds", "acknowledged", "acknowledged_level0", "acknowledged_level1",
-		"unacknowledged_complete", "lost", "torn", "wrong", "errors", "evictions"} {
+		"unacknowledged", "unacknowledged_complete", "lost", "torn", "wrong", "errors", "evictions"} {
 		camp.Add(f, 0)
 	}
 	w := &cacheKill9{n: n, seeded: seeded, camp: camp}
@@ -81,6 +81,7 @@ func TestCacheKill9DuringEviction(t *testing.T) {
 		camp.Time("recover", time.Since(killed))
 		camp.Add("rounds", 1)
 		camp.Add("acknowledged", len(acked))
+		camp.Add("unacknowledged", len(unacked))
 		camp.Add("evictions", int(ev))
 		for _, obj := range acked {
 			camp.Add("acknowledged_level"+strconv.Itoa(obj.level), 1)

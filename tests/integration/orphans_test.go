@@ -38,7 +38,7 @@ func TestOrphansKill9(t *testing.T) {
 	camp := newCampaign(t, "orphans_kill9")
 	camp.Set("seed", strconv.FormatUint(seed, 10))
 	camp.Set("levels", []int{1})
-	for _, f := range []string{"rounds", "acknowledged", "unacknowledged", "orphans"} {
+	for _, f := range []string{"rounds", "acknowledged", "acknowledged_level1", "unacknowledged", "orphans"} {
 		camp.Add(f, 0)
 	}
 	unacked := 0
@@ -48,6 +48,7 @@ func TestOrphansKill9(t *testing.T) {
 		unacked += cut
 		camp.Add("rounds", 1)
 		camp.Add("acknowledged", acked)
+		camp.Add("acknowledged_level1", acked)
 		camp.Add("unacknowledged", cut)
 		killed := time.Now()
 		n.Restart(t)
