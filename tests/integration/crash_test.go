@@ -26,6 +26,14 @@ const (
 	// crashSample is how many older objects a round that is not a full
 	// check reads back besides the ones of the round itself.
 	crashSample = 1000
+	// crashMinAcked is how many PUTs a round waits to see acknowledged
+	// before it arms the kill: on a loaded machine a kill a fixed time
+	// after the start can land before any PUT is answered, and a round
+	// with nothing acknowledged checks no durability at all.
+	crashMinAcked = 4
+	// crashAckWithin bounds that wait: writers that get no answer for this
+	// long are a hang, and fail the test.
+	crashAckWithin = time.Minute
 )
 
 // crashObject is one PUT the crash test made.
@@ -45,14 +53,15 @@ type crashObject struct {
 //
 // OBJSTORE_CRASH_ROUNDS sets the rounds; OBJSTORE_CRASH_LEVELS the levels
 // the PUTs pick from ("0", "1" or "0,1", the default);
-// OBJSTORE_CRASH_MAX_DELAY the latest a kill lands after the writers start
-// (150ms by default, so CI rounds are short; the campaign lets the load
-// build up longer); OBJSTORE_CRASH_SEED replays a run. Every round reads back all objects so far unless
+// OBJSTORE_CRASH_MAX_DELAY the latest a kill lands after crashMinAcked PUTs
+// of the round were acknowledged (150ms by default, so CI rounds are short;
+// the campaign lets the load build up longer); OBJSTORE_CRASH_SEED replays
+// a run. Every round reads back all objects so far unless
 // OBJSTORE_CRASH_FULL_CHECK_EVERY=k: then every k-th round and the last do,
 // and the others read the round's own objects and a random sample of
 // crashSample older ones, so that hundreds of rounds stay linear in time.
 func TestCrashKill9(t *testing.T) {
-	rounds := envInt(t, "OBJSTORE_CRASH_ROUNDS", 50)
+	rounds := envInt(t, "OBJSTORE_CRASH_ROUNDS", 30)
 	fullEvery := envInt(t, "OBJSTORE_CRASH_FULL_CHECK_EVERY", 1)
 	levels := envLevels(t, "OBJSTORE_CRASH_LEVELS", []int{0, 1})
 	maxDelay := envDuration(t, "OBJSTORE_CRASH_MAX_DELAY", 150*time.Millisecond)
@@ -145,6 +154,9 @@ func TestCrashKill9(t *testing.T) {
 			t.Errorf("acknowledged level-1 object %s (round %d) has %d bytes in S3, want %d", obj.id, obj.round, size, obj.size)
 		}
 	}
+	if len(durable) == present {
+		t.Errorf("%d rounds acknowledged no PUT: nothing was checked", rounds)
+	}
 	t.Logf("%d rounds in %v: %d acknowledged PUTs kept (%d at level 1, checked in S3); of the others %d complete, %d absent",
 		rounds, time.Since(start).Round(time.Millisecond), len(durable)-present, len(inOrigin), present, absent)
 }
@@ -166,6 +178,20 @@ func envLevels(t testing.TB, name string, def []int) []int {
 		levels = append(levels, l)
 	}
 	return levels
+}
+
+// waitFor polls cond until it holds, or returns an error after within.
+func waitFor(within time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not within %v", within)
+		}
+		<-tick.C
+	}
+	return nil
 }
 
 // envDuration reads a positive duration from the environment, or returns def.
@@ -230,11 +256,21 @@ func crashRound(t *testing.T, n *Node, rng *rand.Rand, pool []byte, levels []int
 			}
 		})
 	}
+	// Arm the kill once a few PUTs are acknowledged, then let it land at
+	// a random point of the load.
+	waitErr := waitFor(crashAckWithin, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= crashMinAcked || len(errs) > 0
+	})
 	timer := time.NewTimer(delay)
 	<-timer.C
 	killed.Store(true)
 	n.Kill()
 	wg.Wait()
+	if waitErr != nil && len(errs) == 0 {
+		t.Errorf("round %d: %d PUTs acknowledged in %v, want %d: %v", round, len(acked), crashAckWithin, crashMinAcked, waitErr)
+	}
 	for _, e := range errs {
 		t.Errorf("round %d: %s", round, e)
 	}
