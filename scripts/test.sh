@@ -103,8 +103,19 @@ staticcheck ./...
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)
 section "go test -race -count=1 -timeout 45m ${args[*]}"
+# The fault tests (kill -9, orphans, frozen origin, partition) run a few
+# rounds here and append one JSON summary each to this file (see
+# scripts/campaign.sh for hundreds of rounds, RELIABILITY.md for what they
+# show); it is printed after the run, passed or failed.
+campaign_out=$(mktemp "${TMPDIR:-/tmp}/objstore-campaign-XXXXXX")
+trap 'rm -f "$campaign_out"' EXIT
+export OBJSTORE_CAMPAIGN_OUT="$campaign_out"
 status=0
 go test -race -count=1 -timeout 45m "${args[@]}" || status=$?
+if [ -s "$campaign_out" ]; then
+	section "fault test figures"
+	sed 's/^/CAMPAIGN /' "$campaign_out"
+fi
 go test -run '^$' -fuzz FuzzParseMatchesNetHTTP -fuzztime 20s ./internal/fastpath/ || status=$? # the fast path's parser against net/http's, for a bounded time
 section "go test exited with status $status"
 exit "$status"

@@ -31,10 +31,18 @@ const maxEventBody = 1 << 20
 // SNS envelope. Every request must carry the token, as
 // "Authorization: Bearer TOKEN" or "?token=TOKEN" (webhooks can only set a
 // URL); with no token configured every request is refused.
+//
+// A delivery that comes again within an hour (an SNS retry after a lost
+// answer, S3's at-least-once delivery, a captured request posted twice) is
+// answered 200 with its records counted as "replayed" and not applied
+// again: no request to the origin, no invalidation. An error would make
+// SNS and webhook senders retry a delivery that succeeded. See
+// appliedEvents.
 type Events struct {
-	token string
-	store OriginEvents
-	log   *slog.Logger
+	token   string
+	store   OriginEvents
+	log     *slog.Logger
+	applied *appliedEvents
 }
 
 // EventsPath is where the events handler is mounted on the public port.
@@ -45,7 +53,7 @@ func NewEvents(token string, store OriginEvents, log *slog.Logger) *Events {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Events{token: token, store: store, log: log}
+	return &Events{token: token, store: store, log: log, applied: newAppliedEvents(eventReplayWindow, eventReplayMax, time.Now)}
 }
 
 // eventRecord is the part of one AWS S3 event record that matters here.
@@ -57,7 +65,10 @@ type eventRecord struct {
 			Name string `json:"name"`
 		} `json:"bucket"`
 		Object struct {
-			Key string `json:"key"`
+			Key       string `json:"key"`
+			ETag      string `json:"eTag"`
+			VersionID string `json:"versionId"`
+			Sequencer string `json:"sequencer"`
 		} `json:"object"`
 	} `json:"s3"`
 }
@@ -92,14 +103,17 @@ func (h *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "events: "+err.Error())
 		return
 	}
-	changed, err := h.apply(r.Context(), recs)
+	changed, replayed, err := h.apply(r.Context(), recs)
 	if err != nil {
 		// The origin could not be asked: 503 makes the sender retry.
 		h.log.Warn("event not applied", "err", err)
 		httpError(w, http.StatusServiceUnavailable, "events: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"records": len(recs), "invalidated": changed})
+	if replayed > 0 {
+		h.log.Info("event delivered again; already applied, not applied again", "records", len(recs), "replayed", replayed)
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"records": len(recs), "invalidated": changed, "replayed": replayed})
 }
 
 // authorize returns 0 for a request with the right token, else the status
@@ -158,27 +172,36 @@ func (h *Events) parse(data []byte) ([]eventRecord, error) {
 }
 
 // apply invalidates the keys of the object events and returns how many
-// records changed. Events of other kinds (tagging, ACLs) are ignored.
-func (h *Events) apply(ctx context.Context, recs []eventRecord) (int, error) {
-	changed := 0
+// records changed and how many were applied before (within the replay
+// window) and skipped. Events of other kinds (tagging, ACLs) are ignored.
+// An event is remembered as applied only once every key it names was
+// checked, so a delivery that failed half-way is applied in full when it
+// is retried.
+func (h *Events) apply(ctx context.Context, recs []eventRecord) (changed, replayed int, err error) {
 	for _, rec := range recs {
 		name := strings.TrimPrefix(rec.EventName, "s3:")
 		if !strings.HasPrefix(name, "ObjectCreated:") && !strings.HasPrefix(name, "ObjectRemoved:") {
 			continue
 		}
+		id := eventID(rec)
+		if h.applied.applied(id) {
+			replayed++
+			continue
+		}
 		at, _ := eventTime(rec.EventTime) // checked in parse
-		for _, id := range eventKeys(rec.S3.Object.Key) {
-			ok, err := h.store.OriginChanged(ctx, objstore.Key{Bucket: rec.S3.Bucket.Name, ID: id}, at)
+		for _, key := range eventKeys(rec.S3.Object.Key) {
+			ok, err := h.store.OriginChanged(ctx, objstore.Key{Bucket: rec.S3.Bucket.Name, ID: key}, at)
 			if err != nil {
-				return changed, err
+				return changed, replayed, err
 			}
 			if ok {
 				changed++
-				h.log.Info("invalidated by an origin event", "event", name, "bucket", rec.S3.Bucket.Name, "key", id)
+				h.log.Info("invalidated by an origin event", "event", name, "bucket", rec.S3.Bucket.Name, "key", key)
 			}
 		}
+		h.applied.add(id)
 	}
-	return changed, nil
+	return changed, replayed, nil
 }
 
 // eventKeys returns the keys an event's key may name: AWS URL-encodes it

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -136,4 +137,45 @@ func badRequests() []badRequest {
 			want: []int{400, 404}})
 	}
 	return rows
+}
+
+// TestShortClusterKeyRefused starts the real binary with a cluster key
+// under 16 bytes, from the flag and from the environment: it exits with
+// status 2 before it listens or writes anything, saying to use objstore
+// keygen and without repeating the key.
+func TestShortClusterKeyRefused(t *testing.T) {
+	o := newOrigin(t)
+	const short = "hunter2-hunter2" // 15 bytes
+	for _, tc := range []struct {
+		name string
+		opts NodeOpts
+	}{
+		{"flag", NodeOpts{Args: []string{"--cluster-key", short}}},
+		{"environment", NodeOpts{Env: []string{"APP_CLUSTER_KEY=" + short}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.S3, opts.Bucket = o.S3Server, o.Bucket
+			n := newNode(t, opts)
+			err := n.launch()
+			if !errors.Is(err, errExited) || !strings.Contains(err.Error(), "exit status 2") {
+				t.Fatalf("start with a %d-byte cluster key: %v, want an exit with status 2 before it is ready", len(short), err)
+			}
+			out := n.log.String()
+			if _, after, ok := strings.Cut(out, "\n"); ok && strings.HasPrefix(out, "=== ") {
+				out = after // the harness's own line with the command line
+			}
+			if !strings.Contains(out, "--cluster-key") || !strings.Contains(out, "objstore keygen") || strings.Contains(out, short) {
+				t.Errorf("output %q: want it to name --cluster-key and objstore keygen, without the key", out)
+			}
+			for _, dir := range []string{n.StateDir, n.FilesDir} {
+				if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+					t.Errorf("%s holds %d entries after the refused start, want none", dir, len(entries))
+				}
+			}
+			if keys := o.Keys(t); len(keys) != 0 {
+				t.Errorf("the origin holds %d keys after the refused start, want none", len(keys))
+			}
+		})
+	}
 }

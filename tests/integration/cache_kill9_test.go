@@ -61,7 +61,13 @@ func TestCacheKill9DuringEviction(t *testing.T) {
 		o.putOrigin(t, id, seeded[id])
 	}
 	n := o.StartNode(t, "--disk-quota", fmt.Sprint(cacheKill9Quota), "--memory-cache", "0")
-	w := &cacheKill9{n: n, seeded: seeded}
+	camp := newCampaign(t, "cache_kill9")
+	camp.Set("seed", strconv.FormatUint(seed, 10))
+	for _, f := range []string{"rounds", "acknowledged", "acknowledged_level0", "acknowledged_level1",
+		"unacknowledged", "unacknowledged_complete", "lost", "torn", "wrong", "errors", "evictions"} {
+		camp.Add(f, 0)
+	}
+	w := &cacheKill9{n: n, seeded: seeded, camp: camp}
 	w.level0Left.Store(cacheKill9Level0Budget)
 
 	var durable []crashObject // acknowledged, or seen complete after a restart
@@ -70,7 +76,16 @@ func TestCacheKill9DuringEviction(t *testing.T) {
 		delay := time.Duration(rng.IntN(251)) * time.Millisecond
 		acked, unacked, ev := w.round(t, rng, round, delay)
 		evictions += ev
+		killed := time.Now()
 		n.Restart(t)
+		camp.Time("recover", time.Since(killed))
+		camp.Add("rounds", 1)
+		camp.Add("acknowledged", len(acked))
+		camp.Add("unacknowledged", len(unacked))
+		camp.Add("evictions", int(ev))
+		for _, obj := range acked {
+			camp.Add("acknowledged_level"+strconv.Itoa(obj.level), 1)
+		}
 		durable = append(durable, acked...)
 		durable = append(durable, w.verify(t, o, round, durable, unacked)...)
 		if t.Failed() {
@@ -79,12 +94,15 @@ func TestCacheKill9DuringEviction(t *testing.T) {
 	}
 	t.Logf("%d rounds: %d objects kept, %d evictions before the kills; PUTs refused for room (507): %d at level 0, %d at level 1",
 		rounds, len(durable), int(evictions), w.refused[0].Load(), w.refused[1].Load())
+	camp.Set("refused_507_level0", w.refused[0].Load())
+	camp.Set("refused_507_level1", w.refused[1].Load())
 }
 
 // cacheKill9 is the writers and readers of TestCacheKill9DuringEviction.
 type cacheKill9 struct {
 	n      *Node
 	seeded map[string][]byte // the origin's objects, read through by the readers
+	camp   *campaign
 	// level0Left is the bytes of level-0 PUTs still allowed.
 	level0Left atomic.Int64
 	// refused counts the PUTs answered 507, by level: not acknowledged, so
@@ -220,7 +238,7 @@ func (w *cacheKill9) newObject(rng *rand.Rand, round int) (crashObject, []byte) 
 // complete: from now on they must stay.
 func (w *cacheKill9) verify(t *testing.T, o *origin, round int, objs, unacked []crashObject) (complete []crashObject) {
 	t.Helper()
-	for _, e := range verifyObjects(w.n, objs, true) {
+	for _, e := range w.camp.verify(w.n, objs, true) {
 		t.Errorf("round %d: %s", round, e)
 	}
 	for _, obj := range objs {
@@ -228,15 +246,18 @@ func (w *cacheKill9) verify(t *testing.T, o *origin, round int, objs, unacked []
 			continue
 		}
 		if head, ok := o.Head(t, obj.id); !ok || aws.ToInt64(head.ContentLength) != int64(obj.size) {
+			w.camp.Add("lost", 1)
 			t.Errorf("round %d: acknowledged level-1 object %s (round %d, %d bytes) is not complete in the origin", round, obj.id, obj.round, obj.size)
 		}
 	}
 	for _, obj := range unacked {
-		ok, err := verifyObject(w.n, obj, false)
+		ok, kind, err := verifyObject(w.n, obj, false)
 		switch {
 		case err != nil:
+			w.camp.Add(kind, 1)
 			t.Errorf("round %d: not acknowledged: %s", round, err)
 		case ok:
+			w.camp.Add("unacknowledged_complete", 1)
 			complete = append(complete, obj)
 		}
 	}

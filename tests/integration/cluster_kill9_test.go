@@ -33,6 +33,9 @@ func TestClusterKill9Converges(t *testing.T) {
 	t.Logf("seed %d", seed)
 	c := StartCluster(t, 3, ClusterOpts{})
 	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	camp := newCampaign(t, "cluster_kill9")
+	camp.Set("seed", strconv.FormatUint(seed, 10))
+	camp.Set("nodes", 3)
 
 	// Objects only node 3 holds (level 0), or node 3 and S3 (level 1).
 	solo0, solo1 := newID(), newID()
@@ -59,8 +62,10 @@ func TestClusterKill9Converges(t *testing.T) {
 
 	n3ID := n3.NodeID(t)
 	n3.Kill()
+	killed := time.Now()
 	t.Logf("node 3 killed after %d operations", w.ops.Load())
 	WaitMembers(t, []*Node{n1, n2}, 2)
+	camp.Time("detect", time.Since(killed))
 	for _, n := range []*Node{n1, n2} {
 		if st := stateOf(n.Members(t), n3ID); st != "dead" && st != "suspect" {
 			t.Errorf("node %s lists the killed node 3 as %q, want dead or suspect", n.PrivateAddr, st)
@@ -87,7 +92,9 @@ func TestClusterKill9Converges(t *testing.T) {
 	}
 	w.waitOps(t, kill9Ops)
 
+	restarted := time.Now()
 	n3.Restart(t)
+	camp.Time("restart", time.Since(restarted))
 	t.Logf("node 3 restarted after %d operations", w.ops.Load())
 	w.waitOps(t, kill9Ops)
 	stopWriters()
@@ -95,6 +102,9 @@ func TestClusterKill9Converges(t *testing.T) {
 		t.Fatalf("writers failed:\n%s", errs)
 	}
 	t.Logf("%d operations: %d PUTs, %d DELETEs acknowledged", w.ops.Load(), w.puts.Load(), w.deletes.Load())
+	camp.Set("operations", w.ops.Load())
+	camp.Set("acknowledged_puts", w.puts.Load())
+	camp.Set("acknowledged_deletes", w.deletes.Load())
 
 	WaitMembers(t, c.Nodes, 3)
 	want := w.expectations()
@@ -105,12 +115,14 @@ func TestClusterKill9Converges(t *testing.T) {
 		return converged(c.Nodes, want)
 	})
 	t.Logf("records converged %v after the writers stopped", took.Round(time.Millisecond))
+	camp.Time("converge", took)
 	eventually(t, 60*time.Second, "node 3 holds every live level-2 body", func() error {
 		return localBodies(n3, want)
 	})
 	if err := readsConverged(c.Nodes, want, n3); err != nil {
 		t.Fatal(err)
 	}
+	camp.Set("ids", len(want))
 	// The object that only node 3 holds is back.
 	if r, err := n1.read(solo0); err != nil || r.Status != http.StatusOK || r.Header.Get("X-Meta-Symlink") != "true" {
 		t.Errorf("GET %s (level 0 on node 3) on node 1 after node 3's restart: %v %v, want 200 with X-Meta-Symlink: true", solo0, r, err)

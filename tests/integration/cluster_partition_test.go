@@ -25,6 +25,9 @@ type partitionStep struct {
 func TestClusterPartitionHeal(t *testing.T) {
 	c := StartCluster(t, 3, ClusterOpts{Isolated: true})
 	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	camp := newCampaign(t, "partition_heal")
+	camp.Set("nodes", 3)
+	camp.Set("resurrected", 0)
 
 	// ids 0-5 exist on every node before the partition, 6-8 are new;
 	// id i has level i%3 (so ids 2 and 5 have their bodies everywhere).
@@ -55,8 +58,10 @@ func TestClusterPartitionHeal(t *testing.T) {
 	}
 
 	p := Partition(t, []*Node{n1}, []*Node{n2, n3})
+	cut := time.Now()
 	WaitMembers(t, []*Node{n1}, 1)
 	WaitMembers(t, []*Node{n2, n3}, 2)
+	camp.Time("detect", time.Since(cut))
 
 	steps := []partitionStep{
 		{node: 1, key: 0},            // 0: B writes, then A: A wins
@@ -115,13 +120,21 @@ func TestClusterPartitionHeal(t *testing.T) {
 		return converged(c.Nodes, want)
 	})
 	t.Logf("records converged %v after the heal", time.Since(healed).Round(time.Millisecond))
+	camp.Time("converge", time.Since(healed))
 	eventually(t, 30*time.Second, "every node serves every object after the heal", func() error {
 		return readsConverged(c.Nodes, want, c.Nodes...)
 	})
+	camp.Time("reads_converge", time.Since(healed))
+	camp.Set("ids", len(want))
+	camp.Set("steps", len(steps))
 	// Several anti-entropy passes later nothing has changed: no deleted
 	// object came back, no older write won.
 	holdFor(t, 3*time.Second, "records after convergence", func() error {
-		return converged(c.Nodes, want)
+		err := converged(c.Nodes, want)
+		if err != nil {
+			camp.Set("resurrected", 1) // a record moved away from the last operation after agreeing on it
+		}
+		return err
 	})
 	if err := readsConverged(c.Nodes, want, c.Nodes...); err != nil {
 		t.Fatal(err)

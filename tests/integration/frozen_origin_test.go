@@ -12,6 +12,9 @@ import (
 // writes to the origin again by itself once it thaws.
 func TestFrozenOrigin(t *testing.T) {
 	const bound = 2 * time.Second
+	camp := newCampaign(t, "frozen_origin")
+	camp.Set("bound_ms", bound.Milliseconds())
+	camp.Set("cached_reads_failed", 0)
 	o := newOrigin(t)
 	n := o.StartNode(t, "--origin-connect-timeout="+bound.String(),
 		"--origin-first-byte-timeout="+bound.String(), "--origin-progress-timeout="+bound.String())
@@ -44,8 +47,12 @@ func TestFrozenOrigin(t *testing.T) {
 			t.Fatalf("level-1 PUT of %d bytes with the origin frozen failed after %v, want within %v", len(b), took, want)
 		}
 		t.Logf("level-1 PUT of %d bytes with the origin frozen: %d after %v: %s", len(b), r.Status, took.Round(time.Millisecond), bytes.TrimSpace(r.Body))
+		camp.Time("fail", took)
 	}
-	n.MustGet(t, cachedID, cached)
+	if r := n.Get(t, cachedID); r.Status != http.StatusOK || !bytes.Equal(r.Body, cached) {
+		camp.Set("cached_reads_failed", 1)
+		t.Fatalf("GET %s (cached) with the origin frozen: %s, want 200 with the body", cachedID, r)
+	}
 
 	o.Thaw(t)
 	thawed := time.Now()
@@ -61,6 +68,7 @@ func TestFrozenOrigin(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // polling for recovery; bounded above
 	}
 	t.Logf("level-1 PUT succeeded %v after the thaw", time.Since(thawed).Round(time.Millisecond))
+	camp.Time("recover", time.Since(thawed))
 	n.MustGet(t, id, body)
 	if got, _ := o.Get(t, id); !bytes.Equal(got, body) {
 		t.Fatalf("origin holds %d bytes for %s after the thaw, want the %d written", len(got), id, len(body))

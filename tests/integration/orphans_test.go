@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,11 +35,24 @@ func TestOrphansKill9(t *testing.T) {
 
 	o := newOrigin(t)
 	n := o.StartNode(t)
+	camp := newCampaign(t, "orphans_kill9")
+	camp.Set("seed", strconv.FormatUint(seed, 10))
+	camp.Set("levels", []int{1})
+	for _, f := range []string{"rounds", "acknowledged", "acknowledged_level1", "unacknowledged", "orphans"} {
+		camp.Add(f, 0)
+	}
 	unacked := 0
 	for round := range rounds {
 		delay := time.Duration(200+rng.IntN(601)) * time.Millisecond
-		unacked += orphanRound(t, n, rng, pool, delay)
+		acked, cut := orphanRound(t, n, rng, pool, delay)
+		unacked += cut
+		camp.Add("rounds", 1)
+		camp.Add("acknowledged", acked)
+		camp.Add("acknowledged_level1", acked)
+		camp.Add("unacknowledged", cut)
+		killed := time.Now()
 		n.Restart(t)
+		camp.Time("recover", time.Since(killed))
 		// The node settles what a crash left in the background after it
 		// starts; wait for the origin to agree with it, up to a deadline.
 		var orphans []string
@@ -50,21 +64,26 @@ func TestOrphansKill9(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		camp.Time("settle", time.Since(killed))
 		if len(orphans) > 0 {
+			camp.Add("orphans", len(orphans))
 			t.Fatalf("round %d (killed after %v): %d objects in the origin the node does not serve as they are, first: %s",
 				round, delay, len(orphans), orphans[0])
 		}
 	}
-	t.Logf("%d rounds, %d PUTs cut by the kill, 0 orphans; %d objects in the origin", rounds, unacked, len(o.Keys(t)))
+	inOrigin := len(o.Keys(t))
+	camp.Set("objects_in_origin", inOrigin)
+	t.Logf("%d rounds, %d PUTs cut by the kill, 0 orphans; %d objects in the origin", rounds, unacked, inOrigin)
 }
 
 // orphanRound runs 8 level-1 writers against n, kills n after delay and
-// returns how many PUTs the kill cut.
-func orphanRound(t *testing.T, n *Node, rng *rand.Rand, pool []byte, delay time.Duration) int {
+// returns how many PUTs were acknowledged and how many the kill cut.
+func orphanRound(t *testing.T, n *Node, rng *rand.Rand, pool []byte, delay time.Duration) (acked, cut int) {
 	t.Helper()
 	var (
 		killed atomic.Bool
-		cut    atomic.Int64
+		nCut   atomic.Int64
+		nAcked atomic.Int64
 		mu     sync.Mutex // guards errs
 		errs   []string
 		wg     sync.WaitGroup
@@ -79,7 +98,7 @@ func orphanRound(t *testing.T, n *Node, rng *rand.Rand, pool []byte, delay time.
 				r, err := n.do(http.MethodPost, "/api/v1/put", bytes.NewReader(body), putHeaders(id, 1)...)
 				switch {
 				case err != nil && killed.Load():
-					cut.Add(1)
+					nCut.Add(1)
 					return
 				case err != nil:
 					mu.Lock()
@@ -90,6 +109,8 @@ func orphanRound(t *testing.T, n *Node, rng *rand.Rand, pool []byte, delay time.
 					mu.Lock()
 					errs = append(errs, fmt.Sprintf("PUT %s: %s", id, r))
 					mu.Unlock()
+				default:
+					nAcked.Add(1)
 				}
 			}
 		})
@@ -101,7 +122,7 @@ func orphanRound(t *testing.T, n *Node, rng *rand.Rand, pool []byte, delay time.
 	for _, e := range errs {
 		t.Error(e)
 	}
-	return int(cut.Load())
+	return int(nAcked.Load()), int(nCut.Load())
 }
 
 // unknownInOrigin lists the origin bucket and returns the keys that a GET
