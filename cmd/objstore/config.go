@@ -65,6 +65,7 @@ type Config struct {
 	StaleIfError time.Duration // --stale-if-error ($APP_STALE_IF_ERROR): serve stale past the TTL while the origin is down
 	EventsToken  string        // --events-token ($APP_EVENTS_TOKEN): secret of POST /api/v1/events; empty = refused
 	Deadlines    DeadlineFlags // --origin-*-timeout, --peer-*-timeout (deadlineflags.go)
+	Scrub        ScrubFlags    // --scrub-period, --scrub-rate: the background scrubber (scrubflags.go)
 
 	NativeAPIAuth  string // --native-api-auth ($APP_NATIVE_API_AUTH): off, or on (SigV4 with the S3 API's keys, or the token)
 	NativeAPIToken string // --native-api-token ($APP_NATIVE_API_TOKEN): bearer token the native API accepts when auth is on
@@ -105,6 +106,7 @@ func DefaultConfig() Config {
 		Cache:        defaultCacheFlags(),
 		StaleIfError: time.Hour,
 		Deadlines:    defaultDeadlineFlags(),
+		Scrub:        defaultScrubFlags(),
 	}
 }
 
@@ -122,6 +124,9 @@ func (c Config) UseS3() bool {
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
 	if err := c.Deadlines.validate(); err != nil {
+		return err
+	}
+	if err := c.Scrub.validate(); err != nil {
 		return err
 	}
 	for _, a := range []struct{ name, addr string }{
@@ -232,6 +237,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	floatFlag(fs, &c.Prices.GetPer1000, "price-get-per-1000", "USD per 1,000 origin GET requests, to price the savings (AWS S3 Standard)", env, "APP_PRICE_GET_PER_1000")
 	c.Cache.register(fs, env)
 	c.Deadlines.register(fs, env)
+	c.Scrub.register(fs, env)
 	durationFlag(fs, &c.OriginTTL, "origin-ttl", "revalidate a body read through from the origin with a conditional GET once it is this old; 0 = never", env, "APP_ORIGIN_TTL")
 	durationFlag(fs, &c.StaleIfError, "stale-if-error", "serve a body this long past --origin-ttl, marked stale, while the origin cannot be reached", env, "APP_STALE_IF_ERROR")
 	str(&c.EventsToken, []string{"events-token"}, "APP_EVENTS_TOKEN", "secret that POST /api/v1/events requires (Bearer or ?token=); empty refuses all events")

@@ -35,6 +35,8 @@ type statsJSON struct {
 	// Cache is the bounded disk cache: policy, capacity, entries, pins,
 	// evictions and the entries restored at start.
 	Cache *node.CacheStats `json:"cache,omitempty"`
+	// Integrity is the rot found, repaired and lost, and the scrubber.
+	Integrity node.IntegrityStats `json:"integrity"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices) statsJSON {
@@ -55,5 +57,7 @@ func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices
 		Origin:  s.Origin,
 		Savings: s.Savings.Report(prices),
 		Cache:   s.Cache,
+
+		Integrity: s.Integrity,
 	}
 }

@@ -229,6 +229,8 @@ func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Le
 		return objstore.Record{}, err
 	}
 	switch {
+	case rec.Lost:
+		return objstore.Record{}, fmt.Errorf("node: set level %s: %w", key, objstore.ErrLost)
 	case level < rec.Level:
 		return objstore.Record{}, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, key, rec.Level)
 	case level == rec.Level:
