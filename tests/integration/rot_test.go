@@ -191,6 +191,14 @@ func TestRotLosesSoleLevel0Copy(t *testing.T) {
 	for _, n := range c.Nodes {
 		eventually(t, 30*time.Second, "every node reports the loss", func() error { return lostAnswer(n, id) })
 	}
+	for _, n := range c.Nodes { // the S3 API of every node says the same
+		r := n.s3Do(testCtx(t, 30*time.Second), t, http.MethodGet, "/"+c.Origin.Bucket+"/"+id, nil)
+		wantS3Error(t, r, http.StatusInternalServerError, "InternalError", "S3 GET of a lost object on "+n.S3Addr)
+		wantHeader(t, r, "X-Objstore-Lost", "true", "S3 GET of a lost object on "+n.S3Addr)
+		if !strings.Contains(string(r.Body), "lost") {
+			t.Errorf("S3 error on %s does not say the body is lost: %s", n.S3Addr, r.Body)
+		}
+	}
 	var logged bool
 	for line := range strings.Lines(a.log.String()) {
 		if strings.Contains(line, "level=ERROR") && strings.Contains(line, "object lost") &&
