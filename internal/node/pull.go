@@ -95,14 +95,16 @@ func (n *Node) pull(ctx context.Context, key objstore.Key) error {
 	if err != nil || !n.needsBody(rec) {
 		return err
 	}
-	return n.copyFromHolders(ctx, rec)
+	_, err = n.copyFromHolders(ctx, rec)
+	return err
 }
 
 // copyFromHolders copies the body of rec from the node that wrote it, else
 // any other alive member, else the origin when rec says it is there, and
-// keeps it if rec is still current (storePulled). It pulls level-2 bodies
-// and repairs rotted ones (repair.go).
-func (n *Node) copyFromHolders(ctx context.Context, rec objstore.Record) error {
+// keeps it if rec is still current (storePulled). It returns where the body
+// came from: a member's ID, or "origin". It pulls level-2 bodies and
+// repairs rotted ones (repair.go).
+func (n *Node) copyFromHolders(ctx context.Context, rec objstore.Record) (from string, err error) {
 	key := rec.Key
 	var errs []error
 	for _, m := range n.holdersFirst(rec) {
@@ -114,7 +116,7 @@ func (n *Node) copyFromHolders(ctx context.Context, rec objstore.Record) error {
 		err = n.storePulled(ctx, rec, body)
 		body.Close()
 		if err == nil {
-			return nil
+			return m.ID, nil
 		}
 		errs = append(errs, err)
 	}
@@ -124,12 +126,12 @@ func (n *Node) copyFromHolders(ctx context.Context, rec objstore.Record) error {
 			err = n.storePulled(ctx, rec, body)
 			body.Close()
 			if err == nil {
-				return nil
+				return "origin", nil
 			}
 		}
 		errs = append(errs, err)
 	}
-	return fmt.Errorf("node: pull %s: %w", key, errors.Join(append(errs, objstore.ErrUnavailable)...))
+	return "", fmt.Errorf("node: pull %s: %w", key, errors.Join(append(errs, objstore.ErrUnavailable)...))
 }
 
 // holdersFirst returns the alive peers, the one that wrote rec's body first.

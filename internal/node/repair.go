@@ -168,14 +168,14 @@ func (n *Node) repair(ctx context.Context, j *repairJob) {
 		// Back already (a read filled it from the origin) or never
 		// dropped by the reporter: keep it only if it checks out.
 		if err := n.blobs.Scrub(key, v, rec.Sum); err == nil {
-			n.repaired(key, v, "already restored")
+			n.repaired(key, v, "already back")
 			return
 		}
 	}
-	err = n.copyFromHolders(ctx, rec)
+	from, err := n.copyFromHolders(ctx, rec)
 	switch {
 	case err == nil:
-		n.repaired(key, v, "copied from a peer or the origin")
+		n.repaired(key, v, from)
 	case ctx.Err() != nil:
 	case soleCopy(rec) && rec.BodyVersion.Node == n.cfg.NodeID:
 		n.markLost(ctx, rec, j.cause, err)
@@ -190,9 +190,11 @@ func soleCopy(rec objstore.Record) bool {
 	return rec.Level == objstore.LevelLocal && !rec.InRemote
 }
 
-func (n *Node) repaired(key objstore.Key, v objstore.Version, how string) {
+// repaired counts a restored body; from is the member it was copied from,
+// "origin", or "already back" (a read had filled it again).
+func (n *Node) repaired(key objstore.Key, v objstore.Version, from string) {
 	n.stats.repaired.Add(1)
-	n.log.Info("corrupt body repaired", "bucket", key.Bucket, "key", key.ID, "version", v, "how", how)
+	n.log.Info("corrupt body repaired", "bucket", key.Bucket, "key", key.ID, "version", v, "from", from)
 }
 
 func (n *Node) repairFailed(key objstore.Key, v objstore.Version, err error) {

@@ -115,8 +115,12 @@ func TestScrubRepairsLevel2FromPeer(t *testing.T) {
 	}
 	flipByte(t, path, 123_456)
 	wantRepairedByScrub(t, b, c.Origin.Bucket, id, body)
-	if !strings.Contains(b.log.String(), "corrupt body repaired") {
-		t.Error("the node did not log the repair")
+	var fromPeer bool
+	for line := range strings.Lines(b.log.String()) {
+		fromPeer = fromPeer || strings.Contains(line, "corrupt body repaired") && strings.Contains(line, "from="+a.NodeID(t))
+	}
+	if !fromPeer {
+		t.Error("the node did not log a repair from its peer")
 	}
 }
 
@@ -133,6 +137,9 @@ func TestScrubRepairsLevel1FromOrigin(t *testing.T) {
 	}
 	flipByte(t, path, 4321)
 	wantRepairedByScrub(t, n, o.Bucket, id, body)
+	if !strings.Contains(n.log.String(), "from=origin") {
+		t.Error("the node did not log a repair from the origin")
+	}
 }
 
 // lostAnswer checks that n answers the GET of id as lost: 500 with the
