@@ -152,3 +152,26 @@ func TestRottedLevel1BodyIsRestoredFromOrigin(t *testing.T) {
 		t.Errorf("corrupt found = %d, want 1", got)
 	}
 }
+
+// TestPeerReadOfRotReportsIt: rot found while serving a peer is repaired
+// as rot found by a client's read.
+func TestPeerReadOfRotReportsIt(t *testing.T) {
+	dir, remote := t.TempDir(), newMemRemote()
+	tn := openTestNode(t, dir, remote, 0)
+	key, body := newKey(), randomBody(40_000)
+	rec := put(t, tn, key, body, objstore.LevelS3)
+	tn.close()
+	corruptFile(t, bodyPath(tn, key, rec.BodyVersion))
+	tn = openTestNode(t, dir, remote, 0)
+	if _, _, err := tn.OpenBody(context.Background(), key, rec.BodyVersion); !errors.Is(err, objstore.ErrChecksum) {
+		t.Fatalf("OpenBody of a rotted body: err = %v", err)
+	}
+	j, _ := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil)
+	<-j.done
+	if found := tn.stats.corruptFound.Load(); found != 1 {
+		t.Fatalf("corrupt found = %d, want 1", found)
+	}
+	if err := tn.blobs.Scrub(key, rec.BodyVersion, rec.Sum); err != nil {
+		t.Fatalf("body after repair: %v", err)
+	}
+}
