@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/journal"
 )
 
 // scrubFakeClock never sleeps: After moves its time on by d at once.
@@ -179,5 +181,49 @@ func TestScrubberFindsRotAndRepairs(t *testing.T) {
 	}
 	if found, repaired := tn.stats.corruptFound.Load(), tn.stats.repaired.Load(); found != 1 || repaired < 1 {
 		t.Fatalf("found=%d repaired=%d", found, repaired)
+	}
+}
+
+// TestScrubberOwnedByNode: a node configured to scrub runs a pass at
+// start, shows it in Stats, stops the scrubber on Close and keeps the
+// finished pass in its state file, so the next start waits a period.
+func TestScrubberOwnedByNode(t *testing.T) {
+	dir := t.TempDir()
+	tn := openTestNode(t, dir, newMemRemote(), 0)
+	key, body := newKey(), randomBody(5000)
+	put(t, tn, key, body, objstore.LevelLocal)
+	tn.close()
+
+	state := filepath.Join(dir, "scrub.state")
+	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(context.Background(), Config{NodeID: j.NodeID(), Scrub: ScrubConfig{Period: time.Hour, StateFile: state}},
+		j, AdaptBlobs(blobs), newMemRemote())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = blobs.Close(); _ = j.Close() })
+	eventually(t, "a full scrub pass", func() bool {
+		st, err := n.Stats(context.Background())
+		return err == nil && st.Integrity.Scrub != nil && st.Integrity.Scrub.LastFullPass != nil
+	})
+	st, _ := n.Stats(context.Background())
+	if st.Integrity.Scrub.Bodies != 1 || st.Integrity.Scrub.Bytes != int64(len(body)) {
+		t.Errorf("scrub figures = %+v, want 1 body of %d bytes", st.Integrity.Scrub, len(body))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.Close(ctx); err != nil {
+		t.Fatalf("Close with the scrubber asleep: %v", err)
+	}
+	s := newScrubber(ScrubConfig{Period: time.Hour, StateFile: state}, scrubDeps{}, slog.New(slog.DiscardHandler), wallClock{})
+	if saved := s.load(); saved.InPass || saved.LastFullPass.IsZero() {
+		t.Fatalf("saved state = %+v, want a finished pass", saved)
 	}
 }
