@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"sphere.software/objstore"
 )
@@ -46,28 +47,39 @@ type repairJob struct {
 	ref   bodyRef
 	cause error
 	done  chan struct{}
+	// ended is when done was closed; zero while the job is pending.
+	ended time.Time
 }
 
+// repairEcho is how long a finished repair still absorbs reports of its
+// body: one rot reaches several finders (the store's own report, the
+// reader that got its error, a peer's read), and those that arrive just
+// after the repair are the same rot, not a new one.
+const repairEcho = 10 * time.Second
+
 // repairQueue holds the repairs to run in arrival order, at most one per
-// body: a body reported again while its repair is queued or running joins
-// that repair.
+// body: a body reported again while its repair is queued or running, or
+// within repairEcho after it ended with the body back, joins that repair.
 type repairQueue struct {
 	mu    sync.Mutex // guards jobs and order
 	jobs  map[bodyRef]*repairJob
 	order []*repairJob
 	wake  chan struct{} // has a token while order is not empty
+	now   func() time.Time
 }
 
 func newRepairQueue() *repairQueue {
-	return &repairQueue{jobs: map[bodyRef]*repairJob{}, wake: make(chan struct{}, 1)}
+	return &repairQueue{jobs: map[bodyRef]*repairJob{}, wake: make(chan struct{}, 1), now: time.Now}
 }
 
-// add queues a repair of ref unless one is queued or running, and returns
-// the job and whether it is new.
-func (q *repairQueue) add(ref bodyRef, cause error) (*repairJob, bool) {
+// add queues a repair of ref unless one is pending, or just ended and
+// restored reports that its body is back (the report is an echo), and
+// returns the job and whether it is new. restored may be nil (never).
+func (q *repairQueue) add(ref bodyRef, cause error, restored func() bool) (*repairJob, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if j, ok := q.jobs[ref]; ok {
+	q.forgetEndedLocked()
+	if j, ok := q.jobs[ref]; ok && (j.ended.IsZero() || restored != nil && restored()) {
 		return j, false
 	}
 	j := &repairJob{ref: ref, cause: cause, done: make(chan struct{})}
@@ -75,6 +87,18 @@ func (q *repairQueue) add(ref bodyRef, cause error) (*repairJob, bool) {
 	q.order = append(q.order, j)
 	q.signalLocked()
 	return j, true
+}
+
+// forgetEndedLocked drops the jobs that ended more than repairEcho ago.
+// Ended jobs are few (one per rotted body in the last seconds), so a
+// sweep per report costs nothing.
+func (q *repairQueue) forgetEndedLocked() {
+	now := q.now()
+	for ref, j := range q.jobs {
+		if !j.ended.IsZero() && now.Sub(j.ended) > repairEcho {
+			delete(q.jobs, ref)
+		}
+	}
 }
 
 func (q *repairQueue) signalLocked() {
@@ -108,10 +132,11 @@ func (q *repairQueue) next(ctx context.Context) (*repairJob, bool) {
 	}
 }
 
-// finish ends j: a later report of its body starts a new repair.
+// finish ends j: a report of its body more than repairEcho later starts
+// a new repair.
 func (q *repairQueue) finish(j *repairJob) {
 	q.mu.Lock()
-	delete(q.jobs, j.ref)
+	j.ended = q.now()
 	q.mu.Unlock()
 	close(j.done)
 }
@@ -130,7 +155,7 @@ func (n *Node) reportCorrupt(key objstore.Key, v objstore.Version, cause error) 
 	if !n.blobs.Has(key, v) {
 		n.bounded.untrack(n.blobs.Name(key, v))
 	}
-	j, fresh := n.repairs.add(bodyRef{key: key, v: v}, cause)
+	j, fresh := n.repairs.add(bodyRef{key: key, v: v}, cause, func() bool { return n.blobs.Has(key, v) })
 	if !fresh {
 		n.log.Debug("corrupt body reported again; its repair is under way", "bucket", key.Bucket, "key", key.ID, "version", v)
 		return j

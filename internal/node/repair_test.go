@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"sphere.software/objstore"
 )
@@ -15,31 +16,48 @@ func TestRepairQueueOneJobPerBody(t *testing.T) {
 	q := newRepairQueue()
 	a := bodyRef{key: objstore.Key{Bucket: "b", ID: "a"}, v: objstore.Version{HLC: 1, Node: "n"}}
 	b := bodyRef{key: a.key, v: objstore.Version{HLC: 2, Node: "n"}}
-	ja, fresh := q.add(a, errors.New("first"))
+	ja, fresh := q.add(a, errors.New("first"), nil)
 	if !fresh {
 		t.Fatal("first report of a body is not new")
 	}
-	if again, fresh := q.add(a, errors.New("second")); fresh || again != ja {
+	if again, fresh := q.add(a, errors.New("second"), nil); fresh || again != ja {
 		t.Fatal("a queued body got a second job")
 	}
-	if _, fresh := q.add(b, nil); !fresh {
+	if _, fresh := q.add(b, nil, nil); !fresh {
 		t.Fatal("another version of the key shares the job")
 	}
 	got, ok := q.next(context.Background())
 	if !ok || got != ja {
 		t.Fatalf("next = %v, %v; want the first job", got, ok)
 	}
-	if again, fresh := q.add(a, nil); fresh || again != ja {
+	if again, fresh := q.add(a, nil, nil); fresh || again != ja {
 		t.Fatal("a running body got a second job")
 	}
+	now := time.Unix(1_000_000, 0)
+	q.now = func() time.Time { return now }
 	q.finish(ja)
 	select {
 	case <-ja.done:
 	default:
 		t.Fatal("finish did not close done")
 	}
-	if _, fresh := q.add(a, nil); !fresh {
-		t.Fatal("a body reported after its repair ended is not repaired again")
+	back := func() bool { return true }
+	if again, fresh := q.add(a, nil, back); fresh || again != ja {
+		t.Fatal("an echo of the rot just repaired started a second repair")
+	}
+	if again, fresh := q.add(a, nil, func() bool { return false }); !fresh || again == ja {
+		t.Fatal("rot of a body gone again right after its repair is not repaired")
+	}
+	q = newRepairQueue()
+	q.now = func() time.Time { return now }
+	ja, _ = q.add(a, nil, nil)
+	if j, _ := q.next(context.Background()); j != ja {
+		t.Fatal("next is not the queued job")
+	}
+	q.finish(ja)
+	now = now.Add(repairEcho + time.Second)
+	if _, fresh := q.add(a, nil, back); !fresh {
+		t.Fatal("a body reported well after its repair ended is not repaired again")
 	}
 }
 
@@ -69,7 +87,7 @@ func TestReportCorruptRepairsOncePerBody(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	j, fresh := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil)
+	j, fresh := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil, nil)
 	if fresh {
 		t.Fatal("the repair ended before the origin was let through")
 	}
@@ -143,7 +161,7 @@ func TestRottedLevel1BodyIsRestoredFromOrigin(t *testing.T) {
 	if err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("GET: equal=%v err=%v", bytes.Equal(got, body), err)
 	}
-	j, _ := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil)
+	j, _ := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil, nil)
 	<-j.done // the report's job, or a new one that finds the body back
 	if err := tn.blobs.Scrub(key, rec.BodyVersion, rec.Sum); err != nil {
 		t.Fatalf("body after repair: %v", err)
@@ -166,7 +184,7 @@ func TestPeerReadOfRotReportsIt(t *testing.T) {
 	if _, _, err := tn.OpenBody(context.Background(), key, rec.BodyVersion); !errors.Is(err, objstore.ErrChecksum) {
 		t.Fatalf("OpenBody of a rotted body: err = %v", err)
 	}
-	j, _ := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil)
+	j, _ := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil, nil)
 	<-j.done
 	if found := tn.stats.corruptFound.Load(); found != 1 {
 		t.Fatalf("corrupt found = %d, want 1", found)

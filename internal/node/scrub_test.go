@@ -174,7 +174,7 @@ func TestScrubberFindsRotAndRepairs(t *testing.T) {
 	if err := s.pass(context.Background(), &st); err != nil {
 		t.Fatal(err)
 	}
-	j, _ := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil)
+	j, _ := tn.repairs.add(bodyRef{key: key, v: rec.BodyVersion}, nil, nil)
 	<-j.done
 	if err := tn.blobs.Scrub(key, rec.BodyVersion, rec.Sum); err != nil {
 		t.Fatalf("body after the scrub's repair: %v", err)
