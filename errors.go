@@ -28,6 +28,10 @@ var (
 	ErrInsufficientStorage = errors.New("insufficient storage")
 	// ErrChecksum means a body does not match its recorded checksum.
 	ErrChecksum = errors.New("checksum mismatch")
+	// ErrLost means the object's record is live but its body is lost: the
+	// only copy failed its checksum and no other copy existed (see
+	// Record.Lost). Unlike ErrUnavailable, waiting does not help.
+	ErrLost = errors.New("body lost: its only copy failed its checksum")
 	// ErrUnavailable means the body exists but every node holding it is
 	// unreachable and the origin does not have it.
 	ErrUnavailable = errors.New("body unavailable")

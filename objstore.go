@@ -159,6 +159,10 @@ type Record struct {
 	Deleted bool `json:"deleted,omitempty"`
 	// InRemote reports that the body of this version is in the origin.
 	InRemote bool `json:"in_remote,omitempty"`
+	// Lost marks a live record whose body is gone: its only copy failed
+	// its checksum and no peer and no origin held another. Reads of it
+	// fail with ErrLost on every node; a new write of the key clears it.
+	Lost bool `json:"lost,omitempty"`
 }
 
 // StoredHeaders are the response headers a writer may set on an object

@@ -154,6 +154,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // a failed write means the client left
 }
 
+// LostHeader marks an answer about an object whose body is lost
+// (objstore.ErrLost): 500 on reads, and /meta's record.
+const LostHeader = "X-Objstore-Lost"
+
 // httpError answers with a one-line plain-text reason.
 func httpError(w http.ResponseWriter, status int, reason string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -167,6 +171,9 @@ func (h *Native) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if errors.Is(err, objstore.ErrDeleted) {
 		w.Header().Set("X-Meta-Deleted", "true")
+	}
+	if errors.Is(err, objstore.ErrLost) {
+		w.Header().Set(LostHeader, "true")
 	}
 	switch {
 	case r.Context().Err() != nil:
@@ -185,6 +192,8 @@ func statusOf(err error) int {
 		errors.Is(err, objstore.ErrInvalidLevel), errors.Is(err, objstore.ErrInvalidUserMeta),
 		errors.Is(err, objstore.ErrIncomplete):
 		return http.StatusBadRequest
+	case errors.Is(err, objstore.ErrLost):
+		return http.StatusInternalServerError
 	case errors.Is(err, objstore.ErrNotFound), errors.Is(err, objstore.ErrDeleted):
 		return http.StatusNotFound
 	case errors.Is(err, objstore.ErrLevelLowered):

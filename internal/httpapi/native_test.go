@@ -272,7 +272,7 @@ func TestStatusOf(t *testing.T) {
 		objstore.ErrNotFound: 404, objstore.ErrDeleted: 404, objstore.ErrLevelLowered: 409,
 		objstore.ErrTooLarge: 413, &http.MaxBytesError{Limit: 1}: 413, objstore.ErrInsufficientStorage: 507,
 		objstore.ErrNoRemote: 502, objstore.ErrChecksum: 502, context.Canceled: 503, errors.New("x"): 500,
-		fmt.Errorf("%w: %w", objstore.ErrNoRemote, objstore.ErrTimeout): 504,
+		fmt.Errorf("%w: %w", objstore.ErrNoRemote, objstore.ErrTimeout): 504, objstore.ErrLost: 500,
 	} {
 		if got := statusOf(fmt.Errorf("wrapped: %w", err)); got != want {
 			t.Errorf("statusOf(%v) = %d, want %d", err, got, want)

@@ -175,6 +175,9 @@ func (h *Native) meta(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Meta-Deleted", "true")
 		status = http.StatusNotFound
 	}
+	if rec.Lost {
+		w.Header().Set(LostHeader, "true")
+	}
 	m := newMetaJSON(rec)
 	m.IsSymlink = !rec.Deleted && !h.store.HasBody(rec)
 	writeJSON(w, status, m)
@@ -242,6 +245,8 @@ type metaJSON struct {
 	LastModified string           `json:"last_modified"`
 	Version      objstore.Version `json:"version"`
 	InRemote     bool             `json:"in_remote"`
+	// Lost reports a body lost to rot (objstore.Record.Lost).
+	Lost bool `json:"lost,omitempty"`
 }
 
 func newMetaJSON(rec objstore.Record) metaJSON {
@@ -250,7 +255,7 @@ func newMetaJSON(rec objstore.Record) metaJSON {
 		UserMeta: rec.UserMeta, Consistency: rec.Level, IsDeleted: rec.Deleted,
 		Bucket: rec.Bucket, ContentType: rec.ContentType,
 		LastModified: rec.Modified().Format(http.TimeFormat),
-		Version:      rec.Version, InRemote: rec.InRemote,
+		Version:      rec.Version, InRemote: rec.InRemote, Lost: rec.Lost,
 	}
 	if m.UserMeta == nil {
 		m.UserMeta = json.RawMessage("null")

@@ -39,6 +39,8 @@ type statsJSON struct {
 	StartupSweep node.SweepStats `json:"startup_sweep"`
 	// OriginGets are the body GETs this node sent the origin, by why.
 	OriginGets node.OriginGets `json:"origin_gets"`
+	// Integrity is the rot found, repaired and lost, and the scrubber.
+	Integrity node.IntegrityStats `json:"integrity"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices) statsJSON {
@@ -62,5 +64,6 @@ func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices
 
 		StartupSweep: s.Sweep,
 		OriginGets:   s.OriginGets,
+		Integrity:    s.Integrity,
 	}
 }

@@ -104,7 +104,7 @@ func (n *Node) OpenBody(ctx context.Context, key objstore.Key, bodyVersion objst
 	if rec.BodyVersion != bodyVersion {
 		return nil, rec, fmt.Errorf("node: body %s@%s: %w", key, bodyVersion, objstore.ErrNotFound)
 	}
-	f, err := n.blobs.Open(key, bodyVersion, rec.Sum)
+	f, err := n.openLocal(key, bodyVersion, rec.Sum)
 	if err != nil {
 		return nil, rec, fmt.Errorf("node: body %s: %w", key, err)
 	}

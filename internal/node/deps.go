@@ -82,6 +82,10 @@ type blobFiles interface {
 	// verifies it against sum; a body that fails is removed and the error
 	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.
 	Open(key objstore.Key, v objstore.Version, sum objstore.Checksum) (*os.File, error)
+	// Scrub re-reads a committed body whole and compares it with sum,
+	// verified before or not; a body that fails is removed and the error
+	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.
+	Scrub(key objstore.Key, v objstore.Version, sum objstore.Checksum) error
 	// Has reports whether a committed body is on disk, without verifying it.
 	Has(key objstore.Key, v objstore.Version) bool
 	// Remove deletes a committed body; a missing one is not an error.

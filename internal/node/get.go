@@ -114,6 +114,9 @@ func (n *Node) Get(ctx context.Context, key objstore.Key, fetch bool) (*Object, 
 // it is here, else from a peer or the origin.
 func (n *Node) getHeld(ctx context.Context, ticket uint64, rec objstore.Record) (*Object, error) {
 	key := rec.Key
+	if rec.Lost {
+		return nil, fmt.Errorf("node: get %s: %w", key, objstore.ErrLost)
+	}
 	f, err := n.blobs.Open(key, rec.BodyVersion, rec.Sum)
 	if err == nil {
 		n.stats.hitsLocal.Add(1)
@@ -125,7 +128,7 @@ func (n *Node) getHeld(ctx context.Context, ticket uint64, rec objstore.Record) 
 		return nil, fmt.Errorf("node: get %s: %w", key, err)
 	}
 	if errors.Is(err, objstore.ErrChecksum) {
-		n.log.Warn("dropped corrupt local body", "key", key, "err", err)
+		return n.getRotted(ctx, ticket, rec, err)
 	}
 	return n.getElsewhere(ctx, ticket, rec)
 }
@@ -430,6 +433,8 @@ func (n *Node) Stat(ctx context.Context, key objstore.Key) (objstore.Record, err
 		return objstore.Record{}, fmt.Errorf("node: stat %s: %w", key, err)
 	case rec.Deleted:
 		return rec, fmt.Errorf("node: stat %s: %w", key, objstore.ErrDeleted)
+	case rec.Lost:
+		return rec, fmt.Errorf("node: stat %s: %w", key, objstore.ErrLost)
 	}
 	return rec, nil
 }

@@ -54,6 +54,9 @@ type Config struct {
 	// marked stale, when the origin cannot be reached to revalidate it; 0
 	// means never.
 	StaleIfError time.Duration
+	// Scrub sets the background scrubber (scrub.go); the zero value turns
+	// it off.
+	Scrub ScrubConfig
 }
 
 // Defaults for Config.
@@ -75,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxObjectSize < 0 {
 		return fmt.Errorf("node: config: MaxObjectSize %d is negative", c.MaxObjectSize)
+	}
+	if err := c.Scrub.Validate(); err != nil {
+		return err
 	}
 	return c.Cache.Validate()
 }
@@ -116,6 +122,10 @@ type Node struct {
 	syncNow chan objstore.Member
 	// orphanWake asks the orphan reconciler (orphans.go) for a pass.
 	orphanWake chan struct{}
+	// repairs are the rotted bodies to restore (repair.go); scrub
+	// re-reads the bodies on disk (scrub.go), nil when off.
+	repairs *repairQueue
+	scrub   *scrubber
 
 	// swept is closed when the start-up sweep, which runs after New
 	// returns, has ended (finished or stopped by Close).
@@ -167,6 +177,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	n.pulls = newPullQueue()
 	n.syncNow = make(chan objstore.Member, 16)
 	n.orphanWake = make(chan struct{}, 1)
+	n.repairs = newRepairQueue()
 	policy, err := cfg.Cache.newPolicy()
 	if err != nil {
 		return nil, err
@@ -195,6 +206,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 		}
 	}()
 	n.startCacheLoops()
+	n.startIntegrityLoops()
 	n.wg.Add(1)
 	go n.reconcileLoop()
 	return n, nil

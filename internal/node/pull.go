@@ -85,8 +85,8 @@ func (n *Node) pullLoop(ctx context.Context) {
 	}
 }
 
-// pull copies the body of key's current record from the node that wrote
-// it, else any other alive member, else the origin.
+// pull copies the body of key's current record, when it is a level-2
+// body this node lacks.
 func (n *Node) pull(ctx context.Context, key objstore.Key) error {
 	rec, err := n.liveRecord(ctx, key)
 	if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
@@ -95,6 +95,17 @@ func (n *Node) pull(ctx context.Context, key objstore.Key) error {
 	if err != nil || !n.needsBody(rec) {
 		return err
 	}
+	_, err = n.copyFromHolders(ctx, rec)
+	return err
+}
+
+// copyFromHolders copies the body of rec from the node that wrote it, else
+// any other alive member, else the origin when rec says it is there, and
+// keeps it if rec is still current (storePulled). It returns where the body
+// came from: a member's ID, or "origin". It pulls level-2 bodies and
+// repairs rotted ones (repair.go).
+func (n *Node) copyFromHolders(ctx context.Context, rec objstore.Record) (from string, err error) {
+	key := rec.Key
 	var errs []error
 	for _, m := range n.holdersFirst(rec) {
 		body, err := n.peers().OpenBody(ctx, m, key, rec.BodyVersion, 0)
@@ -105,7 +116,7 @@ func (n *Node) pull(ctx context.Context, key objstore.Key) error {
 		err = n.storePulled(ctx, rec, body)
 		body.Close()
 		if err == nil {
-			return nil
+			return m.ID, nil
 		}
 		errs = append(errs, err)
 	}
@@ -115,12 +126,12 @@ func (n *Node) pull(ctx context.Context, key objstore.Key) error {
 			err = n.storePulled(ctx, rec, body)
 			body.Close()
 			if err == nil {
-				return nil
+				return "origin", nil
 			}
 		}
 		errs = append(errs, err)
 	}
-	return fmt.Errorf("node: pull %s: %w", key, errors.Join(append(errs, objstore.ErrUnavailable)...))
+	return "", fmt.Errorf("node: pull %s: %w", key, errors.Join(append(errs, objstore.ErrUnavailable)...))
 }
 
 // holdersFirst returns the alive peers, the one that wrote rec's body first.

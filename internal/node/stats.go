@@ -22,6 +22,28 @@ type counters struct {
 	// body not cached, a seek backwards).
 	originFills   atomic.Int64
 	originStreams atomic.Int64
+
+	// Rot: bodies found corrupt, restored, lost, and not repaired for now.
+	corruptFound atomic.Int64
+	repaired     atomic.Int64
+	lost         atomic.Int64
+	repairFailed atomic.Int64
+}
+
+// IntegrityStats are the rot figures since start: what was found, what
+// came back, what is gone, and the scrubber's progress.
+type IntegrityStats struct {
+	// CorruptFound counts bodies found failing their checksum (each body
+	// once while its repair runs).
+	CorruptFound int64 `json:"corrupt_found"`
+	// Repaired counts those restored from a peer or the origin.
+	Repaired int64 `json:"repaired"`
+	// Lost counts level-0 bodies whose only copy rotted (logged at ERROR).
+	Lost int64 `json:"lost"`
+	// RepairFailed counts repairs that could not reach a copy for now.
+	RepairFailed int64 `json:"repair_failed"`
+	// Scrub is the background scrubber's figures; nil when it is off.
+	Scrub *ScrubStats `json:"scrub,omitempty"`
 }
 
 // Stats is a snapshot of what the node holds and how reads were served.
@@ -50,6 +72,8 @@ type Stats struct {
 	// after the node serves, and what it holds (the journal scan's
 	// working set) is released when it ends.
 	Sweep SweepStats `json:"startup_sweep"`
+	// Integrity is what rot was found and repaired, and the scrubber.
+	Integrity IntegrityStats `json:"integrity"`
 }
 
 // OriginGets count a node's origin GETs by why they were made: Fills are
@@ -98,9 +122,20 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	if took := n.sweepTook.Load(); took > 0 {
 		s.Sweep = SweepStats{Done: true, Seconds: time.Duration(took).Seconds()}
 	}
+	s.Integrity = n.integrityStats()
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h
 	}
 	return s, nil
+}
+
+func (n *Node) integrityStats() IntegrityStats {
+	s := IntegrityStats{CorruptFound: n.stats.corruptFound.Load(), Repaired: n.stats.repaired.Load(),
+		Lost: n.stats.lost.Load(), RepairFailed: n.stats.repairFailed.Load()}
+	if n.scrub != nil {
+		st := n.scrub.stats()
+		s.Scrub = &st
+	}
+	return s
 }

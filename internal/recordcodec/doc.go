@@ -8,7 +8,10 @@
 // A record without its key is:
 //
 //	flags     1 byte: bit 0 Deleted, bit 1 InRemote, bit 2 BodyVersion
-//	          equals Version, bit 3 Headers not empty; other bits 0
+//	          equals Version, bit 3 Headers not empty, bit 4 Lost; other
+//	          bits 0. Bit 4 came without a new format byte: no record
+//	          written before it sets it, so every old value reads as it
+//	          did, and only a lost record is refused by an older reader
 //	level     1 byte, at most objstore.MaxLevel
 //	version   uvarint HLC, then the node as a string
 //	body      BodyVersion like version; absent when flag bit 2 is set

@@ -20,6 +20,10 @@ const (
 	// flagHeaders means a headers block ends the record: Headers is not
 	// empty. Records written before headers existed never set it.
 	flagHeaders = 1 << 3
+	// flagLost marks a record whose body is lost (objstore.Record.Lost).
+	// Records written before it existed never set it, so they read as
+	// before; a node of an older version refuses a record that sets it.
+	flagLost = 1 << 4
 )
 
 // flagsOf returns the flags byte of rec. A decoded record must give back
@@ -38,6 +42,9 @@ func flagsOf(rec objstore.Record) byte {
 	}
 	if len(rec.Headers) > 0 {
 		flags |= flagHeaders
+	}
+	if rec.Lost {
+		flags |= flagLost
 	}
 	return flags
 }
@@ -106,7 +113,8 @@ func appendRaw(b []byte, s string) []byte {
 // memory with r's input.
 func readRecord(r *Reader, t *table, key objstore.Key) objstore.Record {
 	flags, level := r.Byte(), objstore.Level(r.Byte())
-	rec := objstore.Record{Key: key, Level: level, Deleted: flags&flagDeleted != 0, InRemote: flags&flagInRemote != 0}
+	rec := objstore.Record{Key: key, Level: level, Deleted: flags&flagDeleted != 0, InRemote: flags&flagInRemote != 0,
+		Lost: flags&flagLost != 0}
 	rec.Version = readVersion(r, t)
 	rec.BodyVersion = rec.Version
 	if flags&flagSameBody == 0 {

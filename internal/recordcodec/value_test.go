@@ -40,6 +40,38 @@ func sampleRecords() []objstore.Record {
 		// The body was written by the node that wrote the version: its
 		// node is a reference to the version's.
 		{Key: k, Version: objstore.Version{HLC: 9, Node: "n1"}, BodyVersion: objstore.Version{HLC: 8, Node: "n1"}},
+		// A level-0 body lost to rot: the mark is a later version that
+		// keeps the body version.
+		{Key: k, Sum: objstore.Checksum{Size: 5}, Version: objstore.Version{HLC: 10, Node: "n2"},
+			BodyVersion: objstore.Version{HLC: 8, Node: "n1"}, Lost: true},
+	}
+}
+
+// TestLostFlag pins the lost mark to flag bit 4 and shows that a record
+// without it encodes exactly as before the mark existed, so every value
+// written before reads back unchanged.
+func TestLostFlag(t *testing.T) {
+	k := objstore.Key{Bucket: "b", ID: "i"}
+	live := objstore.Record{Key: k, Version: objstore.Version{HLC: 7}, BodyVersion: objstore.Version{HLC: 7}}
+	// format, flags, level, HLC, node (new, empty), size, crc32c, md5,
+	// name, content type, user meta.
+	want := append([]byte{Format, flagSameBody, 0, 7, 0, 0, 0}, make([]byte, 4+16+3)...)
+	if got := AppendValue(nil, live); !bytes.Equal(got, want) {
+		t.Fatalf("live record = %x, want %x", got, want)
+	}
+	lost := live
+	lost.Lost = true
+	enc := AppendValue(nil, lost)
+	if enc[1] != flagSameBody|1<<4 {
+		t.Fatalf("lost record flags = %#x, want %#x", enc[1], flagSameBody|1<<4)
+	}
+	got, err := DecodeValue(k, enc)
+	if err != nil || !got.Lost {
+		t.Fatalf("decode lost = %+v, %v", got, err)
+	}
+	old, err := DecodeValue(k, want)
+	if err != nil || old.Lost {
+		t.Fatalf("decode old value = %+v, %v", old, err)
 	}
 }
 

@@ -42,6 +42,7 @@ var s3Codes = []struct {
 	code   string
 	status int
 }{
+	{objstore.ErrLost, "InternalError", http.StatusInternalServerError},
 	{objstore.ErrNoSuchBucket, "NoSuchBucket", http.StatusNotFound},
 	{objstore.ErrNotFound, "NoSuchKey", http.StatusNotFound},
 	{objstore.ErrDeleted, "NoSuchKey", http.StatusNotFound},

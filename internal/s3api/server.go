@@ -332,6 +332,9 @@ func (s *Server) fail(q *request, err error) {
 	for _, k := range []string{"Content-Length", "Content-Range", "ETag", "Last-Modified", "Content-Type"} {
 		h.Del(k)
 	}
+	if errors.Is(err, objstore.ErrLost) {
+		h.Set("X-Objstore-Lost", "true") // as the native API marks it
+	}
 	if q.r.Method == http.MethodHead {
 		q.w.WriteHeader(status)
 		return
