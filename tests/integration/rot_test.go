@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // blockSize is internal/disk.BlockSize: a body of more than one block is
@@ -77,6 +80,18 @@ func TestRotNeverServed(t *testing.T) {
 			gone(t, path, body, tc.flip)
 			a.MustGet(t, id, body)
 
+			// Through the S3 API: a full GetObject and a range over the byte.
+			for _, rng := range []string{"", fmt.Sprintf("bytes=%d-%d", lo, tc.flip+10)} {
+				path = rot(t, a, body, tc.flip)
+				want := body
+				if rng != "" {
+					want = body[lo : tc.flip+11]
+				}
+				noWrongByte(t, "S3 GetObject "+rng, s3Read(t, a, c.Origin.Bucket, id, rng), want)
+				gone(t, path, body, tc.flip)
+				a.MustGet(t, id, body)
+			}
+
 			// Once more, read by the other node through the peer stream.
 			eventually(t, 10*time.Second, "record replicated to the second node", func() error {
 				_, err := b.record(id)
@@ -117,6 +132,28 @@ func TestRotUnderMemoryCache(t *testing.T) {
 	gone(t, path, body, 300)
 	b.MustGet(t, id, body)
 	a.MustGet(t, id, body)
+}
+
+// s3Read is GetObject of id through n's S3 API, with Range rng unless
+// empty, as rangeRead reads the native API.
+func s3Read(t testing.TB, n *Node, bucket, id, rng string) read {
+	t.Helper()
+	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(id)}
+	if rng != "" {
+		in.Range = aws.String(rng)
+	}
+	out, err := sdkClient(n.s3Endpoint()).GetObject(testCtx(t, time.Minute), in)
+	if err != nil {
+		return read{err: err}
+	}
+	defer func() { _ = out.Body.Close() }() // read below as far as it goes
+	got, err := io.ReadAll(out.Body)
+	status := http.StatusOK
+	if rng != "" {
+		status = http.StatusPartialContent
+	}
+	return read{status: status, got: got, err: err,
+		complete: err == nil && out.ContentLength != nil && int64(len(got)) == *out.ContentLength}
 }
 
 // read is one GET as the client saw it.
