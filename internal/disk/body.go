@@ -66,12 +66,20 @@ func (b *Body) Err() error {
 
 // fail records err as the body's failure, if it is the first.
 func (b *Body) fail(err error) error {
+	err, _ = b.failFirst(err)
+	return err
+}
+
+// failFirst records err as the body's failure if it is the first, and
+// returns the failure and whether err was it.
+func (b *Body) failFirst(err error) (error, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.err == nil {
-		b.err = err
+	if b.err != nil {
+		return b.err, false
 	}
-	return b.err
+	b.err = err
+	return err, true
 }
 
 // blockEnd is the end offset of block i.
@@ -105,8 +113,10 @@ func (b *Body) readBlocks(dst []byte, first int64) (int, error) {
 // corrupt drops the body, whose block i hashed to got, and reports it.
 func (b *Body) corrupt(i int64, got uint32) error {
 	why := fmt.Sprintf("block %d (bytes %d-%d) crc32c %08x, want %08x", i, i*b.bs, b.blockEnd(i)-1, got, b.sums[i])
-	err := b.fail(b.s.reject(b.name, b.fi, why))
-	b.s.reportCorrupt(b.key, b.v, err)
+	err, first := b.failFirst(b.s.reject(b.name, b.fi, why))
+	if first { // ReadAt callers may find the same rot at once: one report
+		b.s.reportCorrupt(b.key, b.v, err)
+	}
 	return err
 }
 

@@ -42,9 +42,6 @@ func (s *Store) Open(key objstore.Key, v objstore.Version, sum objstore.Checksum
 	b := &Body{s: s, f: f, name: name, key: key, v: v, size: sum.Size}
 	if err := s.check(b, sum); err != nil {
 		_ = f.Close() // read-only; the check's error is the one to report
-		if errors.Is(err, objstore.ErrChecksum) {
-			s.reportCorrupt(key, v, err)
-		}
 		return nil, err
 	}
 	return b, nil
@@ -62,7 +59,9 @@ func (s *Store) check(b *Body, sum objstore.Checksum) error {
 	}
 	b.fi = fi
 	if fi.Size() < sum.Size {
-		return s.reject(b.name, fi, fmt.Sprintf("size %d, want %d", fi.Size(), sum.Size))
+		err := s.reject(b.name, fi, fmt.Sprintf("size %d, want %d", fi.Size(), sum.Size))
+		s.reportCorrupt(b.key, b.v, err)
+		return err
 	}
 	terr := s.fileSums(b, sum)
 	if terr != nil && !errors.Is(terr, errNoTrailer) {
@@ -166,8 +165,11 @@ func (s *Store) verify(b *Body, sum objstore.Checksum, bs int64, fileSums []uint
 		return nil, fmt.Errorf("disk: verify %s: %w", b.name, err)
 	}
 	if size != sum.Size || crc != sum.CRC32C {
-		return nil, s.reject(b.name, b.fi, fmt.Sprintf("size %d crc32c %08x, want size %d crc32c %08x",
+		// Reported here, once, not by every Open that waited for this one.
+		err := s.reject(b.name, b.fi, fmt.Sprintf("size %d crc32c %08x, want size %d crc32c %08x",
 			size, crc, sum.Size, sum.CRC32C))
+		s.reportCorrupt(b.key, b.v, err)
+		return nil, err
 	}
 	switch {
 	case fileSums == nil:
