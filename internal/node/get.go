@@ -29,7 +29,7 @@ const (
 type Object struct {
 	objstore.Record
 	// Body is a BodyReader for local hits (serve it with WriteBody, or
-	// package serve, to copy verified blocks straight to the client), or a
+	// httpbody.Serve, to copy verified blocks straight to the client), or a
 	// reader that follows a body still arriving.
 	Body   io.ReadSeeker
 	Source Source
