@@ -155,12 +155,12 @@ func (s *Store) verifyOnce(b *Body, sum objstore.Checksum, bs int64, fileSums []
 }
 
 // verify reads b whole, compares its size and CRC-32C with sum, rejecting
-// the body if they differ, and computes its sums of blocks of bs bytes.
-// It returns the sums to keep in memory: none when fileSums, the file's
-// own, agree with them.
+// the body if they differ, and computes its sums of BlockSize blocks. It
+// returns the sums to keep in memory: none when fileSums, the file's own
+// of bs-byte blocks, agree with them (or are of another block size).
 func (s *Store) verify(b *Body, sum objstore.Checksum, bs int64, fileSums []uint32) ([]uint32, error) {
 	s.verifications.Add(1)
-	size, crc, blocks, err := crcOf(b.f, sum.Size, bs)
+	size, crc, blocks, err := crcOf(b.f, sum.Size, BlockSize)
 	if err != nil {
 		return nil, fmt.Errorf("disk: verify %s: %w", b.name, err)
 	}
@@ -175,6 +175,10 @@ func (s *Store) verify(b *Body, sum objstore.Checksum, bs int64, fileSums []uint
 	case fileSums == nil:
 		s.log.Info("body has no block checksums: keeping them in memory", "name", b.name, "blocks", len(blocks))
 		return blocks, nil
+	case bs != BlockSize:
+		// Written with another block size: its own sums passed their
+		// trailer's check, and the sums kept in memory are of BlockSize.
+		return nil, nil
 	case !slices.Equal(fileSums, blocks):
 		s.log.Warn("block checksums disagree with a sound body: keeping the right ones in memory", "name", b.name)
 		return blocks, nil
