@@ -93,10 +93,7 @@ func TestRotNeverServed(t *testing.T) {
 			}
 
 			// Once more, read by the other node through the peer stream.
-			eventually(t, 10*time.Second, "record replicated to the second node", func() error {
-				_, err := b.record(id)
-				return err
-			})
+			replicated(t, b, id)
 			path = rot(t, a, body, tc.flip)
 			r = rangeRead(t, b, id, -1, -1)
 			noWrongByte(t, "peer read", r, body)
@@ -124,10 +121,7 @@ func TestRotUnderMemoryCache(t *testing.T) {
 	for range 3 {
 		a.MustGet(t, id, body) // from memory: the copy there was checked
 	}
-	eventually(t, 10*time.Second, "record replicated to the second node", func() error {
-		_, err := b.record(id)
-		return err
-	})
+	replicated(t, b, id)
 	noWrongByte(t, "peer read", rangeRead(t, b, id, -1, -1), body)
 	gone(t, path, body, 300)
 	b.MustGet(t, id, body)
@@ -154,6 +148,18 @@ func s3Read(t testing.TB, n *Node, bucket, id, rng string) read {
 	}
 	return read{status: status, got: got, err: err,
 		complete: err == nil && out.ContentLength != nil && int64(len(got)) == *out.ContentLength}
+}
+
+// replicated waits until n holds the record of id.
+func replicated(t testing.TB, n *Node, id string) {
+	t.Helper()
+	eventually(t, 10*time.Second, "record replicated to "+n.PublicAddr, func() error {
+		v, err := n.record(id)
+		if err == nil && v.Status != http.StatusOK {
+			err = fmt.Errorf("meta %s: status %d", id, v.Status)
+		}
+		return err
+	})
 }
 
 // read is one GET as the client saw it.
