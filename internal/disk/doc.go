@@ -1,7 +1,7 @@
 // Package disk keeps object bodies on the local file system: one file per
-// version of an object, written atomically, checked against its checksum
-// before this process first serves it, and kept inside its root directory
-// whatever the key.
+// version of an object, written atomically with a CRC-32C per 64 KiB
+// block, checked block by block on every read, and kept inside its root
+// directory whatever the key.
 //
 // # Layout
 //
@@ -52,11 +52,26 @@
 //
 // # Verification
 //
-// Every Open compares the file size with the recorded checksum (one fstat).
-// The first Open of a body in a process also reads it whole and compares
-// its CRC-32C; a body that fails is removed and the error wraps
-// objstore.ErrChecksum. Bodies this process wrote are trusted, and verified
-// names are remembered until Remove, so hot reads cost an open and an fstat
-// and hand the caller a plain *os.File that net/http can serve with
-// sendfile, without passing the bytes through a checksumming reader.
+// A body of more than one block (BlockSize, 64 KiB) is followed in its
+// file by a trailer: the CRC-32C of each block and a 16-byte footer (see
+// blocks.go). Writer computes the sums in the pass that hashes the body and
+// writes the trailer before the fsync and rename. A body of one block has
+// none: the record's CRC-32C is its block's.
+//
+// Open returns a Body. Every byte a Body returns or writes out belongs to
+// a block it read into its own memory and checked there just before; its
+// WriteTo and WriteN copy chunks of 4 blocks file → buffer → check → w,
+// so the bytes checked are the bytes sent (sendfile is never used: it
+// would send bytes nobody checked). A read checks only the blocks it
+// touches. A block that fails removes the body (if it is still the file
+// opened), tells the function set with SetOnCorrupt, and fails the read
+// and every later one with an error wrapping objstore.ErrChecksum.
+//
+// Every Open also compares the file size with the recorded checksum (one
+// fstat) and reads the trailer (one pread). The first Open of a body in a
+// process reads it whole and compares its CRC-32C, so a body corrupt
+// before the start is refused at Open (objstore.ErrChecksum) rather than
+// cut mid-response; bodies this process wrote are trusted. A body without
+// a valid trailer (written by an older objstore, or whose trailer rotted)
+// passes that read and keeps the block sums it computed in memory.
 package disk

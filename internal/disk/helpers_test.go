@@ -20,8 +20,9 @@ import (
 // Compile-time checks. Store.Create returns the concrete *Writer, so the
 // Blobs check goes through the one-method adapter that the wiring needs.
 var (
-	_ node.BodyWriter              = (*disk.Writer)(nil)
-	_ node.BlobStore[*disk.Writer] = (*disk.Store)(nil)
+	_ node.BodyWriter                          = (*disk.Writer)(nil)
+	_ node.BlobStore[*disk.Writer, *disk.Body] = (*disk.Store)(nil)
+	_ node.BodyReader                          = (*disk.Body)(nil)
 )
 
 const testNode = "01HZX3K9V7Q2M8N4P6R1S5T0WY"

@@ -51,8 +51,13 @@ type Store struct {
 	fsMu  sync.Mutex
 	count countState
 
-	mu        sync.Mutex // guards verified and verifying
-	verified  map[string]struct{}
+	// onCorrupt, when set, hears of every body found corrupt (SetOnCorrupt).
+	onCorrupt atomic.Pointer[func(key objstore.Key, v objstore.Version, cause error)]
+
+	mu sync.Mutex // guards verified and verifying
+	// verified holds the bodies verified in this process, with the block
+	// sums kept in memory for one whose file has none (nil when it has).
+	verified  map[string][]uint32
 	verifying map[string]*verifyCall
 }
 
@@ -70,7 +75,7 @@ func Open(dir string, cfg Config) (_ *Store, err error) {
 		quota:     cfg.Quota,
 		log:       cfg.logger().With("component", "disk"),
 		node:      cfg.NodeID,
-		verified:  make(map[string]struct{}),
+		verified:  make(map[string][]uint32),
 		verifying: make(map[string]*verifyCall),
 	}
 	s.tmp = filepath.Join(s.dir, tmpDir)
@@ -274,6 +279,25 @@ func (s *Store) RemoveName(name string) (int64, error) {
 		return 0, fmt.Errorf("disk: remove %s: %w", name, err)
 	}
 	return freed, nil
+}
+
+// SetOnCorrupt sets the function told of every body found corrupt, by
+// Open or by a Body's block check, after the body was removed: how the
+// node learns of rot it must repair. It must not block for long, as it
+// runs on the read that found the rot. nil unsets it.
+func (s *Store) SetOnCorrupt(fn func(key objstore.Key, v objstore.Version, cause error)) {
+	if fn == nil {
+		s.onCorrupt.Store(nil)
+		return
+	}
+	s.onCorrupt.Store(&fn)
+}
+
+// reportCorrupt tells the corruption handler, if any, of key at v.
+func (s *Store) reportCorrupt(key objstore.Key, v objstore.Version, cause error) {
+	if fn := s.onCorrupt.Load(); fn != nil {
+		(*fn)(key, v, cause)
+	}
 }
 
 // release returns n reserved bytes.

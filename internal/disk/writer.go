@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"hash"
 	"hash/crc32"
+	"io"
 	"io/fs"
+	"sync/atomic"
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/durable"
@@ -33,10 +35,14 @@ type Writer struct {
 	s    *Store
 	name string
 	f    *durable.File // set once by Create; read by ReadAt from any goroutine
+	// end is the body's size once Commit starts to write the trailer
+	// after it, else -1; ReadAt stops there.
+	end atomic.Int64
 
-	crc  uint32
-	md5  hash.Hash
-	size int64
+	crc    uint32
+	md5    hash.Hash
+	blocks blockSums // the per-block CRC-32Cs, written as the trailer
+	size   int64
 	// reserved is the quota this writer holds: bytes written, not committed.
 	reserved int64
 	// err is the first Write or Commit failure; it sticks.
@@ -56,7 +62,9 @@ func (s *Store) Create(key objstore.Key, v objstore.Version) (*Writer, error) {
 	if err != nil {
 		return nil, ioError("create", name, err)
 	}
-	return &Writer{s: s, name: name, f: f, md5: md5.New()}, nil
+	w := &Writer{s: s, name: name, f: f, md5: md5.New(), blocks: blockSums{bs: BlockSize}}
+	w.end.Store(-1)
+	return w, nil
 }
 
 // Write appends p to the body. It fails with an error wrapping
@@ -80,6 +88,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	w.crc = crc32.Update(w.crc, castagnoli, p[:n])
 	w.md5.Write(p[:n]) // never fails
+	w.blocks.write(p[:n])
 	w.size += int64(n)
 	if err != nil {
 		w.err = ioError("write", w.name, err)
@@ -106,6 +115,16 @@ func (w *Writer) writable() error {
 // following a body still arriving must wait and try again. It is safe to
 // call concurrently with Write, Commit and other ReadAt calls.
 func (w *Writer) ReadAt(p []byte, off int64) (int, error) {
+	if end := w.end.Load(); end >= 0 && off+int64(len(p)) > end {
+		if off >= end {
+			return 0, io.EOF
+		}
+		n, err := w.f.ReadAt(p[:end-off], off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
 	return w.f.ReadAt(p, off)
 }
 
@@ -120,11 +139,16 @@ func (w *Writer) Commit() (objstore.Checksum, error) {
 	if err := w.writable(); err != nil {
 		return objstore.Checksum{}, err
 	}
+	fileSize, err := w.writeTrailer()
+	if err != nil {
+		w.err = err
+		return objstore.Checksum{}, w.err
+	}
 	if err := w.f.Sync(); err != nil {
 		w.err = ioError("sync", w.name, err)
 		return objstore.Checksum{}, w.err
 	}
-	err := w.s.install(w.f, w.name, w.size)
+	err = w.s.install(w.f, w.name, fileSize)
 	if w.f.Renamed() {
 		// The renamed file's bytes now count as held, or were removed again.
 		w.reserved = 0
@@ -137,6 +161,27 @@ func (w *Writer) Commit() (objstore.Checksum, error) {
 	w.md5.Sum(w.sum.MD5[:0])
 	w.state = committed
 	return w.sum, nil
+}
+
+// writeTrailer appends the block checksums after a body of more than one
+// block (see blocks.go) and returns the file's size. The trailer counts
+// against the quota like the body. Readers following the body with ReadAt
+// stop at its size, so they never see the trailer.
+func (w *Writer) writeTrailer() (int64, error) {
+	sums := w.blocks.done()
+	if len(sums) <= 1 {
+		return w.size, nil
+	}
+	w.end.Store(w.size)
+	t := encodeTrailer(sums, BlockSize)
+	if err := w.s.reserve(int64(len(t))); err != nil {
+		return 0, fmt.Errorf("disk: commit %s: %w", w.name, err)
+	}
+	w.reserved += int64(len(t))
+	if _, err := w.f.Write(t); err != nil {
+		return 0, ioError("write", w.name, err)
+	}
+	return w.size + int64(len(t)), nil
 }
 
 // Close closes the file. Without a successful Commit it removes the temp

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/httpbody"
 	"sphere.software/objstore/internal/node"
 )
 
@@ -111,10 +112,11 @@ func (h *Native) get(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Meta-Fetched", "true")
 	}
 	w.Header().Set("Content-Type", obj.ContentType)
-	http.ServeContent(w, r, "", obj.Modified(), obj.Body)
+	httpbody.Serve(w, r, obj.Modified(), obj.Body)
 	if obj.Err() != nil {
-		// The origin failed mid-body: cut the connection so the client
-		// sees an error, never a short body that looks complete.
+		// The origin failed mid-body, or a local block failed its check:
+		// cut the connection so the client sees an error, never a short
+		// body that looks complete.
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 
 	"sphere.software/objstore"
 )
@@ -95,8 +95,10 @@ func (n *Node) LeafRecords(ctx context.Context, leaves []uint16, fn func(objstor
 
 // OpenBody opens this node's body of key at bodyVersion for a peer. The
 // error wraps objstore.ErrNotFound when the journal's record has another
-// body or the body is not here.
-func (n *Node) OpenBody(ctx context.Context, key objstore.Key, bodyVersion objstore.Version) (*os.File, objstore.Record, error) {
+// body or the body is not here. The body is a BodyReader: it checks every
+// block it serves, and its Err reports a block that failed (the body is
+// then dropped and reported, and the peer's response must be cut).
+func (n *Node) OpenBody(ctx context.Context, key objstore.Key, bodyVersion objstore.Version) (io.ReadSeekCloser, objstore.Record, error) {
 	rec, err := n.liveRecord(ctx, key)
 	if err != nil {
 		return nil, rec, err
@@ -104,7 +106,7 @@ func (n *Node) OpenBody(ctx context.Context, key objstore.Key, bodyVersion objst
 	if rec.BodyVersion != bodyVersion {
 		return nil, rec, fmt.Errorf("node: body %s@%s: %w", key, bodyVersion, objstore.ErrNotFound)
 	}
-	f, err := n.openLocal(key, bodyVersion, rec.Sum)
+	f, err := n.blobs.Open(key, bodyVersion, rec.Sum)
 	if err != nil {
 		return nil, rec, fmt.Errorf("node: body %s: %w", key, err)
 	}

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"io"
-	"os"
 
 	"sphere.software/objstore"
 )
@@ -53,22 +52,52 @@ type Blobs interface {
 	// Create starts writing the body of one version of key. Nothing is
 	// visible to Open until the writer's Commit returns.
 	Create(key objstore.Key, v objstore.Version) (BodyWriter, error)
+	// Open opens a committed body. The first Open of a body in this process
+	// verifies it against sum; a body that fails is removed and the error
+	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.
+	// Every read of the body checks the blocks it touches (see BodyReader).
+	Open(key objstore.Key, v objstore.Version, sum objstore.Checksum) (BodyReader, error)
+	// SetOnCorrupt sets what hears of every body found corrupt, once it is
+	// removed: by Open, or by a BodyReader's block check.
+	SetOnCorrupt(fn func(key objstore.Key, v objstore.Version, cause error))
 	blobFiles
 }
 
+// BodyReader is a committed body open for reading. Every byte it returns
+// or writes out belongs to a block it checked in its own memory just
+// before: a block that fails removes the body, is reported to the
+// SetOnCorrupt function, and fails the read (and every later one) with an
+// error wrapping objstore.ErrChecksum, which Err returns too.
+type BodyReader interface {
+	io.ReadSeeker
+	// ReaderAt may be called from several goroutines at once.
+	io.ReaderAt
+	// WriterTo writes from the offset to the end, through one buffer:
+	// the fast way to serve the body.
+	io.WriterTo
+	// WriteN writes n bytes from the offset, as WriteTo does.
+	WriteN(w io.Writer, n int64) (int64, error)
+	// Err is the error that cut reading short, if any.
+	Err() error
+	Close() error
+}
+
 // BlobStore is Blobs as a store that does not import this package declares
-// it: its Create returns its own writer type. AdaptBlobs turns it into Blobs.
-type BlobStore[W BodyWriter] interface {
+// it: its Create and Open return its own types. AdaptBlobs turns it into
+// Blobs.
+type BlobStore[W BodyWriter, R BodyReader] interface {
 	Create(key objstore.Key, v objstore.Version) (W, error)
+	Open(key objstore.Key, v objstore.Version, sum objstore.Checksum) (R, error)
+	SetOnCorrupt(fn func(key objstore.Key, v objstore.Version, cause error))
 	blobFiles
 }
 
 // AdaptBlobs returns s as Blobs.
-func AdaptBlobs[W BodyWriter](s BlobStore[W]) Blobs { return adaptedBlobs[W]{s} }
+func AdaptBlobs[W BodyWriter, R BodyReader](s BlobStore[W, R]) Blobs { return adaptedBlobs[W, R]{s} }
 
-type adaptedBlobs[W BodyWriter] struct{ BlobStore[W] }
+type adaptedBlobs[W BodyWriter, R BodyReader] struct{ BlobStore[W, R] }
 
-func (a adaptedBlobs[W]) Create(key objstore.Key, v objstore.Version) (BodyWriter, error) {
+func (a adaptedBlobs[W, R]) Create(key objstore.Key, v objstore.Version) (BodyWriter, error) {
 	w, err := a.BlobStore.Create(key, v)
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
@@ -76,12 +105,16 @@ func (a adaptedBlobs[W]) Create(key objstore.Key, v objstore.Version) (BodyWrite
 	return w, nil
 }
 
+func (a adaptedBlobs[W, R]) Open(key objstore.Key, v objstore.Version, sum objstore.Checksum) (BodyReader, error) {
+	r, err := a.BlobStore.Open(key, v, sum)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return r, nil
+}
+
 // blobFiles are the operations of Blobs on committed bodies.
 type blobFiles interface {
-	// Open opens a committed body. The first Open of a body in this process
-	// verifies it against sum; a body that fails is removed and the error
-	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.
-	Open(key objstore.Key, v objstore.Version, sum objstore.Checksum) (*os.File, error)
 	// Scrub re-reads a committed body whole and compares it with sum,
 	// verified before or not; a body that fails is removed and the error
 	// wraps objstore.ErrChecksum. A missing body wraps objstore.ErrNotFound.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 
 	"sphere.software/objstore"
@@ -29,8 +28,9 @@ const (
 // Close it when done.
 type Object struct {
 	objstore.Record
-	// Body is an *os.File for local hits (so the HTTP server can use
-	// sendfile), or a reader that follows a body still arriving.
+	// Body is a BodyReader for local hits (serve it with WriteBody, or
+	// httpbody.Serve, to copy verified blocks straight to the client), or a
+	// reader that follows a body still arriving.
 	Body   io.ReadSeeker
 	Source Source
 	// Bytes is the whole body when it is served from memory, else nil.
@@ -75,8 +75,28 @@ func (o *Object) Err() error {
 		return r.err
 	case *peerBody:
 		return r.Err()
+	case BodyReader:
+		return r.Err()
 	}
 	return nil
+}
+
+// WriteBody writes n bytes of obj's body from offset start into w: a local
+// body through its own verifying copy (BodyReader.WriteN), any other with
+// io.Copy. It returns the bytes written; fewer than n means the response
+// must be cut (see Err).
+func (o *Object) WriteBody(w io.Writer, start, n int64) (int64, error) {
+	if o.Bytes != nil {
+		k, err := w.Write(o.Bytes[start : start+n])
+		return int64(k), err
+	}
+	if _, err := o.Body.Seek(start, io.SeekStart); err != nil {
+		return 0, err
+	}
+	if r, ok := o.Body.(BodyReader); ok {
+		return r.WriteN(w, n)
+	}
+	return io.Copy(w, io.LimitReader(o.Body, n))
 }
 
 // Get opens an object: from the local disk when the body is here, else from
@@ -117,12 +137,9 @@ func (n *Node) getHeld(ctx context.Context, ticket uint64, rec objstore.Record) 
 	if rec.Lost {
 		return nil, fmt.Errorf("node: get %s: %w", key, objstore.ErrLost)
 	}
-	f, err := n.blobs.Open(key, rec.BodyVersion, rec.Sum)
+	obj, err := n.openLocal(ticket, rec)
 	if err == nil {
-		n.stats.hitsLocal.Add(1)
-		n.countRead(key.Bucket, savings.Disk, rec.Size())
-		n.bounded.hit(key, rec.BodyVersion)
-		return n.localObject(ticket, rec, f)
+		return obj, nil
 	}
 	if !errors.Is(err, objstore.ErrNotFound) && !errors.Is(err, objstore.ErrChecksum) {
 		return nil, fmt.Errorf("node: get %s: %w", key, err)
@@ -131,6 +148,22 @@ func (n *Node) getHeld(ctx context.Context, ticket uint64, rec objstore.Record) 
 		return n.getRotted(ctx, ticket, rec, err)
 	}
 	return n.getElsewhere(ctx, ticket, rec)
+}
+
+// openLocal opens the local body of rec and counts the hit.
+func (n *Node) openLocal(ticket uint64, rec objstore.Record) (*Object, error) {
+	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := n.localObject(ticket, rec, f)
+	if err != nil {
+		return nil, err
+	}
+	n.stats.hitsLocal.Add(1)
+	n.countRead(rec.Key.Bucket, savings.Disk, rec.Size())
+	n.bounded.hit(rec.Key, rec.BodyVersion)
+	return obj, nil
 }
 
 // getElsewhere opens a body this node does not hold: from a peer that
@@ -155,8 +188,11 @@ func (n *Node) getElsewhere(ctx context.Context, ticket uint64, rec objstore.Rec
 }
 
 // localObject serves a local body: from memory when it is small enough for
-// the hot cache (which it then joins), else from the open file.
-func (n *Node) localObject(ticket uint64, rec objstore.Record, f *os.File) (*Object, error) {
+// the hot cache (which it then joins), else from the open file. The bytes
+// that fill the cache are read through f's block checks, so an entry never
+// holds a rotted byte; a body that fails them gives an error wrapping
+// objstore.ErrChecksum.
+func (n *Node) localObject(ticket uint64, rec objstore.Record, f BodyReader) (*Object, error) {
 	if !n.hot.fits(rec.Size()) {
 		return &Object{Record: rec, Body: f, Source: SourceLocal, close: f.Close}, nil
 	}
@@ -195,6 +231,13 @@ func cachedObject(e *hotEntry) *Object {
 func (n *Node) GetHot(key objstore.Key) (*Object, bool) {
 	e, ok := n.hot.get(key)
 	if !ok || n.fresh.due(e.rec) {
+		return nil, false
+	}
+	if !e.intact() {
+		// The copy in memory changed: drop it; Get reads the disk's,
+		// which its own checks cover.
+		n.hot.drop(e)
+		n.log.Error("memory cache entry failed its checksum: dropped", "key", key)
 		return nil, false
 	}
 	e.served.Add(int64(len(e.body))) // the one count of a hot read; Stats adds it to the hits

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"hash/crc32"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,9 @@ type hotCache struct {
 type hotEntry struct {
 	rec  objstore.Record
 	body []byte
+	// crc is the CRC-32C of body when it was put, checked on every serve
+	// (intact).
+	crc uint32
 	// peer is the member the body was read from, for a body this node
 	// does not hold; "" for its own.
 	peer         string
@@ -120,7 +124,7 @@ func (c *hotCache) stripeSeq(key objstore.Key) *atomic.Uint64 {
 // put holds rec and its body unless key's stripe changed since ticket or
 // the policy declines it. It returns the entry, held or not.
 func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, peer string) *hotEntry {
-	e := &hotEntry{rec: rec, body: body, peer: peer, served: c.counterFor(rec.Key.Bucket, peer)}
+	e := &hotEntry{rec: rec, body: body, crc: crc32.Checksum(body, castagnoli), peer: peer, served: c.counterFor(rec.Key.Bucket, peer)}
 	if !c.fits(int64(len(body))) {
 		return e
 	}
@@ -145,6 +149,22 @@ func (c *hotCache) put(ticket uint64, rec objstore.Record, body []byte, peer str
 		}
 	}
 	return e
+}
+
+// intact reports whether e's body still has the CRC-32C it was put with.
+// Bodies enter the cache verified (block checks from the disk, the whole
+// CRC-32C from a peer), so this guards the copy in memory itself: a stray
+// write through a shared slice, or a bit flipped in RAM without ECC. It
+// costs a hardware CRC of at most maxBody bytes (about 0.2 µs for 4 KiB).
+func (e *hotEntry) intact() bool { return crc32.Checksum(e.body, castagnoli) == e.crc }
+
+// drop removes e if it is still key's entry.
+func (c *hotCache) drop(e *hotEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries.CompareAndDelete(e.rec.Key, e) {
+		c.policy.Remove(hotName(e.rec.Key))
+	}
 }
 
 // dropPeer drops the entries of bodies read from the member peer.

@@ -195,6 +195,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	if policy != nil {
 		b.SetMakeRoom(n.bounded.makeRoom)
 	}
+	b.SetOnCorrupt(n.ReportCorrupt)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.swept = make(chan struct{})
 	n.wg.Add(1)

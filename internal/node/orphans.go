@@ -152,7 +152,7 @@ func (n *Node) settleOrphan(ctx context.Context, rec, got objstore.Record) error
 // restoreOrigin uploads the local body of rec, a record the journal holds,
 // again: no intent, as the journal knows this version.
 func (n *Node) restoreOrigin(ctx context.Context, rec objstore.Record) error {
-	f, err := n.openLocal(rec.Key, rec.BodyVersion, rec.Sum)
+	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
 	if err != nil {
 		return fmt.Errorf("local body: %w", err)
 	}

@@ -257,7 +257,7 @@ func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Le
 // metadata (the origin copy, if any, gets the new record's version), under
 // an intent like a PUT's upload.
 func (n *Node) uploadExisting(ctx context.Context, rec objstore.Record) error {
-	f, err := n.openLocal(rec.Key, rec.BodyVersion, rec.Sum)
+	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
 	if err != nil {
 		return fmt.Errorf("node: set level %s: local body: %w", rec.Key, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -252,17 +251,6 @@ func (n *Node) markLost(ctx context.Context, rec objstore.Record, cause, why err
 	n.log.Error("object lost: its only copy failed its checksum and no peer or origin holds another",
 		"bucket", rec.Key.Bucket, "key", rec.Key.ID, "version", rec.BodyVersion, "level", rec.Level,
 		"cause", cause, "tried", why)
-}
-
-// openLocal opens the local body of key at v for a path that is not a
-// client's read (a peer's, an upload's) and reports it when it fails its
-// checksum, so that rot found there is repaired too.
-func (n *Node) openLocal(key objstore.Key, v objstore.Version, sum objstore.Checksum) (*os.File, error) {
-	f, err := n.blobs.Open(key, v, sum)
-	if errors.Is(err, objstore.ErrChecksum) {
-		n.ReportCorrupt(key, v, err)
-	}
-	return f, err
 }
 
 // awaitRepair waits for j to end, for ctx or for the node to close.

@@ -3,6 +3,7 @@ package peerapi
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -125,7 +126,7 @@ func (f *fakeLocal) ExchangeLeaves(ctx context.Context, leaves []uint16, theirs 
 	return node.ExchangeLeaves(ctx, f, leaves, theirs)
 }
 
-func (f *fakeLocal) OpenBody(_ context.Context, key objstore.Key, v objstore.Version) (*os.File, objstore.Record, error) {
+func (f *fakeLocal) OpenBody(_ context.Context, key objstore.Key, v objstore.Version) (io.ReadSeekCloser, objstore.Record, error) {
 	f.mu.Lock()
 	body, ok := f.bodies[bodyID{key, v}]
 	rec := f.recs[key]

@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/httpbody"
 	"sphere.software/objstore/internal/recordcodec"
 )
 
@@ -29,7 +29,9 @@ type Local interface {
 	ExchangeLeaves(ctx context.Context, leaves []uint16, theirs []objstore.Record) ([]objstore.Record, error)
 	// OpenBody opens the local body of key at bodyVersion for a peer, with
 	// its record. The error wraps objstore.ErrNotFound if it is not held.
-	OpenBody(ctx context.Context, key objstore.Key, bodyVersion objstore.Version) (*os.File, objstore.Record, error)
+	// A body with an Err() error method (a verifying reader) is checked
+	// after it is served: a body that failed cuts the response.
+	OpenBody(ctx context.Context, key objstore.Key, bodyVersion objstore.Version) (io.ReadSeekCloser, objstore.Record, error)
 }
 
 // Request body limits of the handler's routes.
@@ -164,7 +166,13 @@ func (h *handler) body(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("ETag", rec.Sum.ETag())
 	w.Header().Set(headerCRC32C, rec.Sum.CRCString())
-	http.ServeContent(w, r, "", v.Time(), f)
+	httpbody.Serve(w, r, v.Time(), f)
+	if e, ok := f.(interface{ Err() error }); ok && e.Err() != nil {
+		// A block failed its check: cut the response so that the peer
+		// never takes what it got for the whole body.
+		h.log.Warn("cut a body served to a peer", "key", key, "err", e.Err())
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // headerCRC32C carries a body's CRC-32C as 8 hex digits.

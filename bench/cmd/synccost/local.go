@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -93,7 +93,7 @@ func (l local) ExchangeLeaves(ctx context.Context, leaves []uint16, theirs []obj
 	return node.ExchangeLeaves(ctx, l, leaves, theirs)
 }
 
-func (l local) OpenBody(context.Context, objstore.Key, objstore.Version) (*os.File, objstore.Record, error) {
+func (l local) OpenBody(context.Context, objstore.Key, objstore.Version) (io.ReadSeekCloser, objstore.Record, error) {
 	return nil, objstore.Record{}, fmt.Errorf("synccost: no bodies here: %w", objstore.ErrNotFound)
 }
 
