@@ -13,8 +13,10 @@
 # REPLAY_TRACE (path), REPLAY_SHARES ("10 25", percent of the unique bytes),
 # REPLAY_SCAN (2: the scan's bytes as a whole multiple of the quota; 0: no
 # scan runs), REPLAY_TARGETS ("s3fifo lru second-miss nginx"),
-# REPLAY_PEAK_TOL (10, %), REPLAY_WANT_PEAK (bytes: the peak nginx is
-# fitted to, instead of the s3fifo node's measured one; for nginx alone),
+# REPLAY_PEAK_TOL (10, %), REPLAY_WANT_PEAK_PCT (the peak nginx is fitted
+# to, in % of the quota, instead of the s3fifo node's measured peak: for a
+# run of nginx alone), REPLAY_TIMEOUT (1800 s per replay), REPLAY_COLD (1;
+# 0 skips the cold sets),
 # REPLAY_FIT (keys_zone, or max_size: fit nginx's peak by max_size, with
 # the keys zone large), REPLAY_RATE (0: unpaced; else the trace's requests
 # per second, for every target, and the cold sets are skipped).
@@ -50,7 +52,8 @@ TARGETS=${REPLAY_TARGETS:-"s3fifo lru second-miss nginx"} # second-miss runs the
 PEAK_TOL=${REPLAY_PEAK_TOL:-10}                          # nginx at equal peak: within this many % of objstore's
 FIT=${REPLAY_FIT:-keys_zone}                             # what is searched for nginx's equal peak: keys_zone or max_size
 RATE=${REPLAY_RATE:-0}                                   # trace requests per second (0: unpaced); paced runs skip the cold sets
-RUN_TIMEOUT=600 # seconds, per replay
+RUN_TIMEOUT=${REPLAY_TIMEOUT:-1800}                      # seconds, per replay (a loaded machine is slow)
+COLD=${REPLAY_COLD:-1}                                   # 0: skip the cold sets (no read-through rates)
 BUCKET=bench
 export AWS_ACCESS_KEY_ID=benchaccess AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
@@ -270,14 +273,14 @@ run_get() {
 measure() {
 	local label=$1 kind=$2 policy=$3 size=$4 share=$5 quota=$6 dir=$WORK/target
 	log "$label (share $share %, quota $quota, size $size, keys_zone $NGX_ZONE)"
-	if [ "$RATE" = 0 ]; then
+	if [ "$RATE" = 0 ] && [ "$COLD" = 1 ]; then
 		start_target "$kind" "$policy" "$size" "$dir"
 		run_get "$label" cold-a "$share" "$quota" cold-a -cold-bytes $((quota / 2))
 		stop target
 	fi
 	start_target "$kind" "$policy" "$size" "$dir"
 	run_get "$label" trace "$share" "$quota" trace -du "$CACHE_DIR" -rate "$RATE"
-	[ "$RATE" != 0 ] || run_get "$label" cold-b "$share" "$quota" cold-b -cold-bytes $((quota / 2))
+	[ "$RATE" != 0 ] || [ "$COLD" != 1 ] || run_get "$label" cold-b "$share" "$quota" cold-b -cold-bytes $((quota / 2))
 	stop target
 	keep_nginx_log "$dir" "$label-$share"
 	rm -rf "$dir"
@@ -368,11 +371,17 @@ for share in $SHARES; do
 	if has nginx; then
 		NGX_ZONE=32m NGX_MAX=$quota
 		measure nginx-maxsize=quota nginx - "$quota" "$share" "$quota"
-		want=${REPLAY_WANT_PEAK:-$(peak_of "$share" objstore-s3fifo trace)}
+		want=$(peak_of "$share" objstore-s3fifo trace)
+		[ -z "${REPLAY_WANT_PEAK_PCT:-}" ] || want=$((quota * REPLAY_WANT_PEAK_PCT / 100))
 		if [ "$want" -gt 0 ]; then
 			equal_peak "$share" "$quota" "$want"
-			# Paced, the closing probe is the row (a rerun would take as long).
-			[ "$RATE" != 0 ] || measure nginx-equal-peak nginx - "$NGX_MAX" "$share" "$quota"
+			# The probe at the setting found is the row (a rerun of the
+			# same replay would take as long and change nothing).
+			jq -c -s --argjson s "$share" --arg z "$NGX_ZONE" --argjson m "$NGX_MAX" \
+				'[.[] | select(.share == $s and .run == "probe" and .keys_zone == $z and .max_size == $m)] | last | .run = "trace"' \
+				"$RESULTS" >>"$RESULTS.tmp"
+			cat "$RESULTS.tmp" >>"$RESULTS"
+			rm -f "$RESULTS.tmp"
 			[ "$SCAN" = 0 ] || one_run nginx-equal-peak scan nginx - "$NGX_MAX" "$share" "$quota" - -scan-bytes "$scan_bytes"
 		fi
 	fi
