@@ -404,7 +404,7 @@ SIMSHARES=$(for s in $SHARES; do printf '%s,' "$(echo "scale=4; $s / 100" | bc)"
 	  (map(select(.run == "trace"))[0]) as $t | select($t != null) |
 	  (map(select(.run == "cold-a"))[0]) as $a |
 	  (map(select(.run == "cold-b"))[0]) as $b |
-	  "| \($t.share) % | \($t.quota / 1e6 * 10 | round / 10) | \($t.target) | \($t.keys_zone) | \($t.max_size / 1e6 * 10 | round / 10) | \($t.origin_gets) | \($t.origin_bytes / 1e6 * 10 | round / 10) | \($t.object_miss_ratio * 1000 | round / 1000) | \($t.byte_miss_ratio * 1000 | round / 1000) | \($t.peak_disk_bytes / 1e6 * 10 | round / 10) | \($t.peak_file_bytes / 1e6 * 10 | round / 10) | \($t.req_per_s | round) | \($t.errors) | \($a.req_per_s | round) → \($b.req_per_s | round) (\(if $a == null then "-" else $b.req_per_s / $a.req_per_s * 100 | round / 100 end)) |"' "$RESULTS"
+	  "| \($t.share) % | \($t.quota / 1e6 * 10 | round / 10) | \($t.target) | \($t.keys_zone) | \($t.max_size / 1e6 * 10 | round / 10) | \($t.origin_gets) | \($t.origin_bytes / 1e6 * 10 | round / 10) | \($t.object_miss_ratio * 1000 | round / 1000) | \($t.byte_miss_ratio * 1000 | round / 1000) | \($t.peak_disk_bytes / 1e6 * 10 | round / 10) | \($t.peak_file_bytes / 1e6 * 10 | round / 10) | \($t.req_per_s | round) | \($t.errors) | \(if $a == null or $b == null then "-" else "\($a.req_per_s | round) → \($b.req_per_s | round) (\($b.req_per_s / $a.req_per_s * 100 | round / 100))" end) |"' "$RESULTS"
 	echo
 	echo "equal-peak search (nginx, $FIT searched):"
 	echo
