@@ -320,7 +320,9 @@ peak_of() {
 equal_peak() {
 	local share=$1 quota=$2 want=$3 lo=8 hi=4096 x peak best="" bestd=-1 d i
 	if [ "$FIT" = max_size ]; then
-		x=$quota
+		# Start where the max_size = quota run says: its overshoot off.
+		x=$((quota - ($(peak_of "$share" nginx-maxsize=quota trace) - want)))
+		x=$((x < 65536 ? 65536 : x))
 	else
 		# First guess: 128-byte nodes, 32 to a 4 KiB page, for as many
 		# objects as the quota holds at the mean object size, plus 16 KiB.
