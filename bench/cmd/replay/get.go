@@ -33,116 +33,224 @@ type getResult struct {
 	ByteMiss       float64 `json:"byte_miss_ratio,omitempty"`
 	PeakDisk       int64   `json:"peak_disk_bytes,omitempty"` // du -sb
 	PeakFiles      int64   `json:"peak_file_bytes,omitempty"` // regular files only
+	// The trace only: per third (the scan, if any, runs in the middle one).
+	HotRequests   []int     `json:"hot_requests,omitempty"`
+	HotOriginGets []int     `json:"hot_origin_gets,omitempty"`
+	HotHit        []float64 `json:"hot_hit_ratio,omitempty"`
+	HotHeaderHits []int64   `json:"hot_header_hits,omitempty"` // X-Cache-Status HIT, when the cache sets it
+	ScanRequests  int       `json:"scan_requests,omitempty"`
+	ScanBytes     int64     `json:"scan_bytes,omitempty"`
+	ScanOrigin    int       `json:"scan_origin_gets,omitempty"`
 }
 
 // replay GETs the chosen set in order with c.conc workers and measures it.
+// The trace goes in thirds (see the package comment), a cold set in one go.
 func replay(ctx context.Context, s *s3c, c config, w *workload) (*getResult, error) {
-	items, err := w.set(c.keys, c.coldBytes)
-	if err != nil {
-		return nil, err
+	var parts [][]item
+	var scan []item
+	if c.keys == "trace" {
+		scan = w.scanItems(c.scanBytes)
+		ph := w.tracePhases(scan)
+		parts = ph[:]
+	} else {
+		items, err := w.set(c.keys, c.coldBytes)
+		if err != nil {
+			return nil, err
+		}
+		parts = [][]item{items}
 	}
-	before, err := counts(ctx, c.countAdmin)
+	var all []item
+	for _, p := range parts {
+		all = append(all, p...)
+	}
+	snap, err := counts(ctx, c.countAdmin)
 	if err != nil {
 		return nil, err
 	}
 	sampler := startDu(c.duDir)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.conc, DisableCompression: true}, Timeout: 2 * time.Minute}
-	n := len(items)
-	tenth := max(n/10, 1)
-	var next, done, errs atomic.Int64
-	var mu sync.Mutex // guards marks
-	marks := map[int64]time.Time{}
-	start := time.Now()
+	run := &getRun{hc: hc, s: s, bucket: c.bucket, hot: w.hot, n: len(all), tenth: max(len(all)/10, 1), marks: map[int64]time.Time{}}
+	if c.rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / c.rate))
+		defer t.Stop()
+		run.pace = t.C
+	}
+	deltas := make([]map[string]int, 0, len(parts))
+	run.start = time.Now()
+	for _, p := range parts {
+		run.phase(ctx, c.conc, p)
+		if err := ctx.Err(); err != nil {
+			sampler.stop()
+			return nil, err
+		}
+		after, err := counts(ctx, c.countAdmin)
+		if err != nil {
+			sampler.stop()
+			return nil, err
+		}
+		deltas = append(deltas, diff(after, snap))
+		snap = after
+	}
+	end := time.Now()
+	peak, peakFiles := sampler.stop()
+	n := len(all)
+	r := &getResult{
+		Keys: c.keys, Errors: run.errs.Load(), Seconds: end.Sub(run.start).Seconds(), PeakDisk: peak, PeakFiles: peakFiles,
+		ScanRequests: len(scan), ScanBytes: sumSizes(scan),
+	}
+	r.Rate = float64(n) / r.Seconds
+	r.RateFirst10 = float64(run.tenth) / run.marks[int64(run.tenth)].Sub(run.start).Seconds()
+	r.RateLast10 = float64(run.tenth) / end.Sub(run.marks[int64(n-run.tenth)]).Seconds()
+	for _, it := range all {
+		if !strings.HasPrefix(it.key, "scan/") {
+			r.Requests++
+			r.RequestedBytes += it.size
+		}
+	}
+	if c.countAdmin == "" {
+		return r, nil
+	}
+	prefix := "/" + c.bucket + "/"
+	for pi, d := range deltas {
+		hotReqs := 0
+		for _, it := range parts[pi] {
+			if w.hot[it.key] {
+				hotReqs++
+			}
+		}
+		hotGets := 0
+		for path, cnt := range d {
+			key, ok := strings.CutPrefix(path, prefix)
+			size, known := w.sizes[key]
+			if !ok || !known {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(key, "scan/"):
+				r.ScanOrigin += cnt
+			case inSet(c.keys, key):
+				r.OriginGets += cnt
+				r.OriginBytes += int64(cnt) * size
+				if w.hot[key] {
+					hotGets += cnt
+				}
+			}
+		}
+		if c.keys == "trace" {
+			r.HotRequests = append(r.HotRequests, hotReqs)
+			r.HotOriginGets = append(r.HotOriginGets, hotGets)
+			r.HotHit = append(r.HotHit, 1-float64(hotGets)/float64(max(hotReqs, 1)))
+			r.HotHeaderHits = append(r.HotHeaderHits, run.headerHits[pi].Load())
+		}
+	}
+	r.ObjectMiss = float64(r.OriginGets) / float64(r.Requests)
+	r.ByteMiss = float64(r.OriginBytes) / float64(r.RequestedBytes)
+	return r, nil
+}
+
+// getRun is the state of one replay shared by its phases' workers.
+type getRun struct {
+	hc         *http.Client
+	s          *s3c
+	bucket     string
+	hot        map[string]bool
+	n, tenth   int
+	start      time.Time
+	done, errs atomic.Int64
+	mu         sync.Mutex // guards marks
+	marks      map[int64]time.Time
+	phaseNo    int
+	pace       <-chan time.Time         // with -rate: one tick per request
+	headerHits [phases + 1]atomic.Int64 // hot requests answered X-Cache-Status: HIT, per phase
+}
+
+// phase GETs items in order with conc workers and returns when all are
+// answered.
+func (g *getRun) phase(ctx context.Context, conc int, items []item) {
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range c.conc {
+	for range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
-				if i >= n {
+				if i >= len(items) {
 					return
 				}
-				if err := getOne(ctx, hc, s, c.bucket, items[i]); err != nil {
-					if errs.Add(1) <= 5 {
+				if g.pace != nil {
+					select {
+					case <-g.pace:
+					case <-ctx.Done():
+						return
+					}
+				}
+				hit, err := getOne(ctx, g.hc, g.s, g.bucket, items[i])
+				if err != nil {
+					if g.errs.Add(1) <= 5 {
 						log.Printf("replay: %v", err)
 					}
 				}
-				if d := done.Add(1); d == int64(tenth) || d == int64(n-tenth) {
-					mu.Lock()
-					marks[d] = time.Now()
-					mu.Unlock()
+				if hit && g.hot[items[i].key] {
+					g.headerHits[g.phaseNo].Add(1)
+				}
+				if d := g.done.Add(1); d == int64(g.tenth) || d == int64(g.n-g.tenth) {
+					g.mu.Lock()
+					g.marks[d] = time.Now()
+					g.mu.Unlock()
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	end := time.Now()
-	peak, peakFiles := sampler.stop()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	after, err := counts(ctx, c.countAdmin)
-	if err != nil {
-		return nil, err
-	}
-	r := &getResult{
-		Keys: c.keys, Requests: n, Errors: errs.Load(), RequestedBytes: sumSizes(items),
-		Seconds: end.Sub(start).Seconds(), PeakDisk: peak, PeakFiles: peakFiles,
-	}
-	r.Rate = float64(n) / r.Seconds
-	r.RateFirst10 = float64(tenth) / marks[int64(tenth)].Sub(start).Seconds()
-	r.RateLast10 = float64(tenth) / end.Sub(marks[int64(n-tenth)]).Seconds()
-	if c.countAdmin != "" {
-		prefix := "/" + c.bucket + "/"
-		for path, cnt := range after {
-			d := cnt - before[path]
-			size, ok := w.sizes[strings.TrimPrefix(path, prefix)]
-			if d <= 0 || !ok || !strings.HasPrefix(path, prefix) || !inSet(c.keys, path, prefix) {
-				continue
-			}
-			r.OriginGets += d
-			r.OriginBytes += int64(d) * size
-		}
-		r.ObjectMiss = float64(r.OriginGets) / float64(n)
-		r.ByteMiss = float64(r.OriginBytes) / float64(r.RequestedBytes)
-	}
-	return r, nil
+	g.phaseNo = min(g.phaseNo+1, phases)
 }
 
-// inSet says whether a counted path is one of this run's keys (by its
-// prefix: the trace's objects or one cold set).
-func inSet(keys, path, bucketPrefix string) bool {
-	key := strings.TrimPrefix(path, bucketPrefix)
+// diff is after minus before, per path, where positive.
+func diff(after, before map[string]int) map[string]int {
+	d := map[string]int{}
+	for path, n := range after {
+		if n > before[path] {
+			d[path] = n - before[path]
+		}
+	}
+	return d
+}
+
+// inSet says whether a counted key is one of this run's keys: the trace's
+// objects, or one cold set.
+func inSet(keys, key string) bool {
 	if keys == "trace" {
-		return !strings.HasPrefix(key, "cold-")
+		return !strings.HasPrefix(key, "cold-") && !strings.HasPrefix(key, "scan/")
 	}
 	return strings.HasPrefix(key, keys+"/")
 }
 
-// getOne GETs it and checks the status and the length of the body.
-func getOne(ctx context.Context, hc *http.Client, s *s3c, bucket string, it item) error {
+// getOne GETs it and checks the status and the length of the body. hit is
+// whether the answer said X-Cache-Status: HIT (nginx, configured so).
+func getOne(ctx context.Context, hc *http.Client, s *s3c, bucket string, it item) (hit bool, err error) {
 	u, err := s.getURL(ctx, bucket, it.key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fmt.Errorf("request %s: %w", it.key, err)
+		return false, fmt.Errorf("request %s: %w", it.key, err)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("get %s: %w", it.key, err)
+		return false, fmt.Errorf("get %s: %w", it.key, err)
 	}
 	defer resp.Body.Close()
+	hit = resp.Header.Get("X-Cache-Status") == "HIT"
 	n, err := io.Copy(io.Discard, resp.Body)
 	if err != nil {
-		return fmt.Errorf("get %s: body after %d bytes: %w", it.key, n, err)
+		return hit, fmt.Errorf("get %s: body after %d bytes: %w", it.key, n, err)
 	}
 	if resp.StatusCode != http.StatusOK || n != it.size {
-		return fmt.Errorf("get %s: status %d, %d bytes, want 200 and %d", it.key, resp.StatusCode, n, it.size)
+		return hit, fmt.Errorf("get %s: status %d, %d bytes, want 200 and %d", it.key, resp.StatusCode, n, it.size)
 	}
-	return nil
+	return hit, nil
 }
 
 // counts reads countproxy's GET count of every path (nil without admin).

@@ -81,6 +81,10 @@ type setupResult struct {
 	LargestObject  int64   `json:"largest_object"`
 	ColdObjects    int     `json:"cold_objects_each"`
 	ColdBytes      int64   `json:"cold_bytes_each"`
+	HotObjects     int     `json:"hot_objects"`
+	HotRequests    int     `json:"hot_requests"`
+	ScanObjects    int     `json:"scan_objects"`
+	ScanBytes      int64   `json:"scan_bytes"`
 	Seconds        float64 `json:"seconds"`
 }
 
@@ -94,6 +98,8 @@ func setup(ctx context.Context, s *s3c, c config, w *workload) (*setupResult, er
 		}
 	}
 	all := append(append(append([]item(nil), w.objects...), w.coldA...), w.coldB...)
+	scan := w.scanItems(c.scanBytes)
+	all = append(all, scan...)
 	big := largest(all)
 	buf := make([]byte, big+1<<20)
 	if _, err := rand.Read(buf); err != nil {
@@ -127,5 +133,17 @@ func setup(ctx context.Context, s *s3c, c config, w *workload) (*setupResult, er
 		Requests: len(w.reqs), Objects: len(w.objects), UniqueBytes: sumSizes(w.objects),
 		RequestedBytes: sumSizes(w.reqs), LargestObject: largest(w.objects),
 		ColdObjects: len(w.coldA), ColdBytes: sumSizes(w.coldA), Seconds: since(start),
+		HotObjects: len(w.hot), HotRequests: hotRequests(w), ScanObjects: len(scan), ScanBytes: sumSizes(scan),
 	}, nil
+}
+
+// hotRequests counts the subset's requests of hot keys.
+func hotRequests(w *workload) int {
+	n := 0
+	for _, it := range w.reqs {
+		if w.hot[it.key] {
+			n++
+		}
+	}
+	return n
 }

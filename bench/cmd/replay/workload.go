@@ -4,8 +4,15 @@ import (
 	"sphere.software/objstore/bench/trace"
 
 	"fmt"
+	"math/rand/v2"
 	"sort"
 )
+
+// phases: the trace's requests are sent in thirds (before, during and after
+// a scan mixed into the middle one), with every request of a third answered
+// before the next third starts, so the origin counts read between them say
+// exactly which third a miss belongs to.
+const phases = 3
 
 // item is one GET: a key and the size of its object.
 type item struct {
@@ -21,10 +28,12 @@ type workload struct {
 	sizes   map[string]int64 // key -> size, for every object and cold object
 	coldA   []item
 	coldB   []item
+	hot     map[string]bool // keys requested at least hotMin times in the subset
 }
 
-func newWorkload(reqs []trace.Request, prefix string, coldN int) *workload {
-	w := &workload{sizes: map[string]int64{}}
+func newWorkload(reqs []trace.Request, prefix string, coldN, hotMin int) *workload {
+	w := &workload{sizes: map[string]int64{}, hot: map[string]bool{}}
+	n := map[string]int{}
 	for _, r := range reqs {
 		key := prefix + r.ID
 		size, seen := w.sizes[key]
@@ -34,6 +43,9 @@ func newWorkload(reqs []trace.Request, prefix string, coldN int) *workload {
 			w.objects = append(w.objects, item{key, size})
 		}
 		w.reqs = append(w.reqs, item{key, size})
+		if n[key]++; n[key] >= hotMin {
+			w.hot[key] = true
+		}
 	}
 	if coldN <= 0 {
 		coldN = len(reqs) / 10
@@ -94,4 +106,51 @@ func largest(items []item) int64 {
 		return 0
 	}
 	return s[0]
+}
+
+// scanItems is the one-pass scan: objects scan/<i> that the trace never
+// names, with sizes drawn from the subset's requests (a fixed seed, so setup
+// and every get run agree), as many as fit in maxBytes. A smaller maxBytes
+// gives a prefix of a larger one's list, so setup can create the largest.
+func (w *workload) scanItems(maxBytes int64) []item {
+	rng := rand.New(rand.NewPCG(1, 0))
+	var items []item
+	var sum int64
+	for maxBytes > 0 && len(w.reqs) > 0 {
+		size := w.reqs[rng.IntN(len(w.reqs))].size
+		if sum+size > maxBytes {
+			break
+		}
+		it := item{fmt.Sprintf("scan/%d", len(items)), size}
+		items = append(items, it)
+		w.sizes[it.key] = size
+		sum += size
+	}
+	return items
+}
+
+// tracePhases splits the trace's requests in thirds and mixes scan into the
+// middle one, its bytes kept in step with the progress through that third
+// (as bench/cmd/tracesim does), so the scan is spread evenly across it.
+func (w *workload) tracePhases(scan []item) [phases][]item {
+	var out [phases][]item
+	third := (len(w.reqs) + phases - 1) / phases
+	var total, scanned int64
+	total = sumSizes(scan)
+	next := 0
+	for i, it := range w.reqs {
+		p := i / third
+		out[p] = append(out[p], it)
+		if p != 1 || total == 0 {
+			continue
+		}
+		due := total * int64(i-third+1) / int64(min(third, len(w.reqs)-third))
+		for scanned < due && next < len(scan) {
+			out[p] = append(out[p], scan[next])
+			scanned += scan[next].size
+			next++
+		}
+	}
+	out[1] = append(out[1], scan[next:]...) // rounding leftovers, if any
+	return out
 }
