@@ -47,6 +47,11 @@ func trailerLen(size, bs int64) int64 {
 	return 4*n + footerLen
 }
 
+// FileSize is the size of the file that holds a body of size bytes: the
+// body and its trailer. The quota, the held bytes and the bytes evicted
+// count file sizes.
+func FileSize(size int64) int64 { return size + trailerLen(size, BlockSize) }
+
 // blockSums accumulates the CRC-32C of each block of a body as its bytes
 // pass in order.
 type blockSums struct {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sphere.software/objstore/internal/disk"
 )
 
 // bodyFile is the path of the one body file node n holds for the native
@@ -63,7 +65,8 @@ func integrity(t testing.TB, n *Node) map[string]any {
 	return v
 }
 
-// bodyBack reports nil once n holds id's body file with exactly want.
+// bodyBack reports nil once n holds id's body file with exactly want
+// (and its block checksums after it, see internal/disk).
 func bodyBack(n *Node, bucket, id string, want []byte) error {
 	path, err := bodyFile(n, bucket, id)
 	if err != nil {
@@ -73,7 +76,7 @@ func bodyBack(n *Node, bucket, id string, want []byte) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(got, want) {
+	if !bytes.HasPrefix(got, want) || int64(len(got)) != disk.FileSize(int64(len(want))) {
 		return fmt.Errorf("%s holds %d bytes that differ from the body", path, len(got))
 	}
 	return nil
