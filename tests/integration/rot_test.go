@@ -15,11 +15,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"sphere.software/objstore/internal/disk"
 )
 
-// blockSize is internal/disk.BlockSize: a body of more than one block is
-// followed in its file by 4 bytes a block and a 16-byte footer.
-const blockSize = 64 << 10
+// blockSize is the span one block checksum covers: a body of more than one
+// block is followed in its file by 4 bytes a block and a 16-byte footer.
+const blockSize = disk.BlockSize
 
 // TestRotNeverServed flips one byte in a body file while the node runs,
 // after the body was read once (so it counts as verified since the start),
@@ -28,10 +30,9 @@ const blockSize = 64 << 10
 // clear of the rotted block is served whole; and once the copy was dropped
 // the next GET is right again, from the origin (level 1).
 //
-// Repair of the dropped copy, counters and the level-0 "lost" state belong
-// to Node.ReportCorrupt (branch h/repair): this test asserts what the
-// minimal hook guarantees, that the rotted copy is dropped and the next
-// read goes to the origin or a peer.
+// Repair of the dropped copy in the background, the counters and the
+// level-0 "lost" state are Node.ReportCorrupt's, shown by repair_test.go;
+// here the reads themselves are the point.
 func TestRotNeverServed(t *testing.T) {
 	c := StartCluster(t, 2, ClusterOpts{Args: []string{"--memory-cache", "0"}})
 	a, b := c.Nodes[0], c.Nodes[1]
