@@ -63,6 +63,12 @@ type fill struct {
 	changed *sync.Cond // signalled when written, done or err change
 	written int64
 	done    bool  // the body is complete and verified
+	// sum is set once the body is committed to disk and has passed its
+	// checksum (before its record is merged): followers then read the
+	// committed file through the store's block checks, not the writer's
+	// unchecked handle, so a byte that rots in it after the commit is
+	// never handed on.
+	sum *objstore.Checksum
 	err     error // the fill failed after it started
 	refs    int
 	ended   bool // done or err is set
@@ -142,6 +148,21 @@ func (f *fill) advance(n int) {
 	f.changed.Broadcast()
 }
 
+// commit records that the body is on disk and verified against sum. The
+// last byte is still held back until the fill ends (its record merged).
+func (f *fill) commit(sum objstore.Checksum) {
+	f.mu.Lock()
+	f.sum = &sum
+	f.mu.Unlock()
+}
+
+// committed returns the checksum of a committed body, or nil before.
+func (f *fill) committed() *objstore.Checksum {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sum
+}
+
 // end marks the fill complete (err == nil) or failed.
 func (f *fill) end(err error) {
 	f.mu.Lock()
@@ -187,6 +208,7 @@ type follower struct {
 	n      *Node
 	off    int64
 	direct *originStream // set once the fill's local copy failed
+	disk   BodyReader    // the committed body, once the fill committed it
 }
 
 func (r *follower) Read(p []byte) (int, error) {
@@ -207,7 +229,22 @@ func (r *follower) Read(p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := r.f.w.ReadAt(p[:min(int64(len(p)), avail)], r.off)
+	if sum := r.f.committed(); sum != nil && r.disk == nil {
+		b, err := r.n.blobs.Open(r.f.rec.Key, r.f.rec.BodyVersion, *sum)
+		if err != nil {
+			// Gone or rotted since the commit (reported by the store):
+			// the origin still has it.
+			r.n.log.Info("committed fill unreadable, reading on from the origin", "key", r.f.rec.Key, "err", err)
+			r.direct = newOriginStream(r.n, r.f.rec, nil, r.off)
+			return r.Read(p)
+		}
+		r.disk = b
+	}
+	src := io.ReaderAt(r.f.w)
+	if r.disk != nil {
+		src = r.disk
+	}
+	n, err := src.ReadAt(p[:min(int64(len(p)), avail)], r.off)
 	r.off += int64(n)
 	if errors.Is(err, io.EOF) && n > 0 {
 		err = nil
@@ -238,6 +275,9 @@ func (r *follower) Seek(offset int64, whence int) (int64, error) {
 // close releases the fill and the origin stream, if one was opened.
 func (r *follower) close() error {
 	r.f.release()
+	if r.disk != nil {
+		_ = r.disk.Close() // read-only
+	}
 	if r.direct != nil {
 		return r.direct.Close()
 	}

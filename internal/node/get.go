@@ -418,6 +418,7 @@ func (n *Node) copyFillBody(rec objstore.Record, body io.Reader, w BodyWriter, f
 		return err
 	}
 	rec.Sum = sum
+	f.commit(sum)
 	prev, perr := n.journal.Get(n.ctx, rec.Key)
 	winner, changed, err := n.merge(n.ctx, rec)
 	if err != nil {
