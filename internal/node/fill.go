@@ -62,16 +62,16 @@ type fill struct {
 	mu      sync.Mutex // guards the fields below
 	changed *sync.Cond // signalled when written, done or err change
 	written int64
-	done    bool  // the body is complete and verified
+	done    bool // the body is complete and verified
 	// sum is set once the body is committed to disk and has passed its
 	// checksum (before its record is merged): followers then read the
 	// committed file through the store's block checks, not the writer's
 	// unchecked handle, so a byte that rots in it after the commit is
 	// never handed on.
-	sum *objstore.Checksum
-	err     error // the fill failed after it started
-	refs    int
-	ended   bool // done or err is set
+	sum   *objstore.Checksum
+	err   error // the fill failed after it started
+	refs  int
+	ended bool // done or err is set
 }
 
 func newFill() *fill {

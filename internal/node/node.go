@@ -87,12 +87,15 @@ func (c Config) Validate() error {
 
 // Node serves objects from its disk, its peers and the origin.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	clock   *hlc.Clock
-	journal Journal
-	blobs   Blobs
-	remote  Remote
+	cfg   Config
+	log   *slog.Logger
+	clock *hlc.Clock
+	// badPeerBodies are peers passed over for a body that failed its
+	// checksum lately (peerread.go).
+	badPeerBodies badPeerBodies
+	journal       Journal
+	blobs         Blobs
+	remote        Remote
 	// catalog is remote's buckets and listings, when it has them.
 	catalog Catalog
 	buckets bucketCache

@@ -7,6 +7,8 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"sync"
+	"time"
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/savings"
@@ -19,6 +21,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func (n *Node) openFromPeer(ctx context.Context, rec objstore.Record) (*Object, error) {
 	var errs []error
 	for _, m := range n.holdersFirst(rec) {
+		if n.badPeerBodies.has(rec, m.ID) {
+			errs = append(errs, fmt.Errorf("peer %s: its body of %s failed its checksum lately", m.ID, rec.Key))
+			continue
+		}
 		body, err := n.peers().OpenBody(ctx, m, rec.Key, rec.BodyVersion, 0)
 		if err != nil {
 			errs = append(errs, err)
@@ -83,6 +89,7 @@ func (r *peerBody) Read(p []byte) (int, error) {
 	r.bodyOff = r.off
 	if r.off == r.rec.Sum.Size && r.verifies && r.crc.Sum32() != r.rec.Sum.CRC32C {
 		r.err = fmt.Errorf("%w: body of %s from peer %s", objstore.ErrChecksum, r.rec.Key, r.m.ID)
+		r.n.badPeerBodies.add(r.rec, r.m.ID)
 		return 0, r.err
 	}
 	if errors.Is(err, io.EOF) && r.off < r.rec.Sum.Size {
@@ -135,4 +142,45 @@ func (r *peerBody) closeBody() {
 func (r *peerBody) Close() error {
 	r.closeBody()
 	return nil
+}
+
+// badPeerBodyTTL is how long a peer whose body of a record failed its
+// checksum is passed over for that body: reads go to another holder or
+// the origin meanwhile, instead of streaming the same wrong body again.
+const badPeerBodyTTL = time.Minute
+
+// badPeerBodies remembers, for a while, which peers sent a body that did
+// not match its record (a peer that holds other bytes under the same body
+// version, for example after the object changed in the origin).
+type badPeerBodies struct {
+	mu sync.Mutex
+	m  map[badPeerBody]time.Time // until when the peer is passed over
+}
+
+type badPeerBody struct {
+	key  objstore.Key
+	v    objstore.Version
+	peer string
+}
+
+func (b *badPeerBodies) add(rec objstore.Record, peer string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = make(map[badPeerBody]time.Time)
+	}
+	now := time.Now()
+	for k, until := range b.m { // few entries: one per rotted body lately
+		if now.After(until) {
+			delete(b.m, k)
+		}
+	}
+	b.m[badPeerBody{rec.Key, rec.BodyVersion, peer}] = now.Add(badPeerBodyTTL)
+}
+
+func (b *badPeerBodies) has(rec objstore.Record, peer string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	until, ok := b.m[badPeerBody{rec.Key, rec.BodyVersion, peer}]
+	return ok && time.Now().Before(until)
 }

@@ -48,6 +48,10 @@ type repairJob struct {
 	done  chan struct{}
 	// ended is when done was closed; zero while the job is pending.
 	ended time.Time
+	// settled is set before done closes when the job left nothing to
+	// retry: the body was marked lost, or its record moved on. A report
+	// of the body within repairEcho is then an echo of the same rot.
+	settled bool
 }
 
 // repairEcho is how long a finished repair still absorbs reports of its
@@ -78,7 +82,7 @@ func (q *repairQueue) add(ref bodyRef, cause error, restored func() bool) (*repa
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.forgetEndedLocked()
-	if j, ok := q.jobs[ref]; ok && (j.ended.IsZero() || restored != nil && restored()) {
+	if j, ok := q.jobs[ref]; ok && (j.ended.IsZero() || j.settled || restored != nil && restored()) {
 		return j, false
 	}
 	j := &repairJob{ref: ref, cause: cause, done: make(chan struct{})}
@@ -186,6 +190,7 @@ func (n *Node) repair(ctx context.Context, j *repairJob) {
 		n.repairFailed(key, v, err)
 		return
 	case err != nil || rec.Deleted || rec.Lost || rec.BodyVersion != v:
+		j.settled = true
 		n.log.Info("corrupt body superseded; nothing to repair", "bucket", key.Bucket, "key", key.ID, "version", v)
 		return
 	}
@@ -204,6 +209,7 @@ func (n *Node) repair(ctx context.Context, j *repairJob) {
 	case ctx.Err() != nil:
 	case soleCopy(rec) && rec.BodyVersion.Node == n.cfg.NodeID:
 		n.markLost(ctx, rec, j.cause, err)
+		j.settled = true
 	default:
 		n.repairFailed(key, v, err)
 	}
