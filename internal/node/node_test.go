@@ -383,12 +383,28 @@ func TestCorruptLocalBodyIsReplacedFromOrigin(t *testing.T) {
 
 func corruptFile(t *testing.T, path string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[len(b)/3] ^= 0x01
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	flipAt(t, path, fi.Size()/3)
+}
+
+// flipAt flips a bit of the byte at off in the file at path, in place, as
+// rot would.
+func flipAt(t *testing.T, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x10
+	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
 	}
 }

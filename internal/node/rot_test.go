@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"sphere.software/objstore"
@@ -15,20 +13,7 @@ import (
 // flipBody flips a bit of the byte at off in the local body file of rec.
 func flipBody(t *testing.T, n *testNode, rec objstore.Record, off int64) {
 	t.Helper()
-	name := n.blobs.Name(rec.Key, rec.BodyVersion)
-	f, err := os.OpenFile(filepath.Join(n.dir, "files", name[:2], name), os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x10
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
+	flipAt(t, bodyPath(n, rec.Key, rec.BodyVersion), off)
 }
 
 // TestRotCutsLocalRead: a body rotted on disk after it was read once is

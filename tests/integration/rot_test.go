@@ -228,8 +228,8 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
-// rot waits for n's body file of body, flips the bit 0x10 of its byte at
-// off, and returns its path.
+// rot waits for n's body file of body, flips its byte at off (flipByte)
+// and returns its path.
 func rot(t testing.TB, n *Node, body []byte, off int64) string {
 	t.Helper()
 	var path string
@@ -238,19 +238,7 @@ func rot(t testing.TB, n *Node, body []byte, off int64) string {
 		path = p
 		return err
 	})
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x10
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
+	flipByte(t, path, off)
 	return path
 }
 
