@@ -41,6 +41,9 @@ type Body struct {
 	size int64
 	bs   int64    // block size
 	sums []uint32 // CRC-32C of each block
+	// readWhole is set when Open read the body whole against the record's
+	// CRC-32C (its first Open in this process): Scrub need not read it again.
+	readWhole bool
 
 	off int64 // Read and WriteTo's position
 	// buf holds the verified bytes [bufOff, bufOff+bufLen) for Read; nil

@@ -80,9 +80,9 @@ func (s *Store) check(b *Body, sum objstore.Checksum) error {
 		s.forgetVerified(b.name)
 	}
 	if terr == nil {
-		mem, err = s.verifyOnce(b, sum, b.bs, b.sums)
+		mem, b.readWhole, err = s.verifyOnce(b, sum, b.bs, b.sums)
 	} else {
-		mem, err = s.verifyOnce(b, sum, BlockSize, nil)
+		mem, b.readWhole, err = s.verifyOnce(b, sum, BlockSize, nil)
 	}
 	if err != nil {
 		return err
@@ -122,17 +122,19 @@ func (s *Store) verifiedSums(name string) ([]uint32, bool) {
 }
 
 // verifyOnce verifies b (see verify), sharing one verification among
-// concurrent callers, and remembers the outcome.
-func (s *Store) verifyOnce(b *Body, sum objstore.Checksum, bs int64, fileSums []uint32) ([]uint32, error) {
+// concurrent callers, and remembers the outcome. read reports that the
+// body was read whole for this call (by it, or by the call it waited for)
+// rather than found verified already.
+func (s *Store) verifyOnce(b *Body, sum objstore.Checksum, bs int64, fileSums []uint32) (mem []uint32, read bool, err error) {
 	s.mu.Lock()
 	if mem, ok := s.verified[b.name]; ok {
 		s.mu.Unlock()
-		return mem, nil
+		return mem, false, nil
 	}
 	if c, ok := s.verifying[b.name]; ok {
 		s.mu.Unlock()
 		<-c.done
-		return c.mem, c.err
+		return c.mem, true, c.err
 	}
 	c := &verifyCall{done: make(chan struct{})}
 	s.verifying[b.name] = c
@@ -151,7 +153,7 @@ func (s *Store) verifyOnce(b *Body, sum objstore.Checksum, bs int64, fileSums []
 	}
 	s.mu.Unlock()
 	close(c.done)
-	return c.mem, c.err
+	return c.mem, true, c.err
 }
 
 // verify reads b whole, compares its size and CRC-32C with sum, rejecting

@@ -38,3 +38,18 @@ func TestScrubFindsRotAfterVerify(t *testing.T) {
 	wantErr(t, err, objstore.ErrNotFound)
 	wantErr(t, s.Scrub(k, v, sum), objstore.ErrNotFound)
 }
+
+// TestScrubFindsRotBeforeVerify: a body not read since the start is read
+// once by Scrub (through Open's whole-body check) and its rot is found.
+func TestScrubFindsRotBeforeVerify(t *testing.T) {
+	dir := t.TempDir()
+	k, v := key("obj"), ver(1)
+	sum := put(t, openStore(t, dir, 0), k, v, pattern(300_000, 5))
+	s := openStore(t, dir, 0) // a restart: nothing verified yet
+	path := bodyFile(t, dir, s, k, v)
+	flip(t, path, 200_001)
+	wantErr(t, s.Scrub(k, v, sum), objstore.ErrChecksum)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("corrupt body still there: %v", err)
+	}
+}
