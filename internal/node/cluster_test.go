@@ -326,6 +326,36 @@ func TestCorruptPeerBodyIsNeverServedWhole(t *testing.T) {
 	}
 }
 
+// TestPeerWithBadBodyIsPassedOver: a peer whose body failed its checksum
+// is not asked for that body again for a while (reads go to another
+// holder or the origin), while its other bodies are still read from it.
+func TestPeerWithBadBodyIsPassedOver(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	key, other := newKey(), newKey()
+	rec := put(t, a, key, randomBody(10_000), objstore.LevelLocal)
+	put(t, a, other, randomBody(10_000), objstore.LevelLocal)
+	for _, k := range []objstore.Key{key, other} {
+		eventually(t, "records on b", func() bool { _, err := b.Head(context.Background(), k); return err == nil })
+	}
+	bad := rec
+	bad.Sum.CRC32C ^= 1
+	obj, err := b.openFromPeer(context.Background(), bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(obj.Body); !errors.Is(err, objstore.ErrChecksum) {
+		t.Fatalf("first read: err = %v, want a checksum mismatch", err)
+	}
+	_ = obj.Close()
+	if _, err := b.openFromPeer(context.Background(), bad); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("second open of the bad body: err = %v, want the peer passed over (not found)", err)
+	}
+	if _, _, err := read(t, b, other, false); err != nil {
+		t.Fatalf("another body of the same peer: %v", err)
+	}
+}
+
 func TestApplyRejectsMalformedRecords(t *testing.T) {
 	n := newTestNode(t, 0)
 	for name, rec := range map[string]objstore.Record{
