@@ -220,6 +220,23 @@ func TestPeerBodyHeldInMemory(t *testing.T) {
 	})
 }
 
+// A body copied to this node after a read held it in memory as a peer's
+// is served from then on as this node's own.
+func TestPulledBodyReplacesPeerEntry(t *testing.T) {
+	_, _, b, key, body := level0OnA(t, 10_000)
+	_, obj, err := read(t, b, key, false)
+	if err != nil || obj.Source != SourcePeer || obj.Bytes == nil {
+		t.Fatalf("first read: err=%v source=%v in memory=%v", err, obj.Source, obj.Bytes != nil)
+	}
+	if _, err := b.copyFromHolders(context.Background(), obj.Record); err != nil {
+		t.Fatal(err)
+	}
+	got, obj, err := read(t, b, key, false)
+	if err != nil || !bytes.Equal(got, body) || obj.Source != SourceLocal {
+		t.Fatalf("read after the copy: err=%v equal=%v source=%v; want the local body", err, bytes.Equal(got, body), obj.Source)
+	}
+}
+
 func TestLevel2BodiesReachEveryNode(t *testing.T) {
 	net, remote := newFakeNet(), newMemRemote()
 	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)

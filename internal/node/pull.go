@@ -170,6 +170,9 @@ func (n *Node) storePulled(ctx context.Context, rec objstore.Record, body io.Rea
 		n.dropBody(rec) // superseded while it was copied
 	} else {
 		n.bounded.track(cur)
+		// A read that came first may hold this body in memory as a peer's;
+		// from now on it is served as this node's own.
+		n.hot.invalidate(rec.Key)
 	}
 	return nil
 }
