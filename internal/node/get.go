@@ -370,13 +370,17 @@ func (n *Node) openFill(key objstore.Key, opened *originBody) (io.ReadCloser, ob
 
 // originRecord completes a record restored from the origin: an object that
 // objstore did not write gets the oldest possible version, so that any write
-// through objstore supersedes it.
+// through objstore supersedes it. A body version the origin kept stays: a
+// PUT stamps its record after its body (see Put), so the two differ, and
+// the restored record must equal the journal's for the same version.
 func originRecord(key objstore.Key, rec objstore.Record) objstore.Record {
 	rec.Key, rec.InRemote, rec.Deleted = key, true, false
 	if rec.Version.IsZero() {
 		rec.Version.HLC = 1
 	}
-	rec.BodyVersion = rec.Version
+	if rec.BodyVersion.IsZero() || rec.Version.HLC == 1 {
+		rec.BodyVersion = rec.Version
+	}
 	return rec
 }
 

@@ -102,10 +102,14 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 			return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 		}
 	}
+	// The body keeps the version it was created under (its file name), but
+	// the record is stamped now that the body is complete: of two writes of
+	// one key, the one that finishes last wins, as on S3, even when it
+	// started first (s3-tests test_atomic_dual_write_*).
 	rec := objstore.Record{
 		Key: req.Key, Name: req.Name, UserMeta: req.UserMeta, Headers: req.Headers, Level: req.Level,
 		ContentType: contentType(req.ContentType, req.Name, sniff),
-		Sum:         sum, Version: v, BodyVersion: v,
+		Sum:         sum, Version: n.newVersion(), BodyVersion: v,
 	}
 	return n.publish(ctx, rec, w, req.LevelIsFloor)
 }

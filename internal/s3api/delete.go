@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"crypto/md5"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -51,21 +50,15 @@ func (s *Server) deleteObjects(q *request) error {
 		}
 		return err
 	}
-	if v := q.r.Header.Get("Content-MD5"); v != "" {
-		sum := md5.Sum(body)
-		if v != base64.StdEncoding.EncodeToString(sum[:]) {
-			return errorf("BadDigest", http.StatusBadRequest, "the Content-MD5 you specified did not match what we received")
-		}
-	}
 	check, err := newBodyCheck(q.r.Header)
 	if err != nil {
 		return err
 	}
 	if h := check.hash(); h != nil {
 		h.Write(body)
-		if err := check.verify(objstore.Checksum{MD5: md5.Sum(body)}); err != nil {
-			return err
-		}
+	}
+	if err := check.verify(objstore.Checksum{MD5: md5.Sum(body)}); err != nil {
+		return err
 	}
 	var req deleteRequest
 	if err := xml.Unmarshal(body, &req); err != nil {

@@ -16,7 +16,7 @@ type listV2Result struct {
 	Prefix                string         `xml:"Prefix"`
 	Delimiter             string         `xml:"Delimiter,omitempty"`
 	StartAfter            string         `xml:"StartAfter,omitempty"`
-	ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
+	ContinuationToken     *string        `xml:"ContinuationToken"` // echoed when sent, even empty, as S3 does
 	NextContinuationToken string         `xml:"NextContinuationToken,omitempty"`
 	Marker                *string        `xml:"Marker"`
 	NextMarker            string         `xml:"NextMarker,omitempty"`
@@ -66,12 +66,17 @@ func (s *Server) listObjects(q *request) error {
 	if v2 {
 		res.StartAfter = query.Get("start-after")
 		lq.StartAfter = res.StartAfter
+		// An empty continuation-token lists from the beginning (or from
+		// start-after) and is echoed back empty, as S3 does.
+		if query.Has("continuation-token") {
+			tok := query.Get("continuation-token")
+			res.ContinuationToken = &tok
+		}
 		if tok := query.Get("continuation-token"); tok != "" {
 			after, err := base64.RawURLEncoding.DecodeString(tok)
 			if err != nil {
 				return errInvalidArgument("the continuation token %q is not one this server issued", tok)
 			}
-			res.ContinuationToken = tok
 			lq.StartAfter = string(after)
 		}
 	} else {

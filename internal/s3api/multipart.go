@@ -132,6 +132,13 @@ type completeResult struct {
 // (rclone, s3cmd) can use it.
 func (s *Server) completeUpload(q *request, id string) error {
 	info, err := s.upload(q, id)
+	if errors.Is(err, multipart.ErrNoSuchUpload) {
+		if doc, ok := s.done.get(id, q.bucket, q.key, s.cfg.Now()); ok {
+			// A retry of a completion whose answer was lost: S3 answers it again.
+			writeXML(q.w, http.StatusOK, doc)
+			return nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -182,8 +189,7 @@ func (s *Server) answerComplete(q *request, id string, done <-chan result) error
 			if res.err != nil {
 				return res.err
 			}
-			s.removeUpload(id)
-			writeXML(q.w, http.StatusOK, s.completeResult(q, res.rec))
+			writeXML(q.w, http.StatusOK, s.completed(q, id, res.rec))
 			return nil
 		case <-timer.C:
 		}
@@ -203,8 +209,7 @@ func (s *Server) answerComplete(q *request, id string, done <-chan result) error
 				code, _ := codeOf(res.err)
 				doc = errorBody{Code: code, Message: messageOf(res.err), Bucket: q.bucket, Key: q.key, Resource: q.r.URL.Path, RequestID: q.id}
 			} else {
-				s.removeUpload(id)
-				doc = s.completeResult(q, res.rec)
+				doc = s.completed(q, id, res.rec)
 			}
 			b, _ := xml.Marshal(doc) // the types marshal without error
 			q.w.Write(b)             //nolint:errcheck // the client went away
@@ -216,8 +221,13 @@ func (s *Server) answerComplete(q *request, id string, done <-chan result) error
 	}
 }
 
-func (s *Server) completeResult(q *request, rec objstore.Record) completeResult {
-	return completeResult{Location: "/" + q.bucket + "/" + q.key, Bucket: q.bucket, Key: q.key, ETag: rec.Sum.ETag()}
+// completed remembers the result of upload id, written as rec, then drops
+// its parts: remembering first means a retry never sees neither.
+func (s *Server) completed(q *request, id string, rec objstore.Record) completeResult {
+	doc := completeResult{Location: "/" + q.bucket + "/" + q.key, Bucket: q.bucket, Key: q.key, ETag: rec.Sum.ETag()}
+	s.done.add(id, q.bucket, q.key, doc, s.cfg.Now())
+	s.removeUpload(id)
+	return doc
 }
 
 // removeUpload drops a completed upload's parts; one left behind only

@@ -89,10 +89,17 @@ func TestMultipartUpload(t *testing.T) {
 	if err != nil || rec.Level != objstore.LevelS3 || !rec.InRemote {
 		t.Fatalf("assembled record: %v %+v, want level 1 in the origin", err, rec)
 	}
-	_, err = e.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: aws.String(testBucket), Key: key, UploadId: id,
+	// A repeated Complete (a retry after a lost answer) answers the same
+	// result, as S3 does; another key's Complete of that id does not.
+	again, err := e.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: aws.String(testBucket), Key: key, UploadId: id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+	if err != nil || aws.ToString(again.ETag) != aws.ToString(res.ETag) || aws.ToString(again.Location) != aws.ToString(res.Location) {
+		t.Fatalf("Complete twice: %v %+v, want ETag %s again", err, again, aws.ToString(res.ETag))
+	}
+	_, err = e.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String("other"), UploadId: id,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
 	if apiCode(err) != "NoSuchUpload" {
-		t.Fatalf("Complete twice: %v, want NoSuchUpload", err)
+		t.Fatalf("Complete of another key with a completed upload's id: %v, want NoSuchUpload", err)
 	}
 
 	// Abort, and a part below the minimum size.

@@ -80,6 +80,7 @@ type Server struct {
 	verifier *sigv4.Verifier
 	fwd      forwarder
 	log      *slog.Logger
+	done     completedUploads // results of completed multipart uploads, for retries
 }
 
 // New returns the S3 API of n, with multipart uploads staged in uploads.
