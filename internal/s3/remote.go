@@ -180,6 +180,11 @@ func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, e
 	if err != nil {
 		return objstore.Record{}, r.note(key, wrap("stat", key, err))
 	}
+	return r.headRecord(key, out), nil
+}
+
+// headRecord restores the record of key from a HEAD's answer.
+func (r *Remote) headRecord(key objstore.Key, out *s3.HeadObjectOutput) objstore.Record {
 	return r.restore(key, objectInfo{
 		Size:        aws.ToInt64(out.ContentLength),
 		ContentType: aws.ToString(out.ContentType),
@@ -187,7 +192,20 @@ func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, e
 		Meta:        out.Metadata,
 		Modified:    aws.ToTime(out.LastModified),
 		Headers:     responseHeaders(out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString),
-	}), nil
+	})
+}
+
+// StatETag is Stat that also returns the object's ETag, the handle PutIf
+// takes to replace exactly this object.
+func (r *Remote) StatETag(ctx context.Context, key objstore.Key) (objstore.Record, string, error) {
+	if err := checkKey(key); err != nil {
+		return objstore.Record{}, "", fmt.Errorf("s3: stat %s: %w", key, err)
+	}
+	out, err := r.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
+	if err != nil {
+		return objstore.Record{}, "", r.note(key, wrap("stat", key, err))
+	}
+	return r.headRecord(key, out), aws.ToString(out.ETag), nil
 }
 
 // Delete removes an object; a missing object or bucket is not an error.
