@@ -73,7 +73,9 @@ func (s *scriptedOrigin) PutIf(_ context.Context, _ objstore.Record, _ io.Reader
 
 func TestPutOrigin(t *testing.T) {
 	ours := objstore.Record{Key: objstore.Key{Bucket: "b", ID: "k"}, Version: objstore.Version{HLC: 100, Node: "b"}}
-	at := func(hlc uint64) objstore.Record { return objstore.Record{Version: objstore.Version{HLC: hlc, Node: "a"}} }
+	at := func(hlc uint64) objstore.Record {
+		return objstore.Record{Version: objstore.Version{HLC: hlc, Node: "a"}}
+	}
 	missing := scriptedHead{err: objstore.ErrNotFound}
 	changed := fmt.Errorf("put: %w", objstore.ErrOriginChanged)
 	cut := errors.New("connection reset")
