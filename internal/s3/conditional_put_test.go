@@ -3,6 +3,10 @@ package s3_test
 import (
 	"bytes"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"sphere.software/objstore"
@@ -56,5 +60,41 @@ func TestPutIf(t *testing.T) {
 				t.Fatalf("after PutIf the origin holds %v (%v), want %v", got.Version, err, second.Version)
 			}
 		})
+	}
+}
+
+// TestPutIfNotImplemented checks that an origin answering 501 to
+// conditional uploads gets the upload without conditions, then and after.
+func TestPutIfNotImplemented(t *testing.T) {
+	var conditional, plain atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // drained so the client sees the answer
+		if r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "" {
+			conditional.Add(1)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotImplemented)
+			_, _ = io.WriteString(w, `<Error><Code>NotImplemented</Code><Message>no conditional writes</Message></Error>`)
+			return
+		}
+		plain.Add(1)
+		w.Header().Set("ETag", `"x"`)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "k")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
+	r, err := s3.New(t.Context(), s3.Config{Bucket: "b", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true,
+		Logger: objstoretest.Logger(t), PartSize: s3.MinPartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("body")
+	rec := remotetest.Record(objstore.Key{Bucket: "b", ID: "k"}, body, 1, objstore.LevelS3, "")
+	for range 2 {
+		if err := r.PutIf(t.Context(), rec, bytes.NewReader(body), ""); err != nil {
+			t.Fatalf("PutIf on an origin without conditional writes: %v", err)
+		}
+	}
+	if conditional.Load() == 0 || plain.Load() != 2 {
+		t.Errorf("%d conditional and %d plain uploads, want some and 2", conditional.Load(), plain.Load())
 	}
 }

@@ -26,12 +26,33 @@ func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt)
 // the object's ETag is still etag (If-Match). When the origin holds something
 // else, nothing is written and the error wraps objstore.ErrOriginChanged. A
 // multipart upload puts the condition on its completion.
+//
+// An origin that does not implement conditional writes (501) gets plain
+// uploads from then on, with a warning: concurrent writers on several nodes
+// may then leave it holding the older version, as before conditional writes.
 func (r *Remote) PutIf(ctx context.Context, rec objstore.Record, body io.ReaderAt, etag string) error {
+	if r.plainPuts.Load() {
+		return r.put(ctx, rec, body, nil)
+	}
 	c := cond{ifNoneMatch: aws.String("*")}
 	if etag != "" {
 		c = cond{ifMatch: aws.String(etag)}
 	}
-	return r.put(ctx, rec, body, &c)
+	err := r.put(ctx, rec, body, &c)
+	if !isNotImplemented(err) {
+		return err
+	}
+	if !r.plainPuts.Swap(true) {
+		r.log.Warn("origin does not implement conditional writes (If-Match, If-None-Match); uploading without: "+
+			"concurrent writes to one key on two nodes may leave the origin holding the older one", "err", err)
+	}
+	return r.put(ctx, rec, body, nil)
+}
+
+// isNotImplemented reports whether err is S3's 501 answer.
+func isNotImplemented(err error) bool {
+	var status interface{ HTTPStatusCode() int }
+	return err != nil && errors.As(err, &status) && status.HTTPStatusCode() == http.StatusNotImplemented
 }
 
 // cond holds the precondition headers of a conditional upload.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,9 @@ type Remote struct {
 	partSize int64
 	log      *slog.Logger
 	health   *health
+	// plainPuts is set once the origin answered 501 to a conditional
+	// upload: PutIf then uploads without conditions (see PutIf).
+	plainPuts atomic.Bool
 }
 
 // New returns a Remote for cfg. It loads credentials through the SDK's
