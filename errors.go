@@ -58,3 +58,8 @@ var (
 // ErrNotModified means a conditional read found the object unchanged: the
 // origin answered 304 to If-None-Match.
 var ErrNotModified = errors.New("not modified")
+
+// ErrOriginChanged means a conditional upload found the object in the origin
+// changed since it was read: the origin answered 412 (or 409) to If-Match or
+// If-None-Match, and took nothing.
+var ErrOriginChanged = errors.New("origin object changed meanwhile")

@@ -20,16 +20,25 @@ var (
 // rec's version: a crash before the record's Merge (which clears the intent)
 // leaves the intent, and the reconciler then makes the origin agree with the
 // journal. A failed upload may still have landed, so its intent stays and
-// the reconciler is woken.
-func (n *Node) upload(ctx context.Context, rec objstore.Record, body io.ReaderAt) error {
+// the reconciler is woken. superseded means the origin holds a newer version
+// of the key and nothing was uploaded (putOrigin): this write lost.
+func (n *Node) upload(ctx context.Context, rec objstore.Record, body io.ReaderAt) (superseded bool, err error) {
 	if err := n.journal.PutIntent(ctx, rec.Key, rec.Version); err != nil {
-		return fmt.Errorf("record upload intent: %w", err)
+		return false, fmt.Errorf("record upload intent: %w", err)
 	}
-	if err := n.remote.Put(ctx, rec, body); err != nil {
+	landed, err := n.putOrigin(ctx, rec, body)
+	if err != nil {
 		n.wakeOrphans()
-		return err
+		return false, err
 	}
-	return nil
+	if !landed {
+		// Nothing of ours reached the origin: the intent has nothing to settle.
+		if err := n.journal.DeleteIntent(ctx, rec.Key, rec.Version); err != nil {
+			n.log.Warn("cannot drop upload intent; the reconciler will", "key", rec.Key, "err", err)
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // wakeOrphans asks the reconciler for a pass.

@@ -21,8 +21,12 @@ func crashedUpload(t *testing.T, n *testNode, key objstore.Key, body []byte) obj
 	rec := objstore.Record{Key: key, Name: "f.txt", Level: objstore.LevelS3, Version: n.newVersion(),
 		Sum: objstore.Checksum{Size: int64(len(body))}}
 	rec.BodyVersion = rec.Version
-	if err := n.upload(ctx, rec, bytes.NewReader(body)); err != nil {
+	superseded, err := n.upload(ctx, rec, bytes.NewReader(body))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if superseded {
+		t.Fatalf("upload of %s superseded", rec.Version)
 	}
 	return rec
 }

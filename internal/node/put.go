@@ -163,8 +163,16 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderA
 		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
 	}
 	if rec.Level.Remote() {
-		if err := n.upload(ctx, rec, body); err != nil {
+		superseded, err := n.upload(ctx, rec, body)
+		if err != nil {
 			return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
+		}
+		if superseded {
+			// A newer write of this key on another node is in the origin
+			// already, and its record is on its way here: as above, ours
+			// happened and was overwritten at once.
+			n.dropBody(rec)
+			return rec, nil
 		}
 		rec.InRemote = true
 	}
@@ -242,8 +250,12 @@ func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Le
 	}
 	rec.Level, rec.Version = level, n.newVersion()
 	if level.Remote() {
-		if err := n.uploadExisting(ctx, rec); err != nil {
+		superseded, err := n.uploadExisting(ctx, rec)
+		if err != nil {
 			return objstore.Record{}, err
+		}
+		if superseded {
+			return rec, nil // a newer write elsewhere replaces this one, as in publish
 		}
 		rec.InRemote = true
 	}
@@ -259,17 +271,18 @@ func (n *Node) SetLevel(ctx context.Context, key objstore.Key, level objstore.Le
 
 // uploadExisting sends the local body of rec to the origin with rec's
 // metadata (the origin copy, if any, gets the new record's version), under
-// an intent like a PUT's upload.
-func (n *Node) uploadExisting(ctx context.Context, rec objstore.Record) error {
+// an intent like a PUT's upload; superseded as upload reports it.
+func (n *Node) uploadExisting(ctx context.Context, rec objstore.Record) (superseded bool, err error) {
 	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
 	if err != nil {
-		return fmt.Errorf("node: set level %s: local body: %w", rec.Key, err)
+		return false, fmt.Errorf("node: set level %s: local body: %w", rec.Key, err)
 	}
 	defer f.Close()
-	if err := n.upload(ctx, rec, f); err != nil {
-		return fmt.Errorf("node: set level %s: %w", rec.Key, err)
+	superseded, err = n.upload(ctx, rec, f)
+	if err != nil {
+		return false, fmt.Errorf("node: set level %s: %w", rec.Key, err)
 	}
-	return nil
+	return superseded, nil
 }
 
 // liveRecord returns the journal record of key, or an error wrapping

@@ -23,7 +23,7 @@ const (
 )
 
 // putMultipart uploads the body as a multipart upload, aborting it on error.
-func (r *Remote) putMultipart(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt) error {
+func (r *Remote) putMultipart(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt, c *cond) error {
 	h := encodeHeaders(rec.Headers)
 	in := &s3.CreateMultipartUploadInput{
 		Bucket:             aws.String(rec.Bucket),
@@ -46,7 +46,7 @@ func (r *Remote) putMultipart(ctx context.Context, rec objstore.Record, meta map
 	up := upload{client: r.client, bucket: rec.Bucket, key: rec.ID, id: aws.ToString(created.UploadId)}
 	parts, err := up.parts(ctx, body, rec.Size(), partSizeFor(rec.Size(), r.partSize))
 	if err == nil {
-		err = up.complete(ctx, parts)
+		err = up.complete(ctx, parts, c)
 	}
 	if err != nil {
 		if abortErr := up.abort(ctx); abortErr != nil {
@@ -130,12 +130,14 @@ func (u upload) part(ctx context.Context, num int32, body *io.SectionReader) (ty
 	return types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)}, nil
 }
 
-func (u upload) complete(ctx context.Context, parts []types.CompletedPart) error {
+func (u upload) complete(ctx context.Context, parts []types.CompletedPart, c *cond) error {
 	_, err := u.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(u.bucket),
 		Key:             aws.String(u.key),
 		UploadId:        aws.String(u.id),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		IfMatch:         c.ifMatch,
+		IfNoneMatch:     c.ifNoneMatch,
 	})
 	return err
 }

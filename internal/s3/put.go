@@ -3,8 +3,10 @@ package s3
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -16,6 +18,52 @@ import (
 // headers as the object's own: one PutObject up to the part size, a
 // multipart upload above it.
 func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt) error {
+	return r.put(ctx, rec, body, nil)
+}
+
+// PutIf is Put made conditional on the object it replaces: with etag "" it
+// lands only when the key holds no object (If-None-Match: *), else only when
+// the object's ETag is still etag (If-Match). When the origin holds something
+// else, nothing is written and the error wraps objstore.ErrOriginChanged. A
+// multipart upload puts the condition on its completion.
+//
+// An origin that does not implement conditional writes (501) gets plain
+// uploads from then on, with a warning: concurrent writers on several nodes
+// may then leave it holding the older version, as before conditional writes.
+func (r *Remote) PutIf(ctx context.Context, rec objstore.Record, body io.ReaderAt, etag string) error {
+	if r.plainPuts.Load() {
+		return r.put(ctx, rec, body, nil)
+	}
+	c := cond{ifNoneMatch: aws.String("*")}
+	if etag != "" {
+		c = cond{ifMatch: aws.String(etag)}
+	}
+	err := r.put(ctx, rec, body, &c)
+	if !isNotImplemented(err) {
+		return err
+	}
+	if !r.plainPuts.Swap(true) {
+		r.log.Warn("origin does not implement conditional writes (If-Match, If-None-Match); uploading without: "+
+			"concurrent writes to one key on two nodes may leave the origin holding the older one", "err", err)
+	}
+	return r.put(ctx, rec, body, nil)
+}
+
+// isNotImplemented reports whether err is S3's 501 answer.
+func isNotImplemented(err error) bool {
+	var status interface{ HTTPStatusCode() int }
+	return err != nil && errors.As(err, &status) && status.HTTPStatusCode() == http.StatusNotImplemented
+}
+
+// cond holds the precondition headers of a conditional upload.
+type cond struct {
+	ifMatch, ifNoneMatch *string
+}
+
+func (r *Remote) put(ctx context.Context, rec objstore.Record, body io.ReaderAt, c *cond) error {
+	if c == nil {
+		c = &cond{}
+	}
 	if err := checkKey(rec.Key); err != nil {
 		return fmt.Errorf("s3: put %s: %w", rec.Key, err)
 	}
@@ -28,13 +76,13 @@ func (r *Remote) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt)
 			rec.Key, objstore.ErrInvalidUserMeta, n, maxMetaSize)
 	}
 	if rec.Size() <= r.partSize {
-		return r.note(rec.Key, r.putSingle(ctx, rec, meta, body))
+		return r.notePut(rec.Key, r.putSingle(ctx, rec, meta, body, c))
 	}
-	return r.note(rec.Key, r.putMultipart(ctx, rec, meta, body))
+	return r.notePut(rec.Key, r.putMultipart(ctx, rec, meta, body, c))
 }
 
 // putSingle uploads the body with one PutObject.
-func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt) error {
+func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt, c *cond) error {
 	h := encodeHeaders(rec.Headers)
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(rec.Bucket),
@@ -48,6 +96,8 @@ func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[st
 		ContentEncoding:    h.ContentEncoding,
 		ContentLanguage:    h.ContentLanguage,
 		Expires:            h.Expires,
+		IfMatch:            c.ifMatch,
+		IfNoneMatch:        c.ifNoneMatch,
 	}
 	if rec.Sum.MD5 != (objstore.MD5{}) {
 		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(rec.Sum.MD5[:]))
@@ -59,6 +109,28 @@ func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[st
 		return wrapPut(rec.Key, err)
 	}
 	return nil
+}
+
+// notePut is note for an upload: a failed precondition is an answer (the
+// origin is up) and wraps objstore.ErrOriginChanged.
+func (r *Remote) notePut(key objstore.Key, err error) error {
+	if isPreconditionFailed(err) {
+		r.health.observe(nil)
+		return &Error{Op: "put", Key: key, Err: err, Kind: objstore.ErrOriginChanged}
+	}
+	return r.note(key, err)
+}
+
+// isPreconditionFailed reports whether err is S3's answer to a conditional
+// write whose condition did not hold: 412, or 409 when a concurrent
+// conditional write of the key was in progress.
+func isPreconditionFailed(err error) bool {
+	var status interface{ HTTPStatusCode() int }
+	if err == nil || !errors.As(err, &status) {
+		return false
+	}
+	code := status.HTTPStatusCode()
+	return code == http.StatusPreconditionFailed || code == http.StatusConflict
 }
 
 // wrapPut wraps a failed upload: whatever S3 answered, even a 404 for a

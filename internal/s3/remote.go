@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,9 @@ type Remote struct {
 	partSize int64
 	log      *slog.Logger
 	health   *health
+	// plainPuts is set once the origin answered 501 to a conditional
+	// upload: PutIf then uploads without conditions (see PutIf).
+	plainPuts atomic.Bool
 }
 
 // New returns a Remote for cfg. It loads credentials through the SDK's
@@ -180,6 +184,11 @@ func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, e
 	if err != nil {
 		return objstore.Record{}, r.note(key, wrap("stat", key, err))
 	}
+	return r.headRecord(key, out), nil
+}
+
+// headRecord restores the record of key from a HEAD's answer.
+func (r *Remote) headRecord(key objstore.Key, out *s3.HeadObjectOutput) objstore.Record {
 	return r.restore(key, objectInfo{
 		Size:        aws.ToInt64(out.ContentLength),
 		ContentType: aws.ToString(out.ContentType),
@@ -187,7 +196,20 @@ func (r *Remote) Stat(ctx context.Context, key objstore.Key) (objstore.Record, e
 		Meta:        out.Metadata,
 		Modified:    aws.ToTime(out.LastModified),
 		Headers:     responseHeaders(out.CacheControl, out.ContentDisposition, out.ContentEncoding, out.ContentLanguage, out.ExpiresString),
-	}), nil
+	})
+}
+
+// StatETag is Stat that also returns the object's ETag, the handle PutIf
+// takes to replace exactly this object.
+func (r *Remote) StatETag(ctx context.Context, key objstore.Key) (objstore.Record, string, error) {
+	if err := checkKey(key); err != nil {
+		return objstore.Record{}, "", fmt.Errorf("s3: stat %s: %w", key, err)
+	}
+	out, err := r.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(key.Bucket), Key: aws.String(key.ID)})
+	if err != nil {
+		return objstore.Record{}, "", r.note(key, wrap("stat", key, err))
+	}
+	return r.headRecord(key, out), aws.ToString(out.ETag), nil
 }
 
 // Delete removes an object; a missing object or bucket is not an error.

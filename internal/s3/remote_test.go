@@ -19,7 +19,10 @@ import (
 	"sphere.software/objstore/internal/s3"
 )
 
-var _ node.Remote = (*s3.Remote)(nil)
+var (
+	_ node.Remote            = (*s3.Remote)(nil)
+	_ node.ConditionalRemote = (*s3.Remote)(nil)
+)
 
 // foreign adds remotetest.ForeignWriter to a Remote: it writes through the
 // server directly, with no objstore metadata.
