@@ -51,17 +51,6 @@ func (s *Store) Merge(ctx context.Context, rec objstore.Record) (objstore.Record
 	return winner, changed, nil
 }
 
-// update runs fn in a write transaction. A lone writer commits at once;
-// writers that overlap go through DB.Batch, which waits up to batchDelay to
-// commit many of them in one transaction with one fsync.
-func (s *Store) update(fn func(*bolt.Tx) error) error {
-	defer s.writers.Add(-1)
-	if s.writers.Add(1) == 1 {
-		return s.db.Update(fn)
-	}
-	return s.db.Batch(fn)
-}
-
 // mergeTx is the body of Merge inside a write transaction.
 func mergeTx(tx *bolt.Tx, k []byte, rec objstore.Record) (objstore.Record, bool, error) {
 	records := tx.Bucket(bucketRecords)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -20,10 +19,6 @@ import (
 // DefaultLockTimeout is how long Open waits for the file lock when
 // Options.LockTimeout is zero.
 const DefaultLockTimeout = 2 * time.Second
-
-// batchDelay is how long bbolt's DB.Batch waits for more Merges to join a
-// transaction before committing it.
-const batchDelay = time.Millisecond
 
 // Bucket names and meta keys.
 var (
@@ -78,7 +73,7 @@ type Store struct {
 	nodeID string
 	page   int // records per transaction of the paged operations; tests lower it
 
-	writers atomic.Int64 // Merges in progress, to choose Update or Batch
+	group committer // joins concurrent write transactions (commit.go)
 }
 
 // Open opens the journal file at path, creating it and its directory if
@@ -131,7 +126,6 @@ func openDB(path string, opts Options) (*bolt.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
-	db.MaxBatchDelay = batchDelay
 	return db, nil
 }
 
