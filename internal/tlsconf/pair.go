@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -45,10 +46,22 @@ type Pair struct {
 	failed  string    // the last reload error logged, so that it is logged once
 }
 
-// stamp is what tells a changed file: its size and modification time.
+// stamp is what tells a changed file: its size, modification time and
+// inode. The inode catches a file replaced by rename (as renewal tools and
+// Kubernetes secret volumes do) within one tick of the file system's
+// clock with a file of the same size, which size and time alone miss.
 type stamp struct {
 	certSize, keySize int64
 	certMod, keyMod   time.Time
+	certIno, keyIno   uint64
+}
+
+// inode returns fi's inode number, or 0 where the system has none.
+func inode(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ino
+	}
+	return 0
 }
 
 // LoadPair loads files; an error names the file at fault (by its name in
@@ -133,7 +146,8 @@ func (p *Pair) stat() (stamp, error) {
 	if err != nil {
 		return stamp{}, fmt.Errorf("%s %s: %w", p.files.keyName(), p.files.Key, err)
 	}
-	return stamp{certSize: c.Size(), keySize: k.Size(), certMod: c.ModTime(), keyMod: k.ModTime()}, nil
+	return stamp{certSize: c.Size(), keySize: k.Size(), certMod: c.ModTime(), keyMod: k.ModTime(),
+		certIno: inode(c), keyIno: inode(k)}, nil
 }
 
 // load reads and checks the pair: the certificate must parse, the key must
