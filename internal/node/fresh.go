@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"sync"
@@ -165,6 +167,26 @@ func successor(v objstore.Version) objstore.Version {
 	return objstore.Version{HLC: v.HLC + 1}
 }
 
+// successorFor is the foreign version that supersedes v for the origin body
+// orec describes (a record read from the origin, before it is placed). It
+// is past v by 1 to 4096 logical ticks taken from a hash of orec's MD5,
+// size and Last-Modified, so that nodes that read the same body name it
+// alike, and two nodes that read different bodies over the same record
+// (the origin changed again between their reads) name them differently:
+// with successor alone both would be v+1, and one body version would name
+// two bodies, which peers then serve each other and fail at the checksum.
+// Which of two such bodies wins is arbitrary; both were the origin's.
+func successorFor(v objstore.Version, orec objstore.Record) objstore.Version {
+	h := fnv.New64a()
+	var b [8]byte
+	_, _ = h.Write(orec.Sum.MD5[:]) // hash writes never fail
+	binary.LittleEndian.PutUint64(b[:], uint64(orec.Sum.Size))
+	_, _ = h.Write(b[:])
+	binary.LittleEndian.PutUint64(b[:], orec.Version.HLC)
+	_, _ = h.Write(b[:])
+	return objstore.Version{HLC: v.HLC + 1 + h.Sum64()%4096}
+}
+
 // later returns the newer of two versions.
 func later(a, b objstore.Version) objstore.Version {
 	if a.Compare(b) >= 0 {
@@ -208,7 +230,7 @@ func (n *Node) placeOrigin(ctx context.Context, rec objstore.Record) (objstore.R
 		if sameBody(cur, rec) && !isMark(cur) {
 			rec.Version = cur.Version
 		} else {
-			rec.Version = successor(cur.Version)
+			rec.Version = successorFor(cur.Version, rec)
 		}
 		rec.BodyVersion = rec.Version
 		return rec, nil
@@ -253,7 +275,7 @@ func (n *Node) OriginChanged(ctx context.Context, key objstore.Key, at time.Time
 			return false, nil
 		}
 		mark.Sum = objstore.Checksum{Size: mark.Sum.Size, MD5: mark.Sum.MD5}
-		mark.Version = later(mark.Version, successor(cur.Version))
+		mark.Version = later(mark.Version, successorFor(cur.Version, mark))
 		mark.BodyVersion = mark.Version
 	}
 	return n.mergeOriginChange(ctx, cur, mark)

@@ -254,3 +254,41 @@ func TestOriginChanged(t *testing.T) {
 		}
 	})
 }
+
+// Two nodes that fill a key from the origin over the same record, each
+// reading another body (the origin changed again between their reads),
+// name the bodies with different versions, both newer than the record;
+// nodes that read the same body name it alike.
+func TestOriginFillsOfDifferentBodiesGetDifferentVersions(t *testing.T) {
+	n := newTestNode(t, 0)
+	key := newKey()
+	cur := put(t, n, key, randomBody(100), objstore.LevelS3)
+	origin := func(b byte) objstore.Record {
+		rec := objstore.Record{Key: key, InRemote: true, Version: objstore.ForeignVersion(time.Now().Add(-time.Hour))}
+		rec.Sum = objstore.Checksum{Size: 100, MD5: objstore.MD5{b}}
+		rec.BodyVersion = rec.Version
+		return rec
+	}
+	ctx := context.Background()
+	x, err := n.placeOrigin(ctx, origin(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := n.placeOrigin(ctx, origin(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x2, err := n.placeOrigin(ctx, origin(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Version.Compare(cur.Version) <= 0 || y.Version.Compare(cur.Version) <= 0 {
+		t.Fatalf("fills %v and %v not newer than the record %v", x.Version, y.Version, cur.Version)
+	}
+	if x.BodyVersion == y.BodyVersion {
+		t.Fatalf("two different bodies both named %v", x.BodyVersion)
+	}
+	if x2.BodyVersion != x.BodyVersion {
+		t.Fatalf("one body named %v and %v", x.BodyVersion, x2.BodyVersion)
+	}
+}
