@@ -145,8 +145,7 @@ func TestNoKeyWarns(t *testing.T) {
 // TestJoinRetriesUntilPeerStarts starts a node whose only join address has
 // nothing listening yet, then starts the peer there.
 func TestJoinRetriesUntilPeerStarts(t *testing.T) {
-	port := freePort(t, "127.0.0.1")
-	peerAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	peerAddr := freeAddr(t)
 	early := startNode(t, func(c *Config) { c.Join = []string{peerAddr} })
 	eventually(t, joinWithin, "early logs that the peer is not up", func() bool {
 		return strings.Contains(early.logs.String(), "not reachable")

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,6 +175,20 @@ func freePort(tb testing.TB, ip string) int {
 		tb.Fatal(err)
 	}
 	return port
+}
+
+// freeAddr returns an address that is free now, for a test that starts a
+// node there later. It is on a random loopback address other than
+// 127.0.0.1 where the system lets one be bound: on 127.0.0.1 the freed port
+// can be taken meanwhile as the local port of any process's loopback
+// connection (seen on a busy CI machine), on 127.77.3.9 practically never.
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ip := fmt.Sprintf("127.%d.%d.%d", 64+rand.IntN(64), rand.IntN(256), 1+rand.IntN(254))
+	if !canBind(ip) {
+		ip = "127.0.0.1"
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(freePort(tb, ip)))
 }
 
 // canBind reports whether this machine lets us bind ip (any 127/8 address

@@ -2,10 +2,8 @@ package cluster
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +55,7 @@ func TestNewSeedsDropsDuplicates(t *testing.T) {
 // a node whose seed is not up yet is joined by a third node; when the seed
 // starts (alone, with no seeds of its own), the island must still reach it.
 func TestIslandMergesWithLateSeed(t *testing.T) {
-	seedAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t, "127.0.0.1")))
+	seedAddr := freeAddr(t)
 	a := startNode(t, func(c *Config) { c.Join = []string{seedAddr} })
 	b := startNode(t, func(c *Config) { c.Join = []string{a.Addr()} })
 	eventually(t, joinWithin, "a and b form an island", func() bool { return allAlive(a.Cluster, a.id, b.id) })
@@ -89,7 +87,7 @@ func TestStartedAtOnceConverge(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			addrs := make([]string, n)
 			for k := range addrs {
-				addrs[k] = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t, "127.0.0.1")))
+				addrs[k] = freeAddr(t)
 			}
 			nodes := make([]*testNode, n)
 			var wg sync.WaitGroup

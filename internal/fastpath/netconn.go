@@ -11,8 +11,13 @@ import (
 )
 
 // abortGrace is how long a 1-byte read that finds data waits for net/http
-// to abort it (see netConn.readOne).
-const abortGrace = 5 * time.Millisecond
+// to abort it (see netConn.readOne). Waiting costs nothing: with data there
+// the client has not gone away, which is all the background read watches
+// for, and net/http reads no next request before its handler returns and
+// aborts the read. So the bound is only a guard against an abort that
+// never comes; at 5 ms, a busy machine that ran net/http's abort late
+// lost the next request's first byte and with it the fast path.
+const abortGrace = time.Second
 
 // netConn is a connection handed to net/http. It stays net/http's, but the
 // fast path takes it back, to answer hot GETs until one it declines, at a
