@@ -42,7 +42,11 @@
     return (x < 0 ? "−$" : "$") + a.toFixed(digits);
   }
 
-  function pct(x) { return x < 0 || !isFinite(x) ? "–" : (x * 100).toFixed(x >= 0.9995 ? 0 : 1) + " %"; }
+  function pct(x) {
+    if (x < 0 || !isFinite(x)) return "–";
+    if (x > 0 && x < 0.001) return "< 0.1 %";
+    return (x * 100).toFixed(x >= 0.9995 ? 0 : 1) + " %";
+  }
 
   function duration(sec) {
     if (!isFinite(sec) || sec < 0) return "–";
@@ -117,6 +121,19 @@
 
   // ---- rendering --------------------------------------------------------
 
+  // average is the reads and bytes per second over the spans that end
+  // after from, weighted by their length; null when there are none.
+  function average(hist, from) {
+    let secs = 0, reads = 0, by = 0;
+    for (const p of hist) {
+      if (p.t <= from) continue;
+      secs += p.seconds;
+      reads += p.reads_per_sec * p.seconds;
+      by += p.bytes_per_sec * p.seconds;
+    }
+    return secs > 0 ? { reads: reads / secs, bytes: by / secs } : null;
+  }
+
   function render(r) {
     const now = r.now;
     const hist = r.history || [];
@@ -137,8 +154,10 @@
     chart("chart-hits", hist, (p) => (p.hit_ratio < 0 ? null : p.hit_ratio), Object.assign({ min: 0, max: 1,
       title: (p) => "hit ratio " + pct(p.hit_ratio) }, copts));
 
-    text("rate-reads", last ? num(last.reads_per_sec) : "–", last ? last.reads_per_sec : "");
-    text("rate-bytes", last ? bytes(last.bytes_per_sec) + "/s" : "–", last ? last.bytes_per_sec : "");
+    const avg = average(hist, now - 60000);
+    text("rate-reads", avg ? num(avg.reads) : "–", avg ? avg.reads : "");
+    text("rate-bytes", avg ? bytes(avg.bytes) + "/s" : "–", avg ? avg.bytes : "");
+    text("rate-now", last ? num(last.reads_per_sec) + "/s" : "–", last ? last.reads_per_sec : "");
     text("reads-total", int.format(served), served);
     chart("chart-rate", hist, (p) => p.reads_per_sec, Object.assign({ min: 0, empty: "collecting samples",
       title: (p) => num(p.reads_per_sec) + " reads/s, " + bytes(p.bytes_per_sec) + "/s" }, copts));
@@ -158,26 +177,27 @@
   function renderDisk(d) {
     const bound = d.quota_bytes || d.capacity_bytes;
     let frac = 0, pinned = 0;
+    text("disk-used", bytes(d.bodies_bytes), d.bodies_bytes);
     if (bound > 0) {
       frac = d.bodies_bytes / bound;
       pinned = d.pinned_bytes / bound;
-      text("disk-used", pct(Math.min(frac, 1)), frac);
+      text("disk-of", " of " + bytes(bound));
     } else if (d.fs_total_bytes > 0) {
       frac = d.fs_used_bytes / d.fs_total_bytes;
-      text("disk-used", pct(frac), frac);
+      text("disk-of", " of " + bytes(d.fs_total_bytes));
     } else {
-      text("disk-used", "–", "");
+      text("disk-of", "");
     }
     $("disk-fill").style.width = Math.min(frac, 1) * 100 + "%";
     $("disk-pinned").style.width = Math.min(pinned, 1) * 100 + "%";
     $("disk-bar").dataset.level = frac >= 0.9 ? "high" : "normal";
     let detail;
     if (d.quota_bytes > 0) {
-      detail = `${bytes(d.bodies_bytes)} of ${bytes(d.quota_bytes)} quota`;
+      detail = `${pct(frac)} of the quota`;
     } else if (d.capacity_bytes > 0) {
-      detail = `${bytes(d.bodies_bytes)} of ${bytes(d.capacity_bytes)} (file system watermark)`;
+      detail = `${pct(frac)} of what the disk's watermark leaves`;
     } else {
-      detail = `${bytes(d.bodies_bytes)} of bodies; file system ${bytes(d.fs_used_bytes)} of ${bytes(d.fs_total_bytes)} used`;
+      detail = `file system ${pct(frac)} used`;
     }
     if (d.policy) detail += ` · ${d.policy} · ${int.format(d.evictions)} evicted · ${bytes(d.pinned_bytes)} pinned (only copies)`;
     text("disk-detail", detail);
