@@ -22,7 +22,7 @@ const PagePath = "/status"
 // csp allows the page only its own origin: its script, its style, and
 // fetches of its own JSON. No inline script, no external font, script or
 // CDN can load, so the page cannot leak what it shows to a third party.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // contentTypes are the assets' types, fixed here rather than read from

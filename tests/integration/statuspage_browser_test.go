@@ -78,6 +78,16 @@ func TestStatusPageBrowser(t *testing.T) {
 			` && Number(document.getElementById('saved-usd').dataset.value) > 0`)
 	statuspagePoll(t, ctx, "the origin ok", `document.getElementById('origin-state').dataset.state === "ok"`)
 	statuspageScreenshot(t, ctx)
+
+	// Any node serves the page, with its own figures and view.
+	other := c.Nodes[2]
+	if err := chromedp.Do(ctx, chromedp.Navigate(other.URL("/status"))); err != nil {
+		t.Fatalf("load %s: %v", other.URL("/status"), err)
+	}
+	statuspagePoll(t, ctx, "the third node's page", fmt.Sprintf(
+		`document.querySelectorAll('#members li[data-state="alive"]').length === 3 && `+
+			`document.querySelector('#members li[data-self="true"]').dataset.memberId === %q && `+
+			`document.getElementById('node-id').textContent === %q`, other.NodeID(t), other.NodeID(t)))
 }
 
 // TestStatusPageBrowserToken loads the page of a node whose native API
