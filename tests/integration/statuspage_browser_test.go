@@ -65,6 +65,9 @@ func TestStatusPageBrowser(t *testing.T) {
 	}
 	statuspagePoll(t, ctx, "a first read count", `document.getElementById('reads-total').dataset.value !== ""`)
 	before := statuspageEval[float64](t, ctx, `Number(document.getElementById('reads-total').dataset.value)`)
+	if rate := statuspageEval[float64](t, ctx, `Number(document.getElementById('rate-reads').dataset.value)`); before != 0 || rate != 0 {
+		t.Fatalf("page shows %v reads and %v reads/s before any read", before, rate)
+	}
 
 	reads := statuspageTraffic(t, c, n, rounds)
 
