@@ -75,9 +75,15 @@ section "test dependencies"
 #   awscli rclone s3cmd python3-boto3
 #                   real S3 clients the S3 API tests drive
 #                   (tests/integration/s3api_clients_test.go)
+#   chromium fonts-liberation
+#                   the headless browser the status page test drives
+#                   (tests/integration/statuspage_browser_test.go, via chromedp),
+#                   and the font its screenshot is drawn in (a recommend of
+#                   chromium, which --no-install-recommends leaves out)
 #   versitygw       the S3-compatible origin of the integration tests
 #   staticcheck     the linter the tree is kept clean with (honnef.co/go/tools)
 APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3)
+APT_PACKAGES+=(chromium fonts-liberation)
 plan_install() {
 	local missing=() pkg
 	for pkg in "${APT_PACKAGES[@]}"; do

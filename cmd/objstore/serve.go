@@ -99,8 +99,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	status, err := startStatus(ctx, cfg.Status, cfg.Prices, n, log.With("part", "status"))
+	if err != nil {
+		return err
+	}
+	defer status.Close()
 	api := httpapi.NewNative(httpapi.Config{Bucket: cfg.Bucket, Version: buildVersion(), MaxObjectSize: cfg.MaxObjectSize,
-		Logger: log.With("part", "api"), Warm: warmer, Prices: cfg.Prices, Auth: auth}, n)
+		Logger: log.With("part", "api"), Warm: warmer, Prices: cfg.Prices, Auth: auth, Status: status}, n)
 	// Not an http.ServeMux: it would clean paths and answer "/api/v1/get/../x"
 	// with a redirect, where the native API answers 400 or 404.
 	events := httpapi.NewEvents(cfg.EventsToken, n, log.With("part", "events"))
@@ -129,6 +134,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if s3keys != nil {
 		s3keys.stopKeys()
 	}
+	status.Close() // no more samples of a node that is stopping (Close again by the defer is a no-op)
 	closeCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
 	if cerr := warmer.Close(closeCtx); cerr != nil { // warm-up reads through the node: stop it first

@@ -21,7 +21,8 @@ const MinTokenLength = 16
 // one of the S3 API's access keys (header or presigned URL, service s3), or
 // with "Authorization: Bearer TOKEN". GET /api/v1/ping and
 // /api/v1/version stay open: health checks and version probes carry no
-// data. It is safe for concurrent use.
+// data; so do the status page's static files (its figures, at
+// /api/v1/status, are authenticated). It is safe for concurrent use.
 type Auth struct {
 	verifier *sigv4.Verifier // nil: no signature is accepted
 	token    [sha256.Size]byte
@@ -45,8 +46,11 @@ func NewAuth(verifier *sigv4.Verifier, token string) (*Auth, error) {
 	return a, nil
 }
 
-// open reports whether path is served without authentication.
-func open(path string) bool { return path == "/api/v1/ping" || path == "/api/v1/version" }
+// open reports whether path is served without authentication: ping and
+// version, and the status page's static files (not its figures).
+func open(path string) bool {
+	return path == "/api/v1/ping" || path == "/api/v1/version" || openStatic(path)
+}
 
 // bearerPrefix starts a bearer token's Authorization header (RFC 6750).
 const bearerPrefix = "Bearer "

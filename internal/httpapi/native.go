@@ -20,6 +20,7 @@ import (
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/savings"
 	"sphere.software/objstore/internal/sigv4"
+	"sphere.software/objstore/internal/statuspage"
 )
 
 // Store is what the native API needs of a node.
@@ -56,6 +57,10 @@ type Config struct {
 	// version, the fast path's included; nil leaves the API open, as the
 	// original's was.
 	Auth *Auth
+	// Status, when set, serves the status page at / and /status and its
+	// figures at /api/v1/status, with this sampler's history; nil leaves
+	// them out.
+	Status *statuspage.Sampler
 }
 
 // Native serves the native API.
@@ -85,6 +90,9 @@ func NewNative(cfg Config, store Store) *Native {
 	if cfg.Warm != nil {
 		h.mux.HandleFunc("POST /api/v1/warm", h.startWarm)
 		h.mux.HandleFunc("GET /api/v1/warm/{id}", h.warmJob)
+	}
+	if cfg.Status != nil {
+		h.routeStatus(cfg.Status)
 	}
 	return h
 }
