@@ -56,7 +56,7 @@ func (c *Client) Warm(ctx context.Context, req WarmRequest) (*WarmJob, error) {
 	resp, err := c.do(ctx, call{op: "warm " + req.Bucket, method: http.MethodPost, path: "/api/v1/warm",
 		header: http.Header{"Content-Type": {"application/json"}},
 		body:   newBody(bytes.NewReader(b), int64(len(b))), policy: unsentOnly,
-		ok:     func(s int, _ bool) bool { return s == http.StatusAccepted }})
+		ok: func(s int, _ bool) bool { return s == http.StatusAccepted }})
 	if err != nil {
 		return nil, err
 	}
@@ -103,4 +103,3 @@ func (c *Client) WaitWarm(ctx context.Context, id string, every time.Duration, p
 		}
 	}
 }
-

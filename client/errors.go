@@ -138,7 +138,7 @@ const maxErrorBody = 4 << 10
 
 // responseError reads a refusal's reason and closes its body.
 func responseError(op, endpoint string, resp *http.Response) *Error {
-	defer func() { _ = resp.Body.Close() }() // read-only, the reason was read
+	defer func() { _ = resp.Body.Close() }()                    // read-only, the reason was read
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody)) // a short reason is still a reason
 	msg := strings.TrimSpace(string(b))
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
