@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -73,7 +74,12 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " on %s", e.Endpoint)
 	}
 	if e.Status == 0 {
-		fmt.Fprintf(&b, ": %v", e.Err)
+		err := e.Err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is said already
+		}
+		fmt.Fprintf(&b, ": unreachable: %v", err)
 		return b.String()
 	}
 	fmt.Fprintf(&b, ": %d %s", e.Status, http.StatusText(e.Status))
