@@ -152,6 +152,7 @@ func (c *Client) Meta(ctx context.Context, id string) (*Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.compact()
 	return &m, nil
 }
 
@@ -172,6 +173,7 @@ func (c *Client) SetLevel(ctx context.Context, id string, level Level) (*Meta, e
 	if err := decodeJSON(resp, "level "+id, &m); err != nil {
 		return nil, err
 	}
+	m.compact()
 	return &m, nil
 }
 
@@ -216,6 +218,9 @@ func (c *Client) List(ctx context.Context, after string, limit int) (*ListPage, 
 	var p ListPage
 	if err := c.getJSON(ctx, "list", "/api/v1/list", q, &p); err != nil {
 		return nil, err
+	}
+	for i := range p.Objects {
+		p.Objects[i].compact()
 	}
 	return &p, nil
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -56,6 +57,14 @@ type Meta struct {
 	InRemote bool `json:"in_remote"`
 	// Lost says the body's only copy failed its checksum.
 	Lost bool `json:"lost,omitempty"`
+}
+
+// compact removes the indentation a node's JSON answer gives UserMeta.
+func (m *Meta) compact() {
+	var b bytes.Buffer
+	if len(m.UserMeta) > 0 && json.Compact(&b, m.UserMeta) == nil {
+		m.UserMeta = b.Bytes()
+	}
 }
 
 // Modified is when this version was written.
