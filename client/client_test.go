@@ -165,6 +165,18 @@ func TestContextEndsRetries(t *testing.T) {
 	}
 }
 
+// TestContextEndsTry: a try cut short by the call's context is the
+// context's error, not ErrUnreachable.
+func TestContextEndsTry(t *testing.T) {
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	_, err := fast(t, srv.URL).Ping(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUnreachable) || strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("err %v, want the deadline alone", err)
+	}
+}
+
 // breakAfter answers a PUT's first try by reading half its body and then
 // cutting the connection; later tries are stored in got.
 func breakAfter(t *testing.T, got *[]byte) (*httptest.Server, *atomic.Int32) {

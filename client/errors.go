@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +80,11 @@ func (e *Error) Error() string {
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is said already
 		}
-		fmt.Fprintf(&b, ": unreachable: %v", err)
+		if e.ended() {
+			fmt.Fprintf(&b, ": %v", err)
+		} else {
+			fmt.Fprintf(&b, ": unreachable: %v", err)
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, ": %d %s", e.Status, http.StatusText(e.Status))
@@ -92,9 +97,19 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// ended reports whether the try failed because the call's context ended,
+// not for want of a node.
+func (e *Error) ended() bool {
+	return e.Status == 0 && (errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded))
+}
+
 // Unwrap gives the sentinel of the status (ErrUnreachable when no node
-// answered) and the transport error.
+// answered, unless the call's context ended first) and the transport
+// error.
 func (e *Error) Unwrap() []error {
+	if e.ended() {
+		return []error{e.Err}
+	}
 	s := sentinel(e.Status, e.Lost)
 	if e.Err != nil {
 		return []error{s, e.Err}

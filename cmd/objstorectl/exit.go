@@ -39,6 +39,8 @@ func exitCode(ctx context.Context, err error) int {
 		return exitUsage
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.Is(err, context.DeadlineExceeded):
+		return exitError // --timeout: the nodes answered too slowly, not "unreachable"
 	case errors.Is(err, client.ErrNotFound):
 		return exitNotFound
 	case errors.Is(err, client.ErrUnreachable), errors.Is(err, client.ErrUnavailable):

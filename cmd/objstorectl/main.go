@@ -9,7 +9,7 @@
 //
 //	0  ok
 //	1  error (a local file that cannot be read or written, a node's 5xx, a
-//	   warm-up that failed keys, …)
+//	   warm-up that failed keys, --timeout expired, …)
 //	2  usage: unknown command or flag, wrong arguments
 //	3  not found: no such object (or it was deleted), or warm-up job
 //	4  unreachable: no node answered, or the node could not reach the

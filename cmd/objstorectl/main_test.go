@@ -5,6 +5,8 @@ import (
 	"context"
 	"flag"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -65,6 +67,32 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("objstorectl %q: exit %d, stderr %q, stdout %q; want exit %d, %q", tc.args, code, errOut, out, tc.code, tc.msg)
 		}
 	}
+}
+
+// TestTimeout: --timeout bounds a command against a node that does not
+// answer; it exits 1, saying so.
+func TestTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer srv.Close()
+	code, _, errOut := runCLI(t, "-e", srv.URL, "--timeout", "100ms", "nodes")
+	if code != exitError || !strings.Contains(errOut, "context deadline exceeded") {
+		t.Errorf("exit %d, stderr %q; want 1 and the deadline", code, errOut)
+	}
+}
+
+// TestBar: a bar draws its share, bytes and label, and nothing when off.
+func TestBar(t *testing.T) {
+	var buf bytes.Buffer
+	b := startBar(true, &buf, "put f", 4<<20)
+	b.add(1 << 20)
+	b.set(2 << 20) // a retry rewound and sent half again
+	b.Stop()
+	if out := buf.String(); !strings.Contains(out, "put f [===============               ]  50% 2.0 MiB / 4.0 MiB") || !strings.HasSuffix(out, "\n") {
+		t.Errorf("bar drew %q", out)
+	}
+	off := startBar(false, &buf, "x", 1)
+	off.add(1)
+	off.Stop() // a nil bar does nothing
 }
 
 // TestHelp: help and -h print usage on stdout and exit 0.
