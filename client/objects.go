@@ -28,13 +28,13 @@ type PutOptions struct {
 // Info is an object's record as a write, a read or a delete answers it,
 // in headers.
 type Info struct {
-	ID       string
-	Name     string
-	Level    Level
-	UserMeta json.RawMessage
+	ID       string          `json:"id"`
+	Name     string          `json:"name,omitempty"`
+	Level    Level           `json:"level"`
+	UserMeta json.RawMessage `json:"user_meta,omitempty"`
 	// ETag is the quoted MD5 of the body; empty for a delete.
-	ETag         string
-	LastModified time.Time
+	ETag         string    `json:"etag,omitempty"`
+	LastModified time.Time `json:"last_modified,omitzero"`
 }
 
 // infoOf reads the X-Meta-* headers, ETag and Last-Modified.

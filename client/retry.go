@@ -11,10 +11,11 @@ import (
 // maxRetryAfter bounds how long a node's Retry-After makes a call wait.
 const maxRetryAfter = 30 * time.Second
 
-// pause waits before try: not at all while the first round over the
-// endpoints tries nodes not yet tried (a node that failed says nothing of
-// the others), then, at the start of each later round, a jittered backoff
-// that doubles per round ("full jitter": uniform in [0, cap]), or the
+// pause waits before try: not at all while a round over the endpoints
+// tries nodes not yet tried (a node that failed says nothing of the
+// others), then, at the start of each later round, a backoff whose cap
+// doubles per round, drawn uniformly between half the minimum and the cap
+// so that clients that failed together do not retry together, or the
 // node's Retry-After when longer.
 func (c *Client) pause(ctx context.Context, try int, retryAfter time.Duration) error {
 	n := len(c.endpoints)
