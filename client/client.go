@@ -51,6 +51,10 @@ func (c *Client) Endpoints() []string {
 	return out
 }
 
+// CloseIdleConnections closes the connections kept open for later calls,
+// as a program that is done with the client may want to.
+func (c *Client) CloseIdleConnections() { c.cfg.HTTPClient.CloseIdleConnections() }
+
 // retryPolicy says when a call may be sent again.
 type retryPolicy int
 
