@@ -378,3 +378,73 @@ func TestConfigValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestObjectsPages: the iterator follows the pages with after=, and stops
+// when the caller does.
+func TestObjectsPages(t *testing.T) {
+	var afters []string
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		after := r.URL.Query().Get("after")
+		afters = append(afters, after)
+		switch after {
+		case "":
+			_, _ = io.WriteString(w, `{"objects":[{"file_id":"A"},{"file_id":"B","user_meta":{ "x" : 1 }}],"truncated":true,"next":"B"}`)
+		case "B":
+			_, _ = io.WriteString(w, `{"objects":[{"file_id":"C"}],"truncated":false}`)
+		default:
+			t.Errorf("after=%q", after)
+		}
+	})
+	c := fast(t, srv.URL)
+	var ids []string
+	for m, err := range c.Objects(t.Context(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ID == "B" && string(m.UserMeta) != `{"x":1}` {
+			t.Errorf("user meta %s, want it compact", m.UserMeta)
+		}
+		ids = append(ids, m.ID)
+	}
+	if strings.Join(ids, ",") != "A,B,C" || strings.Join(afters, ",") != ",B" {
+		t.Errorf("ids %v after %q", ids, afters)
+	}
+	for m := range c.Objects(t.Context(), "") {
+		if m.ID == "A" {
+			break // no second page asked for
+		}
+	}
+	if len(afters) != 3 {
+		t.Errorf("a loop that broke at the first object asked for %d pages", len(afters)-2)
+	}
+}
+
+// TestPutSizes: an empty body is sent with Content-Length 0, a body of
+// unknown size chunked.
+func TestPutSizes(t *testing.T) {
+	var lengths []int64
+	var chunked []bool
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		lengths = append(lengths, r.ContentLength)
+		chunked = append(chunked, len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked")
+		_, _ = io.Copy(io.Discard, r.Body)
+	})
+	c := fast(t, srv.URL)
+	if _, err := c.Put(t.Context(), "01X", strings.NewReader(""), 0, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(t.Context(), "01X", io.MultiReader(strings.NewReader("abc")), -1, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if lengths[0] != 0 || chunked[0] || lengths[1] != -1 || !chunked[1] {
+		t.Errorf("lengths %v chunked %v, want 0 plain and -1 chunked", lengths, chunked)
+	}
+	for _, bad := range []struct {
+		size  int64
+		level Level
+	}{{-2, Local}, {1, Level(3)}} {
+		if _, err := c.Put(t.Context(), "01X", strings.NewReader("a"), bad.size, PutOptions{Level: bad.level}); err == nil {
+			t.Errorf("Put size %d level %d: no error", bad.size, bad.level)
+		}
+	}
+}
