@@ -35,6 +35,8 @@ type Store interface {
 	Stats(ctx context.Context) (node.Stats, error)
 	Members() []objstore.Member
 	HasBody(rec objstore.Record) bool
+	// Scan walks a bucket's journal records in key order (/api/v1/list).
+	Scan(ctx context.Context, bucket, from string, fn func(objstore.Record) bool) error
 }
 
 var _ Store = (*node.Node)(nil)
@@ -87,6 +89,7 @@ func NewNative(cfg Config, store Store) *Native {
 	h.mux.HandleFunc("GET /api/v1/ping", h.ping)
 	h.mux.HandleFunc("GET /api/v1/stats", h.stats)
 	h.mux.HandleFunc("GET /api/v1/nodes", h.nodes)
+	h.mux.HandleFunc("GET /api/v1/list", h.list)
 	if cfg.Warm != nil {
 		h.mux.HandleFunc("POST /api/v1/warm", h.startWarm)
 		h.mux.HandleFunc("GET /api/v1/warm/{id}", h.warmJob)
