@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+
+	"sphere.software/objstore/internal/requestid"
 )
 
 // Request is a parsed request head, valid only during Answer: its byte
@@ -16,6 +18,8 @@ type Request struct {
 	rawQuery []byte
 	host     []byte
 	lines    [][]byte // the header lines, "Name: value"
+	id       []byte   // the request ID, once ID has made it
+	idBuf    [24]byte // holds a new ID
 }
 
 // Method is GET or HEAD.
@@ -38,6 +42,20 @@ func (r *Request) Host() []byte { return r.host }
 
 // Lines are the header lines as sent, "Name: value", Host's included.
 func (r *Request) Lines() [][]byte { return r.lines }
+
+// ID is the request's ID (internal/requestid): the X-Request-Id it sent
+// when that is valid, else a new one, made on the first call. The fast
+// path sends it back in X-Request-Id; an API may put it in its own headers.
+func (r *Request) ID() []byte {
+	if r.id == nil {
+		if v, ok := r.Header(requestid.Header); ok && requestid.Valid(v) {
+			r.id = v
+		} else {
+			r.id = requestid.Append(r.idBuf[:0])
+		}
+	}
+	return r.id
+}
 
 // Header returns the value of the first header line called name (ASCII
 // case-insensitive), trimmed of spaces and tabs.
