@@ -124,3 +124,36 @@ func TestHealthlogsRequestIDs(t *testing.T) {
 		t.Fatalf("node's record of the S3 failure %v: want code %s", rec, s3err.Code)
 	}
 }
+
+// TestHealthlogsRequestIDCrossesNodes: a read on a node that does not
+// hold the body streams it from the node that does, and that node's access
+// line for the private request names the client request's ID.
+func TestHealthlogsRequestIDCrossesNodes(t *testing.T) {
+	c := StartCluster(t, 2, ClusterOpts{Args: []string{"--access-log", "on", "--log-format", "json"}})
+	holder, reader := c.Nodes[0], c.Nodes[1]
+	id := holder.NewID(t)
+	body := bytes.Repeat([]byte("held by one node "), 64)
+	holder.MustPut(t, id, 0, body) // level 0: the body stays on holder
+
+	attempt := 0
+	var reqID string
+	eventually(t, 30*time.Second, "the reader knows the record and reads the body from the holder", func() error {
+		attempt++
+		reqID = fmt.Sprintf("it-peer-%d", attempt)
+		r := reader.Get(t, id, "X-Request-Id", reqID)
+		if r.Status != http.StatusOK || !bytes.Equal(r.Body, body) {
+			return fmt.Errorf("GET on the reader: %s", r)
+		}
+		if r.Header.Get("X-Request-Id") != reqID || r.Header.Get("X-Meta-Symlink") != "true" {
+			return fmt.Errorf("GET on the reader: X-Request-Id %q, X-Meta-Symlink %q; want %s and a peer's body",
+				r.Header.Get("X-Request-Id"), r.Header.Get("X-Meta-Symlink"), reqID)
+		}
+		return nil
+	})
+	if rec := hlWaitRecord(t, reader, "access", reqID); rec["api"] != "native" {
+		t.Fatalf("reader's access record %v: want api native", rec)
+	}
+	if rec := hlWaitRecord(t, holder, "access", reqID); rec["api"] != "private" || rec["status"] != float64(200) {
+		t.Fatalf("holder's access record %v: want the private body request, status 200", rec)
+	}
+}
