@@ -18,6 +18,7 @@ type Request struct {
 	rawQuery []byte
 	host     []byte
 	lines    [][]byte // the header lines, "Name: value"
+	sentID   []byte   // the value of the first X-Request-Id line, if any
 	id       []byte   // the request ID, once ID has made it
 	idBuf    [24]byte // holds a new ID
 }
@@ -48,8 +49,8 @@ func (r *Request) Lines() [][]byte { return r.lines }
 // path sends it back in X-Request-Id; an API may put it in its own headers.
 func (r *Request) ID() []byte {
 	if r.id == nil {
-		if v, ok := r.Header(requestid.Header); ok && requestid.Valid(v) {
-			r.id = v
+		if requestid.Valid(r.sentID) {
+			r.id = r.sentID
 		} else {
 			r.id = requestid.Append(r.idBuf[:0])
 		}
@@ -166,6 +167,10 @@ func (r *Request) parse(head []byte) bool {
 			equalFold(name, "If-Unmodified-Since"), equalFold(name, "If-Range"),
 			equalFold(name, "Pragma"): // net/http may add a Cache-Control for it
 			return false
+		case equalFold(name, requestid.Header):
+			if r.sentID == nil {
+				r.sentID = value
+			}
 		}
 		r.lines = append(r.lines, line)
 	}
