@@ -21,9 +21,7 @@ const originRecheckAge = 5 * time.Second
 // healthChecks is what /readyz requires of a node: its journal answers,
 // it has joined its cluster, and its origin can be used (or the operator
 // said to serve without it: --ready-without-origin).
-func healthChecks(cfg Config, j interface {
-	Counts(context.Context) (objstore.Counts, error)
-}, cl *cluster.Cluster, remote origin) *health.Handler {
+func healthChecks(cfg Config, j counter, cl *cluster.Cluster, remote origin) *health.Handler {
 	return health.New(
 		health.Check{Name: "journal", Run: func(ctx context.Context) health.Result { return journalCheck(ctx, j) }},
 		health.Check{Name: "cluster", Run: func(context.Context) health.Result {
@@ -35,11 +33,14 @@ func healthChecks(cfg Config, j interface {
 	)
 }
 
+// counter is what the journal check needs of the journal.
+type counter interface {
+	Counts(context.Context) (objstore.Counts, error)
+}
+
 // journalCheck reads the journal's counts: one read transaction, which
 // fails once the journal is closed or its file cannot be read.
-func journalCheck(ctx context.Context, j interface {
-	Counts(context.Context) (objstore.Counts, error)
-}) health.Result {
+func journalCheck(ctx context.Context, j counter) health.Result {
 	c, err := j.Counts(ctx)
 	if err != nil {
 		return health.Result{Status: health.Fail, Detail: err.Error()}
