@@ -20,8 +20,9 @@ type accessLog struct {
 }
 
 // openAccessLog opens the access log of spec: "off" (or empty) for none,
-// "on" for lines in the node's log, or else a file path, appended to.
-func openAccessLog(spec string, nodeLog *slog.Logger) (*accessLog, error) {
+// "on" for lines in the node's log, or else a file path, appended to, its
+// lines in format (--log-format).
+func openAccessLog(spec, format string, nodeLog *slog.Logger) (*accessLog, error) {
 	switch spec {
 	case "", "off":
 		return nil, nil
@@ -32,7 +33,7 @@ func openAccessLog(spec string, nodeLog *slog.Logger) (*accessLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--access-log: %w", err)
 	}
-	return &accessLog{log: accesslog.New(slog.New(slog.NewTextHandler(f, nil))), file: f}, nil
+	return &accessLog{log: accesslog.New(slog.New(logHandler(f, format, nil))), file: f}, nil
 }
 
 // Handler is h, logging its requests as served by api when the log is on.

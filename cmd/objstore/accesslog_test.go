@@ -26,7 +26,7 @@ func TestOpenAccessLog(t *testing.T) {
 
 	for _, spec := range []string{"off", ""} {
 		var nodeLog bytes.Buffer
-		a, err := openAccessLog(spec, slog.New(slog.NewTextHandler(&nodeLog, nil)))
+		a, err := openAccessLog(spec, "text", slog.New(slog.NewTextHandler(&nodeLog, nil)))
 		if err != nil || a != nil {
 			t.Fatalf("openAccessLog(%q) = %v, %v; want nil, nil", spec, a, err)
 		}
@@ -37,7 +37,7 @@ func TestOpenAccessLog(t *testing.T) {
 	}
 
 	var nodeLog bytes.Buffer
-	a, err := openAccessLog("on", slog.New(slog.NewTextHandler(&nodeLog, nil)))
+	a, err := openAccessLog("on", "text", slog.New(slog.NewTextHandler(&nodeLog, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestOpenAccessLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodeLog.Reset()
-	a, err = openAccessLog(path, slog.New(slog.NewTextHandler(&nodeLog, nil)))
+	a, err = openAccessLog(path, "text", slog.New(slog.NewTextHandler(&nodeLog, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestOpenAccessLog(t *testing.T) {
 		t.Errorf("access log file: %q (want the earlier line, then %q); node log %q", b, line, nodeLog.String())
 	}
 
-	if _, err := openAccessLog(filepath.Join(t.TempDir(), "no", "such", "dir"), slog.Default()); err == nil || !strings.Contains(err.Error(), "--access-log") {
+	if _, err := openAccessLog(filepath.Join(t.TempDir(), "no", "such", "dir"), "text", slog.Default()); err == nil || !strings.Contains(err.Error(), "--access-log") {
 		t.Errorf("access log in a missing directory: %v, want an error naming --access-log", err)
 	}
 }

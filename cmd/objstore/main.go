@@ -46,7 +46,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "objstore: %v\n", err)
 		return 2
 	}
-	log := newLogger(stderr, cfg.Debug)
+	log := newLogger(stderr, cfg.Ops.LogFormat, cfg.Debug)
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
@@ -90,12 +90,4 @@ func exitCode(log *slog.Logger, err error) int {
 	}
 	log.Info("objstore stopped")
 	return 0
-}
-
-func newLogger(w io.Writer, debug int) *slog.Logger {
-	level := slog.LevelInfo
-	if debug > 0 {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

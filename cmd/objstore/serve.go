@@ -22,6 +22,7 @@ import (
 	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/peerapi"
+	"sphere.software/objstore/internal/requestid"
 	"sphere.software/objstore/internal/s3api"
 	"sphere.software/objstore/internal/warm"
 )
@@ -63,7 +64,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("objstore node starting", "version", buildVersion(), "node_id", j.NodeID(),
 		"origin", remote.String(), "bucket", cfg.Bucket, "state_dir", cfg.StateDir, "files_dir", cfg.FilesDir)
-	access, err := openAccessLog(cfg.AccessLog, log)
+	access, err := openAccessLog(cfg.AccessLog, cfg.Ops.LogFormat, log)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	credsKey := peerapi.CredentialsKey(cfg.ClusterKey, cfg.Tag)
 	private := peerapi.Authenticate(cfg.ClusterKey, cfg.Tag, j.NodeID(), privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, credsKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
-		Tag: cfg.Tag, Key: cfg.ClusterKey, TLS: peerTLS, Handler: access.Handler("private", private),
+		Tag: cfg.Tag, Key: cfg.ClusterKey, TLS: peerTLS, Handler: requestid.Middleware(access.Handler("private", private)),
 		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
 	if err != nil {
 		return err
@@ -116,13 +117,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		api.ServeHTTP(w, r)
 	})
-	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(public, cl.Addr()), fast: fastAnswerer(cfg, api)}}
+	// /healthz and /readyz, unauthenticated, before the native API's routes.
+	probes := healthChecks(cfg, j, cl, remote)
+	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(probes.Wrap(public), cl.Addr()), fast: fastAnswerer(cfg, api)}}
 	if s3srv != nil {
 		s3srv.AttachCluster(peerapi.NewForwarder(hc), n.Members)
 		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(s3srv, cl.Addr()), fast: fastAnswerer(cfg, s3srv)})
 	}
 	if cfg.DebugAddr != "" {
-		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: debugHandler()})
+		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: probes.Wrap(debugHandler())})
 	}
 	for i := range servers {
 		servers[i].tls = publicTLS
@@ -209,7 +212,7 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, access *acces
 		if s.tls != nil {
 			ln = tls.NewListener(ln, s.tls)
 		}
-		srv := &http.Server{Handler: access.Handler(s.name, s.handler), MaxHeaderBytes: cfg.MaxHeaderSize,
+		srv := &http.Server{Handler: requestid.Middleware(access.Handler(s.name, s.handler)), MaxHeaderBytes: cfg.MaxHeaderSize,
 			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 		serveFn, shutdown := func() error { return srv.Serve(ln) }, srv.Shutdown

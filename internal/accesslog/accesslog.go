@@ -1,6 +1,8 @@
 // Package accesslog writes one log line per HTTP request a node answers:
 // the API that answered it, the client's address, method, path, status,
-// body bytes sent and how long it took.
+// body bytes sent, how long it took and the request's ID
+// (internal/requestid: the requestid.Middleware in front of the handler
+// gives it; the fast path makes its own).
 //
 // It wraps an http.Handler for the requests net/http serves, and gives the
 // fast path (internal/fastpath) a hook for the requests answered there, so
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"sphere.software/objstore/internal/fastpath"
+	"sphere.software/objstore/internal/requestid"
 )
 
 // Msg is the message of every access line.
@@ -47,7 +50,7 @@ func (l *Log) Handler(api string, h http.Handler) http.Handler {
 			if status == 0 && finished {
 				status = http.StatusOK // net/http's answer to a handler that wrote nothing
 			}
-			l.write(r.Context(), api, r.RemoteAddr, r.Method, r.URL.Path, status, rec.bytes, time.Since(start), slog.Bool("aborted", !finished))
+			l.write(api, requestid.From(r.Context()), r.RemoteAddr, r.Method, r.URL.Path, status, rec.bytes, time.Since(start), slog.Bool("aborted", !finished))
 		}()
 		h.ServeHTTP(rec, r)
 		finished = true
@@ -63,23 +66,30 @@ func (l *Log) Fast(api string) func(remote net.Addr, req *fastpath.Request, a fa
 		if method != http.MethodHead {
 			n = int64(len(a.Body))
 		}
-		l.write(context.Background(), api, remote.String(), method, string(req.Path()), statusOf(a.Head), n, time.Since(start), slog.Bool("fast", true))
+		l.write(api, string(req.ID()), remote.String(), method, string(req.Path()), statusOf(a.Head), n, time.Since(start), slog.Bool("fast", true))
 	}
 }
 
-// write logs one access line. flag is added when true: "fast" marks an
-// answer of the fast path, "aborted" one its handler cut off (the client
-// got a broken connection, not a short body).
-func (l *Log) write(ctx context.Context, api, remote, method, path string, status int, bytes int64, took time.Duration, flag slog.Attr) {
-	attrs := []slog.Attr{
+// write logs one access line; id is the request's ID (internal/requestid),
+// left out when empty. flag is added when true: "fast" marks an answer of
+// the fast path, "aborted" one its handler cut off (the client got a
+// broken connection, not a short body).
+//
+// The record is logged without the request's context, and the ID is
+// added here: a node logger (requestid.Handler) would add it a second time.
+func (l *Log) write(api, id, remote, method, path string, status int, bytes int64, took time.Duration, flag slog.Attr) {
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs,
 		slog.String("api", api), slog.String("remote", remote), slog.String("method", method),
 		slog.String("path", path), slog.Int("status", status), slog.Int64("bytes", bytes),
-		slog.Duration("duration", took), flag,
+		slog.Duration("duration", took))
+	if id != "" {
+		attrs = append(attrs, slog.String(requestid.Attr, id))
 	}
-	if !flag.Value.Bool() {
-		attrs = attrs[:len(attrs)-1]
+	if flag.Value.Bool() {
+		attrs = append(attrs, flag)
 	}
-	l.log.LogAttrs(ctx, slog.LevelInfo, Msg, attrs...)
+	l.log.LogAttrs(context.Background(), slog.LevelInfo, Msg, attrs...)
 }
 
 // statusOf reads the status code from an answer head that starts with a

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"sphere.software/objstore/internal/fastpath"
+	"sphere.software/objstore/internal/requestid"
 )
 
 // lines collects JSON log records; safe for concurrent writers.
@@ -182,7 +183,7 @@ func TestFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: l.Handler("s3", http.NotFoundHandler()), IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: requestid.Middleware(l.Handler("s3", http.NotFoundHandler())), IdleTimeout: time.Minute, ReadHeaderTimeout: 10 * time.Second}
 	front := fastpath.New(srv, ln, hot{})
 	front.OnAnswer = l.Fast("s3")
 	served := make(chan error, 1)
@@ -202,15 +203,20 @@ func TestFast(t *testing.T) {
 	for i, tc := range []struct {
 		method, path  string
 		status, bytes int
+		id            string // sent as X-Request-Id
 	}{
-		{"GET", "/hot", 200, 3},
-		{"HEAD", "/hot", 200, 0},
-		{"GET", "/cold", 404, len("404 page not found\n")},
-		{"GET", "/hot", 200, 3},
+		{"GET", "/hot", 200, 3, ""},
+		{"HEAD", "/hot", 200, 0, "client-1"},
+		{"GET", "/cold", 404, len("404 page not found\n"), "client-2"},
+		{"GET", "/cold", 404, len("404 page not found\n"), ""},
+		{"GET", "/hot", 200, 3, "bad id"},
 	} {
 		req, err := http.NewRequest(tc.method, "http://"+ln.Addr().String()+tc.path, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tc.id != "" {
+			req.Header.Set(requestid.Header, tc.id)
 		}
 		resp, err := client.Do(req)
 		if err != nil {
@@ -224,6 +230,11 @@ func TestFast(t *testing.T) {
 		flag, marked := recs[i]["fast"]
 		if fast := tc.path == "/hot"; marked != fast || marked && flag != true {
 			t.Errorf("record %v: want fast=%v", recs[i], fast)
+		}
+		// The ID answered is the one logged, the client's when sane.
+		id := resp.Header.Get(requestid.Header)
+		if id == "" || recs[i][requestid.Attr] != id || requestid.Valid(tc.id) != (id == tc.id) {
+			t.Errorf("record %v, answer's id %q, sent %q: want the same id, the sent one if valid", recs[i], id, tc.id)
 		}
 	}
 	if got := front.Served(); got != 3 {

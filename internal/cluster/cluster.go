@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -49,6 +50,8 @@ type Cluster struct {
 	ms   *members
 	meta *nodeMeta
 	srv  *http.Server
+
+	reached atomic.Bool // a seed was joined (or was only this node) once
 
 	cancel    context.CancelFunc // stops maintain and notify
 	wg        sync.WaitGroup     // maintain, notify, the HTTP server
@@ -164,6 +167,15 @@ func (c *Cluster) run(cfg Config) {
 
 // Addr is the private address (host:port) this node advertises.
 func (c *Cluster) Addr() string { return c.addr }
+
+// Joined reports whether this node has joined its cluster: it was given
+// no member to join (it starts alone, by configuration), or it has joined
+// one of them at least once (a seed that is only this node counts), or
+// another member is alive (it joined this node). It stays true when peers
+// go later: a node cut off from the others still serves what it holds.
+func (c *Cluster) Joined() bool {
+	return len(c.seeds) == 0 || c.reached.Load() || c.ms.alive() > 1
+}
 
 // Members returns every known member, this node included (Self set),
 // sorted by ID. Members that are dead or left stay listed for a day.

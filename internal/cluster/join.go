@@ -142,7 +142,13 @@ func (c *Cluster) round(ctx context.Context, now time.Time, reconnect, exchange 
 		if now.Before(s.next) {
 			continue
 		}
-		wg.Go(func() { s.schedule(time.Now(), c.visit(ctx, s)) })
+		wg.Go(func() {
+			o := c.visit(ctx, s)
+			if o != seedFailed {
+				c.reached.Store(true)
+			}
+			s.schedule(time.Now(), o)
+		})
 	}
 	if reconnect {
 		for _, m := range c.ms.dead() {

@@ -190,3 +190,38 @@ func TestSeedRestartedAnewIsJoinedAgain(t *testing.T) {
 		return stateOf(n.Cluster, anew.id) == StateAlive && stateOf(anew.Cluster, n.id) == StateAlive
 	})
 }
+
+// TestJoined: a node given no member to join is joined by configuration;
+// one whose seed is not up yet is not, until it joins it; and it stays
+// joined when that peer goes (it still serves what it holds).
+func TestJoined(t *testing.T) {
+	alone := startNode(t, nil)
+	if !alone.Joined() {
+		t.Error("a node with no member to join is not joined")
+	}
+	// A StatefulSet's first pod: its -N names only itself.
+	own := freeAddr(t)
+	selfOnly := startNode(t, func(c *Config) { c.BindAddr = own; c.Join = []string{own} })
+	eventually(t, joinWithin, "a node whose only seed is itself is joined", selfOnly.Joined)
+	peerAddr := freeAddr(t)
+	early := startNode(t, func(c *Config) { c.Join = []string{peerAddr} })
+	eventually(t, joinWithin, "early logs that the peer is not up", func() bool {
+		return strings.Contains(early.logs.String(), "not reachable")
+	})
+	if early.Joined() {
+		t.Fatal("joined before its only seed is up")
+	}
+	peer := startNode(t, func(c *Config) { c.BindAddr = peerAddr })
+	eventually(t, 3*joinBackoffMax, "early joins the late peer", func() bool { return early.Joined() })
+	if !peer.Joined() {
+		t.Error("the peer, given no member to join, is not joined")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := peer.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !early.Joined() {
+		t.Error("no longer joined once the peer left")
+	}
+}

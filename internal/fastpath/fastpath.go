@@ -51,8 +51,9 @@ type Answerer interface {
 }
 
 // Answer is an answer to write: Head is the status line and the header
-// lines, without Date (the Server adds it) and without the empty line that
-// ends them; Body is left out for a HEAD.
+// lines, without Date and X-Request-Id (the Server adds them, the latter
+// from Request.ID) and without the empty line that ends them; Body is left
+// out for a HEAD.
 type Answer struct {
 	Head []byte
 	Body []byte
@@ -370,6 +371,9 @@ func (s *Server) answer(c *conn, head []byte) bool {
 		return false
 	}
 	c.out = append(c.out[:0], a.Head...)
+	c.out = append(c.out, "X-Request-Id: "...)
+	c.out = append(c.out, c.req.ID()...)
+	c.out = append(c.out, "\r\n"...)
 	c.out = append(c.out, s.dateLine()...)
 	c.out = append(c.out, "\r\n"...)
 	if _, err := c.r.Discard(len(head)); err != nil {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+
+	"sphere.software/objstore/internal/requestid"
 )
 
 // Request is a parsed request head, valid only during Answer: its byte
@@ -16,6 +18,9 @@ type Request struct {
 	rawQuery []byte
 	host     []byte
 	lines    [][]byte // the header lines, "Name: value"
+	sentID   []byte   // the value of the first X-Request-Id line, if any
+	id       []byte   // the request ID, once ID has made it
+	idBuf    [24]byte // holds a new ID
 }
 
 // Method is GET or HEAD.
@@ -38,6 +43,20 @@ func (r *Request) Host() []byte { return r.host }
 
 // Lines are the header lines as sent, "Name: value", Host's included.
 func (r *Request) Lines() [][]byte { return r.lines }
+
+// ID is the request's ID (internal/requestid): the X-Request-Id it sent
+// when that is valid, else a new one, made on the first call. The fast
+// path sends it back in X-Request-Id; an API may put it in its own headers.
+func (r *Request) ID() []byte {
+	if r.id == nil {
+		if requestid.Valid(r.sentID) {
+			r.id = r.sentID
+		} else {
+			r.id = requestid.Append(r.idBuf[:0])
+		}
+	}
+	return r.id
+}
 
 // Header returns the value of the first header line called name (ASCII
 // case-insensitive), trimmed of spaces and tabs.
@@ -148,6 +167,10 @@ func (r *Request) parse(head []byte) bool {
 			equalFold(name, "If-Unmodified-Since"), equalFold(name, "If-Range"),
 			equalFold(name, "Pragma"): // net/http may add a Cache-Control for it
 			return false
+		case equalFold(name, requestid.Header):
+			if r.sentID == nil {
+				r.sentID = value
+			}
 		}
 		r.lines = append(r.lines, line)
 	}

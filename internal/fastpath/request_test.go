@@ -106,3 +106,59 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestRequestID: the request's own X-Request-Id when valid, else a new
+// one, the same on every call for one request and new for the next.
+func TestRequestID(t *testing.T) {
+	var r Request
+	for _, tc := range []struct {
+		head string
+		want string // "" for a new one
+	}{
+		{"GET /a HTTP/1.1\r\nHost: h\r\nx-request-id: abc-1\r\n\r\n", "abc-1"},
+		{"GET /a HTTP/1.1\r\nHost: h\r\nX-Request-Id: two words\r\n\r\n", ""},
+		{"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", ""},
+	} {
+		if !r.parse([]byte(tc.head)) {
+			t.Fatalf("parse %q failed", tc.head)
+		}
+		id := string(r.ID())
+		if again := string(r.ID()); again != id {
+			t.Fatalf("ID changed within a request: %q then %q", id, again)
+		}
+		if tc.want != "" && id != tc.want {
+			t.Errorf("%q: ID %q, want %q", tc.head, id, tc.want)
+		}
+		if tc.want == "" && len(id) != 16 {
+			t.Errorf("%q: ID %q, want a new 16-digit one", tc.head, id)
+		}
+	}
+}
+
+// BenchmarkRequestID is what the fast path adds to a hot GET for its ID:
+// a look for X-Request-Id among the header lines and a new ID.
+func BenchmarkRequestID(b *testing.B) {
+	head := []byte("GET /api/v1/get/01ARZ3NDEKTSV4RRFFQ69G5FAV HTTP/1.1\r\nHost: localhost:10999\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")
+	var r Request
+	if !r.parse(head) {
+		b.Fatal("parse failed")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.id = nil
+		_ = r.ID()
+	}
+}
+
+// BenchmarkParse is the parse the fast path does for every request, the
+// yardstick for BenchmarkRequestID.
+func BenchmarkParse(b *testing.B) {
+	head := []byte("GET /api/v1/get/01ARZ3NDEKTSV4RRFFQ69G5FAV HTTP/1.1\r\nHost: localhost:10999\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")
+	var r Request
+	b.ReportAllocs()
+	for b.Loop() {
+		if !r.parse(head) {
+			b.Fatal("parse failed")
+		}
+	}
+}

@@ -106,12 +106,12 @@ func (h *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	changed, replayed, err := h.apply(r.Context(), recs)
 	if err != nil {
 		// The origin could not be asked: 503 makes the sender retry.
-		h.log.Warn("event not applied", "err", err)
+		h.log.WarnContext(r.Context(), "event not applied", "err", err)
 		httpError(w, http.StatusServiceUnavailable, "events: "+err.Error())
 		return
 	}
 	if replayed > 0 {
-		h.log.Info("event delivered again; already applied, not applied again", "records", len(recs), "replayed", replayed)
+		h.log.InfoContext(r.Context(), "event delivered again; already applied, not applied again", "records", len(recs), "replayed", replayed)
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"records": len(recs), "invalidated": changed, "replayed": replayed})
 }
@@ -196,7 +196,7 @@ func (h *Events) apply(ctx context.Context, recs []eventRecord) (changed, replay
 			}
 			if ok {
 				changed++
-				h.log.Info("invalidated by an origin event", "event", name, "bucket", rec.S3.Bucket.Name, "key", key)
+				h.log.InfoContext(ctx, "invalidated by an origin event", "event", name, "bucket", rec.S3.Bucket.Name, "key", key)
 			}
 		}
 		h.applied.add(id)

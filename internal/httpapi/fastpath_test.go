@@ -21,6 +21,7 @@ import (
 	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/objstoretest"
+	"sphere.software/objstore/internal/requestid"
 )
 
 // fastFixture is one node served twice: by net/http alone and through
@@ -39,7 +40,7 @@ func newFastFixture(t *testing.T) *fastFixture {
 	t.Helper()
 	_, n := newNodeServer(t, node.Config{HotCacheBytes: 16 << 20})
 	api := NewNative(Config{Bucket: "bkt", Version: "test"}, n)
-	plain := httptest.NewServer(api)
+	plain := httptest.NewServer(requestid.Middleware(api))
 	t.Cleanup(plain.Close)
 	fast, fp := serveFast(t, api)
 	fx := &fastFixture{plain: plain, fast: fast, fp: fp, api: api,
@@ -119,14 +120,19 @@ func get(method, id string, extra ...string) string {
 	return method + " /api/v1/get/" + id + " HTTP/1.1\r\nHost: objstore\r\n" + strings.Join(extra, "") + "\r\n"
 }
 
-// withoutDate drops the Date header after checking it is a valid date.
+// withoutDate drops the Date and X-Request-Id headers, which differ from
+// answer to answer, after checking they are a valid date and an ID.
 func withoutDate(t *testing.T, h http.Header) http.Header {
 	t.Helper()
 	if _, err := http.ParseTime(h.Get("Date")); err != nil {
 		t.Errorf("Date %q: %v", h.Get("Date"), err)
 	}
+	if id := h.Get(requestid.Header); !requestid.Valid(id) {
+		t.Errorf("X-Request-Id %q: want an ID", id)
+	}
 	h = h.Clone()
 	h.Del("Date")
+	h.Del(requestid.Header)
 	return h
 }
 

@@ -189,9 +189,9 @@ func (h *Native) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
-		h.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.DebugContext(r.Context(), "request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
 	case status >= 500:
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		h.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	httpError(w, status, err.Error())
 }

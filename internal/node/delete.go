@@ -60,14 +60,14 @@ func (n *Node) deleteShadowed(ctx context.Context, rec objstore.Record) {
 	case errors.Is(err, objstore.ErrNotFound):
 		return
 	case err != nil:
-		n.log.Warn("delete: could not check the origin for an older copy; if there is one, it shows again once the tombstone expires",
+		n.log.WarnContext(ctx, "delete: could not check the origin for an older copy; if there is one, it shows again once the tombstone expires",
 			"key", rec.Key, "err", err)
 		return
 	case old.Version.Compare(rec.Version) >= 0:
 		return
 	}
 	if err := n.remote.Delete(ctx, rec.Key); err != nil {
-		n.log.Warn("delete: could not delete the older copy in the origin; it shows again once the tombstone expires",
+		n.log.WarnContext(ctx, "delete: could not delete the older copy in the origin; it shows again once the tombstone expires",
 			"key", rec.Key, "err", err)
 	}
 }

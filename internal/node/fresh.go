@@ -130,7 +130,7 @@ func (n *Node) revalidate(ctx context.Context, ticket uint64, rec objstore.Recor
 		n.stats.misses.Add(1)
 		return nil, fmt.Errorf("node: get %s: removed from the origin: %w", rec.Key, objstore.ErrNotFound)
 	case err != nil && ctx.Err() == nil && f.staleOK(rec.Key):
-		n.log.Warn("origin unreachable at revalidation; serving the cached body stale", "key", rec.Key, "err", err)
+		n.log.WarnContext(ctx, "origin unreachable at revalidation; serving the cached body stale", "key", rec.Key, "err", err)
 		obj, gerr := n.getHeld(ctx, ticket, rec)
 		if gerr != nil {
 			return nil, gerr

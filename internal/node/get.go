@@ -180,7 +180,7 @@ func (n *Node) getElsewhere(ctx context.Context, ticket uint64, rec objstore.Rec
 		return n.fetch(ctx, rec.Key)
 	}
 	if len(n.alivePeers()) > 0 || rec.BodyVersion.Node != n.cfg.NodeID {
-		n.log.Warn("no reachable node holds the body", "key", rec.Key, "writer", rec.BodyVersion.Node, "err", peerErr)
+		n.log.WarnContext(ctx, "no reachable node holds the body", "key", rec.Key, "writer", rec.BodyVersion.Node, "err", peerErr)
 		return nil, fmt.Errorf("node: get %s: held by node %s: %w", rec.Key, rec.BodyVersion.Node, objstore.ErrUnavailable)
 	}
 	n.stats.misses.Add(1)

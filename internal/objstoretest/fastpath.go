@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sphere.software/objstore/internal/fastpath"
+	"sphere.software/objstore/internal/requestid"
 )
 
 // FastAPI is an API with a fast path: its net/http handler and its
@@ -32,7 +33,8 @@ const (
 )
 
 // ServeFast serves api as objstore does: the fast path takes the
-// connections and hands net/http those it does not serve. Both stop when
+// connections and hands net/http those it does not serve, behind
+// requestid.Middleware. Both stop when
 // the test ends.
 func ServeFast(t testing.TB, api FastAPI) (*httptest.Server, *fastpath.Server) {
 	t.Helper()
@@ -43,7 +45,7 @@ func ServeFast(t testing.TB, api FastAPI) (*httptest.Server, *fastpath.Server) {
 // first (its timeouts, say).
 func ServeFastWith(t testing.TB, api FastAPI, configure func(*http.Server)) (*httptest.Server, *fastpath.Server) {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(api)
+	srv := httptest.NewUnstartedServer(requestid.Middleware(api))
 	srv.Config.ReadHeaderTimeout = FastReadHeaderTimeout
 	srv.Config.IdleTimeout = FastIdleTimeout
 	configure(srv.Config)

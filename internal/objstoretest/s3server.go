@@ -32,7 +32,8 @@ type S3Server struct {
 	Region    string
 	Dir       string // posix backend root; bucket b is Dir/b
 
-	noConfig string // a path that does not exist, for AWS_CONFIG_FILE and friends
+	noConfig string   // a path that does not exist, for AWS_CONFIG_FILE and friends
+	args     []string // versitygw's global options from S3Opts, for StartProcess
 	proxy    *countingProxy
 	proc     *process
 }
@@ -74,6 +75,7 @@ func StartS3With(t testing.TB, opts S3Opts) *S3Server {
 		Region:    "us-east-1",
 		Dir:       filepath.Join(base, "root"),
 		noConfig:  filepath.Join(base, "no-such-aws-config"),
+		args:      opts.Args,
 	}
 	if err := os.Mkdir(s.Dir, 0o755); err != nil {
 		t.Fatalf("objstoretest: %v", err)

@@ -337,7 +337,7 @@ func authenticate(key []byte, nodeID string, next http.Handler, log *slog.Logger
 			status = http.StatusUnauthorized
 			w.Header().Set("WWW-Authenticate", AuthScheme)
 		}
-		log.Warn("private request rejected", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		log.WarnContext(r.Context(), "private request rejected", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 		httpError(w, status, err.Error())
 	})
 }

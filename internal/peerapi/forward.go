@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/requestid"
 )
 
 // A client's S3 request that another node must answer (one about a
@@ -68,6 +69,9 @@ func (f *Forwarder) Forward(ctx context.Context, m objstore.Member, r *http.Requ
 	if auth := out.Header.Get("Authorization"); auth != "" {
 		out.Header.Set(headerForwardAuth, auth)
 		out.Header.Del("Authorization")
+	}
+	if id := requestid.From(ctx); id != "" {
+		out.Header.Set(requestid.Header, id) // the owner answers and logs under the ID this node gave
 	}
 	out.Header.Set(headerForwardHost, r.Host)
 	out.Header.Set(HeaderStreaming, "1")

@@ -170,7 +170,7 @@ func (h *handler) body(w http.ResponseWriter, r *http.Request) {
 	if e, ok := f.(interface{ Err() error }); ok && e.Err() != nil {
 		// A block failed its check: cut the response so that the peer
 		// never takes what it got for the whole body.
-		h.log.Warn("cut a body served to a peer", "key", key, "err", e.Err())
+		h.log.WarnContext(r.Context(), "cut a body served to a peer", "key", key, "err", e.Err())
 		panic(http.ErrAbortHandler)
 	}
 }
@@ -201,9 +201,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	switch {
 	case status >= 500:
-		h.log.Error("private request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.ErrorContext(r.Context(), "private request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	case status != http.StatusNotFound:
-		h.log.Warn("bad private request", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		h.log.WarnContext(r.Context(), "bad private request", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	httpError(w, status, err.Error())
 }

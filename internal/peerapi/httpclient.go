@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sphere.software/objstore/internal/deadline"
+	"sphere.software/objstore/internal/requestid"
 	"sphere.software/objstore/internal/tlsconf"
 )
 
@@ -77,9 +78,22 @@ func NewHTTPClient(cfg HTTPConfig) *http.Client {
 	}
 	key := apiKey(cfg.ClusterKey, cfg.Tag)
 	if key == nil && cfg.TLS == nil {
-		return &http.Client{Transport: tr}
+		return &http.Client{Transport: withRequestID{tr}}
 	}
-	return &http.Client{Transport: &signer{next: tr, nodeID: cfg.NodeID, key: key, https: cfg.TLS != nil}}
+	return &http.Client{Transport: withRequestID{&signer{next: tr, nodeID: cfg.NodeID, key: key, https: cfg.TLS != nil}}}
+}
+
+// withRequestID sends the ID of the client request a peer request serves
+// (internal/requestid, from its context) as X-Request-Id: the peer's
+// access log and its log lines about the request then name the same ID.
+type withRequestID struct{ next http.RoundTripper }
+
+func (t withRequestID) RoundTrip(r *http.Request) (*http.Response, error) {
+	if id := requestid.From(r.Context()); id != "" && r.Header.Get(requestid.Header) == "" {
+		r = r.Clone(r.Context()) // a RoundTripper must not change the request it is given
+		r.Header.Set(requestid.Header, id)
+	}
+	return t.next.RoundTrip(r)
 }
 
 // signer is a RoundTripper that signs each request with Sign, when it has

@@ -198,6 +198,21 @@ func (h *health) observe(err error) {
 	}
 }
 
+// recheck kicks a probe when the last one is older than maxAge and than
+// kickGap. Before start (no probe yet) it does nothing: start probes.
+func (h *health) recheck(maxAge time.Duration) {
+	h.mu.Lock()
+	state, last := h.cur.State, h.lastProbe
+	h.mu.Unlock()
+	if state == "" || time.Since(last) < max(maxAge, kickGap) {
+		return
+	}
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
 // concernsAll reports whether a diagnosis holds for every request, not
 // only for one bucket or key.
 func concernsAll(d diagnosis) bool {

@@ -127,6 +127,12 @@ func (r *Remote) Close(ctx context.Context) error { return r.health.stop(ctx) }
 // before Start.
 func (r *Remote) Health() objstore.OriginHealth { return r.health.get() }
 
+// Recheck asks the background probe to look at the origin now when its
+// last look is older than maxAge (and at most every 5 s), without
+// waiting for it: a reader of Health that needs a recent state (the
+// node's readiness) calls it, and sees the outcome on a later read.
+func (r *Remote) Recheck(maxAge time.Duration) { r.health.recheck(maxAge) }
+
 // note gives the outcome of an object request to the probe, and adds to a
 // failure what it means for the operator (wrong credentials, no answer),
 // so that a client's 502 says it. A missing bucket or key is left alone:

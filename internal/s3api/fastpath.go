@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 
@@ -59,7 +58,7 @@ func (s *Server) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
 	out := make([]byte, 0, len(head)+len("X-Amz-Request-Id: \r\n")+16)
 	out = append(out, head...)
 	out = append(out, "X-Amz-Request-Id: "...)
-	out = appendRequestID(out)
+	out = append(out, req.ID()...) // the fast path sends it as X-Request-Id too
 	out = append(out, "\r\n"...)
 	return fastpath.Answer{Head: out, Body: obj.Bytes}, true
 }
@@ -103,19 +102,6 @@ func s3Head(obj *node.Object, reqHeader http.Header) []byte {
 	head.WriteString("HTTP/1.1 200 OK\r\n")
 	_ = h.Write(&head) // sorted, values sanitised as net/http writes them
 	return head.Bytes()
-}
-
-// appendRequestID appends a request id as newRequestID makes them (16
-// uppercase hex digits). It draws from math/rand/v2, whose generator is
-// seeded from the OS and is not a syscall per request: an id needs to be
-// unique, not secret.
-func appendRequestID(b []byte) []byte {
-	const digits = "0123456789ABCDEF"
-	n := rand.Uint64()
-	for i := 60; i >= 0; i -= 4 {
-		b = append(b, digits[n>>uint(i)&15])
-	}
-	return b
 }
 
 // onlyPresignParams reports whether a raw query names only presigning

@@ -17,6 +17,7 @@ import (
 
 	"sphere.software/objstore/internal/fastpath"
 	"sphere.software/objstore/internal/objstoretest"
+	"sphere.software/objstore/internal/requestid"
 )
 
 // TestFastPathGetObject: a GetObject or HeadObject of a hot object, signed
@@ -26,7 +27,7 @@ import (
 // range, a sub-resource, a cold key — gets net/http's answer.
 func TestFastPathGetObject(t *testing.T) {
 	e := newEnv(t, nil)
-	plain := httptest.NewServer(e.api)
+	plain := httptest.NewServer(requestid.Middleware(e.api))
 	t.Cleanup(plain.Close)
 	body := strings.Repeat("hot bytes ", 300)
 	_, err := e.client.PutObject(t.Context(), &awss3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("dir/hot.txt"),
@@ -116,7 +117,12 @@ func TestFastPathGetObject(t *testing.T) {
 			}
 			slow, slowBody := do(plain.URL)
 			fh, sh := fast.Header.Clone(), slow.Header.Clone()
-			for _, h := range []string{"Date", "X-Amz-Request-Id"} {
+			for _, h := range []http.Header{fh, sh} {
+				if id := h.Get("X-Amz-Request-Id"); id != h.Get(requestid.Header) {
+					t.Errorf("x-amz-request-id %q, X-Request-Id %q: want one id", id, h.Get(requestid.Header))
+				}
+			}
+			for _, h := range []string{"Date", "X-Amz-Request-Id", requestid.Header} {
 				if fh.Get(h) == "" || sh.Get(h) == "" {
 					t.Errorf("%s missing: fast %q, net/http %q", h, fh.Get(h), sh.Get(h))
 				}

@@ -1,8 +1,6 @@
 package s3api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/multipart"
+	"sphere.software/objstore/internal/requestid"
 	"sphere.software/objstore/internal/sigv4"
 )
 
@@ -133,7 +132,7 @@ func (q *request) objectKey() objstore.Key { return objstore.Key{Bucket: q.bucke
 
 // ServeHTTP authenticates, routes and answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := &request{r: r, w: w, id: newRequestID()}
+	q := &request{r: r, w: w, id: requestID(r)}
 	w.Header().Set("X-Amz-Request-Id", q.id)
 	w.Header().Set("Server", "objstore")
 	q.bucket, q.key = s.address(r)
@@ -325,9 +324,9 @@ func (s *Server) routeBucket(q *request, query map[string][]string) error {
 func (s *Server) fail(q *request, err error) {
 	code, status := codeOf(err)
 	if status >= 500 {
-		s.log.Warn("s3 request failed", "method", q.r.Method, "bucket", q.bucket, "key", q.key, "code", code, "err", err)
+		s.log.WarnContext(q.r.Context(), "s3 request failed", "method", q.r.Method, "bucket", q.bucket, "key", q.key, "code", code, "err", err)
 	} else {
-		s.log.Debug("s3 request refused", "method", q.r.Method, "bucket", q.bucket, "key", q.key, "code", code, "err", err)
+		s.log.DebugContext(q.r.Context(), "s3 request refused", "method", q.r.Method, "bucket", q.bucket, "key", q.key, "code", code, "err", err)
 	}
 	h := q.w.Header()
 	for _, k := range []string{"Content-Length", "Content-Range", "ETag", "Last-Modified", "Content-Type"} {
@@ -359,11 +358,14 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	w.Write(b)                    //nolint:errcheck // the client went away
 }
 
-// newRequestID returns 16 random hex digits, as S3's request IDs look.
-func newRequestID() string {
-	var b [8]byte
-	rand.Read(b[:]) //nolint:errcheck // crypto/rand never fails
-	return strings.ToUpper(hex.EncodeToString(b[:]))
+// requestID is the request's ID (internal/requestid), which S3 clients
+// see as x-amz-request-id and in error bodies: the one the node's
+// middleware gave it, or a new one when none did.
+func requestID(r *http.Request) string {
+	if id := requestid.From(r.Context()); id != "" {
+		return id
+	}
+	return requestid.New()
 }
 
 // timeFormat is S3's timestamp format in XML documents.

@@ -138,8 +138,8 @@ func TestAccessLog(t *testing.T) {
 				if !ok {
 					return fmt.Errorf("no access line with %v among %d", w, len(lines))
 				}
-				if !strings.HasPrefix(l["remote"], "127.0.") || l["time"] == "" || l["duration"] == "" {
-					return fmt.Errorf("access line %v: want remote 127.0.x.x:port, a time and a duration", l)
+				if !strings.HasPrefix(l["remote"], "127.0.") || l["time"] == "" || l["duration"] == "" || l["request_id"] == "" {
+					return fmt.Errorf("access line %v: want remote 127.0.x.x:port, a time, a duration and a request_id", l)
 				}
 			}
 			return nil
