@@ -82,7 +82,7 @@ section "test dependencies"
 #                   checks deploy/systemd/objstore.service: verify and its
 #                   hardening score (tests/integration/deploy_files_test.go)
 #   kubeconform     checks deploy/kubernetes against strict schemas that
-#                   deploy/kubeschema derives offline from k8s.io/api
+#                   deploy/check derives offline from k8s.io/api
 APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3 systemd)
 plan_install() {
 	local missing=() pkg
@@ -107,9 +107,9 @@ ensure_go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECO
 section "go vet ./... and staticcheck ./..."
 go vet ./...
 staticcheck ./...
-# deploy/kubeschema is a module of its own (k8s.io/api stays out of the
-# main go.mod), so ./... above does not reach it.
-(cd deploy/kubeschema && go vet ./... && staticcheck ./...)
+# deploy/check is a module of its own (k8s.io/api and compose-go stay out
+# of the main go.mod), so ./... above does not reach it.
+(cd deploy/check && go vet ./... && staticcheck ./...)
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)

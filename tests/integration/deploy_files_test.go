@@ -1,9 +1,13 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,9 +15,10 @@ import (
 // The deployment files of deploy/ are checked with the tools their targets
 // use, offline: the systemd unit by systemd-analyze, the Kubernetes
 // manifests by kubeconform against schemas derived from the Kubernetes API
-// types (deploy/kubeschema). scripts/test.sh installs both tools. Each
-// check is also shown to fail on a broken copy, so a check that passes
-// everything would not go unnoticed.
+// types (deploy/check schemas), the compose file by compose-go, the loader
+// of docker compose (deploy/check compose). scripts/test.sh installs the
+// tools. Each check is also shown to fail on broken copies, so a check
+// that passes everything would not go unnoticed.
 
 // deployRoot is the repository's deploy/ directory.
 func deployRoot(t testing.TB) string {
@@ -65,6 +70,18 @@ func deployUnitCopy(t *testing.T, edit func(string) string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// deployCheckBin builds deploy/check (a module of its own) into a temp dir.
+func deployCheckBin(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "check")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join(deployRoot(t), "check")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build deploy/check: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // deployRun runs a command and returns its combined output and whether it
@@ -135,8 +152,8 @@ func TestDeployKubernetesManifests(t *testing.T) {
 	kc := deployTool(t, "kubeconform", "go install github.com/yannh/kubeconform/cmd/kubeconform")
 	root := deployRoot(t)
 	schemas := t.TempDir()
-	if out, ok := deployRun(t, filepath.Join(root, "kubeschema"), "go", "run", ".", "-out", schemas); !ok {
-		t.Fatalf("go run deploy/kubeschema: %s", out)
+	if out, ok := deployRun(t, root, deployCheckBin(t), "schemas", "-out", schemas); !ok {
+		t.Fatalf("deploy/check schemas: %s", out)
 	}
 	check := func(t *testing.T, paths ...string) (string, bool) {
 		t.Helper()
@@ -174,6 +191,98 @@ func TestDeployKubernetesManifests(t *testing.T) {
 			out, ok := check(t, path)
 			if ok || !strings.Contains(out, b.want) {
 				t.Fatalf("kubeconform on a StatefulSet with a %s: ok=%v, want %q:\n%s", b.name, ok, b.want, out)
+			}
+		})
+	}
+}
+
+// deployCompose loads compose.yaml with the broken edit applied (none if
+// old is empty) in a copy of deploy/compose, with env as the environment,
+// and returns deploy/check's output.
+func deployCompose(t *testing.T, check string, env []string, old, repl string) (string, bool) {
+	t.Helper()
+	src := filepath.Join(deployRoot(t), "compose")
+	dir := t.TempDir()
+	for _, f := range []string{"compose.yaml", "versitygw.Dockerfile"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "compose.yaml" && old != "" {
+			if !strings.Contains(string(b), old) {
+				t.Fatalf("compose.yaml has no %q", old)
+			}
+			b = []byte(strings.ReplaceAll(string(b), old, repl))
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(check, "compose", filepath.Join(dir, "compose.yaml"))
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if _, exited := err.(*exec.ExitError); err != nil && !exited {
+		t.Fatalf("deploy/check compose: %v", err)
+	}
+	return string(out), err == nil
+}
+
+func TestDeployComposeFile(t *testing.T) {
+	env := []string{"OBJSTORE_CLUSTER_KEY=" + testClusterKey, "ORIGIN_SECRET_KEY=origin-secret"}
+	check := deployCheckBin(t)
+	out, ok := deployCompose(t, check, env, "", "")
+	if !ok {
+		t.Fatalf("compose.yaml does not load:\n%s", out)
+	}
+	// Three nodes and the origin; every node carries the peers' alias,
+	// its own state and files volumes, and the cluster key given.
+	var model struct {
+		Services map[string]struct {
+			Environment map[string]*string `json:"environment"`
+			Networks    map[string]struct {
+				Aliases []string `json:"aliases"`
+			} `json:"networks"`
+			Volumes []struct {
+				Source string `json:"source"`
+				Target string `json:"target"`
+			} `json:"volumes"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &model); err != nil {
+		t.Fatalf("resolved compose model: %v\n%s", err, out)
+	}
+	if _, ok := model.Services["versitygw"]; !ok || len(model.Services) != 4 {
+		t.Errorf("services: %v; want versitygw and three nodes", slices.Collect(maps.Keys(model.Services)))
+	}
+	for i := 1; i <= 3; i++ {
+		name := fmt.Sprintf("objstore-%d", i)
+		svc, ok := model.Services[name]
+		switch {
+		case !ok:
+			t.Errorf("no service %s", name)
+		case !slices.Contains(svc.Networks["default"].Aliases, "objstore-peers"):
+			t.Errorf("%s: aliases %v, want objstore-peers", name, svc.Networks["default"].Aliases)
+		case svc.Environment["APP_CLUSTER_KEY"] == nil || *svc.Environment["APP_CLUSTER_KEY"] != testClusterKey:
+			t.Errorf("%s: APP_CLUSTER_KEY is not the key given", name)
+		case len(svc.Volumes) != 2 || svc.Volumes[0].Source != fmt.Sprintf("state%d", i) || svc.Volumes[1].Source != fmt.Sprintf("files%d", i):
+			t.Errorf("%s: volumes %+v, want its own state and files", name, svc.Volumes)
+		}
+	}
+
+	broken := []struct {
+		name, old, repl, want string
+		env                   []string
+	}{
+		{"no cluster key", "", "", "required variable OBJSTORE_CLUSTER_KEY is missing a value", env[1:]},
+		{"misspelt key", "    healthcheck:", "    healthchek:", "healthchek", env},
+		{"bad value", "condition: service_healthy", "condition: service_heathy", "must be one of", env},
+		{"undefined volume", "- state2:/var", "- state9:/var", "undefined volume state9", env},
+	}
+	for _, b := range broken {
+		t.Run(b.name, func(t *testing.T) {
+			out, ok := deployCompose(t, check, b.env, b.old, b.repl)
+			if ok || !strings.Contains(out, b.want) {
+				t.Fatalf("compose.yaml with a %s: ok=%v, want %q:\n%s", b.name, ok, b.want, out)
 			}
 		})
 	}

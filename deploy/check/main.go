@@ -1,26 +1,30 @@
-// Command kubeschema writes the JSON schemas that kubeconform checks
-// deploy/kubernetes against, without the network: kubeconform's own
-// schemas are downloaded from GitHub, which CI cannot reach.
+// Command check validates the deployment files of deploy/ offline, with
+// the libraries the real tools are built on; CI cannot reach the network
+// those tools download from. It is a module of its own so that k8s.io/api
+// and compose-go stay out of objstore's go.mod.
 //
-// The schemas are derived by reflection from the Go types of the
-// Kubernetes API (k8s.io/api, the types the API server itself decodes
-// into), the way Kubernetes' openapi-gen derives its OpenAPI document:
-// a field is named by its json tag, an inline struct adds its fields, and
-// a field is required when its tag has no omitempty (openapi-gen marks a
-// field optional exactly when it has omitempty or +optional, and the API
-// requires the two to agree). Every object is closed (additionalProperties
-// false), as kubeconform's -strict schemas are, so a misspelt or misplaced
-// field fails. Types that encode themselves (quantities, int-or-string,
-// times) get the schema of their JSON form.
+//	go run . schemas -out DIR     JSON schemas for kubeconform (schemas.go)
+//	go run . compose FILE         load FILE as docker compose config does, print it as JSON (compose.go)
 //
-//	go run . -out DIR
+// # Schemas
 //
-// writes DIR/<kind>-<group>-<version>.json for each kind of kinds, the
-// names kubeconform's schema-location template
+// kubeconform's own schemas are downloaded from GitHub. These are derived
+// by reflection from the Go types of the Kubernetes API (k8s.io/api, the
+// types the API server itself decodes into), the way Kubernetes'
+// openapi-gen derives its OpenAPI document: a field is named by its json
+// tag, an inline struct adds its fields, and a field is required when its
+// tag has no omitempty (openapi-gen marks a field optional exactly when it
+// has omitempty or +optional, and the API requires the two to agree).
+// Every object is closed (additionalProperties false), as kubeconform's
+// -strict schemas are, so a misspelt or misplaced field fails. Types that
+// encode themselves (quantities, int-or-string, times) get the schema of
+// their JSON form. DIR/<kind>-<group>-<version>.json is written for each
+// kind of kinds, the names kubeconform's schema-location template
 // "DIR/{{ .ResourceKind }}{{ .KindSuffix }}.json" asks for.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -50,15 +54,36 @@ var kinds = []kind{
 	{"policy", "v1", "PodDisruptionBudget", reflect.TypeFor[policyv1.PodDisruptionBudget]()},
 }
 
+const usage = "usage: check schemas -out DIR | check compose FILE"
+
 func main() {
-	out := flag.String("out", "", "directory to write the schemas to")
-	flag.Parse()
-	if *out == "" {
-		fmt.Fprintln(os.Stderr, "kubeschema: -out DIR is required")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	if err := write(*out); err != nil {
-		fmt.Fprintln(os.Stderr, "kubeschema:", err)
+	var err error
+	switch os.Args[1] {
+	case "schemas":
+		fs := flag.NewFlagSet("schemas", flag.ExitOnError)
+		out := fs.String("out", "", "directory to write the schemas to")
+		_ = fs.Parse(os.Args[2:]) // ExitOnError: Parse exits on a bad flag
+		if *out == "" {
+			fmt.Fprintln(os.Stderr, usage)
+			os.Exit(2)
+		}
+		err = write(*out)
+	case "compose":
+		if len(os.Args) != 3 {
+			fmt.Fprintln(os.Stderr, usage)
+			os.Exit(2)
+		}
+		err = compose(context.Background(), os.Args[2], os.Stdout)
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "check:", err)
 		os.Exit(1)
 	}
 }
