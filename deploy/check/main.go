@@ -5,6 +5,7 @@
 //
 //	go run . schemas -out DIR     JSON schemas for kubeconform (schemas.go)
 //	go run . compose FILE         load FILE as docker compose config does, print it as JSON (compose.go)
+//	go run . dockerfile FILE      the checks of docker build --check (lint.go)
 //
 // # Schemas
 //
@@ -54,7 +55,7 @@ var kinds = []kind{
 	{"policy", "v1", "PodDisruptionBudget", reflect.TypeFor[policyv1.PodDisruptionBudget]()},
 }
 
-const usage = "usage: check schemas -out DIR | check compose FILE"
+const usage = "usage: check schemas -out DIR | check compose FILE | check dockerfile FILE"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -78,6 +79,12 @@ func main() {
 			os.Exit(2)
 		}
 		err = compose(context.Background(), os.Args[2], os.Stdout)
+	case "dockerfile":
+		if len(os.Args) != 3 {
+			fmt.Fprintln(os.Stderr, usage)
+			os.Exit(2)
+		}
+		err = lint(context.Background(), os.Args[2], os.Stdout)
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)

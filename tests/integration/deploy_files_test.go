@@ -16,7 +16,8 @@ import (
 // use, offline: the systemd unit by systemd-analyze, the Kubernetes
 // manifests by kubeconform against schemas derived from the Kubernetes API
 // types (deploy/check schemas), the compose file by compose-go, the loader
-// of docker compose (deploy/check compose). scripts/test.sh installs the
+// of docker compose (deploy/check compose), the Dockerfiles by the rules of
+// docker build --check (deploy/check dockerfile). scripts/test.sh installs the
 // tools. Each check is also shown to fail on broken copies, so a check
 // that passes everything would not go unnoticed.
 
@@ -283,6 +284,56 @@ func TestDeployComposeFile(t *testing.T) {
 			out, ok := deployCompose(t, check, b.env, b.old, b.repl)
 			if ok || !strings.Contains(out, b.want) {
 				t.Fatalf("compose.yaml with a %s: ok=%v, want %q:\n%s", b.name, ok, b.want, out)
+			}
+		})
+	}
+}
+
+// TestDeployDockerfiles lints both Dockerfiles with the rules of docker
+// build --check (BuildKit's own, run in deploy/check: no Docker daemon
+// here) and checks the promises of the node's image.
+func TestDeployDockerfiles(t *testing.T) {
+	check := deployCheckBin(t)
+	root := deployRoot(t)
+	for _, f := range []string{"Dockerfile", filepath.Join("compose", "versitygw.Dockerfile")} {
+		if out, ok := deployRun(t, root, check, "dockerfile", f); !ok {
+			t.Errorf("docker build --check rules on deploy/%s:\n%s", f, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(b)
+	for _, want := range []string{
+		"CGO_ENABLED=0 go build", // static
+		"USER 10001:10001",       // not root
+		`VOLUME ["/var/lib/objstore/state", "/var/lib/objstore/files"]`,
+		"EXPOSE 10999/tcp 10997/tcp 11999/tcp 11999/udp",
+		"http://127.0.0.1:10999/healthz",
+	} {
+		if !strings.Contains(df, want) {
+			t.Errorf("deploy/Dockerfile has no %q", want)
+		}
+	}
+
+	broken := []struct{ name, old, repl, want string }{
+		{"keyword casing", "AS build", "as build", "FromAsCasing"},
+		{"shell-form entrypoint", `ENTRYPOINT ["/usr/local/bin/objstore"]`, "ENTRYPOINT /usr/local/bin/objstore", "JSONArgsRecommended"},
+		{"unknown instruction", "WORKDIR /var/lib/objstore", "WORKDIRR /var/lib/objstore", "unknown instruction"},
+	}
+	for _, br := range broken {
+		t.Run(br.name, func(t *testing.T) {
+			if !strings.Contains(df, br.old) {
+				t.Fatalf("deploy/Dockerfile has no %q", br.old)
+			}
+			path := filepath.Join(t.TempDir(), "Dockerfile")
+			if err := os.WriteFile(path, []byte(strings.Replace(df, br.old, br.repl, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, ok := deployRun(t, root, check, "dockerfile", path)
+			if ok || !strings.Contains(out, br.want) {
+				t.Fatalf("a Dockerfile with a %s: ok=%v, want %q:\n%s", br.name, ok, br.want, out)
 			}
 		})
 	}
