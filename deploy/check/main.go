@@ -14,8 +14,9 @@
 // types the API server itself decodes into), the way Kubernetes'
 // openapi-gen derives its OpenAPI document: a field is named by its json
 // tag, an inline struct adds its fields, and a field is required when its
-// tag has no omitempty (openapi-gen marks a field optional exactly when it
-// has omitempty or +optional, and the API requires the two to agree).
+// tag has no omitempty and its comment no +optional, or its comment says
+// +required (openapi-gen's rule; the comments are read from the API's
+// source, so run it in this directory: markers.go).
 // Every object is closed (additionalProperties false), as kubeconform's
 // -strict schemas are, so a misspelt or misplaced field fails. Types that
 // encode themselves (quantities, int-or-string, times) get the schema of
@@ -101,7 +102,11 @@ func write(dir string) error {
 		return err
 	}
 	for _, k := range kinds {
-		b, err := json.MarshalIndent(k.schema(), "", "  ")
+		s, err := k.schema()
+		if err != nil {
+			return fmt.Errorf("%s: %w", k.name, err)
+		}
+		b, err := json.MarshalIndent(s, "", "  ")
 		if err != nil {
 			return fmt.Errorf("%s: %w", k.name, err)
 		}
@@ -131,13 +136,17 @@ func (k kind) fileName() string {
 }
 
 // schema is the kind's type's schema with apiVersion and kind pinned.
-func (k kind) schema() map[string]any {
-	s := (&builder{seen: map[reflect.Type]bool{}}).of(k.typ)
+func (k kind) schema() (map[string]any, error) {
+	marks := &markers{byType: map[string]map[string]string{}, parsed: map[string]bool{}}
+	s := (&builder{seen: map[reflect.Type]bool{}, marks: marks}).of(k.typ)
+	if marks.err != nil {
+		return nil, marks.err
+	}
 	props := s["properties"].(map[string]any)
 	props["apiVersion"] = map[string]any{"type": "string", "enum": []string{k.apiVersion()}}
 	props["kind"] = map[string]any{"type": "string", "enum": []string{k.name}}
 	s["$schema"] = "http://json-schema.org/draft-07/schema#"
 	s["required"] = append(s["required"].([]string), "apiVersion", "kind")
 	s["x-kubernetes-group-version-kind"] = []map[string]string{{"group": k.group, "version": k.version, "kind": k.name}}
-	return s
+	return s, nil
 }

@@ -35,7 +35,8 @@ var (
 // builder turns Go types into JSON schemas, every nested type inlined
 // (kubeconform's "standalone" form).
 type builder struct {
-	seen map[reflect.Type]bool // the structs being built: a type that contains itself is left open
+	seen  map[reflect.Type]bool // the structs being built: a type that contains itself is left open
+	marks *markers              // the fields' +optional and +required comments
 }
 
 // of returns the schema of t.
@@ -110,7 +111,14 @@ func (b *builder) fields(t reflect.Type, props map[string]any, required *[]strin
 			name = f.Name
 		}
 		props[name] = b.of(f.Type)
-		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
+		req := !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero")
+		switch b.marks.of(t)[f.Name] {
+		case "optional":
+			req = false
+		case "required":
+			req = true
+		}
+		if req {
 			*required = append(*required, name)
 		}
 	}
