@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 VERSITYGW_VERSION=v1.8.0
 STATICCHECK_VERSION=v0.8.2
+KUBECONFORM_VERSION=v0.7.0
 
 section() { printf '\n==> %s\n' "$*"; }
 
@@ -82,7 +83,12 @@ section "test dependencies"
 #                   chromium, which --no-install-recommends leaves out)
 #   versitygw       the S3-compatible origin of the integration tests
 #   staticcheck     the linter the tree is kept clean with (honnef.co/go/tools)
-APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3)
+#   systemd (systemd-analyze)
+#                   checks deploy/systemd/objstore.service: verify and its
+#                   hardening score (tests/integration/deploy_files_test.go)
+#   kubeconform     checks deploy/kubernetes against strict schemas that
+#                   deploy/check derives offline from k8s.io/api
+APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3 systemd)
 APT_PACKAGES+=(chromium fonts-liberation)
 plan_install() {
 	local missing=() pkg
@@ -91,6 +97,7 @@ plan_install() {
 	done
 	go_tool_current versitygw "$VERSITYGW_VERSION" || missing+=("go:github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
 	go_tool_current staticcheck "$STATICCHECK_VERSION" || missing+=("go:honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
+	go_tool_current kubeconform "$KUBECONFORM_VERSION" || missing+=("go:github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION")
 	if [ ${#missing[@]} -eq 0 ]; then
 		echo "everything the tests need is installed"
 	else
@@ -101,10 +108,14 @@ plan_install
 ensure_apt "${APT_PACKAGES[@]}"
 ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 ensure_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION"
+ensure_go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
 
 section "go vet ./... and staticcheck ./..."
 go vet ./...
 staticcheck ./...
+# deploy/check is a module of its own (k8s.io/api and compose-go stay out
+# of the main go.mod), so ./... above does not reach it.
+(cd deploy/check && go vet ./... && staticcheck ./...)
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)

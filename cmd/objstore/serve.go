@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	private := peerapi.Authenticate(cfg.ClusterKey, cfg.Tag, j.NodeID(), privateHandler(peerapi.NewHandler(n, log.With("part", "peerapi")), s3srv, s3keys, credsKey, log), log.With("part", "peerapi"))
 	cl, err := cluster.Start(ctx, cluster.Config{NodeID: j.NodeID(), BindAddr: cfg.PrivateAddr, Join: cfg.Nodes,
 		Tag: cfg.Tag, Key: cfg.ClusterKey, TLS: peerTLS, Handler: requestid.Middleware(access.Handler("private", private)),
-		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged})
+		Logger: log.With("part", "cluster"), OnChange: n.MemberChanged, Resolver: clusterResolver(os.Getenv)})
 	if err != nil {
 		return err
 	}

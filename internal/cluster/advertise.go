@@ -30,7 +30,7 @@ func advertiseIP(log *slog.Logger) (net.IP, error) {
 
 // resolveAdvertise turns Config.AdvertiseAddr into the IP and port given to
 // memberlist ("" and 0 when not configured), resolving a host name.
-func resolveAdvertise(ctx context.Context, addr string, bindPort int) (string, int, error) {
+func resolveAdvertise(ctx context.Context, r Resolver, addr string, bindPort int) (string, int, error) {
 	if addr == "" {
 		return "", 0, nil
 	}
@@ -41,7 +41,7 @@ func resolveAdvertise(ctx context.Context, addr string, bindPort int) (string, i
 	if net.ParseIP(host) != nil {
 		return host, port, nil
 	}
-	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", host)
+	ips, err := r.LookupIP(ctx, "ip", host)
 	if err != nil {
 		return "", 0, fmt.Errorf("cluster: resolve advertise address %q: %w", addr, err)
 	}

@@ -42,6 +42,7 @@ type Cluster struct {
 	bind      string   // bound host:port
 	join      []string // normalised Config.Join
 	seeds     []*seed  // one per distinct join address; maintain's own
+	resolver  Resolver // looks up the host names of seeds
 	tag       string
 	encrypted bool
 
@@ -71,6 +72,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		log: cfg.logger(), id: cfg.NodeID, tag: cfg.label()[len(labelPrefix):],
 		encrypted: cfg.Key != "",
 		ms:        newMembers(cfg.NodeID, cfg.OnChange != nil, cfg.logger()), meta: &nodeMeta{},
+		resolver: cfg.resolver(),
 	}
 	for _, j := range cfg.Join {
 		n, _ := normalizeJoin(j) // Validate checked it
@@ -95,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 // startMemberlist creates the memberlist on the transport and records the
 // address it advertises.
 func (c *Cluster) startMemberlist(ctx context.Context, cfg Config) error {
-	advIP, advPort, err := resolveAdvertise(ctx, cfg.AdvertiseAddr, c.tr.port())
+	advIP, advPort, err := resolveAdvertise(ctx, c.resolver, cfg.AdvertiseAddr, c.tr.port())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,7 +46,13 @@ type Config struct {
 	AdvertiseAddr string
 	// Join lists addresses (host:port; a bare host means DefaultPort) of any
 	// members to join. Empty starts a cluster of one that others can join.
+	// A host name stands for every address it resolves to (A and AAAA),
+	// looked up again at each visit: a Kubernetes headless Service's name
+	// finds every pod of a StatefulSet, those that come later too.
 	Join []string
+	// Resolver looks up the host names of Join and AdvertiseAddr. Nil means
+	// net.DefaultResolver; tests point it at a DNS server of their own.
+	Resolver Resolver
 	// Tag names the cluster; empty means DefaultTag. Members with other tags
 	// cannot talk to this one (memberlist's label is "objstore/" + Tag).
 	Tag string
@@ -92,6 +99,21 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cluster: tag is %d bytes long, at most %d allowed", len(c.Tag), maxTagLen)
 	}
 	return nil
+}
+
+// Resolver looks up a host's IP addresses; *net.Resolver is one.
+type Resolver interface {
+	LookupIP(ctx context.Context, network, host string) ([]net.IP, error)
+}
+
+var _ Resolver = (*net.Resolver)(nil)
+
+// resolver returns the configured resolver or net.DefaultResolver.
+func (c Config) resolver() Resolver {
+	if c.Resolver == nil {
+		return net.DefaultResolver
+	}
+	return c.Resolver
 }
 
 // label is memberlist's Config.Label for the configured tag.

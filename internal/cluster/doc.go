@@ -51,7 +51,9 @@
 // # Joining
 //
 // Config.Join lists addresses of any members, the seeds (host:port; a bare
-// host means port 11999; a host name stands for each of its addresses).
+// host means port 11999; a host name stands for each of its addresses,
+// looked up through Config.Resolver at every visit of the seed, so the
+// name of a Kubernetes headless Service finds pods added later).
 // The node starts even when none is up. In the background it joins each
 // seed, with backoff (1 s doubling to 10 s) while that fails, until the
 // seed is an alive member, and checks every 2 s that it still is, joining

@@ -180,7 +180,7 @@ func (c *Cluster) syncState() {
 
 // visit joins each address of s that is not an alive member.
 func (c *Cluster) visit(ctx context.Context, s *seed) outcome {
-	addrs, err := resolveJoin(ctx, s.target)
+	addrs, err := resolveJoin(ctx, c.resolver, s.target)
 	if err != nil {
 		c.joinFailed(s, s.target, err, nil)
 		return seedFailed
@@ -256,8 +256,13 @@ func (c *Cluster) joinFailed(s *seed, addr string, err, dialErr error) {
 		err = dialErr
 	}
 	msg := "cluster: member to join not reachable (unreachable); retrying"
-	if errors.Is(err, syscall.ECONNREFUSED) {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
 		msg = "cluster: member to join not reachable (nothing listens there yet); retrying"
+	case errors.As(err, &dnsErr):
+		// A headless Service's name has no address until a pod is listed.
+		msg = "cluster: member to join has no address (its name does not resolve yet); retrying"
 	}
 	level := c.log.Debug
 	if s.logged != msg {
@@ -268,8 +273,11 @@ func (c *Cluster) joinFailed(s *seed, addr string, err, dialErr error) {
 }
 
 // resolveJoin returns the host:port addresses a join address stands for:
-// itself for an IP address, one per IP address of a host name.
-func resolveJoin(ctx context.Context, target string) ([]string, error) {
+// itself for an IP address, one per IP address of a host name (A and AAAA
+// records, in the resolver's order, each once). It is called at every
+// visit of the seed, so the addresses follow the name: the pods a
+// headless Service lists now, not those it listed at start.
+func resolveJoin(ctx context.Context, r Resolver, target string) ([]string, error) {
 	host, port, err := net.SplitHostPort(target)
 	if err != nil {
 		return nil, err
@@ -277,13 +285,21 @@ func resolveJoin(ctx context.Context, target string) ([]string, error) {
 	if ip := net.ParseIP(host); ip != nil {
 		return []string{net.JoinHostPort(ip.String(), port)}, nil
 	}
-	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", host)
+	ips, err := r.LookupIP(ctx, "ip", host)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(ips))
-	for i, ip := range ips {
-		out[i] = net.JoinHostPort(ip.String(), port)
+	out := make([]string, 0, len(ips))
+	seen := make(map[string]bool, len(ips))
+	for _, ip := range ips {
+		a := net.JoinHostPort(ip.String(), port)
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 	}
 	return out, nil
 }
