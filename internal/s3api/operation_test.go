@@ -41,38 +41,98 @@ func TestOperationNamesAsTheSDK(t *testing.T) {
 	body := strings.NewReader("x")
 	calls := []func(ctx context.Context) error{
 		func(ctx context.Context) error { _, err := c.ListBuckets(ctx, &awss3.ListBucketsInput{}); return err },
-		func(ctx context.Context) error { _, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.ListObjects(ctx, &awss3.ListObjectsInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.GetBucketLocation(ctx, &awss3.GetBucketLocationInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.GetBucketAcl(ctx, &awss3.GetBucketAclInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.GetBucketPolicy(ctx, &awss3.GetBucketPolicyInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.GetBucketCors(ctx, &awss3.GetBucketCorsInput{Bucket: b}); return err },
+		func(ctx context.Context) error {
+			_, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.ListObjects(ctx, &awss3.ListObjectsInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetBucketLocation(ctx, &awss3.GetBucketLocationInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetBucketAcl(ctx, &awss3.GetBucketAclInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetBucketPolicy(ctx, &awss3.GetBucketPolicyInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetBucketCors(ctx, &awss3.GetBucketCorsInput{Bucket: b})
+			return err
+		},
 		func(ctx context.Context) error {
 			_, err := c.GetBucketLifecycleConfiguration(ctx, &awss3.GetBucketLifecycleConfigurationInput{Bucket: b})
 			return err
 		},
-		func(ctx context.Context) error { _, err := c.GetBucketTagging(ctx, &awss3.GetBucketTaggingInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.GetBucketWebsite(ctx, &awss3.GetBucketWebsiteInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.GetBucketEncryption(ctx, &awss3.GetBucketEncryptionInput{Bucket: b}); return err },
-		func(ctx context.Context) error { _, err := c.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: b}); return err },
+		func(ctx context.Context) error {
+			_, err := c.GetBucketTagging(ctx, &awss3.GetBucketTaggingInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetBucketWebsite(ctx, &awss3.GetBucketWebsiteInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetBucketEncryption(ctx, &awss3.GetBucketEncryptionInput{Bucket: b})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: b})
+			return err
+		},
 		func(ctx context.Context) error {
 			_, err := c.DeleteObjects(ctx, &awss3.DeleteObjectsInput{Bucket: b, Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: k}}}})
 			return err
 		},
-		func(ctx context.Context) error { _, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: b, Key: k}); return err },
-		func(ctx context.Context) error { _, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: b, Key: k}); return err },
-		func(ctx context.Context) error { _, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: b, Key: k, Body: body}); return err },
-		func(ctx context.Context) error { _, err := c.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: b, Key: k}); return err },
+		func(ctx context.Context) error {
+			_, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: b, Key: k})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: b, Key: k})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: b, Key: k, Body: body})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: b, Key: k})
+			return err
+		},
 		func(ctx context.Context) error {
 			_, err := c.CopyObject(ctx, &awss3.CopyObjectInput{Bucket: b, Key: k, CopySource: aws.String("bkt/src")})
 			return err
 		},
-		func(ctx context.Context) error { _, err := c.GetObjectAcl(ctx, &awss3.GetObjectAclInput{Bucket: b, Key: k}); return err },
-		func(ctx context.Context) error { _, err := c.GetObjectTagging(ctx, &awss3.GetObjectTaggingInput{Bucket: b, Key: k}); return err },
+		func(ctx context.Context) error {
+			_, err := c.GetObjectAcl(ctx, &awss3.GetObjectAclInput{Bucket: b, Key: k})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := c.GetObjectTagging(ctx, &awss3.GetObjectTaggingInput{Bucket: b, Key: k})
+			return err
+		},
 		func(ctx context.Context) error {
 			_, err := c.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: b, Key: k})
 			return err
@@ -93,7 +153,10 @@ func TestOperationNamesAsTheSDK(t *testing.T) {
 			_, err := c.AbortMultipartUpload(ctx, &awss3.AbortMultipartUploadInput{Bucket: b, Key: k, UploadId: id})
 			return err
 		},
-		func(ctx context.Context) error { _, err := c.ListParts(ctx, &awss3.ListPartsInput{Bucket: b, Key: k, UploadId: id}); return err },
+		func(ctx context.Context) error {
+			_, err := c.ListParts(ctx, &awss3.ListPartsInput{Bucket: b, Key: k, UploadId: id})
+			return err
+		},
 	}
 	for i, call := range calls {
 		rec.sdk, rec.ours = "", ""
