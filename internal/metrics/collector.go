@@ -38,6 +38,7 @@ var readSources = []struct {
 // nodeCollector reads the node's own counters at each scrape.
 type nodeCollector struct {
 	cfg   Config
+	src   Sources
 	descs map[string]*prometheus.Desc
 }
 
@@ -87,8 +88,8 @@ var nodeDescs = []desc{
 	{"objstore_outbox_oldest_age_seconds", "How long the oldest record in the write-back outbox has waited; 0 when empty.", nil},
 }
 
-func newNodeCollector(cfg Config) *nodeCollector {
-	c := &nodeCollector{cfg: cfg, descs: make(map[string]*prometheus.Desc, len(nodeDescs))}
+func newNodeCollector(cfg Config, src Sources) *nodeCollector {
+	c := &nodeCollector{cfg: cfg, src: src, descs: make(map[string]*prometheus.Desc, len(nodeDescs))}
 	for _, d := range nodeDescs {
 		c.descs[d.name] = prometheus.NewDesc(d.name, d.help, d.labels, nil)
 	}
@@ -120,23 +121,23 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
 	}
 	e("objstore_build_info", 1, c.cfg.Version)
-	s, err := c.cfg.Node.Stats(ctx)
+	s, err := c.src.Node.Stats(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.descs["objstore_journal_records"], fmt.Errorf("metrics: node stats: %w", err))
 	} else {
 		collectStats(e, s, c.cfg.Prices)
 	}
-	collectFresh(e, c.cfg.Node.FreshStats())
-	collectMembers(e, c.cfg.Node.Members())
-	if c.cfg.Journal != nil {
-		if n, err := c.cfg.Journal.Size(ctx); err != nil {
+	collectFresh(e, c.src.Node.FreshStats())
+	collectMembers(e, c.src.Node.Members())
+	if c.src.Journal != nil {
+		if n, err := c.src.Journal.Size(ctx); err != nil {
 			ch <- prometheus.NewInvalidMetric(c.descs["objstore_journal_size_bytes"], err)
 		} else {
 			e("objstore_journal_size_bytes", float64(n))
 		}
 	}
-	if c.cfg.Outbox != nil {
-		o := c.cfg.Outbox()
+	if c.src.Outbox != nil {
+		o := c.src.Outbox()
 		e("objstore_outbox_depth", float64(o.Depth))
 		e("objstore_outbox_oldest_age_seconds", o.Oldest)
 	}

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -36,16 +38,8 @@ type OutboxStats struct {
 	Oldest float64 // seconds; 0 when empty
 }
 
-// Config says what the metrics read. Only Node is required.
+// Config configures the metrics.
 type Config struct {
-	// Node is read at every scrape (node.Stats, members, revalidations).
-	Node Node
-	// Journal, when set, is read for objstore_journal_size_bytes.
-	Journal Journal
-	// Outbox is the hook for the write-back outbox: when set, it is read
-	// at every scrape for objstore_outbox_depth and
-	// objstore_outbox_oldest_age_seconds; nil leaves them out.
-	Outbox func() OutboxStats
 	// Prices price objstore_saved_usd; zero prices nothing.
 	Prices savings.Prices
 	// Version is reported by objstore_build_info.
@@ -54,34 +48,52 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Sources are what the collector reads at every scrape. Only Node is
+// required.
+type Sources struct {
+	// Node is read for node.Stats, the members and the revalidations.
+	Node Node
+	// Journal, when set, is read for objstore_journal_size_bytes.
+	Journal Journal
+	// Outbox is the hook for the write-back outbox: when set, it is read
+	// for objstore_outbox_depth and objstore_outbox_oldest_age_seconds;
+	// nil leaves them out.
+	Outbox func() OutboxStats
+}
+
 // Metrics is a node's metrics: its registry, served by Handler, and the
 // instruments its APIs and origin client feed.
 type Metrics struct {
+	cfg    Config
 	reg    *prometheus.Registry
 	log    *slog.Logger
 	http   *httpMetrics
 	origin *originMetrics
 }
 
-// New registers the node's collector, the request instruments and Go's
-// runtime and process collectors in a registry of their own.
-func New(cfg Config) (*Metrics, error) {
+// New returns the metrics with the request instruments and Go's runtime
+// and process collectors registered; Watch adds the node's figures. It is
+// made before the node, whose origin client it instruments.
+func New(cfg Config) *Metrics {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), log: log, http: newHTTPMetrics(), origin: newOriginMetrics()}
-	for _, c := range []prometheus.Collector{
-		newNodeCollector(cfg),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.http, m.origin,
-	} {
-		if err := m.reg.Register(c); err != nil {
-			return nil, err
-		}
+	m := &Metrics{cfg: cfg, reg: prometheus.NewRegistry(), log: log, http: newHTTPMetrics(), origin: newOriginMetrics()}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.http, m.origin)
+	return m
+}
+
+// Watch registers the collector that reads src at every scrape. Call it
+// once, when the node is open.
+func (m *Metrics) Watch(src Sources) error {
+	if src.Node == nil {
+		return errors.New("metrics: watch: no node")
 	}
-	return m, nil
+	if err := m.reg.Register(newNodeCollector(m.cfg, src)); err != nil {
+		return fmt.Errorf("metrics: watch: %w", err)
+	}
+	return nil
 }
 
 // Handler serves the metrics in Prometheus's text format (or what the

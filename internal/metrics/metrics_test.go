@@ -53,10 +53,10 @@ func newFakeNode() *fakeNode {
 	return f
 }
 
-func newTestMetrics(t *testing.T, cfg Config) *Metrics {
+func newTestMetrics(t *testing.T, cfg Config, src Sources) *Metrics {
 	t.Helper()
-	m, err := New(cfg)
-	if err != nil {
+	m := New(cfg)
+	if err := m.Watch(src); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -102,7 +102,7 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 }
 
 func TestCollectorReportsTheNodesFigures(t *testing.T) {
-	m := newTestMetrics(t, Config{Node: newFakeNode(), Journal: fakeJournal(32768), Version: "v1.2.3", Prices: savings.DefaultPrices()})
+	m := newTestMetrics(t, Config{Version: "v1.2.3", Prices: savings.DefaultPrices()}, Sources{Node: newFakeNode(), Journal: fakeJournal(32768)})
 	for _, tc := range []struct {
 		name   string
 		labels map[string]string
@@ -149,7 +149,7 @@ func TestCollectorReportsTheNodesFigures(t *testing.T) {
 }
 
 func TestOutboxHook(t *testing.T) {
-	m := newTestMetrics(t, Config{Node: newFakeNode(), Outbox: func() OutboxStats { return OutboxStats{Depth: 12, Oldest: 3.5} }})
+	m := newTestMetrics(t, Config{}, Sources{Node: newFakeNode(), Outbox: func() OutboxStats { return OutboxStats{Depth: 12, Oldest: 3.5} }})
 	if got := value(t, m.reg, "objstore_outbox_depth", nil); got != 12 {
 		t.Errorf("outbox depth %v, want 12", got)
 	}
@@ -161,7 +161,7 @@ func TestOutboxHook(t *testing.T) {
 func TestFailedStatsLeaveTheRestServed(t *testing.T) {
 	n := newFakeNode()
 	n.err = errors.New("disk gone")
-	m := newTestMetrics(t, Config{Node: n})
+	m := newTestMetrics(t, Config{}, Sources{Node: n})
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
@@ -176,7 +176,7 @@ func TestFailedStatsLeaveTheRestServed(t *testing.T) {
 // TestNamesPassTheLinter runs promtool's linter (the same code as
 // `promtool check metrics`) over every metric after some traffic.
 func TestNamesPassTheLinter(t *testing.T) {
-	m := newTestMetrics(t, Config{Node: newFakeNode(), Journal: fakeJournal(1), Outbox: func() OutboxStats { return OutboxStats{} }})
+	m := newTestMetrics(t, Config{}, Sources{Node: newFakeNode(), Journal: fakeJournal(1), Outbox: func() OutboxStats { return OutboxStats{} }})
 	h := m.Instrument("native", func(*http.Request) string { return "get" }, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/get/x", nil))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "body") }))
@@ -206,7 +206,7 @@ func mustRequest(t *testing.T, url string) *http.Request {
 }
 
 func TestInstrumentCountsByOperationAndStatus(t *testing.T) {
-	m := newTestMetrics(t, Config{Node: newFakeNode()})
+	m := newTestMetrics(t, Config{}, Sources{Node: newFakeNode()})
 	h := m.Instrument("s3", func(r *http.Request) string { return strings.TrimPrefix(r.URL.Path, "/") },
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
@@ -255,7 +255,7 @@ func (fixedAnswers) Answer(req *fastpath.Request) (fastpath.Answer, bool) {
 }
 
 func TestFastHookCountsAnswers(t *testing.T) {
-	m := newTestMetrics(t, Config{Node: newFakeNode()})
+	m := newTestMetrics(t, Config{}, Sources{Node: newFakeNode()})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +296,7 @@ func TestFastHookCountsAnswers(t *testing.T) {
 }
 
 func TestOriginCountsRequestsBytesAndErrors(t *testing.T) {
-	m := newTestMetrics(t, Config{Node: newFakeNode()})
+	m := newTestMetrics(t, Config{}, Sources{Node: newFakeNode()})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		if r.Method == http.MethodDelete {
