@@ -58,6 +58,29 @@ ensure_go_tool() {
 	echo "$name $version: $(command -v "$name")"
 }
 
+# ensure_promtool puts promtool in $gobin unless one is on PATH: it unpacks
+# the binary alone from Debian's prometheus package, because installing the
+# package would also install (and on a host with an init system start) a
+# Prometheus server, and pull in its web assets.
+ensure_promtool() {
+	if command -v promtool >/dev/null; then
+		echo "promtool: $(command -v promtool)"
+		return 0
+	fi
+	local tmp sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	tmp=$(mktemp -d)
+	if ! (cd "$tmp" && apt-get download -qq prometheus 2>/dev/null); then
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		APT_UPDATED=1
+		(cd "$tmp" && apt-get download -qq prometheus)
+	fi
+	dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
+	install -m 0755 "$tmp/x/usr/bin/promtool" "$gobin/promtool"
+	rm -rf "$tmp"
+	echo "promtool: $gobin/promtool ($(promtool --version 2>&1 | head -1))"
+}
+
 section "environment"
 command -v go >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
 # go install puts commands in GOBIN, or else in the first GOPATH entry's bin.
@@ -77,6 +100,10 @@ section "test dependencies"
 #                   (tests/integration/s3api_clients_test.go)
 #   versitygw       the S3-compatible origin of the integration tests
 #   staticcheck     the linter the tree is kept clean with (honnef.co/go/tools)
+#   promtool        Prometheus's linter: the metrics test pipes a live node's
+#                   /metrics to `promtool check metrics`
+#                   (tests/integration/metrics_scrape_test.go); unpacked alone
+#                   from Debian's prometheus package, see ensure_promtool
 APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3)
 plan_install() {
 	local missing=() pkg
@@ -85,6 +112,7 @@ plan_install() {
 	done
 	go_tool_current versitygw "$VERSITYGW_VERSION" || missing+=("go:github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
 	go_tool_current staticcheck "$STATICCHECK_VERSION" || missing+=("go:honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
+	command -v promtool >/dev/null || missing+=("apt-download:prometheus(promtool only)")
 	if [ ${#missing[@]} -eq 0 ]; then
 		echo "everything the tests need is installed"
 	else
@@ -95,6 +123,7 @@ plan_install
 ensure_apt "${APT_PACKAGES[@]}"
 ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 ensure_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION"
+ensure_promtool
 
 section "go vet ./... and staticcheck ./..."
 go vet ./...
