@@ -8,6 +8,7 @@
 #
 #   bash bench/metrics.sh                       # 5 runs of 5 s per node
 #   BENCH_RUNS=3 BENCH_WRK_DUR=3s bash bench/metrics.sh
+#   BENCH_OFF_FIRST=1 bash bench/metrics.sh     # start the node without metrics first
 #
 # Both nodes use the local-directory origin and listen on 127.0.0.1 ports
 # the kernel picks; everything is under a temporary directory, removed at
@@ -66,8 +67,15 @@ hot() {
 }
 
 head -c 4096 /dev/urandom >"$WORK/b4k"
-ON=$(hot "$(start on)")
-OFF=$(hot "$(start off --metrics=false)")
+# BENCH_OFF_FIRST=1 starts the node without metrics first, to see whether
+# a difference follows the start order rather than the metrics.
+if [ "${BENCH_OFF_FIRST:-0}" = 1 ]; then
+	OFF=$(hot "$(start off --metrics=false)")
+	ON=$(hot "$(start on)")
+else
+	ON=$(hot "$(start on)")
+	OFF=$(hot "$(start off --metrics=false)")
+fi
 scrape=$(curl -fsS "${ON%/api/*}/metrics")
 grep -q '^objstore_http_requests_total' <<<"$scrape" || { echo "the node with metrics serves none" >&2; exit 1; }
 [ "$(curl -sS -o /dev/null -w '%{http_code}' "${OFF%/api/*}/metrics")" = 404 ] || { echo "the node with --metrics=false serves /metrics" >&2; exit 1; }
