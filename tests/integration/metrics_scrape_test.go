@@ -18,7 +18,7 @@ import (
 
 // TestMetricsScrape sends a node of a two-node cluster some traffic of
 // every kind (a write through to the origin, reads from disk and memory, a
-// read-through from the origin, a 404), scrapes its /metrics, has
+// read-through from the origin, a 404, an S3 API write and reads), scrapes its /metrics, has
 // `promtool check metrics` lint the answer (any complaint fails), and
 // checks that the series of that traffic moved.
 func TestMetricsScrape(t *testing.T) {
@@ -35,6 +35,12 @@ func TestMetricsScrape(t *testing.T) {
 	foreign, foreignBody := newID(), randomBytes(7, 10_000)
 	c.Origin.putOrigin(t, foreign, foreignBody)
 	a.MustGet(t, foreign, foreignBody, "X-Meta-Fetch", "1")
+	ctx := testCtx(t, time.Minute)
+	s3Path := "/" + c.Origin.Bucket + "/metrics/object"
+	wantStatus(t, a.s3Do(ctx, t, http.MethodPut, s3Path, []byte("through the S3 API")), http.StatusOK, "S3 PutObject")
+	for range 2 {
+		wantStatus(t, a.s3Do(ctx, t, http.MethodGet, s3Path, nil), http.StatusOK, "S3 GetObject")
+	}
 
 	raw := metricsScrapeRaw(t, a.Client, a.URL("/metrics"))
 	metricsPromtool(t, raw)
@@ -48,18 +54,20 @@ func TestMetricsScrape(t *testing.T) {
 		{"objstore_http_requests_total", map[string]string{"api": "native", "operation": "get", "code": "200"}, 4},
 		{"objstore_http_requests_total", map[string]string{"api": "native", "operation": "get", "code": "404"}, 1},
 		{"objstore_http_request_duration_seconds", map[string]string{"api": "native", "operation": "get", "code": "200"}, 4},
+		{"objstore_http_requests_total", map[string]string{"api": "s3", "operation": "PutObject", "code": "200"}, 1},
+		{"objstore_http_requests_total", map[string]string{"api": "s3", "operation": "GetObject", "code": "200"}, 2},
 		{"objstore_cache_reads_total", map[string]string{"source": "memory", "result": "hit"}, 1},
 		{"objstore_cache_reads_total", map[string]string{"source": "origin", "result": "miss"}, 1},
 		{"objstore_cache_read_bytes_total", map[string]string{"source": "origin", "result": "miss"}, float64(len(foreignBody))},
 		{"objstore_reads_not_found_total", nil, 1},
-		{"objstore_origin_requests_total", map[string]string{"operation": "PutObject", "code": "200"}, 1},
+		{"objstore_origin_requests_total", map[string]string{"operation": "PutObject", "code": "200"}, 2},
 		{"objstore_origin_requests_total", map[string]string{"operation": "GetObject", "code": "200"}, 1},
 		{"objstore_origin_received_bytes_total", map[string]string{"operation": "GetObject"}, float64(len(foreignBody))},
 		{"objstore_origin_sent_bytes_total", map[string]string{"operation": "PutObject"}, float64(len(body))},
 		{"objstore_origin_request_duration_seconds", map[string]string{"operation": "PutObject"}, 1},
 		{"objstore_origin_body_gets_total", map[string]string{"reason": "fill"}, 1},
 		{"objstore_saved_origin_gets_total", nil, 1},
-		{"objstore_journal_records", map[string]string{"kind": "object"}, 2},
+		{"objstore_journal_records", map[string]string{"kind": "object"}, 3},
 	} {
 		got := metricsValue(after, tc.name, tc.labels)
 		if moved := got - metricsValue(before, tc.name, tc.labels); moved < tc.atLeast {
