@@ -111,8 +111,9 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	e := func(name string, v float64, labels ...string) {
 		d, ok := c.descs[name]
-		if !ok {
-			panic("metrics: no description of " + name) // a programming error the tests catch
+		if !ok { // a programming error the tests catch; the scrape reports it, the node goes on
+			ch <- prometheus.NewInvalidMetric(prometheus.NewDesc(name, "undescribed", nil, nil), fmt.Errorf("metrics: %s is not in nodeDescs", name))
+			return
 		}
 		t := prometheus.GaugeValue
 		if len(name) > 6 && name[len(name)-6:] == "_total" {

@@ -49,7 +49,10 @@ func newFakeNode() *fakeNode {
 	f.stats = node.Stats{NodeID: "n", Objects: objstore.Counts{Objects: 4, Bytes: 6200, Tombstones: 2}, Misses: 7,
 		Disk:       objstore.DiskUsage{Total: 1 << 30, Free: 1 << 29, Used: 1 << 29, Bodies: 6200},
 		OriginGets: node.OriginGets{Fills: 1}, Origin: &objstore.OriginHealth{State: objstore.OriginOK},
-		Savings: t.Snapshot(), AntiEntropy: node.AntiEntropyStats{Passes: 5, Failed: 1, Received: 9, BytesIn: 4096}}
+		Savings: t.Snapshot(), AntiEntropy: node.AntiEntropyStats{Passes: 5, Failed: 1, Received: 9, BytesIn: 4096},
+		Cache:     &node.CacheStats{Policy: "s3fifo", Capacity: 1 << 20, Entries: 3, PinnedBytes: 100},
+		Integrity: node.IntegrityStats{CorruptFound: 1, Repaired: 1, Scrub: &node.ScrubStats{Bytes: 6200}}}
+	f.stats.Disk.Quota = 1 << 20
 	return f
 }
 
@@ -134,6 +137,11 @@ func TestCollectorReportsTheNodesFigures(t *testing.T) {
 		{"objstore_antientropy_failed_passes_total", nil, 1},
 		{"objstore_antientropy_records_total", map[string]string{"direction": "received"}, 9},
 		{"objstore_antientropy_bytes_total", map[string]string{"direction": "received"}, 4096},
+		{"objstore_bodies_quota_bytes", nil, 1 << 20},
+		{"objstore_cache_capacity_bytes", nil, 1 << 20},
+		{"objstore_cache_entries", nil, 3},
+		{"objstore_integrity_repaired_bodies_total", nil, 1},
+		{"objstore_scrub_bytes_total", nil, 6200},
 	} {
 		if got := value(t, m.reg, tc.name, tc.labels); got != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
