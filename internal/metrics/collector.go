@@ -123,7 +123,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	e("objstore_build_info", 1, c.cfg.Version)
 	s, err := c.src.Node.Stats(ctx)
-	if err != nil {
+	if err != nil { // the figures of node.Stats are left out of this scrape; the rest is served
 		ch <- prometheus.NewInvalidMetric(c.descs["objstore_journal_records"], fmt.Errorf("metrics: node stats: %w", err))
 	} else {
 		collectStats(e, s, c.cfg.Prices)
