@@ -59,6 +59,29 @@ ensure_go_tool() {
 	echo "$name $version: $(command -v "$name")"
 }
 
+# ensure_promtool puts promtool in $gobin unless one is on PATH: it unpacks
+# the binary alone from Debian's prometheus package, because installing the
+# package would also install (and on a host with an init system start) a
+# Prometheus server, and pull in its web assets.
+ensure_promtool() {
+	if command -v promtool >/dev/null; then
+		echo "promtool: $(command -v promtool)"
+		return 0
+	fi
+	local tmp sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	tmp=$(mktemp -d)
+	if ! (cd "$tmp" && apt-get download -qq prometheus 2>/dev/null); then
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		APT_UPDATED=1
+		(cd "$tmp" && apt-get download -qq prometheus)
+	fi
+	dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
+	install -m 0755 "$tmp/x/usr/bin/promtool" "$gobin/promtool"
+	rm -rf "$tmp"
+	echo "promtool: $gobin/promtool ($(promtool --version 2>&1 | head -1))"
+}
+
 section "environment"
 command -v go >/dev/null || { echo "go is not on PATH" >&2; exit 1; }
 # go install puts commands in GOBIN, or else in the first GOPATH entry's bin.
@@ -88,6 +111,10 @@ section "test dependencies"
 #                   hardening score (tests/integration/deploy_files_test.go)
 #   kubeconform     checks deploy/kubernetes against strict schemas that
 #                   deploy/check derives offline from k8s.io/api
+#   promtool        Prometheus's linter: the metrics test pipes a live node's
+#                   /metrics to `promtool check metrics`
+#                   (tests/integration/metrics_scrape_test.go); unpacked alone
+#                   from Debian's prometheus package, see ensure_promtool
 APT_PACKAGES=(iproute2 awscli rclone s3cmd python3-boto3 systemd)
 APT_PACKAGES+=(chromium fonts-liberation)
 plan_install() {
@@ -98,6 +125,7 @@ plan_install() {
 	go_tool_current versitygw "$VERSITYGW_VERSION" || missing+=("go:github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
 	go_tool_current staticcheck "$STATICCHECK_VERSION" || missing+=("go:honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
 	go_tool_current kubeconform "$KUBECONFORM_VERSION" || missing+=("go:github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION")
+	command -v promtool >/dev/null || missing+=("apt-download:prometheus(promtool only)")
 	if [ ${#missing[@]} -eq 0 ]; then
 		echo "everything the tests need is installed"
 	else
@@ -109,6 +137,7 @@ ensure_apt "${APT_PACKAGES[@]}"
 ensure_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 ensure_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION"
 ensure_go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
+ensure_promtool
 
 section "go vet ./... and staticcheck ./..."
 go vet ./...

@@ -20,13 +20,14 @@ type origin interface {
 // directory. An S3 origin is probed before it is returned, so the start-up
 // log says what is wrong with it (access denied, no such bucket, no
 // credentials, unreachable), and then in the background until stopRemote;
-// the node starts whatever the probe finds.
-func openRemote(ctx context.Context, cfg Config, log *slog.Logger) (origin, error) {
+// the node starts whatever the probe finds. wrap, when set, wraps the S3
+// origin's HTTP client (metrics count its requests there).
+func openRemote(ctx context.Context, cfg Config, log *slog.Logger, wrap func(s3.HTTPClient) s3.HTTPClient) (origin, error) {
 	if !cfg.UseS3() {
 		return localdir.Open(cfg.OriginDir, log.With("part", "origin"))
 	}
 	r, err := s3.New(ctx, s3.Config{Bucket: cfg.Bucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
-		PathStyle: cfg.S3PathStyle, Logger: log.With("part", "origin"), Deadlines: cfg.Deadlines.Origin})
+		PathStyle: cfg.S3PathStyle, Logger: log.With("part", "origin"), Deadlines: cfg.Deadlines.Origin, WrapHTTP: wrap})
 	if err != nil {
 		return nil, err
 	}

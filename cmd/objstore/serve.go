@@ -48,7 +48,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeLogged(log, "disk", blobs.Close)
-	remote, err := openRemote(ctx, cfg, log)
+	mx := openMetrics(cfg, log) // before the origin, whose requests it counts
+	remote, err := openRemote(ctx, cfg, log, mx.wrapOrigin())
 	if err != nil {
 		return err
 	}
@@ -61,6 +62,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace,
 		Cache: cache, OriginTTL: cfg.OriginTTL, StaleIfError: cfg.StaleIfError, Scrub: cfg.Scrub.nodeConfig(cfg.StateDir), Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
 	if err != nil {
+		return err
+	}
+	if err := mx.watch(n, j); err != nil {
 		return err
 	}
 	log.Info("objstore node starting", "version", buildVersion(), "node_id", j.NodeID(),
@@ -118,16 +122,20 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		api.ServeHTTP(w, r)
 	})
-	// /healthz and /readyz, unauthenticated, before the native API's routes.
+	// /healthz and /readyz, unauthenticated, before the native API's routes
+	// (and not counted in its metrics).
 	probes := healthChecks(cfg, j, cl, remote)
-	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(probes.Wrap(public), cl.Addr()), fast: fastAnswerer(cfg, api)}}
+	servers := []namedServer{{name: "native", addr: cfg.PublicAddr, handler: cluster.WithPrivateAddr(probes.Wrap(mx.instrument("native", httpapi.Operation, mx.public(public))), cl.Addr()),
+		fast: fastAnswerer(cfg, api), onFast: mx.fast("native", "get", "head")}}
 	if s3srv != nil {
 		s3srv.AttachCluster(peerapi.NewForwarder(hc), n.Members)
-		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(s3srv, cl.Addr()), fast: fastAnswerer(cfg, s3srv)})
+		servers = append(servers, namedServer{name: "s3", addr: cfg.S3APIAddr, handler: cluster.WithPrivateAddr(mx.instrument("s3", s3srv.Operation, s3srv), cl.Addr()),
+			fast: fastAnswerer(cfg, s3srv), onFast: mx.fast("s3", "GetObject", "HeadObject")})
 	}
 	if cfg.DebugAddr != "" {
 		servers = append(servers, namedServer{name: "debug", addr: cfg.DebugAddr, handler: probes.Wrap(debugHandler())})
 	}
+	servers = append(servers, mx.servers()...)
 	for i := range servers {
 		servers[i].tls = publicTLS
 	}
@@ -188,6 +196,8 @@ type namedServer struct {
 	// fast, when set, answers the API's hot GETs on the raw connection
 	// before net/http sees it (internal/fastpath).
 	fast fastpath.Answerer
+	// onFast, when set, hears of each answer of the fast path (metrics).
+	onFast func(net.Addr, *fastpath.Request, fastpath.Answer, time.Time)
 	// tls, when set, serves HTTPS: the fast path reads and writes through
 	// the TLS connection as through a plain one (see docs/DESIGN.md, TLS).
 	tls *tls.Config
@@ -219,7 +229,7 @@ func runServers(ctx context.Context, cfg Config, log *slog.Logger, access *acces
 		serveFn, shutdown := func() error { return srv.Serve(ln) }, srv.Shutdown
 		if s.fast != nil {
 			front := fastpath.New(srv, ln, s.fast)
-			front.OnAnswer = access.Fast(s.name)
+			front.OnAnswer = chainAnswers(access.Fast(s.name), s.onFast)
 			serveFn, shutdown = front.Serve, front.Shutdown
 		}
 		log.Info("listening", "api", s.name, "addr", ln.Addr().String(), "tls", s.tls != nil)

@@ -173,6 +173,9 @@ func (n *Node) syncWith(ctx context.Context, m objstore.Member) {
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	st, err := Sync(sctx, n, n.peers(), m)
+	if !errors.Is(err, context.Canceled) { // a pass cut short by shutdown is no pass
+		n.stats.countSync(st, err)
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Warn("anti-entropy pass failed", "peer", m.ID, "addr", m.Addr, "err", err)
 		return

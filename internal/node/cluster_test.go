@@ -385,3 +385,31 @@ func TestApplyRejectsMalformedRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestAntiEntropyPassesAreCounted(t *testing.T) {
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	ctx := context.Background()
+	statsOf := func(n *testNode) AntiEntropyStats {
+		t.Helper()
+		s, err := n.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.AntiEntropy
+	}
+	net.setCut(b.ID(), true)
+	put(t, b, newKey(), []byte("only on b"), objstore.LevelLocal)
+	before := statsOf(a)
+	a.syncWith(ctx, objstore.Member{ID: b.ID()})
+	cut := statsOf(a)
+	if cut.Passes != before.Passes+1 || cut.Failed != before.Failed+1 {
+		t.Fatalf("a pass to a cut peer: %+v after %+v; want one more pass, failed", cut, before)
+	}
+	net.setCut(b.ID(), false)
+	a.syncWith(ctx, objstore.Member{ID: b.ID()})
+	healed := statsOf(a)
+	if healed.Passes < cut.Passes+1 || healed.Failed != cut.Failed || healed.Received < cut.Received+1 {
+		t.Fatalf("a pass after the heal: %+v after %+v; want one more pass, no failure, b's record received", healed, cut)
+	}
+}

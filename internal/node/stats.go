@@ -28,6 +28,23 @@ type counters struct {
 	repaired     atomic.Int64
 	lost         atomic.Int64
 	repairFailed atomic.Int64
+
+	// Anti-entropy passes this node started (sync.go), and what they moved.
+	syncPasses, syncFailed    atomic.Int64
+	syncSent, syncReceived    atomic.Int64
+	syncBytesOut, syncBytesIn atomic.Int64
+}
+
+// AntiEntropyStats count the anti-entropy passes this node started since
+// start, whether they failed, and the records and body bytes they moved
+// (both ways; the peer's passes with this node are counted there).
+type AntiEntropyStats struct {
+	Passes   int64 `json:"passes"`
+	Failed   int64 `json:"failed"`
+	Sent     int64 `json:"records_sent"`
+	Received int64 `json:"records_received"`
+	BytesOut int64 `json:"bytes_out"`
+	BytesIn  int64 `json:"bytes_in"`
 }
 
 // IntegrityStats are the rot figures since start: what was found, what
@@ -74,6 +91,8 @@ type Stats struct {
 	Sweep SweepStats `json:"startup_sweep"`
 	// Integrity is what rot was found and repaired, and the scrubber.
 	Integrity IntegrityStats `json:"integrity"`
+	// AntiEntropy is the passes this node started and what they moved.
+	AntiEntropy AntiEntropyStats `json:"anti_entropy"`
 }
 
 // OriginGets count a node's origin GETs by why they were made: Fills are
@@ -123,6 +142,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		s.Sweep = SweepStats{Done: true, Seconds: time.Duration(took).Seconds()}
 	}
 	s.Integrity = n.integrityStats()
+	s.AntiEntropy = n.antiEntropyStats()
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h
@@ -138,4 +158,22 @@ func (n *Node) integrityStats() IntegrityStats {
 		s.Scrub = &st
 	}
 	return s
+}
+
+func (n *Node) antiEntropyStats() AntiEntropyStats {
+	c := &n.stats
+	return AntiEntropyStats{Passes: c.syncPasses.Load(), Failed: c.syncFailed.Load(), Sent: c.syncSent.Load(),
+		Received: c.syncReceived.Load(), BytesOut: c.syncBytesOut.Load(), BytesIn: c.syncBytesIn.Load()}
+}
+
+// countSync adds one anti-entropy pass, and what it moved, to the figures.
+func (c *counters) countSync(st objstore.SyncStats, err error) {
+	c.syncPasses.Add(1)
+	if err != nil {
+		c.syncFailed.Add(1)
+	}
+	c.syncSent.Add(int64(st.Sent))
+	c.syncReceived.Add(int64(st.Received))
+	c.syncBytesOut.Add(st.BytesOut)
+	c.syncBytesIn.Add(st.BytesIn)
 }

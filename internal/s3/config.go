@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"sphere.software/objstore/internal/deadline"
 )
 
@@ -49,7 +51,14 @@ type Config struct {
 	// that hits one fails with an error that wraps objstore.ErrTimeout and
 	// is not retried. Zero fields take DefaultDeadlines.
 	Deadlines deadline.Config
+	// WrapHTTP, when set, wraps the HTTP client every request to S3 goes
+	// through, retries included (metrics count them there; Operation
+	// names a request's S3 operation). Nil sends them as they are.
+	WrapHTTP func(HTTPClient) HTTPClient
 }
+
+// HTTPClient sends the SDK's HTTP requests (aws.HTTPClient).
+type HTTPClient = aws.HTTPClient
 
 // Validate reports the first problem with c.
 func (c Config) Validate() error {

@@ -56,6 +56,9 @@ func New(ctx context.Context, cfg Config) (*Remote, error) {
 		awsCfg.Region = defaultRegion
 	}
 	awsCfg.HTTPClient = httpClient(cfg.Deadlines.WithDefaults(DefaultDeadlines))
+	if cfg.WrapHTTP != nil {
+		awsCfg.HTTPClient = cfg.WrapHTTP(awsCfg.HTTPClient)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
