@@ -326,9 +326,18 @@ func s3tAllOf(t *testing.T, tg *s3tTarget, b, key string, c byte, size int) {
 }
 
 func s3tAtomicCases() []s3tCase {
-	const size = s3tMiB
+	var cases []s3tCase
+	for _, mb := range []int{1, 4, 8} {
+		cases = append(cases, s3tAtomicSized(mb)...)
+	}
+	return append(cases, s3tAtomicOnce()...)
+}
+
+// s3tAtomicSized are the atomicity cases s3-tests runs at 1, 4 and 8 MB.
+func s3tAtomicSized(mb int) []s3tCase {
+	size := mb * s3tMiB
 	return []s3tCase{
-		{mirrors: "test_atomic_read_1mb", run: func(t *testing.T, tg *s3tTarget, b string) {
+		{mirrors: fmt.Sprintf("test_atomic_read_%dmb", mb), run: func(t *testing.T, tg *s3tTarget, b string) {
 			tg.put(t, b, "testobj", s3tLetters('A', size))
 			req := tg.request(t, http.MethodGet, s3tPath(b, "testobj"), nil)
 			resp, err := tg.client.Do(req)
@@ -350,14 +359,14 @@ func s3tAtomicCases() []s3tCase {
 			}
 			s3tAllOf(t, tg, b, "testobj", 'B', size)
 		}},
-		{mirrors: "test_atomic_write_1mb", run: func(t *testing.T, tg *s3tTarget, b string) {
+		{mirrors: fmt.Sprintf("test_atomic_write_%dmb", mb), run: func(t *testing.T, tg *s3tTarget, b string) {
 			tg.put(t, b, "testobj", s3tLetters('A', size))
 			s3tAllOf(t, tg, b, "testobj", 'A', size)
 			r := s3tPutHooked(t, tg, b, "testobj", s3tLetters('B', size), func() { s3tAllOf(t, tg, b, "testobj", 'A', size) })
 			tg.wantStatus(t, r, http.StatusOK, "PUT of B's")
 			s3tAllOf(t, tg, b, "testobj", 'B', size)
 		}},
-		{mirrors: "test_atomic_dual_write_1mb", run: func(t *testing.T, tg *s3tTarget, b string) {
+		{mirrors: fmt.Sprintf("test_atomic_dual_write_%dmb", mb), run: func(t *testing.T, tg *s3tTarget, b string) {
 			tg.put(t, b, "testobj", nil)
 			// B starts first; before its last byte, A is written in full;
 			// then B finishes. B finished last: B is the object.
@@ -365,6 +374,13 @@ func s3tAtomicCases() []s3tCase {
 			tg.wantStatus(t, r, http.StatusOK, "PUT of B's")
 			s3tAllOf(t, tg, b, "testobj", 'B', size)
 		}},
+	}
+}
+
+// s3tAtomicOnce are the atomicity cases s3-tests runs at 1 MB only.
+func s3tAtomicOnce() []s3tCase {
+	const size = s3tMiB
+	return []s3tCase{
 		{mirrors: "test_atomic_conditional_write_1mb", run: func(t *testing.T, tg *s3tTarget, b string) {
 			tg.put(t, b, "testobj", s3tLetters('A', size))
 			r := s3tPutHooked(t, tg, b, "testobj", s3tLetters('B', size), func() { s3tAllOf(t, tg, b, "testobj", 'A', size) }, "If-Match", "*")

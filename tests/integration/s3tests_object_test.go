@@ -194,15 +194,12 @@ func s3tObjectCases() []s3tCase {
 			s3tMetaRoundTrip(t, tg, b, "oldmeta")
 			s3tMetaRoundTrip(t, tg, b, "")
 		}},
-		{mirrors: "test_object_set_get_non_utf8_metadata", run: func(t *testing.T, tg *s3tTarget, b string) {
-			// net/http will not send a control byte in a header, so the
-			// request is written by hand; it is refused before any
-			// signature is looked at.
-			req := fmt.Sprintf("PUT %s HTTP/1.1\r\nHost: %s\r\nx-amz-meta-meta1: \x04mymeta\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-				s3tPath(b, "bar"), s3tHostPort(t, tg.endpoint))
-			if st := s3tRawStatus(t, s3tHostPort(t, tg.endpoint), req); st != http.StatusBadRequest && st != http.StatusForbidden {
-				t.Errorf("%s PUT with a control byte in user metadata: %d, want 400 or 403", tg.name, st)
-			}
+		s3tCtlMeta("test_object_set_get_non_utf8_metadata", "\x04mymeta"),
+		s3tCtlMeta("test_object_set_get_metadata_empty_to_unreadable_prefix", "\x04w"),
+		s3tCtlMeta("test_object_set_get_metadata_empty_to_unreadable_suffix", "h\x04"),
+		s3tCtlMeta("test_object_set_get_metadata_empty_to_unreadable_infix", "h\x04w"),
+		{mirrors: "test_object_set_get_unicode_metadata", run: func(t *testing.T, tg *s3tTarget, b string) {
+			s3tMetaRoundTrip(t, tg, b, "Hello World\u00e9")
 		}},
 		{mirrors: "test_object_metadata_replaced_on_put", run: func(t *testing.T, tg *s3tTarget, b string) {
 			tg.put(t, b, "foo", bar, "X-Amz-Meta-Meta1", "bar")
@@ -238,6 +235,12 @@ func s3tObjectCases() []s3tCase {
 			tg.wantStatus(t, tg.do(t, http.MethodDelete, s3tPath(b, "foo"), nil), http.StatusNoContent, "DELETE")
 			tg.wantStatus(t, tg.do(t, http.MethodDelete, "/"+b, nil), http.StatusNoContent, "DeleteBucket")
 			tg.wantErr(t, tg.do(t, http.MethodDelete, s3tPath(b, "foo"), nil), http.StatusNotFound, "NoSuchBucket", "DELETE in a deleted bucket")
+			tg.wantErr(t, tg.do(t, http.MethodGet, s3tPath(b, "foo"), nil), http.StatusNotFound, "NoSuchBucket", "GET in a deleted bucket")
+		}},
+		{mirrors: "test_object_raw_authenticated_bucket_gone", run: func(t *testing.T, tg *s3tTarget, b string) {
+			tg.put(t, b, "foo", []byte("foo"))
+			tg.wantStatus(t, tg.do(t, http.MethodDelete, s3tPath(b, "foo"), nil), http.StatusNoContent, "DELETE")
+			tg.wantStatus(t, tg.do(t, http.MethodDelete, "/"+b, nil), http.StatusNoContent, "DeleteBucket")
 			tg.wantErr(t, tg.do(t, http.MethodGet, s3tPath(b, "foo"), nil), http.StatusNotFound, "NoSuchBucket", "GET in a deleted bucket")
 		}},
 		{mirrors: "test_multi_object_delete", run: func(t *testing.T, tg *s3tTarget, b string) {
@@ -406,6 +409,19 @@ func s3tObjectCases() []s3tCase {
 			tg.wantStatus(t, tg.send(t, req), http.StatusOK, "PUT with x-amz-date and an empty Date")
 		}},
 	}
+}
+
+// s3tCtlMeta is a PUT whose user metadata holds a control byte: refused
+// with 400 or 403. net/http will not send one in a header, so the request
+// is written by hand; it is refused before any signature is looked at.
+func s3tCtlMeta(mirrors, value string) s3tCase {
+	return s3tCase{mirrors: mirrors, run: func(t *testing.T, tg *s3tTarget, b string) {
+		req := fmt.Sprintf("PUT %s HTTP/1.1\r\nHost: %s\r\nx-amz-meta-meta1: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+			s3tPath(b, "bar"), s3tHostPort(t, tg.endpoint), value)
+		if st := s3tRawStatus(t, s3tHostPort(t, tg.endpoint), req); st != http.StatusBadRequest && st != http.StatusForbidden {
+			t.Errorf("%s PUT with user metadata %q: %d, want 400 or 403", tg.name, value, st)
+		}
+	}}
 }
 
 // newBucketNamed creates a bucket with a given name.
