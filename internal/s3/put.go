@@ -122,15 +122,24 @@ func (r *Remote) notePut(key objstore.Key, err error) error {
 }
 
 // isPreconditionFailed reports whether err is S3's answer to a conditional
-// write whose condition did not hold: 412, or 409 when a concurrent
-// conditional write of the key was in progress.
+// write whose condition did not hold: 412, or 409 ConditionalRequestConflict
+// when a concurrent conditional write of the key was in progress. Another
+// 409 is a refusal of the write itself (versitygw's posix backend answers
+// ObjectParentIsFile for a/b/c when a/b is an object) and must not be taken
+// for a race, or the upload would read and retry until it gives up.
 func isPreconditionFailed(err error) bool {
 	var status interface{ HTTPStatusCode() int }
 	if err == nil || !errors.As(err, &status) {
 		return false
 	}
-	code := status.HTTPStatusCode()
-	return code == http.StatusPreconditionFailed || code == http.StatusConflict
+	switch status.HTTPStatusCode() {
+	case http.StatusPreconditionFailed:
+		return true
+	case http.StatusConflict:
+		var api interface{ ErrorCode() string }
+		return errors.As(err, &api) && api.ErrorCode() == "ConditionalRequestConflict"
+	}
+	return false
 }
 
 // wrapPut wraps a failed upload: whatever S3 answered, even a 404 for a

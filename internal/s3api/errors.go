@@ -82,12 +82,53 @@ func codeOf(err error) (code string, status int) {
 	if code, status := sigv4.Code(err); code != "InternalError" {
 		return code, status
 	}
+	if code, status, ok := originRefusal(err); ok {
+		return code, status
+	}
 	for _, c := range s3Codes {
 		if errors.Is(err, c.err) {
 			return c.code, c.status
 		}
 	}
 	return "InternalError", http.StatusInternalServerError
+}
+
+// originConfigCodes are origin answers about objstore's own access to the
+// origin (its keys, clock, region): a client's request did not cause them,
+// so they stay a 503 instead of being relayed.
+var originConfigCodes = map[string]bool{
+	"AuthorizationHeaderMalformed": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
+	"InvalidToken": true, "ExpiredToken": true, "RequestTimeTooSkewed": true, "AccessDenied": true,
+	"InvalidRequest": true, "MissingSecurityHeader": true,
+}
+
+// originRefusal is the origin's own 400 or 409 to a write of this object,
+// relayed as the origin gave it: the origin understood the request and
+// refused what it asks (versitygw's posix backend cannot hold a/b/c beside
+// an object a/b: 409 ObjectParentIsFile; nor a body under a key ending in
+// "/": 400 DirectoryObjectContainsData). Retrying cannot help, so a 503
+// would send a client into retries; S3 clients know these codes from the
+// origin itself. A bucket the origin no longer has is NoSuchBucket.
+func originRefusal(err error) (code string, status int, ok bool) {
+	var (
+		hs  interface{ HTTPStatusCode() int }
+		api interface{ ErrorCode() string }
+	)
+	if !errors.As(err, &hs) || !errors.As(err, &api) {
+		return "", 0, false
+	}
+	status, code = hs.HTTPStatusCode(), api.ErrorCode()
+	switch {
+	case code == "" || originConfigCodes[code]:
+		return "", 0, false
+	case status == http.StatusBadRequest, status == http.StatusConflict:
+		return code, status, true
+	case status == http.StatusNotFound && code == "NoSuchBucket":
+		// The bucket went away while the body arrived (s3-tests
+		// test_atomic_write_bucket_gone).
+		return code, status, true
+	}
+	return "", 0, false
 }
 
 // errorBody is S3's XML error document.

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/sigv4"
@@ -153,11 +154,17 @@ func userMetaHeaders(meta json.RawMessage) map[string]string {
 	return out
 }
 
-// headerValue makes v safe as an HTTP header value: control characters and
-// non-ASCII are escaped as S3 does for metadata it cannot send raw.
+// headerValue makes v safe as an HTTP header value. UTF-8 goes out as it
+// came in (HTTP allows those bytes as obs-text, and clients read back the
+// value they wrote: s3-tests test_object_set_get_unicode_metadata, which
+// the origin passes too); a value with control characters or invalid UTF-8
+// could not be sent raw and is escaped.
 func headerValue(v string) string {
+	if !utf8.ValidString(v) {
+		return strconv.QuoteToASCII(v)
+	}
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c >= 0x7f {
+		if c := v[i]; c < 0x20 || c == 0x7f {
 			return strconv.QuoteToASCII(v)
 		}
 	}

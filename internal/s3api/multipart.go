@@ -449,12 +449,9 @@ func (s *Server) uploadPartCopy(q *request, id, number string) error {
 	defer obj.Close()
 	rng := byteRange{0, obj.Size()}
 	if v := q.r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
-		r, ok, _ := parseRange(v, obj.Size())
-		if !ok || strings.HasPrefix(strings.TrimPrefix(v, "bytes="), "-") {
-			return errorf("InvalidRange", http.StatusRequestedRangeNotSatisfiable,
-				"x-amz-copy-source-range %q: want bytes=first-last within the %d-byte source", v, obj.Size())
+		if rng, err = copySourceRange(v, obj.Size()); err != nil {
+			return err
 		}
-		rng = r
 	}
 	if _, err := obj.Body.Seek(rng.start, io.SeekStart); err != nil {
 		return err
@@ -468,4 +465,25 @@ func (s *Server) uploadPartCopy(q *request, id, number string) error {
 	}
 	writeXML(q.w, http.StatusOK, copyPartResult{LastModified: xmlTime(part.Modified), ETag: part.ETag})
 	return nil
+}
+
+// copySourceRange parses x-amz-copy-source-range, which S3 takes only in
+// the form bytes=first-last: anything else is InvalidArgument, a range that
+// is well formed but not within the source is InvalidRange (s3-tests
+// test_multipart_copy_improper_range, test_multipart_copy_invalid_range).
+// Unlike a GET's Range, a last byte past the end is not clamped: the part
+// would silently be shorter than asked.
+func copySourceRange(v string, size int64) (byteRange, error) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	first, last, ok2 := strings.Cut(spec, "-")
+	start, err1 := strconv.ParseInt(first, 10, 64)
+	end, err2 := strconv.ParseInt(last, 10, 64)
+	if !ok || !ok2 || err1 != nil || err2 != nil || start < 0 || end < start {
+		return byteRange{}, errInvalidArgument("x-amz-copy-source-range %q: want bytes=first-last", v)
+	}
+	if end >= size {
+		return byteRange{}, errorf("InvalidRange", http.StatusRequestedRangeNotSatisfiable,
+			"x-amz-copy-source-range %q: the source is %d bytes", v, size)
+	}
+	return byteRange{start, end - start + 1}, nil
 }
