@@ -74,6 +74,8 @@ type Stats struct {
 	Sweep SweepStats `json:"startup_sweep"`
 	// Integrity is what rot was found and repaired, and the scrubber.
 	Integrity IntegrityStats `json:"integrity"`
+	// Outbox is the write-back uploads not in the origin yet (outbox.go).
+	Outbox OutboxStats `json:"outbox"`
 }
 
 // OriginGets count a node's origin GETs by why they were made: Fills are
@@ -123,6 +125,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		s.Sweep = SweepStats{Done: true, Seconds: time.Duration(took).Seconds()}
 	}
 	s.Integrity = n.integrityStats()
+	s.Outbox = n.OutboxStats()
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h
