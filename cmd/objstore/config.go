@@ -67,6 +67,7 @@ type Config struct {
 	Deadlines    DeadlineFlags // --origin-*-timeout, --peer-*-timeout (deadlineflags.go)
 	TLS          TLSFlags      // --tls-*, --peer-tls-*: certificates of the listeners (tlsflags.go)
 	Scrub        ScrubFlags    // --scrub-period, --scrub-rate: the background scrubber (scrubflags.go)
+	Outbox       OutboxFlags   // --outbox-*, --s3-write-mode: write-back (outboxflags.go)
 
 	NativeAPIAuth  string // --native-api-auth ($APP_NATIVE_API_AUTH): off, or on (SigV4 with the S3 API's keys, or the token)
 	NativeAPIToken string // --native-api-token ($APP_NATIVE_API_TOKEN): bearer token the native API accepts when auth is on
@@ -108,6 +109,7 @@ func DefaultConfig() Config {
 		StaleIfError: time.Hour,
 		Deadlines:    defaultDeadlineFlags(),
 		Scrub:        defaultScrubFlags(),
+		Outbox:       defaultOutboxFlags(),
 	}
 }
 
@@ -131,6 +133,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Scrub.validate(); err != nil {
+		return err
+	}
+	if err := c.Outbox.validate(); err != nil {
 		return err
 	}
 	for _, a := range []struct{ name, addr string }{
@@ -243,6 +248,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	c.Deadlines.register(fs, env)
 	c.TLS.register(fs, env)
 	c.Scrub.register(fs, env)
+	c.Outbox.register(fs, env)
 	durationFlag(fs, &c.OriginTTL, "origin-ttl", "revalidate a body read through from the origin with a conditional GET once it is this old; 0 = never", env, "APP_ORIGIN_TTL")
 	durationFlag(fs, &c.StaleIfError, "stale-if-error", "serve a body this long past --origin-ttl, marked stale, while the origin cannot be reached", env, "APP_STALE_IF_ERROR")
 	str(&c.EventsToken, []string{"events-token"}, "APP_EVENTS_TOKEN", "secret that POST /api/v1/events requires (Bearer or ?token=); empty refuses all events")

@@ -148,3 +148,23 @@ func (n *Node) pullPendingNow(ctx context.Context, rec objstore.Record) {
 		n.log.Warn("write-back: cannot copy a pending body now; queued", "key", rec.Key, "err", err)
 	}
 }
+
+// The write modes as the APIs name them (X-Meta-Write, X-Objstore-Write,
+// --s3-write-mode): through uploads before answering (the original levels),
+// back answers first and uploads from the outbox.
+const (
+	WriteThrough = "through"
+	WriteBack    = "back"
+)
+
+// ParseWriteMode parses a write mode: "back" is write-back, "through" and
+// "" are not. Anything else wraps objstore.ErrInvalidLevel.
+func ParseWriteMode(v string) (back bool, err error) {
+	switch v {
+	case WriteBack:
+		return true, nil
+	case WriteThrough, "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: write mode %q (want %s or %s)", objstore.ErrInvalidLevel, v, WriteThrough, WriteBack)
+}

@@ -179,8 +179,17 @@ func (s *Server) write(q *request, a writeAttrs, size int64, body io.Reader, ver
 	return s.node.Put(q.r.Context(), node.PutRequest{
 		Key: q.objectKey(), Name: nameOf(q.key), ContentType: a.ContentType,
 		UserMeta: a.UserMeta, Headers: a.Headers, Level: level, LevelIsFloor: !a.LevelSet,
-		Size: size, Body: body, Verify: verify,
+		Size: size, Body: body, Verify: verify, WriteBack: s.writeBack(a),
 	})
+}
+
+// writeBack is the write mode of a write: the one asked for, else the
+// configured default.
+func (s *Server) writeBack(a writeAttrs) bool {
+	if a.WriteSet {
+		return a.WriteBack
+	}
+	return s.cfg.DefaultWriteBack
 }
 
 // deleteObject serves DeleteObject: idempotent, as in S3.
