@@ -23,7 +23,7 @@ import (
 // Retry delays of the outbox drain after an origin error.
 var (
 	outboxRetryMin = time.Second
-	outboxRetryMax = time.Minute
+	outboxRetryMax = 15 * time.Second
 )
 
 // outboxCheckEvery is how often the drain looks again at the uploads of

@@ -1,9 +1,11 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"sphere.software/objstore"
@@ -35,47 +37,85 @@ func (n *Node) outboxLoop() {
 				wait = time.After(outboxCheckEvery)
 			}
 		}
+		wake := n.pending.wake
+		if err != nil {
+			// Backing off: new write-back PUTs poke the outbox, and must
+			// not turn the backoff into a busy retry against a down origin.
+			wake = nil
+		}
 		select {
 		case <-n.ctx.Done():
 			return
-		case <-n.pending.wake:
+		case <-wake:
 		case <-wait:
 		}
 	}
 }
 
-// drain uploads this node's pending uploads, oldest first, and those of
-// gone writers it takes over. It stops at the first origin error (the
-// origin is down or hanging: the rest would fail too) and reports whether
-// entries of other nodes are left to watch.
+// drainWorkers is how many uploads a drain runs at once.
+const drainWorkers = 4
+
+// drain uploads this node's pending uploads, oldest first, drainWorkers at
+// a time, and those of gone writers it takes over. It hands out no more
+// after the first origin error (the origin is down or hanging: the rest
+// would fail too) and reports whether entries of other nodes are left to
+// watch.
 func (n *Node) drain(ctx context.Context) (othersLeft bool, err error) {
 	now := time.Now()
 	members := n.Members()
-	for _, e := range n.pending.snapshot() {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		takeover := false
-		if e.writer != n.cfg.NodeID {
-			if !n.pending.takeoverDue(e, members, now) {
-				othersLeft = true
-				continue
+	var (
+		mu    sync.Mutex // guards first
+		first error
+		wg    sync.WaitGroup
+	)
+	work := make(chan pendingUpload)
+	for range drainWorkers {
+		wg.Go(func() {
+			for e := range work {
+				if err := n.drainOne(ctx, e); err != nil {
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
+				}
 			}
-			takeover = true
-		}
-		if err := n.uploadPending(ctx, e, takeover); err != nil {
-			n.pending.count(&n.pending.failed)
-			if takeover {
-				// Another node's upload: no reason to hold back this
-				// node's own; it is tried again on the next look.
-				n.log.Warn("write-back takeover failed, will retry", "key", e.key, "writer", e.writer, "err", err)
-				othersLeft = true
-				continue
-			}
-			return othersLeft, fmt.Errorf("node: outbox: %s: %w", e.key, err)
-		}
+		})
 	}
-	return othersLeft, nil
+	for _, e := range n.pending.snapshot() {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed || ctx.Err() != nil {
+			break
+		}
+		if e.writer != n.cfg.NodeID && !n.pending.takeoverDue(e, members, now) {
+			othersLeft = true
+			continue
+		}
+		if e.writer != n.cfg.NodeID {
+			othersLeft = true // until the takeover's record says uploaded
+		}
+		work <- e
+	}
+	close(work)
+	wg.Wait()
+	return othersLeft, cmp.Or(first, ctx.Err())
+}
+
+// drainOne uploads e, or takes it over when another node wrote it. A
+// failed takeover is logged and tried again on the next look: it is no
+// reason to hold back this node's own uploads.
+func (n *Node) drainOne(ctx context.Context, e pendingUpload) error {
+	takeover := e.writer != n.cfg.NodeID
+	err := n.uploadPending(ctx, e, takeover)
+	if err == nil {
+		return nil
+	}
+	n.pending.count(&n.pending.failed)
+	if takeover {
+		n.log.Warn("write-back takeover failed, will retry", "key", e.key, "writer", e.writer, "err", err)
+		return nil
+	}
+	return fmt.Errorf("node: outbox: %s: %w", e.key, err)
 }
 
 // uploadPending uploads the body of e's record, when the journal still
