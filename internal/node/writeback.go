@@ -168,3 +168,33 @@ func ParseWriteMode(v string) (back bool, err error) {
 	}
 	return false, fmt.Errorf("%w: write mode %q (want %s or %s)", objstore.ErrInvalidLevel, v, WriteThrough, WriteBack)
 }
+
+// CheckBucketForWriteBack is CheckBucket for a write-back write, which must
+// not need the origin: when the origin cannot answer, a bucket it confirmed
+// before (at any time since start) or that the journal holds objects of is
+// taken to exist, and the write goes on.
+func (n *Node) CheckBucketForWriteBack(ctx context.Context, name string) error {
+	err := n.CheckBucket(ctx, name)
+	if err == nil || !(errors.Is(err, objstore.ErrNoRemote) || errors.Is(err, objstore.ErrTimeout)) {
+		return err
+	}
+	if n.buckets.known(name) {
+		return nil
+	}
+	known := false
+	if serr := n.journal.Scan(ctx, name, "", func(objstore.Record) bool { known = true; return false }); serr != nil {
+		return errors.Join(err, serr)
+	}
+	if known {
+		return nil
+	}
+	return err
+}
+
+// known reports whether the origin confirmed name at any time.
+func (c *bucketCache) known(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.seen[name]
+	return ok
+}

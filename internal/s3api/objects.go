@@ -147,7 +147,7 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkBucket(q); err != nil {
+	if err := s.checkWriteBucket(q, attrs); err != nil {
 		return err
 	}
 	size := q.r.ContentLength
@@ -181,6 +181,16 @@ func (s *Server) write(q *request, a writeAttrs, size int64, body io.Reader, ver
 		UserMeta: a.UserMeta, Headers: a.Headers, Level: level, LevelIsFloor: !a.LevelSet,
 		Size: size, Body: body, Verify: verify, WriteBack: s.writeBack(a),
 	})
+}
+
+// checkWriteBucket is checkBucket for a write; a write-back one goes on
+// without the origin for a bucket known to exist (write-back is for when
+// the origin is away).
+func (s *Server) checkWriteBucket(q *request, a writeAttrs) error {
+	if s.writeBack(a) {
+		return s.node.CheckBucketForWriteBack(q.r.Context(), q.bucket)
+	}
+	return s.checkBucket(q)
 }
 
 // writeBack is the write mode of a write: the one asked for, else the
