@@ -296,3 +296,36 @@ func TestWriteBackReadOnPeerWhilePending(t *testing.T) {
 		t.Fatalf("b's outbox %+v, want a's upload counted as another node's", st)
 	}
 }
+
+func TestParseWriteMode(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		back    bool
+		invalid bool
+	}{{"", false, false}, {"through", false, false}, {"back", true, false}, {"Back", false, true}, {"behind", false, true}} {
+		back, err := ParseWriteMode(tc.in)
+		if back != tc.back || errors.Is(err, objstore.ErrInvalidLevel) != tc.invalid {
+			t.Errorf("ParseWriteMode(%q) = %v, %v; want %v, invalid %v", tc.in, back, err, tc.back, tc.invalid)
+		}
+	}
+}
+
+func TestUploadState(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rec  objstore.Record
+		want string
+	}{
+		{"level 0", objstore.Record{Level: objstore.LevelLocal}, ""},
+		{"pending", objstore.Record{Level: objstore.LevelS3}, "pending"},
+		{"pending level 2", objstore.Record{Level: objstore.LevelFull}, "pending"},
+		{"uploaded", objstore.Record{Level: objstore.LevelS3, InRemote: true}, "uploaded"},
+		{"read through", objstore.Record{Level: objstore.LevelLocal, InRemote: true}, "uploaded"},
+		{"tombstone", objstore.Record{Level: objstore.LevelS3, Deleted: true}, ""},
+		{"lost", objstore.Record{Level: objstore.LevelS3, Lost: true}, ""},
+	} {
+		if got := UploadState(tc.rec); got != tc.want {
+			t.Errorf("%s: UploadState = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
