@@ -163,8 +163,10 @@ func TestWriteBackSupersededInOrigin(t *testing.T) {
 	remote.fail.Store(true)
 	key := newKey()
 	rec := putBack(t, n, key, []byte("older"), objstore.LevelS3)
+	// Another node's write a minute later: newer than any version this
+	// node stamps during the test.
 	newer := rec
-	newer.Version = objstore.Version{HLC: rec.Version.HLC + 1<<20, Node: "other"}
+	newer.Version = objstore.Version{HLC: rec.Version.HLC + 60_000<<16, Node: "other"}
 	newer.Sum.Size = 5
 	remote.mu.Lock()
 	remote.objects[key] = memObject{rec: newer, body: []byte("newer")}
