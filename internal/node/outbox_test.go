@@ -331,3 +331,23 @@ func TestUploadState(t *testing.T) {
 		}
 	}
 }
+
+// A level-2 write-back PUT answers while a peer is cut off (durable here);
+// the peer copies the body once it is back, and the drain uploads it.
+func TestWriteBackLevel2PeerDown(t *testing.T) {
+	fastOutbox(t)
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	remote.fail.Store(true)
+	net.setCut(b.ID(), true)
+	key, body := newKey(), randomBody(20_000)
+	rec := putBack(t, a, key, body, objstore.LevelFull)
+	if b.HasBody(rec) {
+		t.Fatal("a cut-off peer holds the body")
+	}
+	net.setCut(b.ID(), false)
+	eventually(t, "body on the peer once it is back", func() bool { return b.HasBody(rec) })
+	remote.fail.Store(false)
+	eventually(t, "uploaded", func() bool { return bytes.Equal(outboxOriginBody(remote, key), body) })
+	eventually(t, "uploaded on the peer", func() bool { return uploadState(t, b, key) == "uploaded" })
+}
