@@ -163,6 +163,9 @@ func (s *Server) putObject(q *request) error {
 		return err
 	}
 	q.w.Header().Set("ETag", rec.Sum.ETag())
+	if st := node.UploadState(rec); st != "" {
+		q.w.Header().Set("X-Objstore-Upload", st)
+	}
 	check.echo(q.w.Header())
 	q.w.WriteHeader(http.StatusOK)
 	return nil

@@ -31,6 +31,9 @@ func TestOutboxBound(t *testing.T) {
 			// Through the S3 API, write-back by the flag's default.
 			r := n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/"+id, body)
 			wantStatus(t, r, http.StatusOK, "S3 PUT "+id)
+			if got := r.Header.Get("X-Objstore-Upload"); got != "pending" {
+				t.Fatalf("S3 PUT while the origin is down: X-Objstore-Upload %q, want pending", got)
+			}
 			head := n.s3Do(ctx, t, http.MethodHead, "/"+o.Bucket+"/"+id, nil)
 			if got := head.Header.Get("X-Objstore-Upload"); got != "pending" {
 				t.Fatalf("S3 HEAD while the origin is down: X-Objstore-Upload %q, want pending", got)
