@@ -70,6 +70,7 @@ type Config struct {
 	Status       StatusFlags   // --status-interval: the status page's history (statusflags.go)
 	Ops          OpsFlags      // --log-format, --ready-without-origin: logs and readiness (opsflags.go)
 	Metrics      MetricsFlags  // --metrics, --metrics-addr: Prometheus metrics (metricsflags.go)
+	Outbox       OutboxFlags   // --outbox-*, --s3-write-mode: write-back (outboxflags.go)
 
 	NativeAPIAuth  string // --native-api-auth ($APP_NATIVE_API_AUTH): off, or on (SigV4 with the S3 API's keys, or the token)
 	NativeAPIToken string // --native-api-token ($APP_NATIVE_API_TOKEN): bearer token the native API accepts when auth is on
@@ -114,6 +115,7 @@ func DefaultConfig() Config {
 		Status:       defaultStatusFlags(),
 		Ops:          defaultOpsFlags(),
 		Metrics:      defaultMetricsFlags(),
+		Outbox:       defaultOutboxFlags(),
 	}
 }
 
@@ -146,6 +148,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
+	if err := c.Outbox.validate(); err != nil {
 		return err
 	}
 	for _, a := range []struct{ name, addr string }{
@@ -261,6 +266,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	c.Status.register(fs, env)
 	c.Ops.register(fs, env)
 	c.Metrics.register(fs, env)
+	c.Outbox.register(fs, env)
 	durationFlag(fs, &c.OriginTTL, "origin-ttl", "revalidate a body read through from the origin with a conditional GET once it is this old; 0 = never", env, "APP_ORIGIN_TTL")
 	durationFlag(fs, &c.StaleIfError, "stale-if-error", "serve a body this long past --origin-ttl, marked stale, while the origin cannot be reached", env, "APP_STALE_IF_ERROR")
 	str(&c.EventsToken, []string{"events-token"}, "APP_EVENTS_TOKEN", "secret that POST /api/v1/events requires (Bearer or ?token=); empty refuses all events")

@@ -44,7 +44,7 @@ func openS3API(ctx context.Context, cfg Config, log *slog.Logger, n *node.Node, 
 	}
 	go expireUploads(ctx, uploads, cfg.MultipartExpiry, log)
 	srv, err := s3api.New(s3api.Config{NodeID: n.ID(), Keys: keys.keys, Region: cfg.Region, Anonymous: anon, Domain: cfg.S3APIDomain,
-		DefaultLevel: objstore.Level(cfg.S3DefaultLevel), MaxObjectSize: cfg.MaxObjectSize, Logger: log.With("part", "s3api")},
+		DefaultLevel: objstore.Level(cfg.S3DefaultLevel), DefaultWriteBack: cfg.Outbox.s3WriteBack(), MaxObjectSize: cfg.MaxObjectSize, Logger: log.With("part", "s3api")},
 		n, uploads)
 	if err != nil {
 		return nil, nil, err

@@ -246,6 +246,9 @@ func metaHeaders(hdr http.Header, rec objstore.Record) {
 		hdr.Set("X-Meta-Name", headerSafe(rec.Name))
 	}
 	hdr.Set("X-Meta-ConsistencyLevel", strconv.Itoa(int(rec.Level)))
+	if s := node.UploadState(rec); s != "" {
+		hdr.Set("X-Meta-Upload", s)
+	}
 	if len(rec.UserMeta) > 0 {
 		hdr.Set("X-Meta-UserMeta", headerSafe(string(rec.UserMeta)))
 	}

@@ -49,12 +49,16 @@ func (h *Native) putRequest(r *http.Request) (node.PutRequest, error) {
 	if err != nil {
 		return node.PutRequest{}, err
 	}
+	back, err := node.ParseWriteMode(writeHeader(r))
+	if err != nil {
+		return node.PutRequest{}, err
+	}
 	if h.cfg.MaxObjectSize > 0 && r.ContentLength > h.cfg.MaxObjectSize {
 		return node.PutRequest{}, &http.MaxBytesError{Limit: h.cfg.MaxObjectSize}
 	}
 	return node.PutRequest{
 		Key: key, Name: r.Header.Get("X-Meta-Name"), UserMeta: meta, Level: level,
-		Size: r.ContentLength, Body: r.Body,
+		Size: r.ContentLength, Body: r.Body, WriteBack: back,
 	}, nil
 }
 
@@ -65,6 +69,15 @@ func levelHeader(r *http.Request) string {
 		return v
 	}
 	return r.Header.Get("X-Meta-Level")
+}
+
+// writeHeader is the write mode asked for: X-Meta-Write, or
+// X-Objstore-Write, the name the S3 API reads.
+func writeHeader(r *http.Request) string {
+	if v := r.Header.Get("X-Meta-Write"); v != "" {
+		return v
+	}
+	return r.Header.Get("X-Objstore-Write")
 }
 
 // userMeta parses X-Meta-UserMeta: a JSON object, stored compacted.
@@ -249,6 +262,9 @@ type metaJSON struct {
 	InRemote     bool             `json:"in_remote"`
 	// Lost reports a body lost to rot (objstore.Record.Lost).
 	Lost bool `json:"lost,omitempty"`
+	// Upload is node.UploadState: pending (write-back, not in the origin
+	// yet) or uploaded; absent at level 0.
+	Upload string `json:"upload,omitempty"`
 }
 
 func newMetaJSON(rec objstore.Record) metaJSON {
@@ -258,6 +274,7 @@ func newMetaJSON(rec objstore.Record) metaJSON {
 		Bucket: rec.Bucket, ContentType: rec.ContentType,
 		LastModified: rec.Modified().Format(http.TimeFormat),
 		Version:      rec.Version, InRemote: rec.InRemote, Lost: rec.Lost,
+		Upload: node.UploadState(rec),
 	}
 	if m.UserMeta == nil {
 		m.UserMeta = json.RawMessage("null")

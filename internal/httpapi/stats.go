@@ -41,6 +41,8 @@ type statsJSON struct {
 	OriginGets node.OriginGets `json:"origin_gets"`
 	// Integrity is the rot found, repaired and lost, and the scrubber.
 	Integrity node.IntegrityStats `json:"integrity"`
+	// Outbox is the write-back uploads owed to the origin.
+	Outbox node.OutboxStats `json:"outbox"`
 }
 
 func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices) statsJSON {
@@ -65,5 +67,6 @@ func newStatsJSON(s node.Stats, members []objstore.Member, prices savings.Prices
 		StartupSweep: s.Sweep,
 		OriginGets:   s.OriginGets,
 		Integrity:    s.Integrity,
+		Outbox:       s.Outbox,
 	}
 }

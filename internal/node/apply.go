@@ -21,6 +21,7 @@ func (n *Node) Apply(ctx context.Context, recs []objstore.Record) error {
 		if err := n.applyOne(ctx, rec); err != nil {
 			return err
 		}
+		n.pullPendingNow(ctx, rec)
 	}
 	return nil
 }

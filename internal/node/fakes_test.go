@@ -16,8 +16,10 @@ import (
 // memRemote is an in-memory origin for unit tests. Bodies can be gated so a
 // test can hold every GET mid-body, and corrupted to test verification.
 type memRemote struct {
-	mu      sync.Mutex // guards objects
+	mu      sync.Mutex // guards objects and puts
 	objects map[objstore.Key]memObject
+	// puts are the objects of every Put, in order.
+	puts []memObject
 
 	gets atomic.Int64
 	// gate, when set, is waited on after the first half of a body is read.
@@ -60,6 +62,7 @@ func (m *memRemote) Put(ctx context.Context, rec objstore.Record, body io.Reader
 	defer m.mu.Unlock()
 	rec.InRemote = true
 	m.objects[rec.Key] = memObject{rec: rec, body: b}
+	m.puts = append(m.puts, m.objects[rec.Key])
 	return nil
 }
 

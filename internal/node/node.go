@@ -57,6 +57,9 @@ type Config struct {
 	// Scrub sets the background scrubber (scrub.go); the zero value turns
 	// it off.
 	Scrub ScrubConfig
+	// Outbox bounds the write-back outbox (outbox.go); the zero value
+	// takes its defaults.
+	Outbox OutboxConfig
 }
 
 // Defaults for Config.
@@ -80,6 +83,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: config: MaxObjectSize %d is negative", c.MaxObjectSize)
 	}
 	if err := c.Scrub.Validate(); err != nil {
+		return err
+	}
+	if err := c.Outbox.Validate(); err != nil {
 		return err
 	}
 	return c.Cache.Validate()
@@ -129,6 +135,8 @@ type Node struct {
 	// re-reads the bodies on disk (scrub.go), nil when off.
 	repairs *repairQueue
 	scrub   *scrubber
+	// pending is the write-back outbox: uploads owed to the origin.
+	pending *outbox
 
 	// swept is closed when the start-up sweep, which runs after New
 	// returns, has ended (finished or stopped by Close).
@@ -181,6 +189,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	n.syncNow = make(chan objstore.Member, 16)
 	n.orphanWake = make(chan struct{}, 1)
 	n.repairs = newRepairQueue()
+	n.pending = newOutbox(cfg.NodeID, cfg.Outbox)
 	policy, err := cfg.Cache.newPolicy()
 	if err != nil {
 		return nil, err
@@ -213,6 +222,8 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	n.startIntegrityLoops()
 	n.wg.Add(1)
 	go n.reconcileLoop()
+	n.wg.Add(1)
+	go n.outboxLoop()
 	return n, nil
 }
 
@@ -256,6 +267,7 @@ func (n *Node) merge(ctx context.Context, rec objstore.Record) (objstore.Record,
 	n.hot.invalidate(rec.Key)
 	if err == nil && changed {
 		n.bounded.update(winner)
+		n.pending.observe(winner)
 	}
 	return winner, changed, err
 }

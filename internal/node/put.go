@@ -38,6 +38,10 @@ type PutRequest struct {
 	// on disk and before anything is published; an error from it discards
 	// the body and fails the write (a client's Content-MD5, say).
 	Verify func(objstore.Checksum) error
+	// WriteBack acknowledges the write once it is durable on this node
+	// (at level 2, on the alive peers too) and uploads it to the origin
+	// later, from the outbox (writeback.go); level 0 becomes level 1.
+	WriteBack bool
 }
 
 func (req PutRequest) validate(maxSize int64) error {
@@ -76,6 +80,9 @@ func ValidateUserMeta(meta json.RawMessage) error {
 func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error) {
 	if err := req.validate(n.cfg.MaxObjectSize); err != nil {
 		return objstore.Record{}, err
+	}
+	if req.WriteBack {
+		return n.putBack(ctx, req)
 	}
 	level, err := n.levelFor(ctx, req.Key, req.Level, req.LevelIsFloor)
 	if err != nil {

@@ -93,6 +93,8 @@ type Stats struct {
 	Integrity IntegrityStats `json:"integrity"`
 	// AntiEntropy is the passes this node started and what they moved.
 	AntiEntropy AntiEntropyStats `json:"anti_entropy"`
+	// Outbox is the write-back uploads not in the origin yet (outbox.go).
+	Outbox OutboxStats `json:"outbox"`
 }
 
 // OriginGets count a node's origin GETs by why they were made: Fills are
@@ -143,6 +145,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	}
 	s.Integrity = n.integrityStats()
 	s.AntiEntropy = n.antiEntropyStats()
+	s.Outbox = n.OutboxStats()
 	if o, ok := n.remote.(originHealth); ok {
 		h := o.Health()
 		s.Origin = &h

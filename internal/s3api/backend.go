@@ -29,6 +29,9 @@ type Backend interface {
 	// HeadBucket asks the origin; CheckBucket may trust a recent answer.
 	HeadBucket(ctx context.Context, name string) error
 	CheckBucket(ctx context.Context, name string) error
+	// CheckBucketForWriteBack is CheckBucket that trusts a bucket known
+	// before when the origin cannot answer.
+	CheckBucketForWriteBack(ctx context.Context, name string) error
 }
 
 var _ Backend = (*node.Node)(nil)

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/node"
 	"sphere.software/objstore/internal/sigv4"
 )
 
@@ -20,6 +21,10 @@ import (
 // sets the consistency level, for clients that can set metadata but not
 // arbitrary headers. The objstore- prefix is reserved otherwise.
 const levelMetaKey = "objstore-level"
+
+// writeMetaKey is the user-metadata key (x-amz-meta-objstore-write) that
+// sets the write mode, beside the X-Objstore-Write header.
+const writeMetaKey = "objstore-write"
 
 const reservedMetaPrefix = "objstore-"
 
@@ -32,6 +37,8 @@ type writeAttrs struct {
 	// Level is the level asked for, when levelSet.
 	Level    objstore.Level
 	LevelSet bool
+	// WriteBack is the write mode asked for, when WriteSet.
+	WriteBack, WriteSet bool
 }
 
 // parseWriteAttrs reads Content-Type, the stored headers, x-amz-meta-* and
@@ -69,6 +76,12 @@ func parseWriteAttrs(h http.Header) (writeAttrs, error) {
 			}
 			continue
 		}
+		if name == writeMetaKey {
+			if err := a.setWrite(v); err != nil {
+				return a, err
+			}
+			continue
+		}
 		if strings.HasPrefix(name, reservedMetaPrefix) {
 			return a, errInvalidArgument("user metadata x-amz-meta-%s: the prefix objstore- is reserved", name)
 		}
@@ -76,6 +89,11 @@ func parseWriteAttrs(h http.Header) (writeAttrs, error) {
 	}
 	if v := h.Get("X-Meta-ConsistencyLevel"); v != "" {
 		if err := a.setLevel(v); err != nil {
+			return a, err
+		}
+	}
+	if v := h.Get("X-Objstore-Write"); v != "" {
+		if err := a.setWrite(v); err != nil {
 			return a, err
 		}
 	}
@@ -105,6 +123,18 @@ func (a *writeAttrs) setLevel(v string) error {
 	return nil
 }
 
+func (a *writeAttrs) setWrite(v string) error {
+	back, err := node.ParseWriteMode(v)
+	if err != nil {
+		return errInvalidArgument("write mode %q: want %s or %s", v, node.WriteThrough, node.WriteBack)
+	}
+	if a.WriteSet && back != a.WriteBack {
+		return errInvalidArgument("two different write modes given")
+	}
+	a.WriteBack, a.WriteSet = back, true
+	return nil
+}
+
 // fromRecord returns the attributes of an existing object, for a copy that
 // keeps them.
 func fromRecord(rec objstore.Record) writeAttrs {
@@ -130,6 +160,9 @@ func setObjectHeaders(h http.Header, rec objstore.Record) {
 		h["x-amz-meta-"+k] = []string{v}
 	}
 	h.Set("X-Meta-ConsistencyLevel", strconv.Itoa(int(rec.Level)))
+	if s := node.UploadState(rec); s != "" {
+		h.Set("X-Objstore-Upload", s)
+	}
 }
 
 // userMetaHeaders turns user metadata (a JSON object) into x-amz-meta-*

@@ -150,7 +150,7 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkBucket(q); err != nil {
+	if err := s.checkWriteBucket(q, attrs); err != nil {
 		return err
 	}
 	size := q.r.ContentLength
@@ -188,6 +188,9 @@ func (s *Server) putObject(q *request) error {
 		return err
 	}
 	q.w.Header().Set("ETag", rec.Sum.ETag())
+	if st := node.UploadState(rec); st != "" {
+		q.w.Header().Set("X-Objstore-Upload", st)
+	}
 	check.echo(q.w.Header())
 	q.w.WriteHeader(http.StatusOK)
 	return nil
@@ -223,8 +226,27 @@ func (s *Server) write(q *request, a writeAttrs, size int64, body io.Reader, ver
 	return s.node.Put(q.r.Context(), node.PutRequest{
 		Key: q.objectKey(), Name: nameOf(q.key), ContentType: a.ContentType,
 		UserMeta: a.UserMeta, Headers: a.Headers, Level: level, LevelIsFloor: !a.LevelSet,
-		Size: size, Body: body, Verify: verify,
+		Size: size, Body: body, Verify: verify, WriteBack: s.writeBack(a),
 	})
+}
+
+// checkWriteBucket is checkBucket for a write; a write-back one goes on
+// without the origin for a bucket known to exist (write-back is for when
+// the origin is away).
+func (s *Server) checkWriteBucket(q *request, a writeAttrs) error {
+	if s.writeBack(a) {
+		return s.node.CheckBucketForWriteBack(q.r.Context(), q.bucket)
+	}
+	return s.checkBucket(q)
+}
+
+// writeBack is the write mode of a write: the one asked for, else the
+// configured default.
+func (s *Server) writeBack(a writeAttrs) bool {
+	if a.WriteSet {
+		return a.WriteBack
+	}
+	return s.cfg.DefaultWriteBack
 }
 
 // deleteObject serves DeleteObject: idempotent, as in S3.

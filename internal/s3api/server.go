@@ -61,6 +61,9 @@ type Config struct {
 	Domain string
 	// DefaultLevel is the consistency level of a write that names none.
 	DefaultLevel objstore.Level
+	// DefaultWriteBack makes a PutObject or CopyObject that names no write
+	// mode (X-Objstore-Write) a write-back one (node.PutRequest.WriteBack).
+	DefaultWriteBack bool
 	// MaxObjectSize is the largest body of one PUT; 0 means no limit.
 	MaxObjectSize int64
 	// NodeID is this node's ID; it names the node in multipart upload IDs

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	"sphere.software/objstore/internal/node"
+)
+
+// OutboxFlags are the options of write-back (node/writeback.go, outbox.go).
+type OutboxFlags struct {
+	MaxBytes      int64         // --outbox-max-bytes ($APP_OUTBOX_MAX_BYTES): write-back bytes owed to the origin at most
+	TakeoverAfter time.Duration // --outbox-takeover-after ($APP_OUTBOX_TAKEOVER_AFTER): a writer down this long has its level-2 uploads taken over
+	S3WriteMode   string        // --s3-write-mode ($APP_S3_WRITE_MODE): through or back, for S3 writes that name none
+}
+
+func defaultOutboxFlags() OutboxFlags {
+	return OutboxFlags{MaxBytes: node.DefaultOutboxMaxBytes, TakeoverAfter: node.DefaultTakeoverAfter, S3WriteMode: node.WriteThrough}
+}
+
+func (o *OutboxFlags) register(fs *flag.FlagSet, env map[string]string) {
+	fs.Func("outbox-max-bytes", "most bytes of write-back PUTs not yet in the origin, e.g. 1GiB; past it write-back PUTs get 507 (S3 API: 503) (default 1GiB)", func(v string) error {
+		n, err := parseSize(v)
+		o.MaxBytes = n
+		return err
+	})
+	env["outbox-max-bytes"] = "APP_OUTBOX_MAX_BYTES"
+	durationFlag(fs, &o.TakeoverAfter, "outbox-takeover-after", "how long the node that took a level-2 write-back PUT must be down before another node uploads it in its place", env, "APP_OUTBOX_TAKEOVER_AFTER")
+	fs.StringVar(&o.S3WriteMode, "s3-write-mode", o.S3WriteMode, "write mode of S3 PUTs that send no X-Objstore-Write: through (upload, then answer) or back (answer, upload later)")
+	env["s3-write-mode"] = "APP_S3_WRITE_MODE"
+}
+
+func (o OutboxFlags) validate() error {
+	switch {
+	case o.MaxBytes <= 0:
+		return fmt.Errorf("--outbox-max-bytes %d: want a positive size such as 1GiB", o.MaxBytes)
+	case o.TakeoverAfter < time.Second:
+		return fmt.Errorf("--outbox-takeover-after %s: want at least 1s", o.TakeoverAfter)
+	}
+	if _, err := node.ParseWriteMode(o.S3WriteMode); err != nil || o.S3WriteMode == "" {
+		return fmt.Errorf("--s3-write-mode %q: want %s or %s", o.S3WriteMode, node.WriteThrough, node.WriteBack)
+	}
+	return nil
+}
+
+// nodeConfig is the node's OutboxConfig.
+func (o OutboxFlags) nodeConfig() node.OutboxConfig {
+	return node.OutboxConfig{MaxBytes: o.MaxBytes, TakeoverAfter: o.TakeoverAfter}
+}
+
+// s3WriteBack is the S3 API's default write mode.
+func (o OutboxFlags) s3WriteBack() bool { return o.S3WriteMode == node.WriteBack }

@@ -1,0 +1,192 @@
+package node
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"sphere.software/objstore"
+)
+
+// outboxLoop loads the pending uploads a previous run left, then drains
+// the outbox whenever woken, retrying with a growing delay while the origin
+// fails, and looking again every outboxCheckEvery while uploads of other
+// nodes are pending (a takeover may come due).
+func (n *Node) outboxLoop() {
+	defer n.wg.Done()
+	if err := n.pending.load(n.ctx, n.journal); err != nil && n.ctx.Err() == nil {
+		n.log.Error("cannot load the write-back outbox from the journal; pending uploads wait for their next change", "err", err)
+	}
+	delay := outboxRetryMin
+	for {
+		var wait <-chan time.Time
+		left, err := n.drain(n.ctx)
+		switch {
+		case n.ctx.Err() != nil:
+			return
+		case err != nil:
+			n.log.Warn("write-back upload failed, will retry", "in", delay, "err", err)
+			wait = time.After(delay)
+			delay = min(2*delay, outboxRetryMax)
+		default:
+			delay = outboxRetryMin
+			if left {
+				wait = time.After(outboxCheckEvery)
+			}
+		}
+		wake := n.pending.wake
+		if err != nil {
+			// Backing off: new write-back PUTs poke the outbox, and must
+			// not turn the backoff into a busy retry against a down origin.
+			wake = nil
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-wake:
+		case <-wait:
+		}
+	}
+}
+
+// drainWorkers is how many uploads a drain runs at once.
+const drainWorkers = 4
+
+// drain uploads this node's pending uploads, oldest first, drainWorkers at
+// a time, and those of gone writers it takes over. It hands out no more
+// after the first origin error (the origin is down or hanging: the rest
+// would fail too) and reports whether entries of other nodes are left to
+// watch.
+func (n *Node) drain(ctx context.Context) (othersLeft bool, err error) {
+	now := time.Now()
+	members := n.Members()
+	var (
+		mu    sync.Mutex // guards first
+		first error
+		wg    sync.WaitGroup
+	)
+	work := make(chan pendingUpload)
+	for range drainWorkers {
+		wg.Go(func() {
+			for e := range work {
+				if err := n.drainOne(ctx, e); err != nil {
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, e := range n.pending.snapshot() {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed || ctx.Err() != nil {
+			break
+		}
+		if e.writer != n.cfg.NodeID && !n.pending.takeoverDue(e, members, now) {
+			othersLeft = true
+			continue
+		}
+		if e.writer != n.cfg.NodeID {
+			othersLeft = true // until the takeover's record says uploaded
+		}
+		work <- e
+	}
+	close(work)
+	wg.Wait()
+	return othersLeft, cmp.Or(first, ctx.Err())
+}
+
+// drainOne uploads e, or takes it over when another node wrote it. A
+// failed takeover is logged and tried again on the next look: it is no
+// reason to hold back this node's own uploads.
+func (n *Node) drainOne(ctx context.Context, e pendingUpload) error {
+	takeover := e.writer != n.cfg.NodeID
+	err := n.uploadPending(ctx, e, takeover)
+	if err == nil {
+		return nil
+	}
+	n.pending.count(&n.pending.failed)
+	if takeover {
+		n.log.Warn("write-back takeover failed, will retry", "key", e.key, "writer", e.writer, "err", err)
+		return nil
+	}
+	return fmt.Errorf("node: outbox: %s: %w", e.key, err)
+}
+
+// uploadPending uploads the body of e's record, when the journal still
+// holds that pending version, under a new version stamped now (as raising
+// the level does), conditional on the origin holding no newer version, and
+// journals the new version as uploaded. It holds the key's writer lock for
+// the upload, as a level-1 PUT does, so a newer write of the key on this
+// node is journaled after it and never overtaken by it; the origin's
+// deadlines bound how long.
+func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool) error {
+	if takeover {
+		if err := n.holdForTakeover(ctx, e); err != nil {
+			return err
+		}
+	}
+	unlock := n.lockKey(e.key)
+	defer unlock()
+	rec, err := n.journal.Get(ctx, e.key)
+	if errors.Is(err, objstore.ErrNotFound) || (err == nil && (rec.Version != e.version || !isPending(rec))) {
+		n.pending.drop(e) // replaced meanwhile; its own change updated the index
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
+	if err != nil {
+		return fmt.Errorf("local body: %w", err)
+	}
+	defer f.Close()
+	up := rec
+	up.Version = n.newVersion()
+	landed, err := n.putOrigin(ctx, up, f)
+	if err != nil {
+		return err
+	}
+	if !landed {
+		// The origin holds a newer version of the key, written elsewhere:
+		// this one lost, and the newer record is on its way here.
+		n.log.Info("write-back upload superseded by a newer version in the origin", "key", e.key, "version", e.version)
+		n.pending.drop(e)
+		n.pending.count(&n.pending.superseded)
+		return nil
+	}
+	up.InRemote = true
+	if _, _, err := n.merge(ctx, up); err != nil {
+		return fmt.Errorf("journal the upload: %w", err)
+	}
+	n.replicate(up)
+	n.pending.count(&n.pending.uploaded)
+	if takeover {
+		n.pending.count(&n.pending.takenOver)
+		n.log.Warn("took over the write-back upload of a node gone", "key", e.key, "writer", e.writer, "version", e.version)
+	}
+	return nil
+}
+
+// holdForTakeover copies the body of e's record from any alive member that
+// holds it when this node does not (a level-2 body whose pull has not run).
+func (n *Node) holdForTakeover(ctx context.Context, e pendingUpload) error {
+	rec, err := n.journal.Get(ctx, e.key)
+	if err != nil || rec.Version != e.version || n.blobs.Has(rec.Key, rec.BodyVersion) {
+		return nil // uploadPending sorts out a changed record
+	}
+	if _, err := n.copyFromHolders(ctx, rec); err != nil {
+		return fmt.Errorf("takeover: no alive node holds the body: %w", err)
+	}
+	return nil
+}
+
+// OutboxStats returns the write-back outbox's figures.
+func (n *Node) OutboxStats() OutboxStats {
+	return n.pending.stats(time.Now())
+}

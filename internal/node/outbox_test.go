@@ -1,0 +1,353 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/evict"
+	"sphere.software/objstore/internal/journal"
+)
+
+// fastOutbox makes the outbox retry and look again quickly for the length
+// of a test.
+func fastOutbox(t *testing.T) {
+	t.Helper()
+	min, max, every := outboxRetryMin, outboxRetryMax, outboxCheckEvery
+	outboxRetryMin, outboxRetryMax, outboxCheckEvery = 10*time.Millisecond, 50*time.Millisecond, 20*time.Millisecond
+	t.Cleanup(func() { outboxRetryMin, outboxRetryMax, outboxCheckEvery = min, max, every })
+}
+
+// openOutboxNode is openTestNode with an outbox configuration.
+func openOutboxNode(t *testing.T, dir string, remote *memRemote, cfg OutboxConfig) *testNode {
+	t.Helper()
+	return openOriginNode(t, dir, remote, remote, cfg)
+}
+
+// openOriginNode is openOutboxNode over origin, a wrapper of remote.
+func openOriginNode(t *testing.T, dir string, remote *memRemote, origin Remote, cfg OutboxConfig) *testNode {
+	t.Helper()
+	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(context.Background(), Config{NodeID: j.NodeID(), Outbox: cfg}, j, AdaptBlobs(blobs), origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &testNode{Node: n, remote: remote, j: j, blobs: blobs, dir: dir}
+	t.Cleanup(tn.close)
+	return tn
+}
+
+func putBack(t *testing.T, n *testNode, key objstore.Key, body []byte, level objstore.Level) objstore.Record {
+	t.Helper()
+	rec, err := n.Put(context.Background(), PutRequest{Key: key, Level: level, WriteBack: true, Size: int64(len(body)), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatalf("write-back put %s: %v", key, err)
+	}
+	return rec
+}
+
+// originBody is the body the origin holds for key, or nil.
+func outboxOriginBody(m *memRemote, key objstore.Key) []byte {
+	o, err := m.lookup(key)
+	if err != nil {
+		return nil
+	}
+	return o.body
+}
+
+func uploadState(t *testing.T, n *testNode, key objstore.Key) string {
+	t.Helper()
+	rec, err := n.Head(context.Background(), key)
+	if err != nil {
+		t.Fatalf("head %s: %v", key, err)
+	}
+	return UploadState(rec)
+}
+
+// A write-back PUT is acknowledged while the origin is down, read back
+// while pending, and uploaded once the origin returns, by itself.
+func TestWriteBackDrainsAfterOutage(t *testing.T) {
+	fastOutbox(t)
+	n := newTestNode(t, 0)
+	n.remote.fail.Store(true)
+	keys, bodies := make([]objstore.Key, 5), make([][]byte, 5)
+	for i := range keys {
+		keys[i], bodies[i] = newKey(), randomBody(1000+i)
+		if rec := putBack(t, n, keys[i], bodies[i], objstore.LevelLocal); rec.Level != objstore.LevelS3 || rec.InRemote {
+			t.Fatalf("write-back record: level %d in origin %v, want level 1 pending", rec.Level, rec.InRemote)
+		}
+		mustRead(t, n, keys[i], bodies[i])
+		if s := uploadState(t, n, keys[i]); s != "pending" {
+			t.Fatalf("state %q while the origin is down, want pending", s)
+		}
+	}
+	st := n.OutboxStats()
+	if st.Depth != 5 || st.Bytes != 5010 {
+		t.Fatalf("outbox while down: %+v, want 5 uploads of 5010 bytes", st)
+	}
+	n.remote.fail.Store(false)
+	eventually(t, "outbox drained", func() bool { return n.OutboxStats().Depth == 0 })
+	for i, key := range keys {
+		if !bytes.Equal(outboxOriginBody(n.remote, key), bodies[i]) {
+			t.Fatalf("origin body of %s differs", key)
+		}
+		if s := uploadState(t, n, key); s != "uploaded" {
+			t.Fatalf("state %q after the drain, want uploaded", s)
+		}
+	}
+	if st := n.OutboxStats(); st.Bytes != 0 || st.Uploaded != 5 || st.Failed == 0 {
+		t.Fatalf("outbox after drain: %+v, want 0 bytes, 5 uploaded, failures counted", st)
+	}
+}
+
+// Pending uploads survive a restart: the journal records are the outbox.
+func TestWriteBackSurvivesRestart(t *testing.T) {
+	fastOutbox(t)
+	n := newTestNode(t, 0)
+	n.remote.fail.Store(true)
+	key, body := newKey(), randomBody(4096)
+	putBack(t, n, key, body, objstore.LevelS3)
+	n = reopen(t, n)
+	eventually(t, "outbox loaded", func() bool { return n.OutboxStats().Depth == 1 })
+	n.remote.fail.Store(false)
+	eventually(t, "upload after restart", func() bool { return bytes.Equal(outboxOriginBody(n.remote, key), body) })
+	eventually(t, "record uploaded", func() bool { return uploadState(t, n, key) == "uploaded" })
+}
+
+// A newer write-back version of a key replaces the older pending one: the
+// origin never receives the older body.
+func TestWriteBackNewerSupersedesPending(t *testing.T) {
+	fastOutbox(t)
+	n := newTestNode(t, 0)
+	n.remote.fail.Store(true)
+	key := newKey()
+	putBack(t, n, key, []byte("old"), objstore.LevelS3)
+	putBack(t, n, key, []byte("newer"), objstore.LevelS3)
+	if st := n.OutboxStats(); st.Depth != 1 || st.Bytes != 5 {
+		t.Fatalf("outbox %+v, want the newer version alone", st)
+	}
+	n.remote.fail.Store(false)
+	eventually(t, "drained", func() bool { return n.OutboxStats().Depth == 0 })
+	n.remote.mu.Lock()
+	defer n.remote.mu.Unlock()
+	for _, p := range n.remote.puts {
+		if string(p.body) == "old" {
+			t.Fatalf("the superseded body was uploaded")
+		}
+	}
+	if len(n.remote.puts) != 1 || string(n.remote.objects[key].body) != "newer" {
+		t.Fatalf("origin got %d puts, holds %q; want one, the newer", len(n.remote.puts), n.remote.objects[key].body)
+	}
+}
+
+// A drain that finds the origin holding a newer version (written through
+// another node) does not upload the older one.
+func TestWriteBackSupersededInOrigin(t *testing.T) {
+	fastOutbox(t)
+	remote := newMemRemote()
+	n := openOriginNode(t, t.TempDir(), remote, conditionalMem{remote}, OutboxConfig{})
+	remote.fail.Store(true)
+	key := newKey()
+	rec := putBack(t, n, key, []byte("older"), objstore.LevelS3)
+	// Another node's write a minute later: newer than any version this
+	// node stamps during the test.
+	newer := rec
+	newer.Version = objstore.Version{HLC: rec.Version.HLC + 60_000<<16, Node: "other"}
+	newer.Sum.Size = 5
+	remote.mu.Lock()
+	remote.objects[key] = memObject{rec: newer, body: []byte("newer")}
+	remote.mu.Unlock()
+	remote.fail.Store(false)
+	eventually(t, "superseded", func() bool { return n.OutboxStats().Superseded == 1 })
+	if got := string(outboxOriginBody(remote, key)); got != "newer" {
+		t.Fatalf("origin holds %q, want the newer body", got)
+	}
+}
+
+// conditionalMem is memRemote with the conditional-write calls, enough
+// for decideUpload: no ETags, only versions.
+type conditionalMem struct{ *memRemote }
+
+func (c conditionalMem) StatETag(ctx context.Context, key objstore.Key) (objstore.Record, string, error) {
+	rec, err := c.Stat(ctx, key)
+	return rec, rec.Version.String(), err
+}
+
+func (c conditionalMem) PutIf(ctx context.Context, rec objstore.Record, body io.ReaderAt, etag string) error {
+	return c.Put(ctx, rec, body)
+}
+
+// The outbox bound refuses write-back PUTs with 507 past it and loses
+// nothing: the pending uploads stay, and room comes back as they drain.
+func TestWriteBackOutboxBound(t *testing.T) {
+	fastOutbox(t)
+	n := openOutboxNode(t, t.TempDir(), newMemRemote(), OutboxConfig{MaxBytes: 1000})
+	n.remote.fail.Store(true)
+	first, body := newKey(), randomBody(600)
+	putBack(t, n, first, body, objstore.LevelS3)
+	_, err := n.Put(context.Background(), PutRequest{Key: newKey(), Level: objstore.LevelS3, WriteBack: true, Size: 600, Body: bytes.NewReader(randomBody(600))})
+	if !errors.Is(err, objstore.ErrInsufficientStorage) {
+		t.Fatalf("past the bound: err=%v, want ErrInsufficientStorage", err)
+	}
+	// A body of unknown size is refused once it is read.
+	_, err = n.Put(context.Background(), PutRequest{Key: newKey(), Level: objstore.LevelS3, WriteBack: true, Size: -1, Body: strings.NewReader(string(randomBody(600)))})
+	if !errors.Is(err, objstore.ErrInsufficientStorage) {
+		t.Fatalf("chunked past the bound: err=%v, want ErrInsufficientStorage", err)
+	}
+	mustRead(t, n, first, body)
+	if st := n.OutboxStats(); st.Depth != 1 || st.Bytes != 600 {
+		t.Fatalf("outbox %+v after refusals, want the first upload alone", st)
+	}
+	n.remote.fail.Store(false)
+	eventually(t, "drained", func() bool { return n.OutboxStats().Depth == 0 })
+	putBack(t, n, newKey(), randomBody(600), objstore.LevelS3)
+}
+
+// A pending body is pinned: eviction never removes it.
+func TestWriteBackPendingNeverEvicted(t *testing.T) {
+	fastOutbox(t)
+	n := openBoundedNode(t, t.TempDir(), newMemRemote(), 1<<20, evict.Options{})
+	n.remote.fail.Store(true)
+	key, body := newKey(), randomBody(10_000)
+	putBack(t, n, key, body, objstore.LevelS3)
+	if freed := n.bounded.makeRoom(1 << 20); freed != 0 {
+		t.Fatalf("eviction freed %d bytes of pending bodies", freed)
+	}
+	mustRead(t, n, key, body)
+	n.remote.fail.Store(false)
+	eventually(t, "uploaded", func() bool { return uploadState(t, n, key) == "uploaded" })
+	if freed := n.bounded.makeRoom(1 << 20); freed != 10_000 {
+		t.Fatalf("eviction after the upload freed %d bytes, want the body's 10000", freed)
+	}
+}
+
+// Level-2 write-back: the PUT returns once the alive peers hold the body;
+// every node reads it while pending; when the writer is gone for good the
+// alive node with the lowest ID uploads it, once.
+func TestWriteBackTakeover(t *testing.T) {
+	fastOutbox(t)
+	net, remote := newFakeNet(), newMemRemote()
+	cfg := OutboxConfig{TakeoverAfter: 100 * time.Millisecond}
+	var nodes []*testNode
+	for range 3 {
+		n := openOutboxNode(t, t.TempDir(), remote, cfg)
+		net.mu.Lock()
+		net.nodes[n.ID()] = n
+		net.mu.Unlock()
+		n.AttachCluster(fakeCluster{net, n.ID()}, fakePeers{net, n.ID()})
+		nodes = append(nodes, n)
+	}
+	remote.fail.Store(true)
+	a := nodes[0]
+	key, body := newKey(), randomBody(50_000)
+	rec := putBack(t, a, key, body, objstore.LevelFull)
+	for _, n := range nodes[1:] {
+		if !n.HasBody(rec) {
+			t.Fatalf("node %s lacks the body when the level-2 write-back PUT returned", n.ID())
+		}
+		mustRead(t, n, key, body)
+		if s := uploadState(t, n, key); s != "pending" {
+			t.Fatalf("state on a peer %q, want pending", s)
+		}
+	}
+	a.close() // gone for good
+	net.setCut(a.ID(), true)
+	remote.fail.Store(false)
+	eventually(t, "taken over", func() bool { return bytes.Equal(outboxOriginBody(remote, key), body) })
+	eventually(t, "uploaded everywhere", func() bool {
+		return uploadState(t, nodes[1], key) == "uploaded" && uploadState(t, nodes[2], key) == "uploaded"
+	})
+	takers := nodes[1].OutboxStats().TakenOver + nodes[2].OutboxStats().TakenOver
+	remote.mu.Lock()
+	puts := len(remote.puts)
+	remote.mu.Unlock()
+	if takers != 1 || puts != 1 {
+		t.Fatalf("%d nodes took over, %d uploads; want one of each", takers, puts)
+	}
+}
+
+// A level-1 write-back body lives on its writer alone: a peer reads it
+// from there while it is pending.
+func TestWriteBackReadOnPeerWhilePending(t *testing.T) {
+	fastOutbox(t)
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	remote.fail.Store(true)
+	key, body := newKey(), randomBody(3000)
+	putBack(t, a, key, body, objstore.LevelS3)
+	eventually(t, "record on b", func() bool { _, err := b.Head(context.Background(), key); return err == nil })
+	got, obj, err := read(t, b, key, false)
+	if err != nil || !bytes.Equal(got, body) || obj.Source != SourcePeer {
+		t.Fatalf("read on b while pending: err=%v equal=%v", err, bytes.Equal(got, body))
+	}
+	if st := b.OutboxStats(); st.Depth != 0 || st.Others != 1 {
+		t.Fatalf("b's outbox %+v, want a's upload counted as another node's", st)
+	}
+}
+
+func TestParseWriteMode(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		back    bool
+		invalid bool
+	}{{"", false, false}, {"through", false, false}, {"back", true, false}, {"Back", false, true}, {"behind", false, true}} {
+		back, err := ParseWriteMode(tc.in)
+		if back != tc.back || errors.Is(err, objstore.ErrInvalidLevel) != tc.invalid {
+			t.Errorf("ParseWriteMode(%q) = %v, %v; want %v, invalid %v", tc.in, back, err, tc.back, tc.invalid)
+		}
+	}
+}
+
+func TestUploadState(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rec  objstore.Record
+		want string
+	}{
+		{"level 0", objstore.Record{Level: objstore.LevelLocal}, ""},
+		{"pending", objstore.Record{Level: objstore.LevelS3}, "pending"},
+		{"pending level 2", objstore.Record{Level: objstore.LevelFull}, "pending"},
+		{"uploaded", objstore.Record{Level: objstore.LevelS3, InRemote: true}, "uploaded"},
+		{"read through", objstore.Record{Level: objstore.LevelLocal, InRemote: true}, "uploaded"},
+		{"tombstone", objstore.Record{Level: objstore.LevelS3, Deleted: true}, ""},
+		{"lost", objstore.Record{Level: objstore.LevelS3, Lost: true}, ""},
+	} {
+		if got := UploadState(tc.rec); got != tc.want {
+			t.Errorf("%s: UploadState = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A level-2 write-back PUT answers while a peer is cut off (durable here);
+// the peer copies the body once it is back, and the drain uploads it.
+func TestWriteBackLevel2PeerDown(t *testing.T) {
+	fastOutbox(t)
+	net, remote := newFakeNet(), newMemRemote()
+	a, b := net.add(t, t.TempDir(), remote), net.add(t, t.TempDir(), remote)
+	remote.fail.Store(true)
+	net.setCut(b.ID(), true)
+	key, body := newKey(), randomBody(20_000)
+	rec := putBack(t, a, key, body, objstore.LevelFull)
+	if b.HasBody(rec) {
+		t.Fatal("a cut-off peer holds the body")
+	}
+	net.setCut(b.ID(), false)
+	eventually(t, "body on the peer once it is back", func() bool { return b.HasBody(rec) })
+	remote.fail.Store(false)
+	eventually(t, "uploaded", func() bool { return bytes.Equal(outboxOriginBody(remote, key), body) })
+	eventually(t, "uploaded on the peer", func() bool { return uploadState(t, b, key) == "uploaded" })
+}

@@ -1,0 +1,80 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOutboxBound fills the outbox to --outbox-max-bytes while the origin
+// is down: the next write-back PUT gets 507 on the native API and an S3
+// error (503 ServiceUnavailable, naming the outbox) on the S3 API, and
+// nothing acknowledged is lost. S3 PUTs are write-back by --s3-write-mode
+// and show X-Objstore-Upload on HEAD. Once the origin is back the outbox
+// drains and takes writes again.
+func TestOutboxBound(t *testing.T) {
+	o := newOrigin(t)
+	sw := outboxStartSwitch(t, o.Endpoint)
+	n := StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket,
+		Args: append([]string{"--outbox-max-bytes=100KiB", "--s3-write-mode=back"}, outboxTimeouts...)})
+	ctx := context.Background()
+	sw.set(true)
+	acked := map[string][]byte{}
+	for i := range 3 {
+		id := newID()
+		body := append([]byte(id), randomBody(uint64(i), 30_000)...)
+		if i == 2 {
+			// Through the S3 API, write-back by the flag's default.
+			r := n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/"+id, body)
+			wantStatus(t, r, http.StatusOK, "S3 PUT "+id)
+			if got := r.Header.Get("X-Objstore-Upload"); got != "pending" {
+				t.Fatalf("S3 PUT while the origin is down: X-Objstore-Upload %q, want pending", got)
+			}
+			head := n.s3Do(ctx, t, http.MethodHead, "/"+o.Bucket+"/"+id, nil)
+			if got := head.Header.Get("X-Objstore-Upload"); got != "pending" {
+				t.Fatalf("S3 HEAD while the origin is down: X-Objstore-Upload %q, want pending", got)
+			}
+		} else if r, err := n.outboxPut(id, 1, body); err != nil || r.Status != http.StatusOK {
+			t.Fatalf("write-back PUT %d: %v %v", i, r, err)
+		}
+		acked[id] = body
+	}
+	over := append([]byte(nil), randomBody(9, 30_000)...)
+	r, err := n.outboxPut(newID(), 1, over)
+	if err != nil || r.Status != http.StatusInsufficientStorage {
+		t.Fatalf("write-back PUT past the bound: %v %v, want 507", r, err)
+	}
+	t.Logf("native API past the bound: %s", r)
+	r = n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/"+newID(), over)
+	if r.Status != http.StatusServiceUnavailable || !bytes.Contains(r.Body, []byte("<Code>ServiceUnavailable</Code>")) ||
+		!strings.Contains(string(r.Body), "outbox full") {
+		t.Fatalf("S3 PUT past the bound: %s, want 503 ServiceUnavailable naming the outbox", r)
+	}
+	s, err := n.outbox()
+	if err != nil || s.Depth != 3 || s.Bytes > s.MaxBytes {
+		t.Fatalf("outbox at the bound: %+v %v, want 3 uploads within the bound", s, err)
+	}
+	for id, body := range acked {
+		n.MustGet(t, id, body)
+	}
+	sw.set(false)
+	outboxDrained(t, n, time.Minute)
+	if m := outboxMissing(t, o, acked); len(m) > 0 {
+		t.Fatalf("%d acknowledged objects missing from the origin, first %s", len(m), m[0])
+	}
+	id := newID()
+	if r, err := n.outboxPut(id, 1, over); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("write-back PUT after the drain: %v %v", r, err)
+	}
+	eventually(t, 30*time.Second, "uploaded", func() error {
+		head := n.s3Do(ctx, t, http.MethodHead, "/"+o.Bucket+"/"+id, nil)
+		if got := head.Header.Get("X-Objstore-Upload"); got != "uploaded" {
+			return fmt.Errorf("X-Objstore-Upload %q", got)
+		}
+		return nil
+	})
+}
