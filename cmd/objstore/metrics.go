@@ -44,7 +44,11 @@ func (x *nodeMetrics) watch(n *node.Node, j *journal.Store) error {
 	if x == nil {
 		return nil
 	}
-	return x.m.Watch(metrics.Sources{Node: n, Journal: j})
+	return x.m.Watch(metrics.Sources{Node: n, Journal: j, Outbox: func() metrics.OutboxStats {
+		o := n.OutboxStats()
+		return metrics.OutboxStats{Depth: int64(o.Depth), Oldest: o.OldestAge, Bytes: o.Bytes, MaxBytes: o.MaxBytes,
+			Uploaded: o.Uploaded, Failed: o.Failed, Superseded: o.Superseded, TakenOver: o.TakenOver}
+	}})
 }
 
 // instrument is h with its requests counted as api's, when metrics are on.

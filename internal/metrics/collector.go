@@ -86,6 +86,9 @@ var nodeDescs = []desc{
 	{"objstore_scrub_bytes_total", "Bytes re-read by the background scrubber.", nil},
 	{"objstore_outbox_depth", "Records waiting in the write-back outbox for their upload to the origin.", nil},
 	{"objstore_outbox_oldest_age_seconds", "How long the oldest record in the write-back outbox has waited; 0 when empty.", nil},
+	{"objstore_outbox_bytes", "Bytes of the bodies waiting in the write-back outbox.", nil},
+	{"objstore_outbox_max_bytes", "Bound of the write-back outbox (--outbox-max-bytes): past it, write-back PUTs are refused.", nil},
+	{"objstore_outbox_uploads_total", "Write-back uploads this node ran since start, by outcome (uploaded, failed, superseded, taken_over).", []string{"outcome"}},
 }
 
 func newNodeCollector(cfg Config, src Sources) *nodeCollector {
@@ -141,6 +144,14 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		o := c.src.Outbox()
 		e("objstore_outbox_depth", float64(o.Depth))
 		e("objstore_outbox_oldest_age_seconds", o.Oldest)
+		e("objstore_outbox_bytes", float64(o.Bytes))
+		e("objstore_outbox_max_bytes", float64(o.MaxBytes))
+		for _, u := range []struct {
+			outcome string
+			n       int64
+		}{{"uploaded", o.Uploaded}, {"failed", o.Failed}, {"superseded", o.Superseded}, {"taken_over", o.TakenOver}} {
+			e("objstore_outbox_uploads_total", float64(u.n), u.outcome)
+		}
 	}
 }
 

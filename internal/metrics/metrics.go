@@ -34,8 +34,12 @@ type Journal interface {
 // OutboxStats is the state of the write-back outbox: records waiting for
 // their upload to the origin, and how long the oldest has waited.
 type OutboxStats struct {
-	Depth  int64
-	Oldest float64 // seconds; 0 when empty
+	Depth    int64
+	Oldest   float64 // seconds; 0 when empty
+	Bytes    int64
+	MaxBytes int64
+	// Upload outcomes since start.
+	Uploaded, Failed, Superseded, TakenOver int64
 }
 
 // Config configures the metrics.
@@ -56,8 +60,7 @@ type Sources struct {
 	// Journal, when set, is read for objstore_journal_size_bytes.
 	Journal Journal
 	// Outbox is the hook for the write-back outbox: when set, it is read
-	// for objstore_outbox_depth and objstore_outbox_oldest_age_seconds;
-	// nil leaves them out.
+	// for the objstore_outbox_* series; nil leaves them out.
 	Outbox func() OutboxStats
 }
 

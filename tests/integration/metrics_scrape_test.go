@@ -74,7 +74,7 @@ func TestMetricsScrape(t *testing.T) {
 			t.Errorf("%s%v moved by %v (now %v), want at least %v", tc.name, tc.labels, moved, got, tc.atLeast)
 		}
 	}
-	for _, name := range []string{"objstore_journal_size_bytes", "objstore_saved_usd", "objstore_filesystem_size_bytes", "go_goroutines", "process_resident_memory_bytes"} {
+	for _, name := range []string{"objstore_journal_size_bytes", "objstore_outbox_max_bytes", "objstore_saved_usd", "objstore_filesystem_size_bytes", "go_goroutines", "process_resident_memory_bytes"} {
 		if v := metricsValue(after, name, nil); v <= 0 {
 			t.Errorf("%s = %v, want > 0", name, v)
 		}
