@@ -167,7 +167,7 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter
 		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
 	}
 	if rec.Level.Remote() {
-		superseded, err := n.commitAndUpload(ctx, rec, body)
+		superseded, err := n.commitAndUpload(ctx, rec, body, !hadBody)
 		if err != nil {
 			return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 		}

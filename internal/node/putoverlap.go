@@ -28,8 +28,9 @@ import (
 //   - the upload is putOrigin's conditional write, unchanged ("One winner").
 //
 // It returns once all three are over, so the caller may drop or close the
-// body; superseded is upload's.
-func (n *Node) commitAndUpload(ctx context.Context, rec objstore.Record, body BodyWriter) (superseded bool, err error) {
+// body; superseded is upload's; fresh is putOrigin's.
+func (n *Node) commitAndUpload(ctx context.Context, rec objstore.Record, body BodyWriter, fresh bool) (superseded bool, err error) {
+	fresh = fresh && rec.Size() <= maxHeadlessUpload
 	upCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	committed := make(chan error, 1)
@@ -47,7 +48,7 @@ func (n *Node) commitAndUpload(ctx context.Context, rec objstore.Record, body Bo
 	var landed bool
 	upErr := gate.waitIfEmpty()
 	if upErr == nil {
-		landed, upErr = n.putOrigin(upCtx, rec, gate)
+		landed, upErr = n.putOrigin(upCtx, rec, gate, fresh)
 	}
 	intentErr := gate.wait()
 	commitErr := <-committed
@@ -73,6 +74,12 @@ func (n *Node) commitAndUpload(ctx context.Context, rec objstore.Record, body Bo
 	}
 	return false, nil
 }
+
+// maxHeadlessUpload is the largest body a new key's upload sends without
+// reading the origin first (putOrigin's fresh): when the origin does hold an
+// object there (one written around objstore), the body is sent in vain
+// before the HEAD, and a multipart upload would send every part.
+const maxHeadlessUpload = 8 << 20
 
 // tailGate reads a body of size bytes for an upload, but holds any read
 // that reaches its last byte until open is called, and fails it when open
