@@ -147,6 +147,13 @@ def synccost(outdir, out):
     out.extend("   " + line if line else "" for line in f.read_text().rstrip().splitlines())
 
 
+def targets(rows, bench, known):
+    """The known targets in their order, then any other target of bench
+    (a new write mode added to bench/run.sh's put_targets) by name."""
+    seen = {r["target"] for r in pick(rows, bench=bench)}
+    return [t for t in known if t in seen] + sorted(seen - set(known))
+
+
 def put(rows, out):
     out.append("2. PUT throughput, putload -c32; objstore-Ln = native API at level n, s3api-Ln = the node's")
     out.append("   S3 API (PutObject, SigV4) at level n, s3-direct = PutObject to the S3 server; median of runs")
@@ -162,7 +169,7 @@ def put(rows, out):
         return f"{med(xs):.0f}" if xs else "-"
 
     for size in ("4KiB", "1MiB"):
-        for target in ("s3-direct", "objstore-L2", "objstore-L1", "s3api-L1", "objstore-L0", "s3api-L0"):
+        for target in targets(rows, "put", ("s3-direct", "objstore-L2", "objstore-L1", "s3api-L1", "objstore-L0", "s3api-L0")):
             rs = pick(rows, bench="put", target=target, sizename=size)
             if not rs:
                 continue
@@ -197,7 +204,7 @@ def putlat(rows, out):
                f"{'p50/S3':>6} {'(min-max)':>11}  {'p99/S3':>6} {'(min-max)':>11}")
     verdicts = []
     for size in ("4KiB", "1MiB"):
-        for target in ("s3-direct", "objstore-L0", "objstore-L1", "objstore-L2"):
+        for target in targets(rows, "putlat", ("s3-direct", "objstore-L0", "objstore-L1", "objstore-L2")):
             rs = pick(rows, bench="putlat", target=target, sizename=size)
             if not rs:
                 continue
