@@ -35,6 +35,8 @@
 #   BENCH_SECTIONS=tls     only section 1b (hot GETs over HTTPS beside nginx
 #                     over HTTPS), then the summary; BENCH_SECTIONS=all (the
 #                     default) runs 1b after section 1
+#   BENCH_SECTIONS=put     only section 2 (PUT rates and latencies of every
+#                     level beside versitygw's own PUTs), then the summary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -335,6 +337,44 @@ body_file() {
 	echo "${found[0]}"
 }
 
+# cpu_ticks PID...: user+system CPU ticks used so far by the processes
+# (all their threads), as /proc/PID/stat counts them.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() {
+	local pid total=0 stat
+	for pid in "$@"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		stat=${stat##*) } # fields after the command name; utime and stime are 12 and 13 here
+		total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
+	done
+	echo "$total"
+}
+pid_of() {
+	local i
+	for i in "${!NAMES[@]}"; do
+		[ "${NAMES[$i]}" != "$1" ] || echo "${PIDS[$i]}"
+	done
+}
+NODE_PID=$(pid_of node)
+
+# profile NAME DEBUGURL SECONDS: a CPU profile of a node, in the background.
+PROFILE_PIDS=()
+profile() {
+	[ "${BENCH_PPROF:-0}" = 1 ] || return 0
+	curl -fsS -o "$OUT/raw/$1.pprof" "$2/debug/pprof/profile?seconds=$3" &
+	PROFILE_PIDS+=($!)
+}
+wait_profiles() {
+	local pid
+	for pid in "${PROFILE_PIDS[@]}"; do
+		wait "$pid" || log "a CPU profile failed"
+	done
+	PROFILE_PIDS=()
+}
+
+# BENCH_SECTIONS=put runs section 2 only.
+if [ "${BENCH_SECTIONS:-all}" != put ]; then
+
 # ---- 1. hot GET: objstore (native and S3 API) beside nginx on the same body file
 # The S3 API serves the same objects as the native API: key <id> in the
 # node's bucket (-B). wrk GETs them with presigned URLs signed with the
@@ -439,25 +479,6 @@ MH=http://$(awk '$1 == "listen" {print $2}' "$OUT/logs/minhttp.log")
 [ "$MH" != http:// ] || die "minhttp did not start"
 check_get "$MH/b4k" "$WORK/bodies/b4k"
 
-# cpu_ticks PID...: user+system CPU ticks used so far by the processes
-# (all their threads), as /proc/PID/stat counts them.
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() {
-	local pid total=0 stat
-	for pid in "$@"; do
-		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-		stat=${stat##*) } # fields after the command name; utime and stime are 12 and 13 here
-		total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
-	done
-	echo "$total"
-}
-pid_of() {
-	local i
-	for i in "${!NAMES[@]}"; do
-		[ "${NAMES[$i]}" != "$1" ] || echo "${PIDS[$i]}"
-	done
-}
-NODE_PID=$(pid_of node)
 NGINX_PID=$(pid_of nginx)
 NGINX_WORKER_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 MINHTTP_PID=$(pid_of minhttp)
@@ -478,21 +499,6 @@ run_wrk() {
 	record "$(grep '^{' "$raw" | tail -n1)" bench="$bench" target="$target" size="$size" run="$run" \
 		server_cpu_s="$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", d / hz}')"
 	log "  $(grep -E '^Requests/sec' "$raw" | tr -s ' ') $(grep -E '^Transfer/sec' "$raw" | tr -s ' ')  [$bench $target $size #$run]"
-}
-
-# profile NAME DEBUGURL SECONDS: a CPU profile of a node, in the background.
-PROFILE_PIDS=()
-profile() {
-	[ "${BENCH_PPROF:-0}" = 1 ] || return 0
-	curl -fsS -o "$OUT/raw/$1.pprof" "$2/debug/pprof/profile?seconds=$3" &
-	PROFILE_PIDS+=($!)
-}
-wait_profiles() {
-	local pid
-	for pid in "${PROFILE_PIDS[@]}"; do
-		wait "$pid" || log "a CPU profile failed"
-	done
-	PROFILE_PIDS=()
 }
 
 HOTGET_SIZES="4KiB 64MiB"
@@ -599,51 +605,82 @@ EOF
 	unset CURL_CA_BUNDLE
 fi
 
+fi # not put
+
 if [ "${BENCH_SECTIONS:-all}" = hotget ] || [ "${BENCH_SECTIONS:-all}" = tls ]; then
 	log "BENCH_SECTIONS=${BENCH_SECTIONS}: sections 2 to 5 skipped"
 else
 
-# ---- 2. PUT throughput: objstore level 0 and 1 (native and S3 API) beside direct S3 PUTs
-# Through the S3 API putload signs PutObject with the node's S3 API
-# credentials and sets the level with a signed X-Meta-ConsistencyLevel.
-# run_put TARGET SIZE RUN ARGS...: one putload run, recorded with the CPU
-# seconds the node and the S3 server used over the run (putload reports its
-# own).
+# ---- 2. PUT: rates and latencies of every level beside direct S3 PUTs ----------
+# Rates with putload -c$PUT_CONC, then latencies one PUT at a time (-c1:
+# p50/p99 of a lone writer, where a level-1 PUT meets the issue-11 target of
+# at most 1.1x a direct PUT of the same object to the S3 server). Through the
+# S3 API putload signs PutObject with the node's S3 API credentials and sets
+# the level with a signed X-Meta-ConsistencyLevel. One node, so level 2 has
+# no peer to wait for. BENCH_SECTIONS=put runs this section alone.
+# run_put BENCH CONC TARGET SIZE RUN ARGS...: one putload run, recorded with
+# the CPU seconds the node and the S3 server used over the run (putload
+# reports its own).
 VERSITYGW_PID=$(pid_of versitygw)
 run_put() {
-	local target=$1 size=$2 run=$3 raw n0 n1 s0 s1
-	shift 3
-	raw=$OUT/raw/put-$size-$target-$run.txt
+	local bench=$1 conc=$2 target=$3 size=$4 run=$5 raw n0 n1 s0 s1
+	shift 5
+	raw=$OUT/raw/$bench-$size-$target-$run.txt
 	n0=$(cpu_ticks "$NODE_PID") s0=$(cpu_ticks "$VERSITYGW_PID")
-	"$BIN/putload" -c "$PUT_CONC" -d "$PUT_DUR" -label "$target" "$@" >"$raw" 2>&1 ||
+	"$BIN/putload" -c "$conc" -d "$PUT_DUR" -label "$target" "$@" >"$raw" 2>&1 ||
 		log "  putload reported failures; see $raw"
 	n1=$(cpu_ticks "$NODE_PID") s1=$(cpu_ticks "$VERSITYGW_PID")
 	grep -q '^{' "$raw" || die "putload gave no result; see $raw"
-	record "$(grep '^{' "$raw" | tail -n1)" bench=put target="$target" sizename="$size" run="$run" \
+	record "$(grep '^{' "$raw" | tail -n1)" bench="$bench" target="$target" sizename="$size" run="$run" \
 		node_cpu_s="$(awk -v d=$((n1 - n0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", d / hz}')" \
 		s3_cpu_s="$(awk -v d=$((s1 - s0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", d / hz}')"
 	log "  $(head -n1 "$raw")"
 }
+
+# The node's PUT targets, one a line: the target's name, then putload's
+# arguments. A new write mode is one more line here.
+put_targets() {
+	local level
+	for level in 0 1 2; do
+		echo "objstore-L$level -mode objstore -url $OS -level $level"
+	done
+	echo "objstore-WB -mode objstore -url $OS -level 1 -write back"
+	for level in 0 1; do
+		echo "s3api-L$level -mode s3 -endpoint $OS_S3 -bucket $BUCKET -access $S3API_ACCESS -secret $S3API_SECRET -s3-level $level"
+	done
+	echo "s3api-WB -mode s3 -endpoint $OS_S3 -bucket $BUCKET -access $S3API_ACCESS -secret $S3API_SECRET -s3-level 1 -write back"
+}
+# The targets whose latency is measured (-c1) besides s3-direct.
+PUT_LAT_TARGETS="objstore-L0 objstore-L1 objstore-L2"
+S3_DIRECT="-mode s3 -endpoint $S3 -bucket $BUCKET"
 
 for size in 4KiB 1MiB; do
 	case $size in
 	4KiB) bytes=4096 cap=$PUT_MAX_4K ;;
 	1MiB) bytes=$((1 << 20)) cap=$PUT_MAX_1M ;;
 	esac
-	log "PUT $size: $RUNS runs of putload -c$PUT_CONC -d$PUT_DUR -n$cap, objstore L0 (native, S3 API), objstore L1 (native, S3 API), S3 in turn"
+	log "PUT $size: $RUNS runs of putload -c$PUT_CONC -d$PUT_DUR -n$cap of $(put_targets | awk '{print $1}' | tr '\n' ' ')and s3-direct in turn, then -c1 of $PUT_LAT_TARGETS and s3-direct"
 	for ((r = 1; r <= RUNS; r++)); do
-		for level in 0 1; do
-			[ "$r" -ne 1 ] || profile "cpu-put-$size-L$level" "$OS_DEBUG" 2
-			run_put "objstore-L$level" "$size" "$r" -mode objstore -url "$OS" -level "$level" -size "$bytes" -n "$cap"
+		while read -r target args; do
+			[ "$r" -ne 1 ] || profile "cpu-put-$size-$target" "$OS_DEBUG" 2
+			# shellcheck disable=SC2086 # args are words by design
+			run_put put "$PUT_CONC" "$target" "$size" "$r" $args -size "$bytes" -n "$cap"
 			wait_profiles
-			[ "$r" -ne 1 ] || profile "cpu-put-$size-s3api-L$level" "$OS_DEBUG" 2
-			run_put "s3api-L$level" "$size" "$r" -mode s3 -endpoint "$OS_S3" -bucket "$BUCKET" \
-				-access "$S3API_ACCESS" -secret "$S3API_SECRET" -s3-level "$level" -size "$bytes" -n "$cap"
-			wait_profiles
+		done < <(put_targets)
+		# shellcheck disable=SC2086
+		run_put put "$PUT_CONC" s3-direct "$size" "$r" $S3_DIRECT -size "$bytes" -n "$cap"
+		for target in $PUT_LAT_TARGETS s3-direct; do
+			args=$S3_DIRECT
+			[ "$target" = s3-direct ] || args=$(put_targets | awk -v t="$target" '$1 == t {$1 = ""; print}')
+			# shellcheck disable=SC2086
+			run_put putlat 1 "$target" "$size" "$r" $args -size "$bytes" -n "$cap"
 		done
-		run_put s3-direct "$size" "$r" -mode s3 -endpoint "$S3" -bucket "$BUCKET" -size "$bytes" -n "$cap"
 	done
 done
+
+if [ "${BENCH_SECTIONS:-all}" = put ]; then
+	log "BENCH_SECTIONS=put: sections 3 to 5 skipped"
+else
 
 # ---- 3. cold-miss stampede ---------------------------------------------------
 # The objects are written at level 1 by the node of sections 1-2, which then
@@ -818,6 +855,7 @@ mkdir -p "$WORK/synccost"
 	die "synccost failed; see $OUT/logs/synccost.log"
 cat "$OUT/raw/synccost.txt" >&2
 
+fi # sections 3 to 5
 fi # BENCH_SECTIONS
 
 # ---- 6. summary ----------------------------------------------------------------

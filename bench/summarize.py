@@ -147,9 +147,17 @@ def synccost(outdir, out):
     out.extend("   " + line if line else "" for line in f.read_text().rstrip().splitlines())
 
 
+def targets(rows, bench, known):
+    """The known targets in their order, then any other target of bench
+    (a new write mode added to bench/run.sh's put_targets) by name."""
+    seen = {r["target"] for r in pick(rows, bench=bench)}
+    return [t for t in known if t in seen] + sorted(seen - set(known))
+
+
 def put(rows, out):
     out.append("2. PUT throughput, putload -c32; objstore-Ln = native API at level n, s3api-Ln = the node's")
-    out.append("   S3 API (PutObject, SigV4) at level n, s3-direct = PutObject to the S3 server; median of runs")
+    out.append("   S3 API (PutObject, SigV4) at level n, -WB = write-back (level 1, uploaded later),")
+    out.append("   s3-direct = PutObject to the S3 server; median of runs")
     out.append(f"{'size':<5} {'target':<12} {'objects/s':>10} {'MiB/s':>8} {'p50 ms':>8} {'p99 ms':>8}  errors  "
                f"{'vs S3':>6} {'(min-max)':>11}  {'vs native':>9} {'(min-max)':>11}  "
                f"{'CPU us/obj node':>15} {'S3':>5} {'client':>6}")
@@ -162,7 +170,8 @@ def put(rows, out):
         return f"{med(xs):.0f}" if xs else "-"
 
     for size in ("4KiB", "1MiB"):
-        for target in ("s3-direct", "objstore-L1", "s3api-L1", "objstore-L0", "s3api-L0"):
+        for target in targets(rows, "put", ("s3-direct", "objstore-L2", "objstore-L1", "s3api-L1", "objstore-L0", "s3api-L0",
+                                              "objstore-WB", "s3api-WB")):
             rs = pick(rows, bench="put", target=target, sizename=size)
             if not rs:
                 continue
@@ -181,6 +190,42 @@ def put(rows, out):
     out.append("   vs S3 / vs native: median over runs of objects/s / s3-direct objects/s (or / the native API's")
     out.append("   at the same level) of the same run; CPU us/obj: user+system CPU time over the run / objects")
     out.append("   PUT, of the node, the S3 server (versitygw) and putload itself (medians of runs)")
+    for size in ("4KiB", "1MiB"):
+        rat = paired(rows, "put", size, "objstore-L0", "s3-direct", ops, "sizename")
+        if rat:
+            out.append(f"   target {size} level 0 >= 1.5 x s3-direct objects/s: {med(rat):.2f}x -> {verdict(med(rat) >= 1.5)}")
+        rat = paired(rows, "put", size, "objstore-WB", "objstore-L0", ops, "sizename")
+        if rat:
+            out.append(f"   target {size} write-back >= 0.9 x level 0 objects/s: {med(rat):.2f}x -> {verdict(med(rat) >= 0.9)}")
+    putlat(rows, out)
+
+
+def putlat(rows, out):
+    if not pick(rows, bench="putlat"):
+        return
+    out.append("")
+    out.append("2b. PUT latency, putload -c1 (one PUT at a time); ratios pair each run with s3-direct's run")
+    out.append(f"{'size':<5} {'target':<12} {'objects/s':>10} {'p50 ms':>8} {'p99 ms':>8}  errors  "
+               f"{'p50/S3':>6} {'(min-max)':>11}  {'p99/S3':>6} {'(min-max)':>11}")
+    verdicts = []
+    for size in ("4KiB", "1MiB"):
+        for target in targets(rows, "putlat", ("s3-direct", "objstore-L0", "objstore-L1", "objstore-L2")):
+            rs = pick(rows, bench="putlat", target=target, sizename=size)
+            if not rs:
+                continue
+            cells = ""
+            if target != "s3-direct":
+                p50 = paired(rows, "putlat", size, target, "s3-direct", lambda r: r["p50_ms"], "sizename")
+                p99 = paired(rows, "putlat", size, target, "s3-direct", lambda r: r["p99_ms"], "sizename")
+                cells = "{:>6} {:>11}  {:>6} {:>11}".format(*ratio_cell(p50), *ratio_cell(p99))
+                if target == "objstore-L1" and p50 and p99:
+                    ok = med(p50) <= 1.1 and med(p99) <= 1.1
+                    verdicts.append(f"   target {size} level 1 latency <= 1.1 x s3-direct, p50 and p99: "
+                                    f"{med(p50):.2f}x / {med(p99):.2f}x -> {verdict(ok)}")
+            out.append(f"{size:<5} {target:<12} {med([r['objects_per_s'] for r in rs]):>10.0f} "
+                       f"{med([r['p50_ms'] for r in rs]):>8.2f} {med([r['p99_ms'] for r in rs]):>8.2f}  "
+                       f"{sum(r['errors'] for r in rs):>6}  {cells}  (n={len(rs)})")
+    out.extend(verdicts)
 
 
 def stampede(rows, out):
@@ -244,7 +289,8 @@ def main():
         out.append("")
     put(rows, out)
     out.append("")
-    stampede(rows, out)
+    if pick(rows, bench="stampede"):
+        stampede(rows, out)
     if pick(rows, bench="peer"):
         out.append("")
         peer(rows, out)

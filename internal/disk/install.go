@@ -12,7 +12,8 @@ import (
 // install commits the synced temp file f as the body called name. Once f
 // is renamed, its size counts as held (and is taken off again if the body
 // had to be removed because the directory could not be synced).
-func (s *Store) install(f *durable.File, name string, size int64) error {
+// With synced false it fsyncs neither f nor the directory (CommitCopy).
+func (s *Store) install(f *durable.File, name string, size int64, synced bool) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
@@ -21,9 +22,14 @@ func (s *Store) install(f *durable.File, name string, size int64) error {
 		return err
 	}
 	path := bodyPath(s.dir, name)
-	err = f.CommitFunc(func(rename func(string) error) error {
+	publish := func(rename func(string) error) error {
 		return s.renameLocked(rename, path, name, size)
-	})
+	}
+	if synced {
+		err = f.CommitFunc(publish)
+	} else {
+		err = f.PublishFunc(publish)
+	}
 	if err != nil && f.Renamed() {
 		// A crash could lose the rename: don't let Open serve the body.
 		return errors.Join(err, s.removeFile(path, name, fi))

@@ -128,11 +128,33 @@ func (w *Writer) ReadAt(p []byte, off int64) (int, error) {
 	return w.f.ReadAt(p, off)
 }
 
+// Sum returns the checksum of the bytes written so far, without making
+// them durable: what Commit returns when nothing more is written. A PUT
+// checks it and builds its record with it while Commit runs beside the
+// upload (internal/node, putoverlap.go). Like Write, it is called from
+// the writing goroutine.
+func (w *Writer) Sum() objstore.Checksum {
+	sum := objstore.Checksum{Size: w.size, CRC32C: w.crc}
+	w.md5.Sum(sum.MD5[:0])
+	return sum
+}
+
 // Commit fsyncs the body, renames it into place (replacing a body of the
 // same key and version, which holds the same bytes), fsyncs the directory
 // and returns the checksum of what was written. After a failed Write it
 // returns that Write's error. A second Commit returns the same checksum.
-func (w *Writer) Commit() (objstore.Checksum, error) {
+func (w *Writer) Commit() (objstore.Checksum, error) { return w.commit(true) }
+
+// CommitCopy is Commit for a body whose durable copy is elsewhere: a
+// level-≥1 PUT's, which is in the origin before its record is journaled.
+// It renames the body into place without fsyncing it or its directory, so
+// after a crash of the machine the body may be missing, or torn; the first
+// Open in a process verifies it against its checksum and removes a torn
+// one, and the node reads a missing body from the origin again. A crash of
+// the process alone loses nothing (the bytes are in the page cache).
+func (w *Writer) CommitCopy() (objstore.Checksum, error) { return w.commit(false) }
+
+func (w *Writer) commit(sync bool) (objstore.Checksum, error) {
 	if w.state == committed && w.err == nil {
 		return w.sum, nil
 	}
@@ -144,11 +166,13 @@ func (w *Writer) Commit() (objstore.Checksum, error) {
 		w.err = err
 		return objstore.Checksum{}, w.err
 	}
-	if err := w.f.Sync(); err != nil {
-		w.err = ioError("sync", w.name, err)
-		return objstore.Checksum{}, w.err
+	if sync {
+		if err := w.f.Sync(); err != nil {
+			w.err = ioError("sync", w.name, err)
+			return objstore.Checksum{}, w.err
+		}
 	}
-	err = w.s.install(w.f, w.name, fileSize)
+	err = w.s.install(w.f, w.name, fileSize, sync)
 	if w.f.Renamed() {
 		// The renamed file's bytes now count as held, or were removed again.
 		w.reserved = 0

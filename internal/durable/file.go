@@ -119,6 +119,26 @@ func (f *File) CommitFunc(publish func(rename func(path string) error) error) er
 	return nil
 }
 
+// PublishFunc is CommitFunc without its two fsyncs: the file is renamed
+// into place, but after a crash of the machine it may be missing there, or
+// hold fewer or other bytes. It is for a copy whose durable home is
+// elsewhere and whose reader checks it (a body already in the origin: see
+// internal/disk, Writer.CommitCopy); a crash of the process alone loses
+// nothing.
+func (f *File) PublishFunc(publish func(rename func(path string) error) error) error {
+	if f.state != writing {
+		return fmt.Errorf("durable: publish %s: not writing", f.Name())
+	}
+	err := publish(f.rename)
+	if f.state != renamed {
+		if err == nil {
+			err = fmt.Errorf("durable: publish %s: publish did not rename", f.Name())
+		}
+		return err
+	}
+	return err
+}
+
 // rename moves the temp file to path, once.
 func (f *File) rename(path string) error {
 	if f.state != writing {

@@ -149,6 +149,12 @@ type BodyWriter interface {
 	// and returns the checksum of what was written. Write fails with an error
 	// wrapping objstore.ErrInsufficientStorage when the quota or disk is full.
 	Commit() (objstore.Checksum, error)
+	// CommitCopy is Commit without the fsyncs, for a body whose durable
+	// copy is in the origin: after a machine crash it may be missing or
+	// torn, which Open's verification finds.
+	CommitCopy() (objstore.Checksum, error)
+	// Sum is the checksum of what was written so far, before any Commit.
+	Sum() objstore.Checksum
 	Close() error
 }
 

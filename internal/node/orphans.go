@@ -26,7 +26,7 @@ func (n *Node) upload(ctx context.Context, rec objstore.Record, body io.ReaderAt
 	if err := n.journal.PutIntent(ctx, rec.Key, rec.Version); err != nil {
 		return false, fmt.Errorf("record upload intent: %w", err)
 	}
-	landed, err := n.putOrigin(ctx, rec, body)
+	landed, err := n.putOrigin(ctx, rec, body, false)
 	if err != nil {
 		n.wakeOrphans()
 		return false, err

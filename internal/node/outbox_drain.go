@@ -148,7 +148,7 @@ func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool
 	defer f.Close()
 	up := rec
 	up.Version = n.newVersion()
-	landed, err := n.putOrigin(ctx, up, f)
+	landed, err := n.putOrigin(ctx, up, f, false)
 	if err != nil {
 		return err
 	}

@@ -99,13 +99,15 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
-	sum, err := w.Commit()
-	if err != nil {
-		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
-	}
+	sum := w.Sum()
 	if req.Verify != nil {
 		if err := req.Verify(sum); err != nil {
-			n.blobs.Remove(req.Key, v) //nolint:errcheck // a leftover is swept at start
+			return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err) // Close discards the body
+		}
+	}
+	if !req.Level.Remote() {
+		// A remote level commits the body beside its upload (putoverlap.go).
+		if _, err := w.Commit(); err != nil {
 			return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 		}
 	}
@@ -146,11 +148,13 @@ func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
 	return sniff.buf.Bytes(), nil
 }
 
-// publish uploads a committed body to the origin when its level asks for it
-// and then records it in the journal, under the key's writer lock so that the
-// origin sees the versions of one key in journal order. With levelIsFloor, a
-// level raised by a write that landed meanwhile is kept rather than refused.
-func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderAt, levelIsFloor bool) (objstore.Record, error) {
+// publish uploads a body to the origin when its level asks for it and then
+// records it in the journal, under the key's writer lock so that the origin
+// sees the versions of one key in journal order. The body is committed
+// already at level 0; at a remote level its commit runs beside the upload.
+// With levelIsFloor, a level raised by a write that landed meanwhile is kept
+// rather than refused.
+func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter, levelIsFloor bool) (objstore.Record, error) {
 	unlock := n.lockKey(rec.Key)
 	defer unlock()
 	prev, err := n.journal.Get(ctx, rec.Key)
@@ -170,7 +174,7 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderA
 		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
 	}
 	if rec.Level.Remote() {
-		superseded, err := n.upload(ctx, rec, body)
+		superseded, err := n.commitAndUpload(ctx, rec, body, !hadBody)
 		if err != nil {
 			return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 		}
@@ -182,6 +186,8 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body io.ReaderA
 			return rec, nil
 		}
 		rec.InRemote = true
+	} else if _, err := body.Commit(); err != nil { // done by Put already: returns its checksum
+		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 	}
 	if _, _, err := n.merge(ctx, rec); err != nil {
 		if rec.InRemote {

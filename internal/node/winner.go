@@ -62,16 +62,30 @@ func decideUpload(ours objstore.Version, got objstore.Record, found bool) origin
 // the ETag read just before (or on there being no object), so a version that
 // lands between the read and the write makes it fail and read again: the
 // origin's objstore versions of a key only ever grow.
-func (n *Node) putOrigin(ctx context.Context, rec objstore.Record, body io.ReaderAt) (bool, error) {
+//
+// fresh says the journal holds no live record of the key: then the first
+// PUT is conditional on there being no object without reading first, which
+// is the same condition the read would most likely give (If-None-Match: *
+// holds only when nothing is there, so it is exact, not a guess), and the
+// read comes only after it fails. That saves the HEAD of a new key's upload.
+func (n *Node) putOrigin(ctx context.Context, rec objstore.Record, body io.ReaderAt, fresh bool) (bool, error) {
 	cr, ok := n.remote.(ConditionalRemote)
 	if !ok {
 		return true, n.remote.Put(ctx, rec, body)
 	}
-	for range maxOriginRaces {
-		got, etag, err := cr.StatETag(ctx, rec.Key)
-		found := err == nil
-		if err != nil && !errors.Is(err, objstore.ErrNotFound) {
-			return false, err
+	for round := range maxOriginRaces {
+		var (
+			got   objstore.Record
+			etag  string
+			found bool
+		)
+		if round > 0 || !fresh {
+			var err error
+			got, etag, err = cr.StatETag(ctx, rec.Key)
+			found = err == nil
+			if err != nil && !errors.Is(err, objstore.ErrNotFound) {
+				return false, err
+			}
 		}
 		switch decideUpload(rec.Version, got, found) {
 		case stepLanded:
@@ -83,7 +97,7 @@ func (n *Node) putOrigin(ctx context.Context, rec objstore.Record, body io.Reade
 		if !found {
 			etag = ""
 		}
-		err = cr.PutIf(ctx, rec, body, etag)
+		err := cr.PutIf(ctx, rec, body, etag)
 		if err == nil {
 			return true, nil
 		}

@@ -86,24 +86,32 @@ func TestPutOrigin(t *testing.T) {
 		landed  bool
 		wantErr bool
 		wantPut []string
+		fresh   bool // the journal holds no live record: no HEAD first
 	}{
-		{"no object: If-None-Match", []scriptedHead{missing}, []error{nil}, true, false, []string{""}},
-		{"older object: If-Match its ETag", []scriptedHead{{rec: at(99), etag: "e1"}}, []error{nil}, true, false, []string{"e1"}},
-		{"newer object: no upload", []scriptedHead{{rec: at(101), etag: "e1"}}, nil, false, false, nil},
+		{"no object: If-None-Match", []scriptedHead{missing}, []error{nil}, true, false, []string{""}, false},
+		{"older object: If-Match its ETag", []scriptedHead{{rec: at(99), etag: "e1"}}, []error{nil}, true, false, []string{"e1"}, false},
+		{"newer object: no upload", []scriptedHead{{rec: at(101), etag: "e1"}}, nil, false, false, nil, false},
 		{"a newer version lands between HEAD and PUT",
-			[]scriptedHead{{rec: at(99), etag: "e1"}, {rec: at(101), etag: "e2"}}, []error{changed}, false, false, []string{"e1"}},
+			[]scriptedHead{{rec: at(99), etag: "e1"}, {rec: at(101), etag: "e2"}}, []error{changed}, false, false, []string{"e1"}, false},
 		{"an older version lands between HEAD and PUT",
-			[]scriptedHead{missing, {rec: at(98), etag: "e2"}}, []error{changed, nil}, true, false, []string{"", "e2"}},
+			[]scriptedHead{missing, {rec: at(98), etag: "e2"}}, []error{changed, nil}, true, false, []string{"", "e2"}, false},
 		{"cut connection, our upload landed",
-			[]scriptedHead{{rec: at(99), etag: "e1"}, {rec: ours, etag: "e3"}, {rec: ours, etag: "e3"}}, []error{cut}, true, false, []string{"e1"}},
+			[]scriptedHead{{rec: at(99), etag: "e1"}, {rec: ours, etag: "e3"}, {rec: ours, etag: "e3"}}, []error{cut}, true, false, []string{"e1"}, false},
 		{"cut connection, origin unchanged: the error stands",
-			[]scriptedHead{{rec: at(99), etag: "e1"}, {rec: at(99), etag: "e1"}}, []error{cut}, false, true, []string{"e1"}},
+			[]scriptedHead{{rec: at(99), etag: "e1"}, {rec: at(99), etag: "e1"}}, []error{cut}, false, true, []string{"e1"}, false},
+		{"fresh key: If-None-Match without a HEAD", nil, []error{nil}, true, false, []string{""}, true},
+		{"fresh key, an object there: refused, then HEAD and If-Match",
+			[]scriptedHead{{rec: at(99), etag: "e1"}}, []error{changed, nil}, true, false, []string{"", "e1"}, true},
+		{"fresh key, a newer version there: refused, then no upload",
+			[]scriptedHead{{rec: at(101), etag: "e1"}}, []error{changed}, false, false, []string{""}, true},
+		{"fresh key, cut connection, origin still empty: the error stands",
+			[]scriptedHead{missing}, []error{cut}, false, true, []string{""}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := &scriptedOrigin{heads: tt.heads, puts: tt.puts}
 			n := &Node{remote: o, log: slog.New(slog.DiscardHandler)}
-			landed, err := n.putOrigin(context.Background(), ours, bytes.NewReader(nil))
+			landed, err := n.putOrigin(context.Background(), ours, bytes.NewReader(nil), tt.fresh)
 			if landed != tt.landed || (err != nil) != tt.wantErr {
 				t.Errorf("putOrigin = %v, %v; want landed %v, error %v", landed, err, tt.landed, tt.wantErr)
 			}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"sphere.software/objstore"
@@ -87,7 +88,7 @@ func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[st
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(rec.Bucket),
 		Key:                aws.String(rec.ID),
-		Body:               io.NewSectionReader(body, 0, rec.Size()),
+		Body:               io.NewSectionReader(ctxReaderAt{ctx, body}, 0, rec.Size()),
 		ContentLength:      aws.Int64(rec.Size()),
 		Metadata:           meta,
 		ContentType:        optional(rec.ContentType),
@@ -99,13 +100,18 @@ func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[st
 		IfMatch:            c.ifMatch,
 		IfNoneMatch:        c.ifNoneMatch,
 	}
+	var opts []func(*s3.Options)
 	if rec.Sum.MD5 != (objstore.MD5{}) {
 		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(rec.Sum.MD5[:]))
+		// Content-MD5 makes the origin check the bytes, so the payload is
+		// not signed: over plain HTTP the SDK would otherwise read the
+		// whole body once more for its SHA-256 before sending a byte.
+		opts = append(opts, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
 	}
 	if tags, ok := encodeTags(rec.UserMeta); ok {
 		in.Tagging = aws.String(tags)
 	}
-	if _, err := r.client.PutObject(ctx, in); err != nil {
+	if _, err := r.client.PutObject(ctx, in, opts...); err != nil {
 		return wrapPut(rec.Key, err)
 	}
 	return nil
@@ -154,4 +160,21 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// ctxReaderAt fails every read once ctx is done, the read that saw it end
+// included: the unsigned body streams straight into the request, and a
+// request cut short of its Content-Length is one the origin does not keep,
+// where a body sent whole after a cancel might still land.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	if ctxErr := c.ctx.Err(); ctxErr != nil {
+		return 0, ctxErr
+	}
+	return n, err
 }

@@ -15,6 +15,10 @@
 // -s3-level, which adds a signed X-Meta-ConsistencyLevel header to every
 // PutObject.
 //
+// -write back makes every PUT a write-back (X-Meta-Write on the native API,
+// a signed X-Objstore-Write through the S3 API): answered once durable on
+// the node, uploaded later.
+//
 // The last line of the output is a JSON object with every figure.
 package main
 
@@ -57,6 +61,7 @@ type options struct {
 	access   string
 	secret   string
 	s3Level  int
+	write    string
 	size     int64
 	n        int
 	c        int
@@ -75,6 +80,7 @@ func main() {
 	flag.StringVar(&o.access, "access", "", "S3 access key (mode s3); empty = from the environment (AWS_ACCESS_KEY_ID)")
 	flag.StringVar(&o.secret, "secret", "", "S3 secret key, with -access (mode s3)")
 	flag.IntVar(&o.s3Level, "s3-level", -1, "mode s3: send X-Meta-ConsistencyLevel: N (an objstore node's S3 API); -1 = no header")
+	flag.StringVar(&o.write, "write", "", "objstore write mode: back (write-back) or through; empty = no header")
 	flag.Int64Var(&o.size, "size", 4096, "object size in bytes")
 	flag.IntVar(&o.n, "n", 1000, "objects to PUT at most")
 	flag.IntVar(&o.c, "c", 16, "concurrent requests")
@@ -92,6 +98,9 @@ type putFunc func(ctx context.Context, body []byte) error
 func run(o options) error {
 	if o.size < 0 || o.n < 1 || o.c < 1 {
 		return errors.New("want -size >= 0, -n >= 1 and -c >= 1")
+	}
+	if o.write != "" && o.write != "back" && o.write != "through" {
+		return fmt.Errorf("-write %q: want back or through", o.write)
 	}
 	ctx := context.Background()
 	body := make([]byte, o.size)
@@ -134,6 +143,7 @@ type result struct {
 	Label       string  `json:"label"`
 	Mode        string  `json:"mode"`
 	Level       int     `json:"level"` // -1: mode s3 without X-Meta-ConsistencyLevel
+	Write       string  `json:"write,omitempty"`
 	Size        int64   `json:"size"`
 	Concurrency int     `json:"concurrency"`
 	Objects     int64   `json:"objects"`
@@ -197,7 +207,7 @@ func load(ctx context.Context, o options, put putFunc, body []byte) result {
 	}
 	wg.Wait()
 	elapsed := time.Since(t0)
-	res := result{Label: o.label, Mode: o.mode, Level: o.level, Size: o.size, Concurrency: o.c,
+	res := result{Label: o.label, Mode: o.mode, Level: o.level, Write: o.write, Size: o.size, Concurrency: o.c,
 		Objects: int64(len(lat)), Errors: errs.Load(), Seconds: elapsed.Seconds(), FirstErr: firstErr,
 		ClientCPU: cpuSeconds() - cpu0}
 	if o.mode == "s3" {
@@ -236,6 +246,9 @@ func objstorePut(o options) putFunc {
 		req.Header.Set("X-Meta-ID", ulid.Make().String())
 		req.Header.Set("X-Meta-ConsistencyLevel", level)
 		req.Header.Set("X-Meta-Name", "bench.bin")
+		if o.write != "" {
+			req.Header.Set("X-Meta-Write", o.write)
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			return err
@@ -280,6 +293,9 @@ func newS3(ctx context.Context, o options) (*s3.Client, error) {
 			// Added before signing, so the header is signed like any other.
 			so.APIOptions = append(so.APIOptions,
 				smithyhttp.AddHeaderValue("X-Meta-ConsistencyLevel", strconv.Itoa(o.s3Level)))
+		}
+		if o.write != "" {
+			so.APIOptions = append(so.APIOptions, smithyhttp.AddHeaderValue("X-Objstore-Write", o.write))
 		}
 	}), nil
 }
