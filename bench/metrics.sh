@@ -24,13 +24,18 @@ for tool in go wrk curl; do
 done
 
 WORK=$(mktemp -d)
-PIDS=()
+# The nodes' PIDs go to a file: start runs in a command substitution, a
+# subshell, whose variables the cleanup would never see.
+PIDFILE=$WORK/pids
+: >"$PIDFILE"
 cleanup() {
 	local pid
-	for pid in "${PIDS[@]}"; do
+	while read -r pid; do
 		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+		# Not our child (started in a subshell): wait for it by polling.
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	done <"$PIDFILE"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -46,7 +51,7 @@ start() {
 	"$WORK/objstore" --backend local --origin-dir "$WORK/$name/origin" --state-dir "$WORK/$name/state" \
 		--files-dir "$WORK/$name/files" --public-addr 127.0.0.1:0 --private-addr 127.0.0.1:0 --s3-api-addr "" \
 		--cluster-key "$KEY" "$@" >"$WORK/$name/log" 2>&1 &
-	PIDS+=($!)
+	echo $! >>"$PIDFILE"
 	for ((i = 0; i < 100; i++)); do
 		addr=$(grep -o 'api=native addr=[0-9.:]*' "$WORK/$name/log" | head -1 | cut -d= -f3) && [ -n "$addr" ] && break
 		sleep 0.1
