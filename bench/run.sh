@@ -637,6 +637,19 @@ run_put() {
 	log "  $(head -n1 "$raw")"
 }
 
+# wait_outbox: after a write-back run, waits (at most 5 minutes) until the
+# node's outbox has uploaded everything, so that its uploads do not slow the
+# targets that run next; the write-back run itself keeps its own.
+wait_outbox() {
+	local i depth
+	for ((i = 0; i < 600; i++)); do
+		depth=$(curl -fsS "$OS/api/v1/stats" | jq '.outbox.depth // 0') || depth=0
+		[ "$depth" -gt 0 ] || return 0
+		sleep 0.5
+	done
+	log "  the outbox still holds $depth uploads after 5 minutes"
+}
+
 # The node's PUT targets, one a line: the target's name, then putload's
 # arguments. A new write mode is one more line here.
 put_targets() {
@@ -666,6 +679,7 @@ for size in 4KiB 1MiB; do
 			# shellcheck disable=SC2086 # args are words by design
 			run_put put "$PUT_CONC" "$target" "$size" "$r" $args -size "$bytes" -n "$cap"
 			wait_profiles
+			wait_outbox
 		done < <(put_targets)
 		# shellcheck disable=SC2086
 		run_put put "$PUT_CONC" s3-direct "$size" "$r" $S3_DIRECT -size "$bytes" -n "$cap"
