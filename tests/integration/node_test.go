@@ -28,6 +28,9 @@ const (
 	readyTimeout = 15 * time.Second
 	// stopTimeout bounds how long a node may take to exit after SIGTERM.
 	stopTimeout = 30 * time.Second
+	// pipeWaitDelay bounds the wait for a node's output pipe to close once
+	// the node has exited (exec.Cmd.WaitDelay).
+	pipeWaitDelay = 5 * time.Second
 	// logTail is how much of a node's log a failed test prints.
 	logTail = 8 << 10
 	// startAttempts is how many pairs of free ports StartNode tries.
@@ -244,6 +247,11 @@ func (n *Node) launch() error {
 	w := io.MultiWriter(n.log, n.logFile)
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = sysProcAttr()
+	// Wait returns once the node has exited and its output pipe is closed.
+	// Bound the second wait: a pipe held open by another process (Go's
+	// os/exec, golang/go#69060, with nodes started at once) must not read
+	// as a node that did not exit.
+	cmd.WaitDelay = pipeWaitDelay
 	_, _ = fmt.Fprintf(w, "=== %s start: objstore %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(cmd.Args[1:], " ")) // the log is best effort
 	if err := cmd.Start(); err != nil {
 		return err
@@ -251,6 +259,11 @@ func (n *Node) launch() error {
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		if errors.Is(p.err, exec.ErrWaitDelay) {
+			// The node exited cleanly; only the tail of its output may be lost.
+			_, _ = fmt.Fprintf(n.log, "=== %s exited; output pipe still open after %v, not read further\n", time.Now().Format(time.RFC3339Nano), pipeWaitDelay)
+			p.err = nil
+		}
 		close(p.done)
 	}()
 	n.proc = p
@@ -346,9 +359,16 @@ func (n *Node) Wait(d time.Duration) error {
 	case <-p.done:
 		err = p.err
 	case <-timer.C:
-		n.signal(syscall.SIGKILL)
-		<-p.done
-		err = fmt.Errorf("did not exit within %v, killed", d)
+		// SIGQUIT first: the Go runtime writes every goroutine's stack to
+		// the node's log, which says where it hung.
+		n.signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(3 * time.Second):
+			n.signal(syscall.SIGKILL)
+			<-p.done
+		}
+		err = fmt.Errorf("did not exit within %v, stopped with SIGQUIT (goroutine dump in its log) or killed", d)
 	}
 	n.stopped()
 	return err
