@@ -10,7 +10,6 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/evict"
-	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/savings"
 )
 
@@ -19,22 +18,8 @@ import (
 // policy's state kept in the state dir.
 func openBoundedNode(t testing.TB, dir string, remote *memRemote, quota int64, opts evict.Options) *testNode {
 	t.Helper()
-	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{Quota: quota})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cache := CacheConfig{Capacity: quota, Policy: opts, StateFile: filepath.Join(dir, "state", "cache.policy")}
-	n, err := New(context.Background(), Config{NodeID: j.NodeID(), Cache: cache}, j, AdaptBlobs(blobs), remote)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn := &testNode{Node: n, remote: remote, j: j, blobs: blobs, dir: dir}
-	t.Cleanup(tn.close)
-	return tn
+	return openNode(t, dir, remote, nodeSetup{cfg: Config{Cache: cache}, disk: disk.Config{Quota: quota}})
 }
 
 func mustRead(t *testing.T, n *testNode, key objstore.Key, want []byte) *Object {

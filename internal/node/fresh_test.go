@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/disk"
-	"sphere.software/objstore/internal/journal"
 	"sphere.software/objstore/internal/savings"
 )
 
@@ -61,24 +58,9 @@ func (c *fakeClock) add(d time.Duration) {
 // freshness runs on a clock the test moves.
 func newFreshNode(t *testing.T, ttl, stale time.Duration) (*testNode, *fakeClock) {
 	t.Helper()
-	dir, remote := t.TempDir(), newMemRemote()
-	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{NodeID: j.NodeID(), HotCacheBytes: 4 << 20, OriginTTL: ttl, StaleIfError: stale}
-	n, err := New(context.Background(), cfg, j, AdaptBlobs(blobs), remote)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tn := openNode(t, t.TempDir(), newMemRemote(), nodeSetup{cfg: Config{HotCacheBytes: 4 << 20, OriginTTL: ttl, StaleIfError: stale}})
 	clock := &fakeClock{t: time.Now()}
-	n.fresh.now = clock.now
-	tn := &testNode{Node: n, remote: remote, j: j, blobs: blobs, dir: dir}
-	t.Cleanup(tn.close)
+	tn.fresh.now = clock.now
 	return tn, clock
 }
 

@@ -6,7 +6,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/evict"
-	"sphere.software/objstore/internal/journal"
 )
 
 // slowRemoves is a body store whose removals by name take a while, as
@@ -52,23 +50,17 @@ func (o slowOrigin) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, o
 // through). The node's own count of its origin GETs agrees.
 func TestBoundedFullCacheOneOriginGetPerMiss(t *testing.T) {
 	const quota, reads, inFlight = 1 << 20, 1000, 48
-	dir, remote := t.TempDir(), newMemRemote()
-	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := disk.Open(filepath.Join(dir, "files"), disk.Config{Quota: quota})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs := &slowRemoves{Blobs: AdaptBlobs(store), delay: 2 * time.Millisecond}
-	cfg := Config{NodeID: j.NodeID(), Cache: CacheConfig{Capacity: quota, Policy: evict.Options{}}}
-	nd, err := New(context.Background(), cfg, j, blobs, slowOrigin{remote, 3 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &testNode{Node: nd, remote: remote, j: j, blobs: store, dir: dir}
-	t.Cleanup(n.close)
+	remote := newMemRemote()
+	var blobs *slowRemoves
+	n := openNode(t, t.TempDir(), remote, nodeSetup{
+		cfg:    Config{Cache: CacheConfig{Capacity: quota, Policy: evict.Options{}}},
+		disk:   disk.Config{Quota: quota},
+		origin: slowOrigin{remote, 3 * time.Millisecond},
+		blobs: func(b Blobs) Blobs {
+			blobs = &slowRemoves{Blobs: b, delay: 2 * time.Millisecond}
+			return blobs
+		},
+	})
 	<-n.swept
 
 	src := rand.NewChaCha8([32]byte{1})

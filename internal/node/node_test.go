@@ -38,19 +38,56 @@ func newTestNode(t testing.TB, maxSize int64) *testNode {
 
 func openTestNode(t testing.TB, dir string, remote *memRemote, maxSize int64) *testNode {
 	t.Helper()
+	return openNode(t, dir, remote, nodeSetup{cfg: Config{MaxObjectSize: maxSize, HotCacheBytes: 4 << 20}})
+}
+
+// nodeSetup is what the tests vary in the node openNode builds; the zero
+// value is a node with the default Config over remote.
+type nodeSetup struct {
+	cfg     Config                // NodeID is the journal's
+	disk    disk.Config           // the body store's
+	origin  Remote                // the origin the node sees; nil: remote
+	journal func(Journal) Journal // wraps the journal the node sees; nil: none
+	blobs   func(Blobs) Blobs     // wraps the body store the node sees; nil: none
+}
+
+// openNode builds a node on a real journal and disk store in dir, closed
+// when the test ends. remote is the in-memory origin behind s.origin (nil
+// when s.origin is not one).
+func openNode(t testing.TB, dir string, remote *memRemote, s nodeSetup) *testNode {
+	t.Helper()
 	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
+	store, err := disk.Open(filepath.Join(dir, "files"), s.disk)
 	if err != nil {
+		_ = j.Close()
 		t.Fatal(err)
 	}
-	n, err := New(context.Background(), Config{NodeID: j.NodeID(), MaxObjectSize: maxSize, HotCacheBytes: 4 << 20}, j, AdaptBlobs(blobs), remote)
+	var (
+		jj     Journal = j
+		blobs  Blobs   = AdaptBlobs(store)
+		origin Remote  = remote
+	)
+	if s.journal != nil {
+		jj = s.journal(jj)
+	}
+	if s.blobs != nil {
+		blobs = s.blobs(blobs)
+	}
+	if s.origin != nil {
+		origin = s.origin
+	}
+	cfg := s.cfg
+	cfg.NodeID = j.NodeID()
+	n, err := New(context.Background(), cfg, jj, blobs, origin)
 	if err != nil {
+		_ = store.Close()
+		_ = j.Close()
 		t.Fatal(err)
 	}
-	tn := &testNode{Node: n, remote: remote, j: j, blobs: blobs, dir: dir}
+	tn := &testNode{Node: n, remote: remote, j: j, blobs: store, dir: dir}
 	t.Cleanup(tn.close)
 	return tn
 }

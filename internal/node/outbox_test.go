@@ -5,15 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/evict"
-	"sphere.software/objstore/internal/journal"
 )
 
 // fastOutbox makes the outbox retry and look again quickly for the length
@@ -34,21 +31,7 @@ func openOutboxNode(t *testing.T, dir string, remote *memRemote, cfg OutboxConfi
 // openOriginNode is openOutboxNode over origin, a wrapper of remote.
 func openOriginNode(t *testing.T, dir string, remote *memRemote, origin Remote, cfg OutboxConfig) *testNode {
 	t.Helper()
-	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(context.Background(), Config{NodeID: j.NodeID(), Outbox: cfg}, j, AdaptBlobs(blobs), origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tn := &testNode{Node: n, remote: remote, j: j, blobs: blobs, dir: dir}
-	t.Cleanup(tn.close)
-	return tn
+	return openNode(t, dir, remote, nodeSetup{cfg: Config{Outbox: cfg}, origin: origin})
 }
 
 func putBack(t *testing.T, n *testNode, key objstore.Key, body []byte, level objstore.Level) objstore.Record {

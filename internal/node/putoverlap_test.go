@@ -6,55 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/disk"
-	"sphere.software/objstore/internal/journal"
 )
 
-// overlapNode is a node on a real journal and disk store whose journal and
-// origin the test wraps.
-type overlapNode struct {
-	*Node
-	j     *journal.Store
-	blobs *disk.Store
-}
-
-func newOverlapNode(t *testing.T, wrap func(Journal) Journal, remote Remote) *overlapNode {
+// newOverlapNode is a node over origin whose journal wrap wraps (nil: none).
+func newOverlapNode(t *testing.T, wrap func(Journal) Journal, origin Remote) *testNode {
 	t.Helper()
-	dir := t.TempDir()
-	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var jj Journal = j
-	if wrap != nil {
-		jj = wrap(j)
-	}
-	n, err := New(context.Background(), Config{NodeID: j.NodeID()}, jj, AdaptBlobs(blobs), remote)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = n.Close(context.Background())
-		_ = blobs.Close()
-		_ = j.Close()
-	})
-	return &overlapNode{Node: n, j: j, blobs: blobs}
+	return openNode(t, t.TempDir(), nil, nodeSetup{origin: origin, journal: wrap})
 }
 
 // assertNothingVisible checks that a failed PUT of key left no record, no
 // body on disk and nothing in origin.
-func (on *overlapNode) assertNothingVisible(t *testing.T, key objstore.Key, origin *memRemote) {
+func assertNothingVisible(t *testing.T, on *testNode, key objstore.Key, origin *memRemote) {
 	t.Helper()
 	if _, err := on.Head(context.Background(), key); !errors.Is(err, objstore.ErrNotFound) {
 		t.Errorf("record after a failed PUT: %v", err)
@@ -87,7 +55,7 @@ func TestOverlappedUploadCutMidBodyLeavesNothing(t *testing.T) {
 	if !errors.Is(err, objstore.ErrNoRemote) {
 		t.Fatalf("PUT through an origin cut mid-body: %v, want ErrNoRemote", err)
 	}
-	on.assertNothingVisible(t, key, origin)
+	assertNothingVisible(t, on, key, origin)
 }
 
 // countingOrigin counts the uploads it is asked for.
@@ -116,7 +84,7 @@ func TestOverlappedUploadChecksumMismatchUploadsNothing(t *testing.T) {
 	if n := origin.puts.Load(); n != 0 {
 		t.Errorf("%d uploads of a body whose checksum was refused", n)
 	}
-	on.assertNothingVisible(t, key, origin.memRemote)
+	assertNothingVisible(t, on, key, origin.memRemote)
 	intents := 0
 	if err := on.j.Intents(context.Background(), func(objstore.Key, objstore.Version) bool { intents++; return true }); err != nil {
 		t.Fatal(err)
@@ -209,7 +177,7 @@ func TestOverlappedUploadHoldsTailUntilIntent(t *testing.T) {
 			if origin.tailErr == nil {
 				t.Error("the body's last byte was sent though the intent failed")
 			}
-			on.assertNothingVisible(t, key, origin.memRemote)
+			assertNothingVisible(t, on, key, origin.memRemote)
 		})
 	}
 }
@@ -270,7 +238,7 @@ func TestOverlappedUploadsOneWinner(t *testing.T) {
 		if err != nil || o.rec.Version != rec.Version {
 			t.Fatalf("round %d: origin holds %v (%v), journal %v", round, o.rec.Version, err, rec.Version)
 		}
-		local, _, err := read(t, &testNode{Node: on.Node}, key, false)
+		local, _, err := read(t, on, key, false)
 		if err != nil || !bytes.Equal(local, o.body) {
 			t.Fatalf("round %d: origin and node bodies differ (%v)", round, err)
 		}

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"sphere.software/objstore"
-	"sphere.software/objstore/internal/disk"
-	"sphere.software/objstore/internal/journal"
 )
 
 // scrubFakeClock never sleeps: After moves its time on by d at once.
@@ -195,20 +193,7 @@ func TestScrubberOwnedByNode(t *testing.T) {
 	tn.close()
 
 	state := filepath.Join(dir, "scrub.state")
-	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := disk.Open(filepath.Join(dir, "files"), disk.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(context.Background(), Config{NodeID: j.NodeID(), Scrub: ScrubConfig{Period: time.Hour, StateFile: state}},
-		j, AdaptBlobs(blobs), newMemRemote())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = blobs.Close(); _ = j.Close() })
+	n := openNode(t, dir, newMemRemote(), nodeSetup{cfg: Config{Scrub: ScrubConfig{Period: time.Hour, StateFile: state}}})
 	eventually(t, "a full scrub pass", func() bool {
 		st, err := n.Stats(context.Background())
 		return err == nil && st.Integrity.Scrub != nil && st.Integrity.Scrub.LastFullPass != nil
