@@ -216,6 +216,50 @@ func TestCommitFunc(t *testing.T) {
 	}
 }
 
+// TestPublishFunc: the unsynced commit renames the file into place, keeps
+// it after Close, refuses a publish that did not rename, and leaves the file
+// renamed but never committed (a second commit is refused).
+func TestPublishFunc(t *testing.T) {
+	dir := t.TempDir()
+	f, err := durable.CreateTemp(dir, "p-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("copy")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "p")
+	if err := f.PublishFunc(func(rename func(string) error) error { return rename(path) }); err != nil {
+		t.Fatalf("PublishFunc: %v", err)
+	}
+	if !f.Renamed() || f.Name() != path {
+		t.Fatalf("after PublishFunc: Renamed %v, Name %s", f.Renamed(), f.Name())
+	}
+	if err := f.Commit(path); err == nil {
+		t.Fatal("Commit after PublishFunc succeeded")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); got != "copy" {
+		t.Fatalf("published file holds %q", got)
+	}
+
+	g, err := durable.CreateTemp(dir, "q-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.PublishFunc(func(func(string) error) error { return nil }); err == nil {
+		t.Fatal("PublishFunc without a rename succeeded")
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := entries(t, dir); len(got) != 1 || got[0] != "p" {
+		t.Fatalf("dir holds %v, want only the published file", got)
+	}
+}
+
 func TestMkdirAll(t *testing.T) {
 	dir := t.TempDir()
 	deep := filepath.Join(dir, "a", "b", "c")

@@ -96,11 +96,29 @@ func (f *File) Commit(path string) error {
 // After publish returns, the directory of the path it renamed to is
 // fsynced.
 func (f *File) CommitFunc(publish func(rename func(path string) error) error) error {
+	return f.commitFunc(publish, true)
+}
+
+// PublishFunc is CommitFunc without its two fsyncs: the file is renamed
+// into place, but after a crash of the machine it may be missing there, or
+// hold fewer or other bytes. It is for a copy whose durable home is
+// elsewhere and whose reader checks it (a body already in the origin: see
+// internal/disk, Writer.CommitCopy); a crash of the process alone loses
+// nothing. The file stays renamed, never committed.
+func (f *File) PublishFunc(publish func(rename func(path string) error) error) error {
+	return f.commitFunc(publish, false)
+}
+
+// commitFunc is CommitFunc, with the fsyncs of the file and its directory
+// only when durable.
+func (f *File) commitFunc(publish func(rename func(path string) error) error, durable bool) error {
 	if f.state != writing {
 		return fmt.Errorf("durable: commit %s: not writing", f.Name())
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("durable: sync %s: %w", f.Name(), err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("durable: sync %s: %w", f.Name(), err)
+		}
 	}
 	err := publish(f.rename)
 	if f.state != renamed {
@@ -108,6 +126,9 @@ func (f *File) CommitFunc(publish func(rename func(path string) error) error) er
 			err = fmt.Errorf("durable: commit %s: publish did not rename", f.Name())
 		}
 		return err // the rename's, or the caller's own
+	}
+	if !durable {
+		return err
 	}
 	if syncErr := SyncDir(filepath.Dir(f.path)); syncErr != nil {
 		return errors.Join(err, fmt.Errorf("durable: commit %s: %w", f.path, syncErr))
@@ -117,26 +138,6 @@ func (f *File) CommitFunc(publish func(rename func(path string) error) error) er
 	}
 	f.state = committed
 	return nil
-}
-
-// PublishFunc is CommitFunc without its two fsyncs: the file is renamed
-// into place, but after a crash of the machine it may be missing there, or
-// hold fewer or other bytes. It is for a copy whose durable home is
-// elsewhere and whose reader checks it (a body already in the origin: see
-// internal/disk, Writer.CommitCopy); a crash of the process alone loses
-// nothing.
-func (f *File) PublishFunc(publish func(rename func(path string) error) error) error {
-	if f.state != writing {
-		return fmt.Errorf("durable: publish %s: not writing", f.Name())
-	}
-	err := publish(f.rename)
-	if f.state != renamed {
-		if err == nil {
-			err = fmt.Errorf("durable: publish %s: publish did not rename", f.Name())
-		}
-		return err
-	}
-	return err
 }
 
 // rename moves the temp file to path, once.

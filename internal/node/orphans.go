@@ -32,13 +32,19 @@ func (n *Node) upload(ctx context.Context, rec objstore.Record, body io.ReaderAt
 		return false, err
 	}
 	if !landed {
-		// Nothing of ours reached the origin: the intent has nothing to settle.
-		if err := n.journal.DeleteIntent(ctx, rec.Key, rec.Version); err != nil {
-			n.log.Warn("cannot drop upload intent; the reconciler will", "key", rec.Key, "err", err)
-		}
+		n.dropIntent(ctx, rec)
 		return true, nil
 	}
 	return false, nil
+}
+
+// dropIntent removes the upload intent of rec after an upload that put
+// nothing of ours in the origin (superseded): it has nothing to settle. A
+// failure leaves it to the reconciler.
+func (n *Node) dropIntent(ctx context.Context, rec objstore.Record) {
+	if err := n.journal.DeleteIntent(ctx, rec.Key, rec.Version); err != nil {
+		n.log.Warn("cannot drop upload intent; the reconciler will", "key", rec.Key, "err", err)
+	}
 }
 
 // wakeOrphans asks the reconciler for a pass.

@@ -150,8 +150,9 @@ func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
 
 // publish uploads a body to the origin when its level asks for it and then
 // records it in the journal, under the key's writer lock so that the origin
-// sees the versions of one key in journal order. The body is committed
-// already at level 0; at a remote level its commit runs beside the upload.
+// sees the versions of one key in journal order. Put has committed a
+// level-0 body already (its fsyncs outside the key lock); at a remote level
+// the commit runs beside the upload, so a level raised here is covered too.
 // With levelIsFloor, a level raised by a write that landed meanwhile is kept
 // rather than refused.
 func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter, levelIsFloor bool) (objstore.Record, error) {
@@ -186,8 +187,6 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter
 			return rec, nil
 		}
 		rec.InRemote = true
-	} else if _, err := body.Commit(); err != nil { // done by Put already: returns its checksum
-		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 	}
 	if _, _, err := n.merge(ctx, rec); err != nil {
 		if rec.InRemote {

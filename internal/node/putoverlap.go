@@ -58,10 +58,7 @@ func (n *Node) commitAndUpload(ctx context.Context, rec objstore.Record, body Bo
 		// upload had nothing to send, it did not start).
 		return false, fmt.Errorf("record upload intent: %w", intentErr)
 	case upErr == nil && !landed:
-		// Nothing of ours reached the origin: the intent has nothing to settle.
-		if err := n.journal.DeleteIntent(ctx, rec.Key, rec.Version); err != nil {
-			n.log.Warn("cannot drop upload intent; the reconciler will", "key", rec.Key, "err", err)
-		}
+		n.dropIntent(ctx, rec)
 		return true, nil
 	case commitErr != nil:
 		// The upload was canceled, or landed: then the origin holds what
