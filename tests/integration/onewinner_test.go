@@ -139,3 +139,41 @@ func md5hex(b []byte) string {
 	s := md5.Sum(b)
 	return hex.EncodeToString(s[:])
 }
+
+// TestLevel1PutOverObjectWrittenAroundObjstore: a key the node has no
+// record of gets its level-1 upload as If-None-Match: * without a HEAD
+// first (docs/DESIGN.md, "One winner in the origin"). When another
+// application has written that key straight into the origin, versitygw
+// refuses the upload, the node reads the object and uploads again on its
+// ETag, and the origin ends with objstore's body. A body above the
+// headless limit (8 MiB) reads the origin first and is never refused.
+func TestLevel1PutOverObjectWrittenAroundObjstore(t *testing.T) {
+	o := newOrigin(t)
+	n := o.StartNode(t)
+	refused := func() int {
+		return n.logCount(func(l string) bool { return strings.Contains(l, "origin changed during upload") })
+	}
+	for _, tc := range []struct {
+		name        string
+		size        int
+		wantRefusal bool
+	}{
+		{"small body: If-None-Match refused, then If-Match", 64 << 10, true},
+		{"9 MiB body: HEAD first", 9 << 20, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := newID()
+			o.putOrigin(t, id, randomBytes(21, 1000))
+			before := refused()
+			ours := randomBytes(22, tc.size)
+			n.MustPut(t, id, 1, ours)
+			if got, _ := o.Get(t, id); md5hex(got) != md5hex(ours) {
+				t.Fatalf("the origin holds %d bytes (md5 %s) for %s, want objstore's %d bytes (md5 %s)", len(got), md5hex(got), id, len(ours), md5hex(ours))
+			}
+			n.MustGet(t, id, ours)
+			if got := refused() - before; (got > 0) != tc.wantRefusal {
+				t.Errorf("conditional uploads refused and read again: %d, want refusal %v", got, tc.wantRefusal)
+			}
+		})
+	}
+}
