@@ -19,6 +19,12 @@ type Config struct {
 	NodeID string
 	// Logger receives warnings such as removed corrupt bodies; nil discards.
 	Logger *slog.Logger
+	// FsyncEach makes Commit fsync each new body and its directory, as
+	// every commit did before group commits: for a files directory that
+	// shares its file system with busy writers, whose dirty data a group
+	// sync would write too (durable.Barrier). Where the system has no
+	// usable syncfs, every commit fsyncs each body anyway.
+	FsyncEach bool
 }
 
 // DefaultConfig returns a Config with no quota and no logging.

@@ -2,6 +2,7 @@ package disk
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,10 +10,10 @@ import (
 	"sphere.software/objstore/internal/durable"
 )
 
-// install commits the synced temp file f as the body called name. Once f
-// is renamed, its size counts as held (and is taken off again if the body
-// had to be removed because the directory could not be synced).
-// With synced false it fsyncs neither f nor the directory (CommitCopy).
+// install commits the temp file f as the body called name, durably (see
+// Writer.Commit). Once f is renamed, its size counts as held (and is taken
+// off again if the body had to be removed because it could not be made
+// durable). With synced false nothing is synced (CommitCopy).
 func (s *Store) install(f *durable.File, name string, size int64, synced bool) error {
 	fi, err := f.Stat()
 	if err != nil {
@@ -25,10 +26,15 @@ func (s *Store) install(f *durable.File, name string, size int64, synced bool) e
 	publish := func(rename func(string) error) error {
 		return s.renameLocked(rename, path, name, size)
 	}
-	if synced {
-		err = f.CommitFunc(publish)
-	} else {
+	switch {
+	case !synced:
 		err = f.PublishFunc(publish)
+	case s.barrier != nil && isNew(path):
+		// Nothing at path to tear, and nothing points at it before Commit
+		// returns: rename first, then one sync for the whole group.
+		err = f.CommitGroup(s.barrier, publish)
+	default:
+		err = f.CommitFunc(publish)
 	}
 	if err != nil && f.Renamed() {
 		// A crash could lose the rename: don't let Open serve the body.
@@ -84,4 +90,29 @@ func hexValue(c byte) int {
 		return int(c-'a') + 10
 	}
 	return int(c - '0')
+}
+
+// isNew reports whether nothing is at path. A body of the same name that
+// lands after the check holds the same bytes (a name is a key and version),
+// so a group commit over it risks no other body.
+func isNew(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// SyncAll makes every body renamed into place so far durable (CommitCopy's
+// among them) with one sync of the file system, shared with concurrent
+// commits. Without a group sync (Config.FsyncEach, or a system without
+// one) it fails with an error wrapping errors.ErrUnsupported.
+func (s *Store) SyncAll() error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	if s.barrier == nil {
+		return fmt.Errorf("disk: sync: %w", errors.ErrUnsupported)
+	}
+	if err := s.barrier.Sync(); err != nil {
+		return ioError("sync", s.dir, err)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/durable"
 )
 
 const testNode = "01HZX3K9V7Q2M8N4P6R1S5T0WY"
@@ -189,4 +190,49 @@ func writeBody(tb testing.TB, dir string, k objstore.Key, v objstore.Version, da
 		tb.Fatal(err)
 	}
 	return sum
+}
+
+// A new body is made durable by the store's group sync; a body that
+// replaces a file of its name is fsynced on its own, so that a crash during
+// the commit never tears the copy that was there; FsyncEach turns the
+// group sync off.
+func TestCommitGroupsNewBodiesOnly(t *testing.T) {
+	for _, fsyncEach := range []bool{false, true} {
+		s, err := Open(t.TempDir(), Config{NodeID: testNode, FsyncEach: fsyncEach})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if !fsyncEach && s.barrier == nil {
+			t.Skip("no group sync on this system")
+		}
+		if fsyncEach && s.barrier != nil {
+			t.Fatal("FsyncEach: the store has a barrier")
+		}
+		var syncs int
+		if !fsyncEach {
+			s.barrier = durable.NewBarrierFunc(func() error { syncs++; return nil })
+		}
+		commit := func() {
+			w, err := s.Create(objstore.Key{Bucket: "b", ID: "k"}, objstore.Version{HLC: 1, Node: testNode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if _, err := w.Write([]byte("body")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit()
+		if want := map[bool]int{false: 1, true: 0}[fsyncEach]; syncs != want {
+			t.Fatalf("FsyncEach=%v: new body: %d group syncs, want %d", fsyncEach, syncs, want)
+		}
+		commit() // the same name again: replaces the file
+		if want := map[bool]int{false: 1, true: 0}[fsyncEach]; syncs != want {
+			t.Fatalf("FsyncEach=%v: replacing body: %d group syncs, want %d", fsyncEach, syncs, want)
+		}
+	}
 }

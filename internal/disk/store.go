@@ -24,6 +24,9 @@ type Store struct {
 	log   *slog.Logger
 	node  string
 	lockF *os.File // holds the lock on dir until Close
+	// barrier makes new bodies durable in groups (Writer.Commit); nil when
+	// each is fsynced.
+	barrier *durable.Barrier
 
 	// owned is set by Open and moves from adopted to proven at the end of
 	// a Sweep; only Sweep reads it after Open, and Sweeps do not overlap.
@@ -103,6 +106,11 @@ func Open(dir string, cfg Config) (_ *Store, err error) {
 	if err := durable.SyncDir(s.dir); err != nil {
 		return nil, fmt.Errorf("disk: open: %w", err)
 	}
+	if !cfg.FsyncEach {
+		if s.barrier, err = durable.OpenBarrier(s.dir); err != nil {
+			return nil, fmt.Errorf("disk: open: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -146,6 +154,9 @@ func (s *Store) anyBody() (bool, error) {
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
+	}
+	if err := s.barrier.Close(); err != nil {
+		return fmt.Errorf("disk: close: %w", err)
 	}
 	if err := s.lockF.Close(); err != nil {
 		return fmt.Errorf("disk: close: unlock: %w", err)

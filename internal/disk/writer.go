@@ -139,9 +139,12 @@ func (w *Writer) Sum() objstore.Checksum {
 	return sum
 }
 
-// Commit fsyncs the body, renames it into place (replacing a body of the
-// same key and version, which holds the same bytes), fsyncs the directory
-// and returns the checksum of what was written. After a failed Write it
+// Commit makes the body durable under its name (replacing a body of the
+// same key and version, which holds the same bytes) and returns the
+// checksum of what was written. A body new to its name is renamed into
+// place and made durable by the store's group sync (durable.Barrier); one
+// that replaces a file, or every one with Config.FsyncEach, is fsynced
+// before its rename and its directory after. After a failed Write it
 // returns that Write's error. A second Commit returns the same checksum.
 func (w *Writer) Commit() (objstore.Checksum, error) { return w.commit(true) }
 
@@ -165,12 +168,6 @@ func (w *Writer) commit(sync bool) (objstore.Checksum, error) {
 	if err != nil {
 		w.err = err
 		return objstore.Checksum{}, w.err
-	}
-	if sync {
-		if err := w.f.Sync(); err != nil {
-			w.err = ioError("sync", w.name, err)
-			return objstore.Checksum{}, w.err
-		}
 	}
 	err = w.s.install(w.f, w.name, fileSize, sync)
 	if w.f.Renamed() {

@@ -28,6 +28,11 @@
 // it hands them the rename, and fsyncs the directory after they return,
 // outside their lock, so that concurrent commits can share the fsync.
 //
+// CommitGroup is CommitFunc for a file at a new path, made durable by a
+// Barrier: the rename comes first, then one sync of the whole file system
+// shared by every writer that arrived meanwhile (a group commit), instead
+// of two fsyncs per file.
+//
 // WriteFile does the whole sequence for a byte slice.
 //
 // # Directories

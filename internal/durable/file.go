@@ -109,6 +109,38 @@ func (f *File) PublishFunc(publish func(rename func(path string) error) error) e
 	return f.commitFunc(publish, false)
 }
 
+// CommitGroup is CommitFunc for a file whose final path holds nothing yet
+// (a new version of a body, say), made durable by b rather than by fsyncs
+// of its own: publish renames the file into place first, and b.Sync then
+// makes the file, its name and every other file renamed meanwhile durable
+// with one sync of the file system. Until it returns, a crash of the
+// machine may leave the file at its path torn or empty, which is why the
+// path must be new and nothing may point at it yet (a journal record comes
+// after). With a nil b it is CommitFunc.
+func (f *File) CommitGroup(b *Barrier, publish func(rename func(path string) error) error) error {
+	if b == nil {
+		return f.CommitFunc(publish)
+	}
+	if f.state != writing {
+		return fmt.Errorf("durable: commit %s: not writing", f.Name())
+	}
+	err := publish(f.rename)
+	if f.state != renamed {
+		if err == nil {
+			err = fmt.Errorf("durable: commit %s: publish did not rename", f.Name())
+		}
+		return err
+	}
+	if syncErr := b.Sync(); syncErr != nil {
+		return errors.Join(err, fmt.Errorf("durable: commit %s: %w", f.path, syncErr))
+	}
+	if err != nil {
+		return err
+	}
+	f.state, f.synced = committed, true
+	return nil
+}
+
 // commitFunc is CommitFunc, with the fsyncs of the file and its directory
 // only when durable.
 func (f *File) commitFunc(publish func(rename func(path string) error) error, durable bool) error {
