@@ -99,6 +99,13 @@ type Version struct {
 	Node string `json:"node"`
 }
 
+// BodyRef names the body of one version of a key (a Record's Key and
+// BodyVersion).
+type BodyRef struct {
+	Key     Key
+	Version Version
+}
+
 // Compare returns -1, 0 or +1 as v is older than, equal to or newer than w.
 func (v Version) Compare(w Version) int {
 	switch {

@@ -60,17 +60,18 @@ type Config struct {
 	SyncInterval   time.Duration // --sync-interval ($APP_SYNC_INTERVAL)
 	TombstoneGrace time.Duration // --tombstone-grace ($APP_TOMBSTONE_GRACE)
 
-	Cache        CacheFlags    // --cache-*, --disk-*-watermark: the bounded disk (cacheflags.go)
-	OriginTTL    time.Duration // --origin-ttl ($APP_ORIGIN_TTL): revalidate read-through bodies after; 0 = never
-	StaleIfError time.Duration // --stale-if-error ($APP_STALE_IF_ERROR): serve stale past the TTL while the origin is down
-	EventsToken  string        // --events-token ($APP_EVENTS_TOKEN): secret of POST /api/v1/events; empty = refused
-	Deadlines    DeadlineFlags // --origin-*-timeout, --peer-*-timeout (deadlineflags.go)
-	TLS          TLSFlags      // --tls-*, --peer-tls-*: certificates of the listeners (tlsflags.go)
-	Scrub        ScrubFlags    // --scrub-period, --scrub-rate: the background scrubber (scrubflags.go)
-	Status       StatusFlags   // --status-interval: the status page's history (statusflags.go)
-	Ops          OpsFlags      // --log-format, --ready-without-origin: logs and readiness (opsflags.go)
-	Metrics      MetricsFlags  // --metrics, --metrics-addr: Prometheus metrics (metricsflags.go)
-	Outbox       OutboxFlags   // --outbox-*, --s3-write-mode: write-back (outboxflags.go)
+	Cache        CacheFlags      // --cache-*, --disk-*-watermark: the bounded disk (cacheflags.go)
+	OriginTTL    time.Duration   // --origin-ttl ($APP_ORIGIN_TTL): revalidate read-through bodies after; 0 = never
+	StaleIfError time.Duration   // --stale-if-error ($APP_STALE_IF_ERROR): serve stale past the TTL while the origin is down
+	EventsToken  string          // --events-token ($APP_EVENTS_TOKEN): secret of POST /api/v1/events; empty = refused
+	Deadlines    DeadlineFlags   // --origin-*-timeout, --peer-*-timeout (deadlineflags.go)
+	TLS          TLSFlags        // --tls-*, --peer-tls-*: certificates of the listeners (tlsflags.go)
+	Scrub        ScrubFlags      // --scrub-period, --scrub-rate: the background scrubber (scrubflags.go)
+	Status       StatusFlags     // --status-interval: the status page's history (statusflags.go)
+	Ops          OpsFlags        // --log-format, --ready-without-origin: logs and readiness (opsflags.go)
+	Metrics      MetricsFlags    // --metrics, --metrics-addr: Prometheus metrics (metricsflags.go)
+	Outbox       OutboxFlags     // --outbox-*, --s3-write-mode: write-back (outboxflags.go)
+	Durability   DurabilityFlags // --small-body-max, --fsync-each-body: how bodies become durable (durabilityflags.go)
 
 	NativeAPIAuth  string // --native-api-auth ($APP_NATIVE_API_AUTH): off, or on (SigV4 with the S3 API's keys, or the token)
 	NativeAPIToken string // --native-api-token ($APP_NATIVE_API_TOKEN): bearer token the native API accepts when auth is on
@@ -116,6 +117,7 @@ func DefaultConfig() Config {
 		Ops:          defaultOpsFlags(),
 		Metrics:      defaultMetricsFlags(),
 		Outbox:       defaultOutboxFlags(),
+		Durability:   defaultDurabilityFlags(),
 	}
 }
 
@@ -148,6 +150,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
+	if err := c.Durability.validate(); err != nil {
 		return err
 	}
 	if err := c.Outbox.validate(); err != nil {
@@ -267,6 +272,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	c.Ops.register(fs, env)
 	c.Metrics.register(fs, env)
 	c.Outbox.register(fs, env)
+	c.Durability.register(fs, env)
 	durationFlag(fs, &c.OriginTTL, "origin-ttl", "revalidate a body read through from the origin with a conditional GET once it is this old; 0 = never", env, "APP_ORIGIN_TTL")
 	durationFlag(fs, &c.StaleIfError, "stale-if-error", "serve a body this long past --origin-ttl, marked stale, while the origin cannot be reached", env, "APP_STALE_IF_ERROR")
 	str(&c.EventsToken, []string{"events-token"}, "APP_EVENTS_TOKEN", "secret that POST /api/v1/events requires (Bearer or ?token=); empty refuses all events")

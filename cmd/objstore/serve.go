@@ -43,7 +43,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeLogged(log, "journal", j.Close)
-	blobs, err := disk.Open(cfg.FilesDir, disk.Config{Quota: cfg.DiskQuota, NodeID: j.NodeID(), Logger: log.With("part", "disk")})
+	blobs, err := disk.Open(cfg.FilesDir, disk.Config{Quota: cfg.DiskQuota, NodeID: j.NodeID(), Logger: log.With("part", "disk"), FsyncEach: cfg.Durability.FsyncEachBody})
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	n, err := node.New(ctx, node.Config{NodeID: j.NodeID(), MaxObjectSize: cfg.MaxObjectSize,
 		HotCacheBytes: cfg.MemoryCache, SyncInterval: cfg.SyncInterval, TombstoneGrace: cfg.TombstoneGrace,
-		Cache: cache, OriginTTL: cfg.OriginTTL, StaleIfError: cfg.StaleIfError, Scrub: cfg.Scrub.nodeConfig(cfg.StateDir), Outbox: cfg.Outbox.nodeConfig(), Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
+		Cache: cache, OriginTTL: cfg.OriginTTL, StaleIfError: cfg.StaleIfError, Scrub: cfg.Scrub.nodeConfig(cfg.StateDir), Outbox: cfg.Outbox.nodeConfig(), SmallBodyMax: cfg.Durability.nodeSmallBodyMax(), Logger: log.With("part", "node")}, j, node.AdaptBlobs(blobs), remote)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,11 @@ import (
 // change is durable. Concurrent Merges share a transaction and an fsync (see
 // the package doc).
 func (s *Store) Merge(ctx context.Context, rec objstore.Record) (objstore.Record, bool, error) {
+	return s.merge(ctx, rec, nil)
+}
+
+// merge is Merge, running also, when it is set, in the same transaction.
+func (s *Store) merge(ctx context.Context, rec objstore.Record, also func(*bolt.Tx) error) (objstore.Record, bool, error) {
 	if err := ctxErr(ctx, "merge"); err != nil {
 		return objstore.Record{}, false, err
 	}
@@ -42,6 +47,11 @@ func (s *Store) Merge(ctx context.Context, rec objstore.Record) (objstore.Record
 		var err error
 		if winner, changed, err = mergeTx(tx, k, rec); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		return clearIntentTx(tx, ik, rec.Version)
 	})

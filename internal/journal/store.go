@@ -133,7 +133,7 @@ func openDB(path string, opts Options) (*bolt.DB, error) {
 // the file format and loads or makes the node ID. It returns the format of
 // the file, older than fileFormat when the file needs a migration.
 func (s *Store) initTx(tx *bolt.Tx) (byte, error) {
-	for _, name := range append([][]byte{bucketRecords, bucketIntents}, derivedBuckets...) {
+	for _, name := range append([][]byte{bucketRecords, bucketIntents, bucketBodies}, derivedBuckets...) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return 0, err
 		}

@@ -31,6 +31,21 @@ type Journal interface {
 	// Digests serve anti-entropy.
 	Digests
 	Intents
+	SmallBodies
+}
+
+// SmallBodies keep the bytes of small new bodies in the journal, beside
+// their records, until their files are durable (smallbodies.go).
+type SmallBodies interface {
+	// MergeBody is Merge that also keeps body, the bytes of the body of
+	// rec, in the same commit.
+	MergeBody(ctx context.Context, rec objstore.Record, body []byte) (winner objstore.Record, changed bool, err error)
+	// DropBodies forgets bodies kept by MergeBody; a missing one is not an
+	// error.
+	DropBodies(ctx context.Context, refs []objstore.BodyRef) error
+	// Bodies calls fn with every body kept and not dropped until fn
+	// returns false; body is valid only until fn returns.
+	Bodies(ctx context.Context, fn func(ref objstore.BodyRef, body []byte) bool) error
 }
 
 // Intents are the uploads to the origin whose record is not committed yet,
@@ -136,6 +151,10 @@ type blobFiles interface {
 	// SetMakeRoom sets what a write that would pass the quota calls to
 	// free the bytes missing; it returns the bytes it freed.
 	SetMakeRoom(fn func(need int64) (freed int64))
+	// SyncAll makes every body renamed into place so far durable, all at
+	// once; it fails with an error wrapping errors.ErrUnsupported where the
+	// store can only fsync each body.
+	SyncAll() error
 }
 
 // BodyWriter writes one body. Write streams the bytes (hashing them as they

@@ -60,12 +60,18 @@ type Config struct {
 	// Outbox bounds the write-back outbox (outbox.go); the zero value
 	// takes its defaults.
 	Outbox OutboxConfig
+	// SmallBodyMax is the largest body, in bytes, that a level-0 or
+	// write-back PUT makes durable in the journal commit of its record
+	// rather than with fsyncs of its own file (smallbodies.go); 0 means
+	// DefaultSmallBodyMax, a negative value turns it off.
+	SmallBodyMax int64
 }
 
 // Defaults for Config.
 const (
 	DefaultSyncInterval   = 5 * time.Second
 	DefaultTombstoneGrace = 7 * 24 * time.Hour
+	DefaultSmallBodyMax   = 16 << 10
 )
 
 // Validate reports a configuration that cannot work.
@@ -137,6 +143,9 @@ type Node struct {
 	scrub   *scrubber
 	// pending is the write-back outbox: uploads owed to the origin.
 	pending *outbox
+	// small keeps the books of small bodies made durable by the journal
+	// (smallbodies.go).
+	small smallBodies
 
 	// swept is closed when the start-up sweep, which runs after New
 	// returns, has ended (finished or stopped by Close).
@@ -208,6 +217,9 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 		b.SetMakeRoom(n.bounded.makeRoom)
 	}
 	b.SetOnCorrupt(n.ReportCorrupt)
+	if err := n.restoreSmallBodies(ctx); err != nil {
+		return nil, fmt.Errorf("node: start: %w", err)
+	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.swept = make(chan struct{})
 	n.wg.Add(1)
@@ -224,6 +236,10 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 	go n.reconcileLoop()
 	n.wg.Add(1)
 	go n.outboxLoop()
+	if n.small.max > 0 {
+		n.wg.Add(1)
+		go n.smallBodyLoop()
+	}
 	return n, nil
 }
 
@@ -263,8 +279,26 @@ func stripe(key objstore.Key) uint32 {
 // merge merges rec into the journal and drops the key from the hot cache;
 // a body now in the origin becomes evictable.
 func (n *Node) merge(ctx context.Context, rec objstore.Record) (objstore.Record, bool, error) {
-	winner, changed, err := n.journal.Merge(ctx, rec)
+	return n.mergeBody(ctx, rec, nil)
+}
+
+// mergeBody is merge that, with a small body (see commitLocal), keeps its
+// bytes in the journal in the same commit as rec.
+func (n *Node) mergeBody(ctx context.Context, rec objstore.Record, small []byte) (objstore.Record, bool, error) {
+	var (
+		winner  objstore.Record
+		changed bool
+		err     error
+	)
+	if small != nil {
+		winner, changed, err = n.journal.MergeBody(ctx, rec, small)
+	} else {
+		winner, changed, err = n.journal.Merge(ctx, rec)
+	}
 	n.hot.invalidate(rec.Key)
+	if err == nil && small != nil {
+		n.small.journaled(objstore.BodyRef{Key: rec.Key, Version: rec.BodyVersion})
+	}
 	if err == nil && changed {
 		n.bounded.update(winner)
 		n.pending.observe(winner)

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"sync"
 
 	"sphere.software/objstore"
 )
@@ -105,9 +106,10 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 			return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err) // Close discards the body
 		}
 	}
+	var small []byte
 	if !req.Level.Remote() {
 		// A remote level commits the body beside its upload (putoverlap.go).
-		if _, err := w.Commit(); err != nil {
+		if small, err = n.commitLocal(w); err != nil {
 			return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 		}
 	}
@@ -120,8 +122,15 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 		ContentType: contentType(req.ContentType, req.Name, sniff),
 		Sum:         sum, Version: n.newVersion(), BodyVersion: v,
 	}
-	return n.publish(ctx, rec, w, req.LevelIsFloor)
+	return n.publish(ctx, rec, w, small, req.LevelIsFloor)
 }
+
+// copyBufSize is the size of the buffers PUT bodies are copied with: one
+// from a pool rather than io.Copy's 32 KiB per request, which was half of
+// what a 4 KiB PUT allocated.
+const copyBufSize = 32 << 10
+
+var copyBufs = sync.Pool{New: func() any { return new([copyBufSize]byte) }}
 
 // copyBody streams the request body into w and returns its first bytes for
 // content sniffing. It enforces the size limit and the declared length.
@@ -131,7 +140,9 @@ func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
 		body = io.LimitReader(body, n.cfg.MaxObjectSize+1)
 	}
 	sniff := &prefixWriter{max: 512}
-	written, err := io.Copy(io.MultiWriter(w, sniff), body)
+	buf := copyBufs.Get().(*[copyBufSize]byte)
+	defer copyBufs.Put(buf)
+	written, err := io.CopyBuffer(io.MultiWriter(w, sniff), body, buf[:])
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -154,8 +165,9 @@ func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
 // level-0 body already (its fsyncs outside the key lock); at a remote level
 // the commit runs beside the upload, so a level raised here is covered too.
 // With levelIsFloor, a level raised by a write that landed meanwhile is kept
-// rather than refused.
-func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter, levelIsFloor bool) (objstore.Record, error) {
+// rather than refused. small is the bytes of a small level-0 body
+// (commitLocal), which the journal keeps beside the record.
+func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter, small []byte, levelIsFloor bool) (objstore.Record, error) {
 	unlock := n.lockKey(rec.Key)
 	defer unlock()
 	prev, err := n.journal.Get(ctx, rec.Key)
@@ -187,8 +199,9 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter
 			return rec, nil
 		}
 		rec.InRemote = true
+		small = nil // the origin holds the body now
 	}
-	if _, _, err := n.merge(ctx, rec); err != nil {
+	if _, _, err := n.mergeBody(ctx, rec, small); err != nil {
 		if rec.InRemote {
 			n.wakeOrphans() // the origin holds what the journal lacks
 		}

@@ -43,7 +43,8 @@ func (n *Node) putBack(ctx context.Context, req PutRequest) (objstore.Record, er
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
-	sum, err := w.Commit()
+	sum := w.Sum()
+	small, err := n.commitLocal(w)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
@@ -55,7 +56,7 @@ func (n *Node) putBack(ctx context.Context, req PutRequest) (objstore.Record, er
 	if err := n.checkBack(req, &booked, sum); err != nil {
 		return n.discard(rec, fmt.Errorf("node: put %s: %w", req.Key, err))
 	}
-	rec, err = n.publishBack(ctx, rec, req.LevelIsFloor)
+	rec, err = n.publishBack(ctx, rec, small, req.LevelIsFloor)
 	if err != nil {
 		return rec, err
 	}
@@ -85,8 +86,9 @@ func (n *Node) checkBack(req PutRequest, booked *int64, sum objstore.Checksum) e
 
 // publishBack journals a committed write-back body as pending, under the
 // key's writer lock, as publish does for the other writes but without the
-// upload: the journal record is the outbox entry (outbox.go).
-func (n *Node) publishBack(ctx context.Context, rec objstore.Record, levelIsFloor bool) (objstore.Record, error) {
+// upload: the journal record is the outbox entry (outbox.go). small is as
+// for publish.
+func (n *Node) publishBack(ctx context.Context, rec objstore.Record, small []byte, levelIsFloor bool) (objstore.Record, error) {
 	unlock := n.lockKey(rec.Key)
 	defer unlock()
 	prev, err := n.journal.Get(ctx, rec.Key)
@@ -103,7 +105,7 @@ func (n *Node) publishBack(ctx context.Context, rec objstore.Record, levelIsFloo
 	case !prev.Deleted && prev.Level > rec.Level:
 		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
 	}
-	if _, _, err := n.merge(ctx, rec); err != nil {
+	if _, _, err := n.mergeBody(ctx, rec, small); err != nil {
 		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
 	}
 	n.bounded.track(rec) // pinned: not in the origin
