@@ -27,6 +27,13 @@ type Config struct {
 	FsyncEach bool
 }
 
+// GroupCommitMax is the largest new body that Commit makes durable with a
+// group sync (durable.Barrier). A larger one is fsynced on its own: its
+// sync is mostly its own bytes, which a group would not share, and a group
+// sync would make the small writers that share it wait for them (measured
+// in docs/DESIGN.md, "Group commit of bodies").
+const GroupCommitMax = 256 << 10
+
 // DefaultConfig returns a Config with no quota and no logging.
 func DefaultConfig() Config { return Config{} }
 

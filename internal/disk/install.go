@@ -29,7 +29,7 @@ func (s *Store) install(f *durable.File, name string, size int64, synced bool) e
 	switch {
 	case !synced:
 		err = f.PublishFunc(publish)
-	case s.barrier != nil && isNew(path):
+	case s.barrier != nil && size <= GroupCommitMax && isNew(path):
 		// Nothing at path to tear, and nothing points at it before Commit
 		// returns: rename first, then one sync for the whole group.
 		err = f.CommitGroup(s.barrier, publish)

@@ -194,8 +194,8 @@ func writeBody(tb testing.TB, dir string, k objstore.Key, v objstore.Version, da
 
 // A new body is made durable by the store's group sync; a body that
 // replaces a file of its name is fsynced on its own, so that a crash during
-// the commit never tears the copy that was there; FsyncEach turns the
-// group sync off.
+// the commit never tears the copy that was there, and so is a large one;
+// FsyncEach turns the group sync off.
 func TestCommitGroupsNewBodiesOnly(t *testing.T) {
 	for _, fsyncEach := range []bool{false, true} {
 		s, err := Open(t.TempDir(), Config{NodeID: testNode, FsyncEach: fsyncEach})
@@ -213,26 +213,32 @@ func TestCommitGroupsNewBodiesOnly(t *testing.T) {
 		if !fsyncEach {
 			s.barrier = durable.NewBarrierFunc(func() error { syncs++; return nil })
 		}
-		commit := func() {
-			w, err := s.Create(objstore.Key{Bucket: "b", ID: "k"}, objstore.Version{HLC: 1, Node: testNode})
+		commitBody := func(id string, body []byte) {
+			w, err := s.Create(objstore.Key{Bucket: "b", ID: id}, objstore.Version{HLC: 1, Node: testNode})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer w.Close()
-			if _, err := w.Write([]byte("body")); err != nil {
+			if _, err := w.Write(body); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := w.Commit(); err != nil {
 				t.Fatal(err)
 			}
 		}
+		commit := func() { commitBody("k", []byte("body")) }
 		commit()
-		if want := map[bool]int{false: 1, true: 0}[fsyncEach]; syncs != want {
+		want := map[bool]int{false: 1, true: 0}[fsyncEach]
+		if syncs != want {
 			t.Fatalf("FsyncEach=%v: new body: %d group syncs, want %d", fsyncEach, syncs, want)
 		}
 		commit() // the same name again: replaces the file
-		if want := map[bool]int{false: 1, true: 0}[fsyncEach]; syncs != want {
+		if syncs != want {
 			t.Fatalf("FsyncEach=%v: replacing body: %d group syncs, want %d", fsyncEach, syncs, want)
+		}
+		commitBody("large", make([]byte, GroupCommitMax+1))
+		if syncs != want {
+			t.Fatalf("FsyncEach=%v: body over GroupCommitMax: %d group syncs, want %d", fsyncEach, syncs, want)
 		}
 	}
 }

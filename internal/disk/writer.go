@@ -141,10 +141,11 @@ func (w *Writer) Sum() objstore.Checksum {
 
 // Commit makes the body durable under its name (replacing a body of the
 // same key and version, which holds the same bytes) and returns the
-// checksum of what was written. A body new to its name is renamed into
-// place and made durable by the store's group sync (durable.Barrier); one
-// that replaces a file, or every one with Config.FsyncEach, is fsynced
-// before its rename and its directory after. After a failed Write it
+// checksum of what was written. A body new to its name and of at most
+// GroupCommitMax bytes is renamed into place and made durable by the
+// store's group sync (durable.Barrier); a larger one, one that replaces a
+// file, or every one with Config.FsyncEach, is fsynced before its rename
+// and its directory after. After a failed Write it
 // returns that Write's error. A second Commit returns the same checksum.
 func (w *Writer) Commit() (objstore.Checksum, error) { return w.commit(true) }
 
