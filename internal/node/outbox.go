@@ -40,13 +40,22 @@ type OutboxConfig struct {
 	// be seen down before a surviving holder uploads the body in its place;
 	// 0 means DefaultTakeoverAfter.
 	TakeoverAfter time.Duration
+	// MaxDefer is how long uploads may wait for write-back PUTs to pause
+	// (see outbox.deferFor); 0 means DefaultOutboxMaxDefer, a negative
+	// value uploads at once.
+	MaxDefer time.Duration
 }
 
 // Defaults for OutboxConfig.
 const (
 	DefaultOutboxMaxBytes = 1 << 30
 	DefaultTakeoverAfter  = 5 * time.Minute
+	DefaultOutboxMaxDefer = 5 * time.Second
 )
+
+// outboxQuiet is the pause in write-back PUTs that lets a deferred drain
+// start.
+const outboxQuiet = 100 * time.Millisecond
 
 // Validate reports a configuration that cannot work.
 func (c OutboxConfig) Validate() error {
@@ -62,6 +71,9 @@ func (c OutboxConfig) withDefaults() OutboxConfig {
 	}
 	if c.TakeoverAfter == 0 {
 		c.TakeoverAfter = DefaultTakeoverAfter
+	}
+	if c.MaxDefer == 0 {
+		c.MaxDefer = DefaultOutboxMaxDefer
 	}
 	return c
 }
@@ -115,6 +127,10 @@ type outbox struct {
 	// uploaded and failed count drain uploads since start; superseded
 	// counts entries dropped because a newer version replaced them.
 	uploaded, failed, superseded, takenOver int64
+	// lastWrite is when the last write-back PUT was journaled here, and
+	// deferSince when the first one that the drain has not started on yet
+	// was (zero when none): see deferFor.
+	lastWrite, deferSince time.Time
 }
 
 func newOutbox(self string, cfg OutboxConfig) *outbox {
@@ -200,6 +216,46 @@ func (o *outbox) count(field *int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	*field++
+}
+
+// wrote notes a write-back PUT journaled at now and asks for a drain.
+func (o *outbox) wrote(now time.Time) {
+	o.mu.Lock()
+	o.lastWrite = now
+	if o.deferSince.IsZero() {
+		o.deferSince = now
+	}
+	o.mu.Unlock()
+	o.poke()
+}
+
+// deferFor is how long the drain should wait before it starts, at now: a
+// write-back cache is there to take bursts at the speed of this node's
+// disk, so while write-back PUTs keep coming (none for outboxQuiet yet)
+// their uploads wait rather than take CPU, network and origin time from
+// them; but for no longer than MaxDefer since the first of them, and not
+// at all once the outbox holds half its bound. rclone's VFS waits 5 s
+// likewise (--vfs-write-back) before it uploads a file written.
+func (o *outbox) deferFor(now time.Time) time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cfg.MaxDefer < 0 || o.deferSince.IsZero() || 2*o.ownBytes >= o.cfg.MaxBytes {
+		return 0
+	}
+	left := o.cfg.MaxDefer - now.Sub(o.deferSince)
+	quiet := outboxQuiet - now.Sub(o.lastWrite)
+	if left <= 0 || quiet <= 0 {
+		return 0
+	}
+	return min(left, quiet)
+}
+
+// draining notes that a drain starts: the writes so far are no longer
+// deferred.
+func (o *outbox) draining() {
+	o.mu.Lock()
+	o.deferSince = time.Time{}
+	o.mu.Unlock()
 }
 
 // poke asks the drain loop for a pass.

@@ -12,7 +12,8 @@ import (
 )
 
 // outboxLoop loads the pending uploads a previous run left, then drains
-// the outbox whenever woken, retrying with a growing delay while the origin
+// the outbox whenever woken (after write-back PUTs pause: deferFor),
+// retrying with a growing delay while the origin
 // fails, and looking again every outboxCheckEvery while uploads of other
 // nodes are pending (a takeover may come due).
 func (n *Node) outboxLoop() {
@@ -22,6 +23,15 @@ func (n *Node) outboxLoop() {
 	}
 	delay := outboxRetryMin
 	for {
+		if d := n.pending.deferFor(time.Now()); d > 0 {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-time.After(d):
+			}
+			continue
+		}
+		n.pending.draining()
 		var wait <-chan time.Time
 		left, err := n.drain(n.ctx)
 		switch {

@@ -82,6 +82,8 @@ func TestWriteBackDrainsAfterOutage(t *testing.T) {
 	if st.Depth != 5 || st.Bytes != 5010 {
 		t.Fatalf("outbox while down: %+v, want 5 uploads of 5010 bytes", st)
 	}
+	// Once the PUTs pause, the drain tries, and fails while the origin is down.
+	eventually(t, "an upload tried and failed", func() bool { return n.OutboxStats().Failed > 0 })
 	n.remote.fail.Store(false)
 	eventually(t, "outbox drained", func() bool { return n.OutboxStats().Depth == 0 })
 	for i, key := range keys {
@@ -333,4 +335,53 @@ func TestWriteBackLevel2PeerDown(t *testing.T) {
 	remote.fail.Store(false)
 	eventually(t, "uploaded", func() bool { return bytes.Equal(outboxOriginBody(remote, key), body) })
 	eventually(t, "uploaded on the peer", func() bool { return uploadState(t, b, key) == "uploaded" })
+}
+
+// While write-back PUTs keep coming, the drain waits for a pause of
+// outboxQuiet, for MaxDefer at most since the first PUT it deferred, and not
+// at all once the outbox is half full or deferral is off.
+func TestOutboxDefersWhileWritesKeepComing(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	o := newOutbox("self", OutboxConfig{MaxBytes: 1000, MaxDefer: time.Second})
+	if d := o.deferFor(t0); d != 0 {
+		t.Fatalf("no write yet: defer %v, want 0", d)
+	}
+	o.wrote(t0)
+	if d := o.deferFor(t0.Add(10 * time.Millisecond)); d != outboxQuiet-10*time.Millisecond {
+		t.Fatalf("10ms after a write: defer %v, want the rest of the quiet gap", d)
+	}
+	if d := o.deferFor(t0.Add(outboxQuiet)); d != 0 {
+		t.Fatalf("after a quiet gap: defer %v, want 0", d)
+	}
+	// Writes every 50 ms: deferred until MaxDefer has passed since the first.
+	now := t0
+	for now.Sub(t0) < 950*time.Millisecond {
+		now = now.Add(50 * time.Millisecond)
+		o.wrote(now)
+		if d := o.deferFor(now); d <= 0 {
+			t.Fatalf("%v into a stream of writes: defer %v, want > 0", now.Sub(t0), d)
+		}
+	}
+	if d := o.deferFor(t0.Add(time.Second)); d != 0 {
+		t.Fatalf("MaxDefer after the first write: defer %v, want 0", d)
+	}
+	// A drain starts: the next write is deferred afresh.
+	o.draining()
+	later := t0.Add(2 * time.Second)
+	o.wrote(later)
+	if d := o.deferFor(later); d != outboxQuiet {
+		t.Fatalf("first write after a drain: defer %v, want %v", d, outboxQuiet)
+	}
+	// Half the bound: no deferral.
+	o.mu.Lock()
+	o.ownBytes = 500
+	o.mu.Unlock()
+	if d := o.deferFor(later); d != 0 {
+		t.Fatalf("outbox half full: defer %v, want 0", d)
+	}
+	off := newOutbox("self", OutboxConfig{MaxDefer: -1})
+	off.wrote(t0)
+	if d := off.deferFor(t0); d != 0 {
+		t.Fatalf("deferral off: defer %v, want 0", d)
+	}
 }

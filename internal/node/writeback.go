@@ -63,7 +63,7 @@ func (n *Node) putBack(ctx context.Context, req PutRequest) (objstore.Record, er
 	if rec.Level == objstore.LevelFull {
 		n.pushToPeers(ctx, rec)
 	}
-	n.pending.poke()
+	n.pending.wrote(time.Now())
 	return rec, nil
 }
 
