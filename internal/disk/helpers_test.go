@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -130,14 +131,28 @@ func files(tb testing.TB, dir string) []string {
 	return out
 }
 
-// tmpFiles lists the files in dir/tmp.
+// tmpFiles lists what dir/tmp holds: the files in its spread
+// directories (tmp/0 to tmp/f) and anything else in it.
 func tmpFiles(tb testing.TB, dir string) []os.DirEntry {
 	tb.Helper()
-	entries, err := os.ReadDir(filepath.Join(dir, "tmp"))
+	tmp := filepath.Join(dir, "tmp")
+	entries, err := os.ReadDir(tmp)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return entries
+	var out []os.DirEntry
+	for _, e := range entries {
+		if !e.IsDir() || len(e.Name()) != 1 || !strings.Contains("0123456789abcdef", e.Name()) {
+			out = append(out, e)
+			continue
+		}
+		sub, err := os.ReadDir(filepath.Join(tmp, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, sub...)
+	}
+	return out
 }
 
 // bodies is the Bodies figure of Usage.

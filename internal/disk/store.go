@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -24,6 +25,8 @@ type Store struct {
 	log   *slog.Logger
 	node  string
 	lockF *os.File // holds the lock on dir until Close
+	// nextTmp picks the spread directory of tmp for the next Create.
+	nextTmp atomic.Uint32
 	// barrier makes new bodies durable in groups (Writer.Commit); nil when
 	// each is fsynced.
 	barrier *durable.Barrier
@@ -114,25 +117,62 @@ func Open(dir string, cfg Config) (_ *Store, err error) {
 	return s, nil
 }
 
-// clearTmp empties dir/tmp, creating it if needed.
+// clearTmp empties dir/tmp and its spread directories (tmpSpread),
+// creating them if needed.
 func (s *Store) clearTmp() error {
-	entries, err := os.ReadDir(s.tmp)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("disk: open: %w", err)
+	removed, err := emptyDir(s.tmp, isTmpSub)
+	if err != nil {
+		return fmt.Errorf("disk: open: remove leftover: %w", err)
 	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err != nil {
-			return fmt.Errorf("disk: open: remove leftover: %w", err)
-		}
-	}
-	if len(entries) > 0 {
-		s.log.Info("removed interrupted writes", "count", len(entries))
+	if removed > 0 {
+		s.log.Info("removed interrupted writes", "count", removed)
 	}
 	if err := os.Mkdir(s.tmp, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("disk: open: %w", err)
 	}
+	for i := range tmpSpread {
+		if err := os.Mkdir(s.tmpSub(i), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("disk: open: %w", err)
+		}
+	}
 	return nil
 }
+
+// emptyDir removes what dir holds, a missing dir being empty, and returns
+// how many entries it removed. A directory whose name keep accepts is
+// emptied (one level down) rather than removed.
+func emptyDir(dir string, keep func(name string) bool) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if e.IsDir() && keep(e.Name()) {
+			n, err := emptyDir(path, func(string) bool { return false })
+			removed += n
+			if err != nil {
+				return removed, err
+			}
+			continue
+		}
+		if err := os.RemoveAll(path); err != nil {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// isTmpSub reports whether name is that of a spread directory of tmp.
+func isTmpSub(name string) bool {
+	i, err := strconv.ParseInt(name, 16, 0)
+	return err == nil && i >= 0 && i < tmpSpread && strconv.FormatInt(i, 16) == name
+}
+
+// tmpSub is the path of spread directory i of tmp.
+func (s *Store) tmpSub(i int) string { return filepath.Join(s.tmp, strconv.FormatInt(int64(i), 16)) }
 
 // anyBody reports whether dir holds a committed body, stopping at the
 // first one.

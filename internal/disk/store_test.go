@@ -371,6 +371,10 @@ func TestOpenRemovesLeftovers(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "tmp", "sub", "dir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A write cut in one of the spread directories that Create uses.
+	if err := os.WriteFile(filepath.Join(dir, "tmp", "3", "ghi.789"), []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	s := openStore(t, dir, 0)
 	if got := tmpFiles(t, dir); len(got) != 0 {

@@ -58,7 +58,7 @@ func (s *Store) Create(key objstore.Key, v objstore.Version) (*Writer, error) {
 		return nil, err
 	}
 	name := fileName(key, v)
-	f, err := durable.CreateTemp(s.tmp, name+".*")
+	f, err := durable.CreateTemp(s.tmpSub(int(s.nextTmp.Add(1)%tmpSpread)), name+".*")
 	if err != nil {
 		return nil, ioError("create", name, err)
 	}
