@@ -620,12 +620,17 @@ else
 # no peer to wait for. BENCH_SECTIONS=put runs this section alone.
 # run_put BENCH CONC TARGET SIZE RUN ARGS...: one putload run, recorded with
 # the CPU seconds the node and the S3 server used over the run (putload
-# reports its own).
+# reports its own). Each run starts after a sync(1), so that no run pays for
+# the writeback the one before it left: versitygw's posix backend never
+# fsyncs, the node's level-1 copies are not synced, and a sync of the file
+# system (the node's, for its small bodies; the kernel's flusher) would
+# write them during whichever run comes next.
 VERSITYGW_PID=$(pid_of versitygw)
 run_put() {
 	local bench=$1 conc=$2 target=$3 size=$4 run=$5 raw n0 n1 s0 s1
 	shift 5
 	raw=$OUT/raw/$bench-$size-$target-$run.txt
+	sync
 	n0=$(cpu_ticks "$NODE_PID") s0=$(cpu_ticks "$VERSITYGW_PID")
 	"$BIN/putload" -c "$conc" -d "$PUT_DUR" -label "$target" "$@" >"$raw" 2>&1 ||
 		log "  putload reported failures; see $raw"

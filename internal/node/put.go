@@ -107,6 +107,7 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 		}
 	}
 	var small []byte
+	defer func() { putSmallBuf(small) }()
 	if !req.Level.Remote() {
 		// A remote level commits the body beside its upload (putoverlap.go).
 		if small, err = n.commitLocal(w); err != nil {

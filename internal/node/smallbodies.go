@@ -30,7 +30,7 @@ import (
 // their copies in the journal dropped; smallBodyBatch journaled bodies
 // start a sync sooner.
 const (
-	smallBodySyncEvery = 200 * time.Millisecond
+	smallBodySyncEvery = time.Second
 	smallBodyBatch     = 4096
 )
 
@@ -78,26 +78,50 @@ func (s *smallBodies) putBack(refs []objstore.BodyRef) {
 // write-back PUT's) and returns its bytes when it is small: the caller
 // must then journal its record with mergeBody, which makes the body
 // durable. A larger body, or any when small bodies are off, is committed
-// durably here and small is nil.
+// durably here and small is nil. The caller gives small back with
+// putSmallBuf once the journal commit has returned.
 func (n *Node) commitLocal(w BodyWriter) (small []byte, err error) {
 	size := w.Sum().Size
 	if n.small.max <= 0 || size > n.small.max {
 		_, err := w.Commit()
 		return nil, err
 	}
-	body := make([]byte, size)
+	body := getSmallBuf(size)
 	if _, err := w.ReadAt(body, 0); err != nil && !errors.Is(err, io.EOF) {
+		putSmallBuf(body)
 		return nil, err
 	}
 	// The bytes read back are the ones hashed on the way in, or the
 	// journal would keep a body its record's checksum does not match.
 	if crc32.Checksum(body, castagnoli) != w.Sum().CRC32C {
+		putSmallBuf(body)
 		return nil, fmt.Errorf("%w: body read back from its file differs", objstore.ErrChecksum)
 	}
 	if _, err := w.CommitCopy(); err != nil {
+		putSmallBuf(body)
 		return nil, err
 	}
 	return body, nil
+}
+
+// smallBufs holds the buffers of small bodies between PUTs: the journal
+// has copied a body into its pages once the commit of its record returns.
+var smallBufs sync.Pool
+
+// getSmallBuf returns a buffer of size bytes.
+func getSmallBuf(size int64) []byte {
+	if b, ok := smallBufs.Get().(*[]byte); ok && int64(cap(*b)) >= size {
+		return (*b)[:size]
+	}
+	return make([]byte, size)
+}
+
+// putSmallBuf gives back a buffer from commitLocal, nil being none, once
+// nothing refers to it.
+func putSmallBuf(b []byte) {
+	if b != nil && cap(b) <= DefaultSmallBodyMax {
+		smallBufs.Put(&b)
+	}
 }
 
 // smallBodyLoop syncs the files of journaled small bodies and drops their

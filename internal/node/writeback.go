@@ -48,6 +48,7 @@ func (n *Node) putBack(ctx context.Context, req PutRequest) (objstore.Record, er
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
+	defer putSmallBuf(small)
 	rec := objstore.Record{
 		Key: req.Key, Name: req.Name, UserMeta: req.UserMeta, Headers: req.Headers, Level: req.Level,
 		ContentType: contentType(req.ContentType, req.Name, sniff),
