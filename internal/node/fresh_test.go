@@ -245,8 +245,9 @@ func TestOriginFillsOfDifferentBodiesGetDifferentVersions(t *testing.T) {
 	n := newTestNode(t, 0)
 	key := newKey()
 	cur := put(t, n, key, randomBody(100), objstore.LevelS3)
+	modified := time.Now().Add(-time.Hour) // one LastModified: each fill reads the same origin object
 	origin := func(b byte) objstore.Record {
-		rec := objstore.Record{Key: key, InRemote: true, Version: objstore.ForeignVersion(time.Now().Add(-time.Hour))}
+		rec := objstore.Record{Key: key, InRemote: true, Version: objstore.ForeignVersion(modified)}
 		rec.Sum = objstore.Checksum{Size: 100, MD5: objstore.MD5{b}}
 		rec.BodyVersion = rec.Version
 		return rec
