@@ -96,7 +96,7 @@ func (f *File) Commit(path string) error {
 // After publish returns, the directory of the path it renamed to is
 // fsynced.
 func (f *File) CommitFunc(publish func(rename func(path string) error) error) error {
-	return f.commitFunc(publish, true)
+	return f.commitFunc(publish, true, func() error { return SyncDir(filepath.Dir(f.path)) })
 }
 
 // PublishFunc is CommitFunc without its two fsyncs: the file is renamed
@@ -106,7 +106,7 @@ func (f *File) CommitFunc(publish func(rename func(path string) error) error) er
 // internal/disk, Writer.CommitCopy); a crash of the process alone loses
 // nothing. The file stays renamed, never committed.
 func (f *File) PublishFunc(publish func(rename func(path string) error) error) error {
-	return f.commitFunc(publish, false)
+	return f.commitFunc(publish, false, nil)
 }
 
 // CommitGroup is CommitFunc for a file whose final path holds nothing yet
@@ -121,33 +121,17 @@ func (f *File) CommitGroup(b *Barrier, publish func(rename func(path string) err
 	if b == nil {
 		return f.CommitFunc(publish)
 	}
-	if f.state != writing {
-		return fmt.Errorf("durable: commit %s: not writing", f.Name())
-	}
-	err := publish(f.rename)
-	if f.state != renamed {
-		if err == nil {
-			err = fmt.Errorf("durable: commit %s: publish did not rename", f.Name())
-		}
-		return err
-	}
-	if syncErr := b.Sync(); syncErr != nil {
-		return errors.Join(err, fmt.Errorf("durable: commit %s: %w", f.path, syncErr))
-	}
-	if err != nil {
-		return err
-	}
-	f.state, f.synced = committed, true
-	return nil
+	return f.commitFunc(publish, false, b.Sync)
 }
 
-// commitFunc is CommitFunc, with the fsyncs of the file and its directory
-// only when durable.
-func (f *File) commitFunc(publish func(rename func(path string) error) error, durable bool) error {
+// commitFunc runs publish, with the file fsynced before when syncFirst,
+// and makes the rename durable after with durable, if set; without it the
+// file stays renamed, never committed.
+func (f *File) commitFunc(publish func(rename func(path string) error) error, syncFirst bool, durable func() error) error {
 	if f.state != writing {
 		return fmt.Errorf("durable: commit %s: not writing", f.Name())
 	}
-	if durable {
+	if syncFirst {
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("durable: sync %s: %w", f.Name(), err)
 		}
@@ -159,16 +143,16 @@ func (f *File) commitFunc(publish func(rename func(path string) error) error, du
 		}
 		return err // the rename's, or the caller's own
 	}
-	if !durable {
+	if durable == nil {
 		return err
 	}
-	if syncErr := SyncDir(filepath.Dir(f.path)); syncErr != nil {
+	if syncErr := durable(); syncErr != nil {
 		return errors.Join(err, fmt.Errorf("durable: commit %s: %w", f.path, syncErr))
 	}
 	if err != nil {
 		return err // the caller's own error, after a rename that is durable
 	}
-	f.state = committed
+	f.state, f.synced = committed, true
 	return nil
 }
 
