@@ -145,7 +145,7 @@ type Node struct {
 	pending *outbox
 	// small keeps the books of small bodies made durable by the journal
 	// (smallbodies.go).
-	small smallBodies
+	small *smallBodies
 
 	// swept is closed when the start-up sweep, which runs after New
 	// returns, has ended (finished or stopped by Close).
@@ -217,6 +217,7 @@ func New(ctx context.Context, cfg Config, j Journal, b Blobs, r Remote) (*Node, 
 		b.SetMakeRoom(n.bounded.makeRoom)
 	}
 	b.SetOnCorrupt(n.ReportCorrupt)
+	n.small = newSmallBodies(cfg.SmallBodyMax, b)
 	if err := n.restoreSmallBodies(ctx); err != nil {
 		return nil, fmt.Errorf("node: start: %w", err)
 	}

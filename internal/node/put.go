@@ -96,7 +96,12 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
 	defer w.Close()
-	sniff, err := n.copyBody(w, req)
+	var capture *smallCapture
+	if !req.Level.Remote() {
+		capture = n.capture()
+		defer capture.release() // after publish's journal commit
+	}
+	sniff, err := n.copyBody(w, req, capture)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
@@ -107,10 +112,9 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 		}
 	}
 	var small []byte
-	defer func() { putSmallBuf(small) }()
 	if !req.Level.Remote() {
 		// A remote level commits the body beside its upload (putoverlap.go).
-		if small, err = n.commitLocal(w); err != nil {
+		if small, err = n.commitLocal(w, capture); err != nil {
 			return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 		}
 	}
@@ -133,9 +137,10 @@ const copyBufSize = 32 << 10
 
 var copyBufs = sync.Pool{New: func() any { return new([copyBufSize]byte) }}
 
-// copyBody streams the request body into w and returns its first bytes for
-// content sniffing. It enforces the size limit and the declared length.
-func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
+// copyBody streams the request body into w, and into capture when it is
+// set, and returns its first bytes for content sniffing. It enforces the
+// size limit and the declared length.
+func (n *Node) copyBody(w io.Writer, req PutRequest, capture *smallCapture) ([]byte, error) {
 	body := req.Body
 	if n.cfg.MaxObjectSize > 0 {
 		body = io.LimitReader(body, n.cfg.MaxObjectSize+1)
@@ -143,7 +148,11 @@ func (n *Node) copyBody(w io.Writer, req PutRequest) ([]byte, error) {
 	sniff := &prefixWriter{max: 512}
 	buf := copyBufs.Get().(*[copyBufSize]byte)
 	defer copyBufs.Put(buf)
-	written, err := io.CopyBuffer(io.MultiWriter(w, sniff), body, buf[:])
+	dst := io.MultiWriter(w, sniff)
+	if capture != nil {
+		dst = io.MultiWriter(w, sniff, capture)
+	}
+	written, err := io.CopyBuffer(dst, body, buf[:])
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"sync"
 	"time"
 
@@ -74,31 +73,72 @@ func (s *smallBodies) putBack(refs []objstore.BodyRef) {
 	s.mu.Unlock()
 }
 
+// smallCapture keeps a copy of a body as it streams in (Node.copyBody), the
+// very bytes the body store hashes, while it is no longer than max; past
+// max it lets go of them and the body is committed with a sync of its own.
+type smallCapture struct {
+	buf  []byte
+	max  int64
+	over bool
+}
+
+// capture returns a smallCapture for a new body only this node will hold
+// (a level-0 or write-back PUT's), or nil when small bodies are off.
+func (n *Node) capture() *smallCapture {
+	if n.small.max <= 0 {
+		return nil
+	}
+	return &smallCapture{max: n.small.max}
+}
+
+func (c *smallCapture) Write(p []byte) (int, error) {
+	switch {
+	case c.over:
+	case int64(len(c.buf)+len(p)) > c.max:
+		putSmallBuf(c.buf)
+		c.buf, c.over = nil, true
+	default:
+		if c.buf == nil {
+			c.buf = getSmallBuf()
+		}
+		c.buf = append(c.buf, p...)
+	}
+	return len(p), nil
+}
+
+// release gives the buffer back; the PUT calls it once the journal
+// commit of its record, which copies the bytes, has returned.
+func (c *smallCapture) release() {
+	if c != nil {
+		putSmallBuf(c.buf)
+		c.buf = nil
+	}
+}
+
+// body returns the bytes captured, or nil when there are none to keep
+// (no capture, or a body past max). An empty body is a non-nil empty slice.
+func (c *smallCapture) body() []byte {
+	if c == nil || c.over {
+		return nil
+	}
+	if c.buf == nil {
+		c.buf = getSmallBuf()
+	}
+	return c.buf
+}
+
 // commitLocal commits a new body that only this node holds (a level-0 or
-// write-back PUT's) and returns its bytes when it is small: the caller
-// must then journal its record with mergeBody, which makes the body
-// durable. A larger body, or any when small bodies are off, is committed
-// durably here and small is nil. The caller gives small back with
-// putSmallBuf once the journal commit has returned.
-func (n *Node) commitLocal(w BodyWriter) (small []byte, err error) {
-	size := w.Sum().Size
-	if n.small.max <= 0 || size > n.small.max {
+// write-back PUT's). A small one, whose bytes c captured, is only renamed
+// into place, and those bytes are returned (c keeps them until release):
+// the caller must journal its record with mergeBody, which makes the body
+// durable. Any other body is committed durably here and small is nil.
+func (n *Node) commitLocal(w BodyWriter, c *smallCapture) (small []byte, err error) {
+	body := c.body()
+	if body == nil {
 		_, err := w.Commit()
 		return nil, err
 	}
-	body := getSmallBuf(size)
-	if _, err := w.ReadAt(body, 0); err != nil && !errors.Is(err, io.EOF) {
-		putSmallBuf(body)
-		return nil, err
-	}
-	// The bytes read back are the ones hashed on the way in, or the
-	// journal would keep a body its record's checksum does not match.
-	if crc32.Checksum(body, castagnoli) != w.Sum().CRC32C {
-		putSmallBuf(body)
-		return nil, fmt.Errorf("%w: body read back from its file differs", objstore.ErrChecksum)
-	}
 	if _, err := w.CommitCopy(); err != nil {
-		putSmallBuf(body)
 		return nil, err
 	}
 	return body, nil
@@ -106,20 +146,16 @@ func (n *Node) commitLocal(w BodyWriter) (small []byte, err error) {
 
 // smallBufs holds the buffers of small bodies between PUTs: the journal
 // has copied a body into its pages once the commit of its record returns.
-var smallBufs sync.Pool
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, 0, DefaultSmallBodyMax); return &b }}
 
-// getSmallBuf returns a buffer of size bytes.
-func getSmallBuf(size int64) []byte {
-	if b, ok := smallBufs.Get().(*[]byte); ok && int64(cap(*b)) >= size {
-		return (*b)[:size]
-	}
-	return make([]byte, size)
-}
+// getSmallBuf returns an empty buffer with room for a default-size small
+// body (append grows it for a larger --small-body-max).
+func getSmallBuf() []byte { return (*smallBufs.Get().(*[]byte))[:0] }
 
-// putSmallBuf gives back a buffer from commitLocal, nil being none, once
-// nothing refers to it.
+// putSmallBuf gives back a buffer from getSmallBuf, nil being none, once
+// nothing refers to it; one grown past the default is left to the GC.
 func putSmallBuf(b []byte) {
-	if b != nil && cap(b) <= DefaultSmallBodyMax {
+	if b != nil && cap(b) == DefaultSmallBodyMax {
 		smallBufs.Put(&b)
 	}
 }
@@ -161,19 +197,26 @@ func (n *Node) syncSmallBodies(ctx context.Context) {
 	}
 }
 
+// newSmallBodies returns the books of small bodies up to max bytes
+// (Config.SmallBodyMax: 0 the default, negative none), off when the body
+// store cannot sync all its files at once.
+func newSmallBodies(max int64, b Blobs) *smallBodies {
+	s := &smallBodies{max: max, wake: make(chan struct{}, 1)}
+	if s.max == 0 {
+		s.max = DefaultSmallBodyMax
+	}
+	if s.max < 0 || errors.Is(b.SyncAll(), errors.ErrUnsupported) {
+		s.max = 0
+	}
+	return s
+}
+
 // restoreSmallBodies writes again the bodies that the journal still holds,
 // when their record still names them, whatever a crash left of their files,
-// then drops them from the journal; it also decides whether small bodies
-// are on (Config.SmallBodyMax, and a store that can sync all its files).
+// then drops them from the journal. It runs before the node serves, with
+// small bodies on or off: a node started with them off still owes the
+// copies a previous run left.
 func (n *Node) restoreSmallBodies(ctx context.Context) error {
-	n.small.wake = make(chan struct{}, 1)
-	n.small.max = n.cfg.SmallBodyMax
-	if n.small.max == 0 {
-		n.small.max = DefaultSmallBodyMax
-	}
-	if n.small.max > 0 && errors.Is(n.blobs.SyncAll(), errors.ErrUnsupported) {
-		n.small.max = 0
-	}
 	type kept struct {
 		ref  objstore.BodyRef
 		body []byte

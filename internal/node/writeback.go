@@ -39,16 +39,17 @@ func (n *Node) putBack(ctx context.Context, req PutRequest) (objstore.Record, er
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
 	defer w.Close()
-	sniff, err := n.copyBody(w, req)
+	capture := n.capture()
+	defer capture.release() // after publishBack's journal commit
+	sniff, err := n.copyBody(w, req, capture)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
 	sum := w.Sum()
-	small, err := n.commitLocal(w)
+	small, err := n.commitLocal(w, capture)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
-	defer putSmallBuf(small)
 	rec := objstore.Record{
 		Key: req.Key, Name: req.Name, UserMeta: req.UserMeta, Headers: req.Headers, Level: req.Level,
 		ContentType: contentType(req.ContentType, req.Name, sniff),
