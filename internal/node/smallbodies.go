@@ -26,12 +26,11 @@ import (
 // of its file.
 
 // smallBodySyncEvery is how often the files of small bodies are synced and
-// their copies in the journal dropped; smallBodyBatch journaled bodies
-// start a sync sooner.
-const (
-	smallBodySyncEvery = time.Second
-	smallBodyBatch     = 4096
-)
+// their copies in the journal dropped (a variable for tests);
+// smallBodyBatch journaled bodies start a sync sooner.
+var smallBodySyncEvery = time.Second
+
+const smallBodyBatch = 4096
 
 // smallBodies keeps the books of the small bodies journaled since the last
 // sync of their files.

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/disk"
 )
 
 // failingSync is a body store whose SyncAll always fails, as if the
@@ -107,4 +109,67 @@ func TestSmallBodiesLeaveTheJournalOnceSynced(t *testing.T) {
 		t.Fatal("write-back PUT in the origin at once")
 	}
 	eventually(t, "the journal drops the synced bodies", func() bool { return len(journalBodies(t, tn)) == 0 })
+}
+
+// Copies left in the journal by a crash are written again even when the
+// node comes back with small bodies off (here, by a store that fsyncs each
+// body), and from then on no copy is kept.
+func TestSmallBodiesRestoredWhenTurnedOff(t *testing.T) {
+	dir, remote := t.TempDir(), newMemRemote()
+	tn := openNode(t, dir, remote, nodeSetup{blobs: func(b Blobs) Blobs { return failingSync{b} }})
+	key, body := newKey(), randomBody(3000)
+	rec := put(t, tn, key, body, objstore.LevelLocal)
+	tn.close()
+	if err := os.Remove(bodyPath(tn, key, rec.BodyVersion)); err != nil {
+		t.Fatal(err)
+	}
+
+	tn = openNode(t, dir, remote, nodeSetup{disk: disk.Config{FsyncEach: true}})
+	mustRead(t, tn, key, body)
+	put(t, tn, newKey(), randomBody(3000), objstore.LevelLocal)
+	if kept := journalBodies(t, tn); len(kept) != 0 {
+		t.Fatalf("journal keeps %d bodies with small bodies off", len(kept))
+	}
+}
+
+// A copy in the journal that does not match its record (a damaged journal)
+// is never written over the body's file: the node starts, and serves the
+// file it has.
+func TestSmallBodyCopyNotMatchingItsRecordIsNotWritten(t *testing.T) {
+	dir, remote := t.TempDir(), newMemRemote()
+	tn := openNode(t, dir, remote, nodeSetup{blobs: func(b Blobs) Blobs { return failingSync{b} }})
+	key, body := newKey(), randomBody(3000)
+	rec := put(t, tn, key, body, objstore.LevelLocal)
+	if _, _, err := tn.j.MergeBody(context.Background(), rec, randomBody(3000)); err != nil {
+		t.Fatal(err)
+	}
+	tn.close()
+
+	tn = openNode(t, dir, remote, nodeSetup{})
+	mustRead(t, tn, key, body)
+	if kept := journalBodies(t, tn); len(kept) != 0 {
+		t.Fatalf("journal keeps %d bodies after the restart", len(kept))
+	}
+}
+
+// Close syncs the files of the small bodies of its last moments and drops
+// their copies, so a clean restart has nothing to write again.
+func TestCloseDropsSmallBodyCopies(t *testing.T) {
+	every := smallBodySyncEvery
+	smallBodySyncEvery = time.Hour // only Close syncs
+	t.Cleanup(func() { smallBodySyncEvery = every })
+	dir, remote := t.TempDir(), newMemRemote()
+	tn := openNode(t, dir, remote, nodeSetup{})
+	for range 5 {
+		put(t, tn, newKey(), randomBody(4096), objstore.LevelLocal)
+	}
+	if kept := journalBodies(t, tn); len(kept) != 5 {
+		t.Fatalf("journal keeps %d bodies before Close, want 5", len(kept))
+	}
+	if err := tn.Node.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if kept := journalBodies(t, tn); len(kept) != 0 {
+		t.Fatalf("journal keeps %d bodies after Close", len(kept))
+	}
 }
