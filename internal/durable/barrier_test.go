@@ -133,16 +133,8 @@ func TestBarrierOnThisFileSystem(t *testing.T) {
 		t.Skip("no syncfs that reports errors on this system: callers fsync each file")
 	}
 	defer b.Close()
-	f, err := durable.CreateTemp(dir, "body-*")
+	path, _, err := commitGroup(t, dir, b, "group-committed")
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write([]byte("group-committed")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "body")
-	if err := f.CommitGroup(b, func(rename func(string) error) error { return rename(path) }); err != nil {
 		t.Fatalf("CommitGroup: %v", err)
 	}
 	if got := readFile(t, path); got != "group-committed" {
@@ -150,17 +142,28 @@ func TestBarrierOnThisFileSystem(t *testing.T) {
 	}
 }
 
-func TestCommitGroupFailedSyncReportsRenamed(t *testing.T) {
-	dir := t.TempDir()
-	boom := errors.New("EIO")
-	b := durable.NewBarrierFunc(func() error { return boom })
+// commitGroup writes body to a temp file in dir and commits it with
+// CommitGroup(b) as dir/body; it returns that path, the file (closed when
+// the test ends) and CommitGroup's error.
+func commitGroup(t *testing.T, dir string, b *durable.Barrier, body string) (string, *durable.File, error) {
+	t.Helper()
 	f, err := durable.CreateTemp(dir, "body-*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { _ = f.Close() })
+	if _, err := f.Write([]byte(body)); err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(dir, "body")
-	err = f.CommitGroup(b, func(rename func(string) error) error { return rename(path) })
+	return path, f, f.CommitGroup(b, func(rename func(string) error) error { return rename(path) })
+}
+
+func TestCommitGroupFailedSyncReportsRenamed(t *testing.T) {
+	dir := t.TempDir()
+	boom := errors.New("EIO")
+	b := durable.NewBarrierFunc(func() error { return boom })
+	path, f, err := commitGroup(t, dir, b, "")
 	if !errors.Is(err, boom) {
 		t.Fatalf("CommitGroup = %v, want the sync's error", err)
 	}
@@ -175,16 +178,8 @@ func TestCommitGroupFailedSyncReportsRenamed(t *testing.T) {
 
 func TestCommitGroupWithoutBarrierFsyncsTheFile(t *testing.T) {
 	dir := t.TempDir()
-	f, err := durable.CreateTemp(dir, "body-*")
+	path, _, err := commitGroup(t, dir, nil, "x")
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write([]byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "body")
-	if err := f.CommitGroup(nil, func(rename func(string) error) error { return rename(path) }); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFile(t, path); got != "x" {
