@@ -51,6 +51,13 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 // newEnvIn is newEnv with its state, files and origin under dir.
 func newEnvIn(t testing.TB, dir string, mod func(*Config)) *env {
 	t.Helper()
+	return newEnvWith(t, dir, nil, mod)
+}
+
+// newEnvWith is newEnvIn with the origin the node sees wrapped by wrap
+// (nil: the local directory origin as it is).
+func newEnvWith(t testing.TB, dir string, wrap func(node.Remote) node.Remote, mod func(*Config)) *env {
+	t.Helper()
 	j, err := journal.Open(filepath.Join(dir, "state", "journal.db"), journal.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +75,11 @@ func newEnvIn(t testing.TB, dir string, mod func(*Config)) *env {
 	if err := origin.CreateBucket(t.Context(), testBucket); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(context.Background(), node.Config{NodeID: j.NodeID(), HotCacheBytes: 16 << 20}, j, node.AdaptBlobs(blobs), origin)
+	var remote node.Remote = origin
+	if wrap != nil {
+		remote = wrap(origin)
+	}
+	n, err := node.New(context.Background(), node.Config{NodeID: j.NodeID(), HotCacheBytes: 16 << 20}, j, node.AdaptBlobs(blobs), remote)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,11 +223,21 @@ func (s *Server) write(q *request, a writeAttrs, size int64, body io.Reader, ver
 	if !a.LevelSet {
 		level = s.cfg.DefaultLevel
 	}
-	return s.node.Put(q.r.Context(), node.PutRequest{
+	rec, err := s.node.Put(q.r.Context(), node.PutRequest{
 		Key: q.objectKey(), Name: nameOf(q.key), ContentType: a.ContentType,
 		UserMeta: a.UserMeta, Headers: a.Headers, Level: level, LevelIsFloor: !a.LevelSet,
 		Size: size, Body: body, Verify: verify, WriteBack: s.writeBack(a),
 	})
+	if errors.Is(err, objstore.ErrNoRemote) {
+		// An origin that refuses a PUT into a bucket deleted meanwhile may
+		// close the connection before its 404 is read (versitygw does,
+		// without reading the body): ask about the bucket, as missing does
+		// for reads (s3-tests test_atomic_write_bucket_gone).
+		if berr := s.checkBucket(q); berr != nil && !errors.Is(berr, objstore.ErrNoRemote) {
+			return rec, berr
+		}
+	}
+	return rec, err
 }
 
 // checkWriteBucket is checkBucket for a write; a write-back one goes on
