@@ -43,12 +43,17 @@ const maxMetaSize = 2048
 // encodeMeta returns the S3 metadata that carries rec.
 func encodeMeta(rec objstore.Record) map[string]string {
 	m := map[string]string{
-		metaName:   base64.StdEncoding.EncodeToString([]byte(rec.Name)),
-		metaLevel:  strconv.Itoa(int(rec.Level)),
-		metaCRC32C: rec.Sum.CRCString(),
-		metaMD5:    rec.Sum.MD5.String(),
-		metaHLC:    fmt.Sprintf("%016x", rec.Version.HLC),
-		metaNode:   rec.Version.Node,
+		metaName:  base64.StdEncoding.EncodeToString([]byte(rec.Name)),
+		metaLevel: strconv.Itoa(int(rec.Level)),
+		metaHLC:   fmt.Sprintf("%016x", rec.Version.HLC),
+		metaNode:  rec.Version.Node,
+	}
+	// A streamed upload starts before its body's checksums are known
+	// (PutStream): its object carries none, and Stat reads the MD5 from
+	// the ETag instead. No body has an all-zero MD5.
+	if rec.Sum.MD5 != (objstore.MD5{}) {
+		m[metaCRC32C] = rec.Sum.CRCString()
+		m[metaMD5] = rec.Sum.MD5.String()
 	}
 	if plain, ok := plainUserMeta(rec.UserMeta); ok {
 		maps.Copy(m, plain)
@@ -249,13 +254,8 @@ func decodeMeta(key objstore.Key, info objectInfo) (objstore.Record, error) {
 	if rec.Version.HLC, err = parseHex(metaHLC, hlc, 16); err != nil {
 		return objstore.Record{}, err
 	}
-	crc, err := parseHex(metaCRC32C, m[metaCRC32C], 8)
-	if err != nil {
+	if err := decodeSums(&rec.Sum, m, info.ETag); err != nil {
 		return objstore.Record{}, err
-	}
-	rec.Sum.CRC32C = uint32(crc)
-	if err := rec.Sum.MD5.UnmarshalText([]byte(m[metaMD5])); err != nil {
-		return objstore.Record{}, fmt.Errorf("%s: %w", metaMD5, err)
 	}
 	if rec.Level, err = objstore.ParseLevel(m[metaLevel]); err != nil {
 		return objstore.Record{}, fmt.Errorf("%s: %w", metaLevel, err)
@@ -274,6 +274,28 @@ func decodeMeta(key objstore.Key, info objectInfo) (objstore.Record, error) {
 		}
 	}
 	return rec, nil
+}
+
+// decodeSums restores the checksums an object's metadata holds into sum.
+// An object that a streamed upload wrote holds neither (encodeMeta): its
+// MD5 is its single-part ETag's, and its CRC-32C stays 0, unknown, which
+// verification reads as such (node's verifyOrigin).
+func decodeSums(sum *objstore.Checksum, m map[string]string, etag string) error {
+	crcHex, hasCRC := m[metaCRC32C]
+	md5Hex, hasMD5 := m[metaMD5]
+	if !hasCRC && !hasMD5 {
+		sum.MD5, _ = etagMD5(etag)
+		return nil
+	}
+	crc, err := parseHex(metaCRC32C, crcHex, 8)
+	if err != nil {
+		return err
+	}
+	sum.CRC32C = uint32(crc)
+	if err := sum.MD5.UnmarshalText([]byte(md5Hex)); err != nil {
+		return fmt.Errorf("%s: %w", metaMD5, err)
+	}
+	return nil
 }
 
 // foreignRecord is the record of an object that objstore did not write.

@@ -50,6 +50,44 @@ func (r *Remote) PutIf(ctx context.Context, rec objstore.Record, body io.ReaderA
 	return r.put(ctx, rec, body, nil)
 }
 
+// StreamMax is the largest body PutStream takes: one PutObject.
+func (r *Remote) StreamMax() int64 { return r.partSize }
+
+// PutStream is PutIf for a body that is still arriving: its reads wait for
+// the bytes, and rec.Sum holds only the size, the checksums being unknown
+// until the last byte. The object's metadata then carries no checksums
+// (Stat takes the MD5 from the ETag) and the upload is neither signed nor
+// checked by Content-MD5: the caller compares the returned ETag, the
+// origin's MD5 of what it received, with the body's once it is complete.
+// Bodies above StreamMax fail.
+func (r *Remote) PutStream(ctx context.Context, rec objstore.Record, body io.ReaderAt, etag string) (string, error) {
+	if err := checkKey(rec.Key); err != nil {
+		return "", fmt.Errorf("s3: put %s: %w", rec.Key, err)
+	}
+	if rec.Size() < 0 || rec.Size() > r.partSize {
+		return "", fmt.Errorf("s3: put %s: a streamed upload is one PutObject of at most %d bytes, not %d", rec.Key, r.partSize, rec.Size())
+	}
+	meta := encodeMeta(rec)
+	if n := metaSize(meta); n > maxMetaSize {
+		return "", fmt.Errorf("s3: put %s: %w: object metadata is %d bytes, over S3's %d",
+			rec.Key, objstore.ErrInvalidUserMeta, n, maxMetaSize)
+	}
+	c := &cond{}
+	if !r.plainPuts.Load() {
+		c.ifNoneMatch = aws.String("*")
+		if etag != "" {
+			c = &cond{ifMatch: aws.String(etag)}
+		}
+	}
+	got, err := r.putObject(ctx, rec, meta, body, c, true)
+	if isNotImplemented(err) {
+		// Not retried plain here: the body cannot be read again from its
+		// start while it arrives; the caller's slower path uploads it.
+		r.plainPuts.Store(true)
+	}
+	return got, r.notePut(rec.Key, err)
+}
+
 // isNotImplemented reports whether err is S3's 501 answer.
 func isNotImplemented(err error) bool {
 	var status interface{ HTTPStatusCode() int }
@@ -84,6 +122,15 @@ func (r *Remote) put(ctx context.Context, rec objstore.Record, body io.ReaderAt,
 
 // putSingle uploads the body with one PutObject.
 func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt, c *cond) error {
+	_, err := r.putObject(ctx, rec, meta, body, c, false)
+	return err
+}
+
+// putObject is one PutObject of body as rec, returning the new object's
+// ETag. A streamed body (streaming) is still arriving and its checksums
+// are not known yet: it goes framed with a trailing CRC-32C (chunked.go),
+// without retries, which could not read it again from its start.
+func (r *Remote) putObject(ctx context.Context, rec objstore.Record, meta map[string]string, body io.ReaderAt, c *cond, streaming bool) (string, error) {
 	h := encodeHeaders(rec.Headers)
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(rec.Bucket),
@@ -101,7 +148,12 @@ func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[st
 		IfNoneMatch:        c.ifNoneMatch,
 	}
 	var opts []func(*s3.Options)
-	if rec.Sum.MD5 != (objstore.MD5{}) {
+	switch {
+	case streaming:
+		in.Body = newChunkedBody(ctxReaderAt{ctx, body}, rec.Size())
+		in.ContentLength = aws.Int64(chunkedLength(rec.Size()))
+		opts = append(opts, s3.WithAPIOptions(withChunkedUpload(rec.Size())), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	case rec.Sum.MD5 != (objstore.MD5{}):
 		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(rec.Sum.MD5[:]))
 		// Content-MD5 makes the origin check the bytes, so the payload is
 		// not signed: over plain HTTP the SDK would otherwise read the
@@ -111,10 +163,11 @@ func (r *Remote) putSingle(ctx context.Context, rec objstore.Record, meta map[st
 	if tags, ok := encodeTags(rec.UserMeta); ok {
 		in.Tagging = aws.String(tags)
 	}
-	if _, err := r.client.PutObject(ctx, in, opts...); err != nil {
-		return wrapPut(rec.Key, err)
+	out, err := r.client.PutObject(ctx, in, opts...)
+	if err != nil {
+		return "", wrapPut(rec.Key, err)
 	}
-	return nil
+	return aws.ToString(out.ETag), nil
 }
 
 // notePut is note for an upload: a failed precondition is an answer (the
