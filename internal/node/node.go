@@ -108,6 +108,9 @@ type Node struct {
 	journal       Journal
 	blobs         Blobs
 	remote        Remote
+	// streamOff turns streamed uploads off once the origin refused one
+	// that it then took whole (putstream.go).
+	streamOff atomic.Bool
 	// catalog is remote's buckets and listings, when it has them.
 	catalog Catalog
 	buckets bucketCache

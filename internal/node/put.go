@@ -96,6 +96,9 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
 	defer w.Close()
+	if sr, ok := n.streamingRemote(req); ok {
+		return n.putStream(ctx, req, v, w, sr)
+	}
 	var capture *smallCapture
 	if !req.Level.Remote() {
 		capture = n.capture()
@@ -180,21 +183,15 @@ func (n *Node) copyBody(w io.Writer, req PutRequest, capture *smallCapture) ([]b
 func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter, small []byte, levelIsFloor bool) (objstore.Record, error) {
 	unlock := n.lockKey(rec.Key)
 	defer unlock()
-	prev, err := n.journal.Get(ctx, rec.Key)
-	hadBody := err == nil && !prev.Deleted
+	prev, hadBody, err := n.admit(ctx, &rec, levelIsFloor)
 	switch {
-	case errors.Is(err, objstore.ErrNotFound):
-	case err != nil:
-		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, err))
-	case prev.Version.Compare(rec.Version) > 0:
+	case errors.Is(err, errOverwritten):
 		// A newer write of this key landed while our body was arriving: ours
 		// happened, and was overwritten at once.
 		n.dropBody(rec)
 		return rec, nil
-	case !prev.Deleted && prev.Level > rec.Level && levelIsFloor:
-		rec.Level = prev.Level
-	case !prev.Deleted && prev.Level > rec.Level:
-		return n.discard(rec, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level))
+	case err != nil:
+		return n.discard(rec, err)
 	}
 	if rec.Level.Remote() {
 		superseded, err := n.commitAndUpload(ctx, rec, body, !hadBody)
@@ -211,6 +208,39 @@ func (n *Node) publish(ctx context.Context, rec objstore.Record, body BodyWriter
 		rec.InRemote = true
 		small = nil // the origin holds the body now
 	}
+	return n.record(ctx, rec, prev, hadBody, small)
+}
+
+// errOverwritten is admit's answer for a write that a newer one of its key
+// overtook while its body was arriving.
+var errOverwritten = errors.New("overwritten by a newer write")
+
+// admit decides, under the key lock, whether the write rec may go on: it
+// fails with errOverwritten when the journal holds a newer version of the
+// key, and with objstore.ErrLevelLowered when the write would lower the
+// object's level, unless levelIsFloor, which raises rec.Level instead. It
+// returns the journal's record of the key and whether that is a live one.
+func (n *Node) admit(ctx context.Context, rec *objstore.Record, levelIsFloor bool) (prev objstore.Record, hadBody bool, err error) {
+	prev, err = n.journal.Get(ctx, rec.Key)
+	hadBody = err == nil && !prev.Deleted
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		return prev, false, nil
+	case err != nil:
+		return prev, false, fmt.Errorf("node: put %s: %w", rec.Key, err)
+	case prev.Version.Compare(rec.Version) > 0:
+		return prev, hadBody, errOverwritten
+	case hadBody && prev.Level > rec.Level && levelIsFloor:
+		rec.Level = prev.Level
+	case hadBody && prev.Level > rec.Level:
+		return prev, hadBody, fmt.Errorf("%w: %s has level %d", objstore.ErrLevelLowered, rec.Key, prev.Level)
+	}
+	return prev, hadBody, nil
+}
+
+// record journals rec, a write admitted over prev whose body is in place
+// (and in the origin at a remote level), and tells the peers.
+func (n *Node) record(ctx context.Context, rec, prev objstore.Record, hadBody bool, small []byte) (objstore.Record, error) {
 	if _, _, err := n.mergeBody(ctx, rec, small); err != nil {
 		if rec.InRemote {
 			n.wakeOrphans() // the origin holds what the journal lacks

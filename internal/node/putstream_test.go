@@ -1,0 +1,297 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"sphere.software/objstore"
+)
+
+// streamOrigin is a condOrigin that takes streamed uploads: PutStream reads
+// the body as it arrives, closes started at its first byte, checks the
+// condition once the body is whole and answers the MD5 ETag of what it got
+// (or badETag when set). Its metadata keeps no checksums, as s3's.
+type streamOrigin struct {
+	*condOrigin
+	started     chan struct{}
+	startOnce   sync.Once
+	badETag     bool
+	refuse      error // fails every PutStream, after reading its body
+	streamedMu  sync.Mutex
+	streamedNum int
+}
+
+func newStreamOrigin() *streamOrigin {
+	return &streamOrigin{condOrigin: &condOrigin{memRemote: newMemRemote()}, started: make(chan struct{})}
+}
+
+func (s *streamOrigin) StreamMax() int64 { return 64 << 20 }
+
+func (s *streamOrigin) streamed() int {
+	s.streamedMu.Lock()
+	defer s.streamedMu.Unlock()
+	return s.streamedNum
+}
+
+func (s *streamOrigin) PutStream(ctx context.Context, rec objstore.Record, body io.ReaderAt, etag string) (string, error) {
+	if rec.Sum.MD5 != (objstore.MD5{}) {
+		return "", fmt.Errorf("a streamed upload with checksums known at its start: %+v", rec.Sum)
+	}
+	b := make([]byte, rec.Size())
+	for off := int64(0); off < rec.Size(); {
+		n := min(int64(32<<10), rec.Size()-off)
+		if _, err := body.ReadAt(b[off:off+n], off); err != nil && err != io.EOF {
+			return "", err // cut short: nothing lands
+		}
+		s.startOnce.Do(func() { close(s.started) })
+		off += n
+	}
+	if s.refuse != nil {
+		return "", s.refuse
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := ""
+	if o, err := s.lookup(rec.Key); err == nil {
+		cur = o.rec.Version.String()
+	}
+	if cur != etag {
+		return "", fmt.Errorf("mem: put %s: %w", rec.Key, objstore.ErrOriginChanged)
+	}
+	if err := s.memRemote.Put(ctx, rec, bytes.NewReader(b)); err != nil {
+		return "", err
+	}
+	s.streamedMu.Lock()
+	s.streamedNum++
+	s.streamedMu.Unlock()
+	sum := md5.Sum(b)
+	if s.badETag {
+		sum[0]++
+	}
+	return `"` + hex.EncodeToString(sum[:]) + `"`, nil
+}
+
+// halfway is a request body that hands out its first half, then waits for
+// release before the rest; with fail set, it fails there instead.
+type halfway struct {
+	b       []byte
+	off     int
+	release chan struct{}
+	fail    error
+}
+
+func (h *halfway) Read(p []byte) (int, error) {
+	if h.off == len(h.b)/2 {
+		<-h.release
+		if h.fail != nil {
+			return 0, h.fail
+		}
+	}
+	end := len(h.b)
+	if h.off < len(h.b)/2 {
+		end = len(h.b) / 2
+	}
+	if h.off == len(h.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, h.b[h.off:end])
+	h.off += n
+	return n, nil
+}
+
+// putAsync starts a level-1 PUT of body (Read by r) and returns its answer.
+func putAsync(on *testNode, key objstore.Key, size int, r io.Reader, verify func(objstore.Checksum) error) chan error {
+	errc := make(chan error, 1)
+	go func() {
+		_, err := on.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelS3, Size: int64(size), Body: r, Verify: verify})
+		errc <- err
+	}()
+	return errc
+}
+
+func waitStarted(t *testing.T, origin *streamOrigin) {
+	t.Helper()
+	select {
+	case <-origin.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload did not start before the body was whole")
+	}
+}
+
+// A large level-1 body is uploaded while it arrives: the origin reads its
+// first half before the client has sent the second. The journal's record
+// has the body's checksums, the origin's object the bytes.
+func TestStreamedUploadStartsBeforeTheBodyEnds(t *testing.T) {
+	origin := newStreamOrigin()
+	on := newOverlapNode(t, nil, origin)
+	key, body := newKey(), randomBody(1<<20)
+	h := &halfway{b: body, release: make(chan struct{})}
+	errc := putAsync(on, key, len(body), h, nil)
+	waitStarted(t, origin)
+	close(h.release)
+	if err := <-errc; err != nil {
+		t.Fatalf("PUT: %v", err)
+	}
+	rec, err := on.journal.Get(context.Background(), key)
+	if err != nil || !rec.InRemote || rec.Sum.MD5 != md5.Sum(body) || rec.Sum.Size != int64(len(body)) {
+		t.Fatalf("record after a streamed PUT: %+v (%v)", rec, err)
+	}
+	o, err := origin.lookup(key)
+	if err != nil || !bytes.Equal(o.body, body) || o.rec.Version != rec.Version {
+		t.Fatalf("origin after a streamed PUT: version %v, same bytes %v (%v); journal %v", o.rec.Version, bytes.Equal(o.body, body), err, rec.Version)
+	}
+	if local, _, err := read(t, on, key, false); err != nil || !bytes.Equal(local, body) {
+		t.Fatalf("local read: %v", err)
+	}
+	if n := countIntents(t, on); n != 0 {
+		t.Errorf("%d upload intents left after a streamed PUT", n)
+	}
+}
+
+func countIntents(t *testing.T, on *testNode) int {
+	t.Helper()
+	n := 0
+	if err := on.journal.Intents(context.Background(), func(objstore.Key, objstore.Version) bool { n++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A streamed body that the client cuts short, or whose Content-MD5 fails,
+// leaves nothing: no record, no body, nothing in the origin, no intent.
+func TestStreamedUploadOfAFailedBodyLeavesNothing(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		fail   error
+		verify func(objstore.Checksum) error
+	}{
+		{"cut", io.ErrUnexpectedEOF, nil},
+		{"content-md5", nil, func(objstore.Checksum) error { return errors.New("content-md5 mismatch") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			origin := newStreamOrigin()
+			on := newOverlapNode(t, nil, origin)
+			key, body := newKey(), randomBody(600_000)
+			h := &halfway{b: body, release: make(chan struct{}), fail: tt.fail}
+			errc := putAsync(on, key, len(body), h, tt.verify)
+			waitStarted(t, origin)
+			close(h.release)
+			if err := <-errc; err == nil {
+				t.Fatal("PUT of a failed body: no error")
+			}
+			assertNothingVisible(t, on, key, origin.memRemote)
+			if n := countIntents(t, on); n != 0 {
+				t.Errorf("%d upload intents left", n)
+			}
+		})
+	}
+}
+
+// Of two streamed PUTs of one key, the one that started first and finished
+// last wins, as on S3: it finds the other's newer version in the journal
+// and is uploaded again under a new one.
+func TestStreamedUploadFinishingLastWins(t *testing.T) {
+	origin := newStreamOrigin()
+	on := newOverlapNode(t, nil, origin)
+	key := newKey()
+	first, second := randomBody(700_000), randomBody(500_000)
+	h := &halfway{b: first, release: make(chan struct{})}
+	errc := putAsync(on, key, len(first), h, nil)
+	waitStarted(t, origin)
+	put(t, on, key, second, objstore.LevelS3)
+	close(h.release)
+	if err := <-errc; err != nil {
+		t.Fatalf("first PUT: %v", err)
+	}
+	o, err := origin.lookup(key)
+	if err != nil || !bytes.Equal(o.body, first) {
+		t.Fatalf("the origin holds the body that finished first (%v)", err)
+	}
+	rec, err := on.journal.Get(context.Background(), key)
+	if err != nil || rec.Version != o.rec.Version || rec.Sum.MD5 != md5.Sum(first) {
+		t.Fatalf("journal %v (%v), origin %v", rec.Version, err, o.rec.Version)
+	}
+	if local, _, err := read(t, on, key, false); err != nil || !bytes.Equal(local, first) {
+		t.Fatalf("local read after the race: %v", err)
+	}
+}
+
+// An origin that answers a streamed upload with an ETag other than the
+// body's MD5 (it stored other bytes), or refuses it, gets the body again
+// whole; streaming is then off for the node.
+func TestStreamedUploadRefusedGoesWhole(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		origin func() *streamOrigin
+	}{
+		{"etag", func() *streamOrigin { o := newStreamOrigin(); o.badETag = true; return o }},
+		{"refused", func() *streamOrigin {
+			o := newStreamOrigin()
+			o.refuse = fmt.Errorf("InvalidArgument: %w", objstore.ErrNoRemote)
+			return o
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			origin := tt.origin()
+			on := newOverlapNode(t, nil, origin)
+			key, body := newKey(), randomBody(400_000)
+			put(t, on, key, body, objstore.LevelS3)
+			o, err := origin.lookup(key)
+			rec, jerr := on.journal.Get(context.Background(), key)
+			if err != nil || jerr != nil || !bytes.Equal(o.body, body) || o.rec.Version != rec.Version {
+				t.Fatalf("after the fallback: origin %v (%v), journal %v (%v)", o.rec.Version, err, rec.Version, jerr)
+			}
+			if o.rec.Sum.MD5 != md5.Sum(body) {
+				t.Error("the whole-body upload carries no MD5")
+			}
+			if !on.streamOff.Load() {
+				t.Error("streaming still on after the origin refused it")
+			}
+			before := origin.streamed()
+			put(t, on, newKey(), body, objstore.LevelS3)
+			if origin.streamed() != before {
+				t.Error("a PUT streamed after streaming was turned off")
+			}
+		})
+	}
+}
+
+// Concurrent streamed and whole-body PUTs of one key leave the origin and
+// the journal on the same version and bytes.
+func TestStreamedUploadsOneWinner(t *testing.T) {
+	origin := newStreamOrigin()
+	on := newOverlapNode(t, nil, origin)
+	key := newKey()
+	for round := range 10 {
+		var wg sync.WaitGroup
+		for w := range 3 {
+			body := randomBody(100_000 + (round*7919+w*104729)%500_000)
+			wg.Go(func() {
+				if _, err := on.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelS3, Size: int64(len(body)), Body: bytes.NewReader(body)}); err != nil {
+					t.Errorf("round %d: PUT: %v", round, err)
+				}
+			})
+		}
+		wg.Wait()
+		rec, err := on.journal.Get(context.Background(), key)
+		if err != nil {
+			t.Fatalf("round %d: journal: %v", round, err)
+		}
+		o, err := origin.lookup(key)
+		if err != nil || o.rec.Version != rec.Version {
+			t.Fatalf("round %d: origin holds %v (%v), journal %v", round, o.rec.Version, err, rec.Version)
+		}
+		local, _, err := read(t, on, key, false)
+		if err != nil || !bytes.Equal(local, o.body) {
+			t.Fatalf("round %d: origin and node bodies differ (%v)", round, err)
+		}
+	}
+}
