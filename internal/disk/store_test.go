@@ -706,3 +706,37 @@ func TestCommitCopy(t *testing.T) {
 		t.Fatal("torn body still there after its Open failed")
 	}
 }
+
+// A writer told to skip the MD5 leaves it zero and keeps everything else:
+// the size, the CRC-32C, and a body that opens and verifies against them
+// with the MD5 filled in later (a streamed upload takes the origin's).
+func TestSkipMD5(t *testing.T) {
+	s := openStore(t, t.TempDir(), 0)
+	k, v, data := key("nomd5"), ver(9), pattern(300_000, 5)
+	want := put(t, s, key("withmd5"), ver(9), data)
+	w, err := s.Create(k, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SkipMD5()
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := w.CommitCopy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.MD5 != (objstore.MD5{}) || sum.Size != want.Size || sum.CRC32C != want.CRC32C {
+		t.Fatalf("sum without MD5 %+v, want size and CRC-32C of %+v and no MD5", sum, want)
+	}
+	b, err := s.Open(k, v, want)
+	if err != nil {
+		t.Fatalf("Open with the whole checksum: %v", err)
+	}
+	got, err := io.ReadAll(b)
+	b.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back: %v", err)
+	}
+}

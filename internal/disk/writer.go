@@ -87,7 +87,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.reserved -= short
 	}
 	w.crc = crc32.Update(w.crc, castagnoli, p[:n])
-	w.md5.Write(p[:n]) // never fails
+	if w.md5 != nil {
+		w.md5.Write(p[:n]) // never fails
+	}
 	w.blocks.write(p[:n])
 	w.size += int64(n)
 	if err != nil {
@@ -135,9 +137,17 @@ func (w *Writer) ReadAt(p []byte, off int64) (int, error) {
 // the writing goroutine.
 func (w *Writer) Sum() objstore.Checksum {
 	sum := objstore.Checksum{Size: w.size, CRC32C: w.crc}
-	w.md5.Sum(sum.MD5[:0])
+	if w.md5 != nil {
+		w.md5.Sum(sum.MD5[:0])
+	}
 	return sum
 }
+
+// SkipMD5 stops the writer from computing the body's MD5, which Sum and
+// Commit then leave zero: for a body whose MD5 the origin computes as it
+// receives it (a streamed upload, internal/node), where hashing it here
+// too would cost the PUT most of its CPU. Call it before the first Write.
+func (w *Writer) SkipMD5() { w.md5 = nil }
 
 // Commit makes the body durable under its name (replacing a body of the
 // same key and version, which holds the same bytes) and returns the
@@ -180,7 +190,9 @@ func (w *Writer) commit(sync bool) (objstore.Checksum, error) {
 		return objstore.Checksum{}, w.err
 	}
 	w.sum = objstore.Checksum{Size: w.size, CRC32C: w.crc}
-	w.md5.Sum(w.sum.MD5[:0])
+	if w.md5 != nil {
+		w.md5.Sum(w.sum.MD5[:0])
+	}
 	w.state = committed
 	return w.sum, nil
 }

@@ -111,6 +111,9 @@ type Node struct {
 	// streamOff turns streamed uploads off once the origin refused one
 	// that it then took whole (putstream.go).
 	streamOff atomic.Bool
+	// streamTrusted says a streamed upload's ETag matched its body's MD5:
+	// later ones take the MD5 from the ETag (putstream.go).
+	streamTrusted atomic.Bool
 	// catalog is remote's buckets and listings, when it has them.
 	catalog Catalog
 	buckets bucketCache

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"io"
@@ -62,8 +63,13 @@ func (n *Node) streamingRemote(req PutRequest) (StreamingRemote, bool) {
 //
 // The origin's metadata then carries no checksums (s3's PutStream); the
 // ETag it answers is compared with the body's MD5, and a difference sends
-// the body again the whole-body way.
+// the body again the whole-body way. Once an ETag matched, the origin is
+// trusted and the node no longer hashes streamed bodies with MD5, the
+// larger part of its CPU per byte: it takes the origin's (takeETag).
 func (n *Node) putStream(ctx context.Context, req PutRequest, v objstore.Version, w BodyWriter, sr StreamingRemote) (objstore.Record, error) {
+	if skip, ok := w.(md5Skipper); ok && req.Verify == nil && n.streamTrusted.Load() {
+		skip.SkipMD5()
+	}
 	s := n.startStream(ctx, req, v, w, sr)
 	sniff, err := n.copyBody(s.body, req, nil)
 	s.body.finish(err)
@@ -221,7 +227,7 @@ func (n *Node) publishStream(ctx context.Context, rec objstore.Record, w BodyWri
 	case commitErr != nil:
 		n.wakeOrphans() // the upload was canceled, or landed unrecorded
 		return n.discard(rec, fmt.Errorf("node: put %s: %w", rec.Key, commitErr))
-	case up.err != nil || !sameETag(up.etag, rec.Sum.ETag()):
+	case up.err != nil || !n.takeETag(&rec.Sum, up.etag, w):
 		// Refused, or lost to a write that landed meanwhile, or the origin
 		// got other bytes: the whole-body upload reads the origin again and
 		// settles it. This intent stays, for the reconciler to settle
@@ -244,9 +250,35 @@ func (n *Node) publishStream(ctx context.Context, rec objstore.Record, w BodyWri
 	return n.record(ctx, rec, prev, hadBody, nil)
 }
 
-// sameETag compares two ETags, quoted or not.
-func sameETag(a, b string) bool {
-	return strings.Trim(a, `"`) == strings.Trim(b, `"`)
+// md5Skipper is a BodyWriter that can leave the MD5 to someone else
+// (disk.Writer's SkipMD5).
+type md5Skipper interface{ SkipMD5() }
+
+// takeETag checks the origin's ETag of a streamed upload against sum, the
+// body's: the ETag of a single PUT is the MD5 of what the origin got. Once
+// one upload's ETag matched the MD5 computed here, the origin is trusted
+// to frame streamed uploads right (it checks their trailing CRC-32C), and
+// later bodies skip their own MD5 (putStream): then sum takes the ETag's,
+// or, when the origin's ETags are not MD5s, one read back from body.
+func (n *Node) takeETag(sum *objstore.Checksum, etag string, body io.ReaderAt) bool {
+	var got objstore.MD5
+	parsed := got.UnmarshalText([]byte(strings.Trim(etag, `"`))) == nil
+	if sum.MD5 != (objstore.MD5{}) {
+		if parsed && got == sum.MD5 {
+			n.streamTrusted.Store(true)
+		}
+		return parsed && got == sum.MD5
+	}
+	if parsed {
+		sum.MD5 = got
+		return true
+	}
+	h := md5.New()
+	if _, err := io.Copy(h, io.NewSectionReader(body, 0, sum.Size)); err != nil {
+		return false
+	}
+	h.Sum(sum.MD5[:0])
+	return true
 }
 
 // bodyFollower is a body being written that can be read while it arrives:

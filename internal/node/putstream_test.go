@@ -295,3 +295,32 @@ func TestStreamedUploadsOneWinner(t *testing.T) {
 		}
 	}
 }
+
+// Once a streamed upload's ETag matched the MD5 computed here, later
+// streamed bodies skip their own MD5 and take the origin's: the record's
+// ETag is still the body's MD5. A PUT with a Content-MD5 to check still
+// computes it.
+func TestStreamedUploadTakesTheMD5FromTheOrigin(t *testing.T) {
+	origin := newStreamOrigin()
+	on := newOverlapNode(t, nil, origin)
+	put(t, on, newKey(), randomBody(300_000), objstore.LevelS3)
+	if !on.streamTrusted.Load() {
+		t.Fatal("the origin's ETag matched the body's MD5, and the node does not trust it")
+	}
+	key, body := newKey(), randomBody(500_000)
+	if rec := put(t, on, key, body, objstore.LevelS3); rec.Sum.MD5 != md5.Sum(body) {
+		t.Fatalf("record of a body that skipped its MD5: %s, want %x", rec.Sum.MD5, md5.Sum(body))
+	}
+	if rec, err := on.journal.Get(context.Background(), key); err != nil || rec.Sum.MD5 != md5.Sum(body) {
+		t.Fatalf("journal record %s (%v), want MD5 %x", rec.Sum.MD5, err, md5.Sum(body))
+	}
+	var checked objstore.MD5
+	_, err := on.Put(context.Background(), PutRequest{Key: newKey(), Level: objstore.LevelS3, Size: int64(len(body)), Body: bytes.NewReader(body),
+		Verify: func(sum objstore.Checksum) error { checked = sum.MD5; return nil }})
+	if err != nil || checked != md5.Sum(body) {
+		t.Fatalf("Verify saw MD5 %s (PUT: %v), want %x", checked, err, md5.Sum(body))
+	}
+	if origin.streamed() != 3 {
+		t.Errorf("%d of 3 PUTs streamed", origin.streamed())
+	}
+}
