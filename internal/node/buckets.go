@@ -108,6 +108,11 @@ func (n *Node) DeleteBucket(ctx context.Context, name string) error {
 	if live {
 		return fmt.Errorf("node: delete bucket %s: the cluster holds objects of it: %w", name, objstore.ErrBucketNotEmpty)
 	}
+	done, err := n.streams.cutBucket(ctx, name)
+	if err != nil {
+		return fmt.Errorf("node: delete bucket %s: %w", name, err)
+	}
+	defer done()
 	if err := c.DeleteBucket(ctx, name); err != nil {
 		return err
 	}

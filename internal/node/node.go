@@ -114,6 +114,9 @@ type Node struct {
 	// streamTrusted says a streamed upload's ETag matched its body's MD5:
 	// later ones take the MD5 from the ETag (putstream.go).
 	streamTrusted atomic.Bool
+	// streams is the streamed uploads in flight, which a bucket's delete
+	// cuts.
+	streams streamSet
 	// catalog is remote's buckets and listings, when it has them.
 	catalog Catalog
 	buckets bucketCache

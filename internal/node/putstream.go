@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"sphere.software/objstore"
 )
@@ -94,6 +95,13 @@ func (n *Node) putStream(ctx context.Context, req PutRequest, v objstore.Version
 		return got, err
 	}
 	rec.Version = n.newVersion()
+	if rec.Sum.MD5 == (objstore.MD5{}) {
+		// Skipped (takeETag): the whole-body upload sends it, and the
+		// record keeps it.
+		if rec.Sum.MD5, err = readMD5(w, rec.Sum.Size); err != nil {
+			return n.discard(rec, fmt.Errorf("node: put %s: read back the body: %w", rec.Key, err))
+		}
+	}
 	got, perr := n.publish(ctx, rec, w, nil, req.LevelIsFloor)
 	if perr == nil && errors.Is(err, errStreamRefused) && !n.streamOff.Swap(true) {
 		// The origin took the body whole but not streamed: it does not
@@ -112,12 +120,20 @@ var errStreamRefused = errors.New("streamed upload refused")
 // the whole-body way (putStream).
 var errRestamp = errors.New("streamed upload restamped")
 
+// errBucketDeleting cuts the streamed uploads into a bucket being deleted
+// (streamSet.cutBucket).
+var errBucketDeleting = errors.New("the bucket is being deleted")
+
 // stream is one upload of a body that is still arriving.
 type stream struct {
 	body   *bodyFollower
 	gate   *tailGate
-	cancel context.CancelFunc
-	intent chan error // PutIntent's answer
+	cancel context.CancelCauseFunc
+	// cut is set when the bucket's delete stopped the upload: the write
+	// goes again the whole-body way, which finds the bucket gone.
+	cut    atomic.Bool
+	ended  chan struct{} // closed when the upload is over
+	intent chan error    // PutIntent's answer
 	up     chan streamResult
 	origin StreamingRemote
 	key    objstore.Key
@@ -133,15 +149,18 @@ type streamResult struct {
 // of the body that w is about to receive, as rec will hold it: it waits
 // for the body's first bytes, which the content type may be sniffed from.
 func (n *Node) startStream(ctx context.Context, req PutRequest, v objstore.Version, w BodyWriter, sr StreamingRemote) *stream {
-	upCtx, cancel := context.WithCancel(ctx)
+	upCtx, cancel := context.WithCancelCause(ctx)
 	body := newBodyFollower(upCtx, w, req.Size)
 	s := &stream{
-		body: body, gate: newTailGate(upCtx, body, req.Size), cancel: cancel,
+		body: body, gate: newTailGate(upCtx, body, req.Size), cancel: cancel, ended: make(chan struct{}),
 		intent: make(chan error, 1), up: make(chan streamResult, 1), origin: sr, key: req.Key, v: v,
 	}
+	n.streams.add(s)
 	go func() { s.intent <- n.journal.PutIntent(ctx, req.Key, v) }()
 	go func() {
 		etag, err := n.streamOrigin(upCtx, req, v, s, sr)
+		n.streams.remove(s)
+		close(s.ended)
 		s.up <- streamResult{etag, err}
 	}()
 	return s
@@ -180,7 +199,7 @@ func (n *Node) streamOrigin(ctx context.Context, req PutRequest, v objstore.Vers
 // abortStream stops a stream before its last byte: the upload fails with
 // err, so nothing lands, and its intent has nothing to settle.
 func (n *Node) abortStream(ctx context.Context, s *stream, err error) {
-	s.cancel()
+	s.cancel(err)
 	s.gate.open(err)
 	<-s.up
 	if <-s.intent == nil {
@@ -212,7 +231,7 @@ func (n *Node) publishStream(ctx context.Context, rec objstore.Record, w BodyWri
 	go func() {
 		_, err := w.CommitCopy()
 		if err != nil {
-			s.cancel() // the PUT fails: better the upload does not land
+			s.cancel(err) // the PUT fails: better the upload does not land
 		}
 		committed <- err
 	}()
@@ -236,6 +255,8 @@ func (n *Node) publishStream(ctx context.Context, rec objstore.Record, w BodyWri
 		switch {
 		case errors.Is(up.err, errRestamp):
 			return rec, up.err
+		case s.cut.Load():
+			return rec, fmt.Errorf("%w: %w", errRestamp, errBucketDeleting)
 		case errors.Is(up.err, objstore.ErrOriginChanged):
 			if got, _, err := s.origin.StatETag(ctx, rec.Key); err == nil {
 				n.clock.Observe(got.Version.HLC)
@@ -273,12 +294,100 @@ func (n *Node) takeETag(sum *objstore.Checksum, etag string, body io.ReaderAt) b
 		sum.MD5 = got
 		return true
 	}
+	var err error
+	sum.MD5, err = readMD5(body, sum.Size)
+	return err == nil
+}
+
+// readMD5 is the MD5 of the size bytes of body, for a body written without
+// one (md5Skipper).
+func readMD5(body io.ReaderAt, size int64) (objstore.MD5, error) {
+	var sum objstore.MD5
 	h := md5.New()
-	if _, err := io.Copy(h, io.NewSectionReader(body, 0, sum.Size)); err != nil {
-		return false
+	if _, err := io.Copy(h, io.NewSectionReader(body, 0, size)); err != nil {
+		return sum, err
 	}
-	h.Sum(sum.MD5[:0])
-	return true
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// streamSet is the streamed uploads in flight, by bucket. An upload
+// started before its bucket was deleted can bring the bucket back: an
+// origin such as versitygw checks the bucket when the upload starts and
+// creates the object's directories when it ends. So a bucket's delete
+// cuts its streams first, and the writes go again the whole-body way,
+// which finds the bucket gone (s3-tests test_atomic_write_bucket_gone).
+type streamSet struct {
+	mu       sync.Mutex
+	byBucket map[string]map[*stream]struct{}
+	deleting map[string]int
+}
+
+// add registers s; a stream into a bucket being deleted is cut at once.
+func (ss *streamSet) add(s *stream) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	b := s.key.Bucket
+	if ss.deleting[b] > 0 {
+		s.cutOff()
+		return
+	}
+	if ss.byBucket == nil {
+		ss.byBucket = make(map[string]map[*stream]struct{})
+	}
+	if ss.byBucket[b] == nil {
+		ss.byBucket[b] = make(map[*stream]struct{})
+	}
+	ss.byBucket[b][s] = struct{}{}
+}
+
+func (ss *streamSet) remove(s *stream) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	b := s.key.Bucket
+	delete(ss.byBucket[b], s)
+	if len(ss.byBucket[b]) == 0 {
+		delete(ss.byBucket, b)
+	}
+}
+
+// cutBucket cuts the streams into bucket and waits until their uploads
+// are over (one whose last byte had left may have landed: the bucket's
+// delete then finds it); streams that start before done is called are cut
+// as they start.
+func (ss *streamSet) cutBucket(ctx context.Context, bucket string) (done func(), err error) {
+	ss.mu.Lock()
+	if ss.deleting == nil {
+		ss.deleting = make(map[string]int)
+	}
+	ss.deleting[bucket]++
+	var ended []chan struct{}
+	for s := range ss.byBucket[bucket] {
+		s.cutOff()
+		ended = append(ended, s.ended)
+	}
+	ss.mu.Unlock()
+	done = func() {
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		if ss.deleting[bucket]--; ss.deleting[bucket] == 0 {
+			delete(ss.deleting, bucket)
+		}
+	}
+	for _, e := range ended {
+		select {
+		case <-e:
+		case <-ctx.Done():
+			done()
+			return nil, ctx.Err()
+		}
+	}
+	return done, nil
+}
+
+func (s *stream) cutOff() {
+	s.cut.Store(true)
+	s.cancel(errBucketDeleting)
 }
 
 // bodyFollower is a body being written that can be read while it arrives:

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -322,5 +323,110 @@ func TestStreamedUploadTakesTheMD5FromTheOrigin(t *testing.T) {
 	}
 	if origin.streamed() != 3 {
 		t.Errorf("%d of 3 PUTs streamed", origin.streamed())
+	}
+}
+
+// A streamed write that must go again whole after MD5 skipping was on (it
+// lost a race) uploads and records the body's MD5, never a zero one.
+func TestStreamedUploadGoingWholeKeepsItsMD5(t *testing.T) {
+	origin := newStreamOrigin()
+	on := newOverlapNode(t, nil, origin)
+	on.streamTrusted.Store(true)
+	key := newKey()
+	first, second := randomBody(700_000), randomBody(500_000)
+	h := &halfway{b: first, release: make(chan struct{})}
+	errc := putAsync(on, key, len(first), h, nil)
+	waitStarted(t, origin)
+	put(t, on, key, second, objstore.LevelS3)
+	close(h.release)
+	if err := <-errc; err != nil {
+		t.Fatalf("first PUT: %v", err)
+	}
+	o, err := origin.lookup(key)
+	if err != nil || !bytes.Equal(o.body, first) || o.rec.Sum.MD5 != md5.Sum(first) {
+		t.Fatalf("origin: same bytes %v, MD5 %s (%v), want %x", bytes.Equal(o.body, first), o.rec.Sum.MD5, err, md5.Sum(first))
+	}
+	rec, err := on.journal.Get(context.Background(), key)
+	if err != nil || rec.Sum.MD5 != md5.Sum(first) {
+		t.Fatalf("journal MD5 %s (%v), want %x", rec.Sum.MD5, err, md5.Sum(first))
+	}
+}
+
+// bucketOrigin is a streamOrigin with a bucket that can be deleted: a
+// whole-body upload into a deleted bucket fails, and a streamed one that
+// started before the delete lands and brings the bucket back, as with
+// versitygw (it checks the bucket when an upload starts and creates the
+// object's directories when it ends).
+type bucketOrigin struct {
+	*streamOrigin
+	gone atomic.Bool
+}
+
+func (b *bucketOrigin) ListBuckets(context.Context) ([]objstore.Bucket, error) { return nil, nil }
+func (b *bucketOrigin) CreateBucket(context.Context, string) error             { return nil }
+func (b *bucketOrigin) HeadBucket(context.Context, string) error               { return nil }
+func (b *bucketOrigin) List(context.Context, string, objstore.ListQuery) (objstore.ListPage, error) {
+	return objstore.ListPage{}, nil
+}
+
+func (b *bucketOrigin) DeleteBucket(context.Context, string) error {
+	b.gone.Store(true)
+	return nil
+}
+
+func (b *bucketOrigin) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt) error {
+	if b.gone.Load() {
+		return fmt.Errorf("NoSuchBucket: %w", objstore.ErrNoRemote)
+	}
+	return b.streamOrigin.Put(ctx, rec, body)
+}
+
+func (b *bucketOrigin) PutIf(ctx context.Context, rec objstore.Record, body io.ReaderAt, etag string) error {
+	if b.gone.Load() {
+		return fmt.Errorf("NoSuchBucket: %w", objstore.ErrNoRemote)
+	}
+	return b.streamOrigin.PutIf(ctx, rec, body, etag)
+}
+
+func (b *bucketOrigin) PutStream(ctx context.Context, rec objstore.Record, body io.ReaderAt, etag string) (string, error) {
+	etag, err := b.streamOrigin.PutStream(ctx, rec, body, etag)
+	if err == nil {
+		b.gone.Store(false)
+	}
+	return etag, err
+}
+
+// Deleting a bucket while a streamed upload into it is under way cuts the
+// upload, and the write fails as a whole-body one would: the bucket is not
+// brought back and the object lands nowhere (s3-tests
+// test_atomic_write_bucket_gone).
+func TestDeleteBucketCutsItsStreamedUploads(t *testing.T) {
+	origin := &bucketOrigin{streamOrigin: newStreamOrigin()}
+	on := newOverlapNode(t, nil, origin)
+	key, body := newKey(), randomBody(1<<20)
+	h := &halfway{b: body, release: make(chan struct{})}
+	errc := putAsync(on, key, len(body), h, nil)
+	waitStarted(t, origin.streamOrigin)
+	if err := on.DeleteBucket(context.Background(), key.Bucket); err != nil {
+		t.Fatalf("DeleteBucket during a streamed PUT: %v", err)
+	}
+	close(h.release)
+	err := <-errc
+	if !errors.Is(err, objstore.ErrNoRemote) {
+		t.Fatalf("PUT into a bucket deleted meanwhile: %v, want the origin's refusal", err)
+	}
+	if !origin.gone.Load() {
+		t.Error("the streamed upload brought the deleted bucket back")
+	}
+	assertNothingVisible(t, on, key, origin.memRemote)
+	if on.streamOff.Load() {
+		t.Error("a bucket's delete turned streaming off")
+	}
+	// Once the delete is over, streams into other buckets go on.
+	other := objstore.Key{Bucket: key.Bucket + "-other", ID: "x"}
+	before := origin.streamed()
+	put(t, on, other, randomBody(400_000), objstore.LevelS3)
+	if origin.streamed() != before+1 {
+		t.Error("a PUT after the delete did not stream")
 	}
 }
