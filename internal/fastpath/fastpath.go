@@ -275,14 +275,12 @@ func (s *Server) serve(c *conn) {
 
 // serveFast answers fast requests on c and returns once c holds a request
 // for net/http, or the error that ends the connection (net.ErrClosed once
-// s closes). first says that c has served no request yet, so there is no
-// idle wait before the head.
+// s closes). first says that c has served no request yet, so its wait is
+// under the header deadline rather than the idle timeout.
 func (s *Server) serveFast(c *conn, first bool) error {
 	for {
-		if !first {
-			if err := s.awaitRequest(c); err != nil {
-				return err
-			}
+		if err := s.awaitRequest(c, first); err != nil {
+			return err
 		}
 		first = false
 		head, err := s.readHead(c)
@@ -295,15 +293,33 @@ func (s *Server) serveFast(c *conn, first bool) error {
 	}
 }
 
-// awaitRequest waits, up to the idle timeout, for the first bytes of the
-// next request, as net/http does between requests (it peeks 4 bytes), and
-// then starts the header deadline.
-func (s *Server) awaitRequest(c *conn) error {
+// awaitRequest waits for the first bytes of the next request; until they
+// come, c is idle, and Shutdown closes it rather than wait for it, as
+// net/http does. Between requests the wait is the idle timeout (net/http
+// peeks 4 bytes), and then the header deadline starts; a connection's
+// first request is under the header deadline from the accept, as in
+// net/http, and one byte ends the wait: a client may dial a connection and
+// park it unused in its pool (Go's Transport does when another connection
+// frees up first), and a node that waits for it to speak stops only when
+// its shutdown timeout runs out.
+func (s *Server) awaitRequest(c *conn, first bool) error {
 	c.idle.Store(true)
 	select {
 	case <-s.done: // closed: no next request; close may have missed c while it was busy
 		return net.ErrClosed
 	default:
+	}
+	if first {
+		if c.r.Buffered() == 0 {
+			if err := c.nc.SetReadDeadline(c.headDeadline); err != nil {
+				return err
+			}
+			if _, err := c.r.Peek(1); err != nil {
+				return err
+			}
+		}
+		c.idle.Store(false)
+		return nil
 	}
 	if c.r.Buffered() < 4 {
 		if err := c.nc.SetReadDeadline(deadline(s.t.idle)); err != nil {

@@ -105,3 +105,45 @@ func TestIdleTimeoutAfterFastAnswer(t *testing.T) {
 		t.Errorf("closed after %v, want the idle timeout of 300ms", d)
 	}
 }
+
+// A connection that was dialled and has sent nothing is idle: Shutdown
+// closes it at once rather than wait for its first request (Go's Transport
+// parks such connections in its pool when another frees up first).
+func TestShutdownClosesConnectionsThatSentNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: hotAPI{}, ReadHeaderTimeout: time.Minute}
+	fp := New(srv, ln, hotAPI{})
+	served := make(chan error, 1)
+	go func() { served <- fp.Serve() }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for give := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		fp.mu.Lock()
+		tracked := len(fp.conns)
+		fp.mu.Unlock()
+		if tracked > 0 {
+			break
+		}
+		if time.Now().After(give) {
+			t.Fatal("the dialled connection was never accepted")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := fp.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v, want the silent connection closed at once", err)
+	}
+	if err := <-served; err != http.ErrServerClosed {
+		t.Errorf("Serve: %v", err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("client read %d bytes, %v; want EOF", n, err)
+	}
+}
