@@ -218,12 +218,22 @@ func (c *condOrigin) PutIf(ctx context.Context, rec objstore.Record, body io.Rea
 // the journal holds.
 func TestOverlappedUploadsOneWinner(t *testing.T) {
 	origin := &condOrigin{memRemote: newMemRemote()}
-	on := newOverlapNode(t, nil, origin)
+	putConcurrentlyOneWinner(t, newOverlapNode(t, nil, origin), origin.lookup, 20, func(round, w int) int {
+		return 1 + (round*7919+w*104729)%200_000
+	})
+}
+
+// putConcurrentlyOneWinner PUTs, rounds times, three bodies of one key at
+// once (sizes from size), at level 1, and checks after each round that the
+// origin (lookup) holds the version the journal holds, and the bytes the
+// node serves.
+func putConcurrentlyOneWinner(t *testing.T, on *testNode, lookup func(objstore.Key) (memObject, error), rounds int, size func(round, w int) int) {
+	t.Helper()
 	key := newKey()
-	for round := range 20 {
+	for round := range rounds {
 		var wg sync.WaitGroup
 		for w := range 3 {
-			body := randomBody(1 + (round*7919+w*104729)%200_000)
+			body := randomBody(size(round, w))
 			wg.Go(func() {
 				if _, err := on.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelS3, Size: int64(len(body)), Body: bytes.NewReader(body)}); err != nil {
 					t.Errorf("round %d: PUT: %v", round, err)
@@ -235,7 +245,7 @@ func TestOverlappedUploadsOneWinner(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: journal: %v", round, err)
 		}
-		o, err := origin.lookup(key)
+		o, err := lookup(key)
 		if err != nil || o.rec.Version != rec.Version {
 			t.Fatalf("round %d: origin holds %v (%v), journal %v", round, o.rec.Version, err, rec.Version)
 		}

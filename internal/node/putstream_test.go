@@ -202,16 +202,7 @@ func TestStreamedUploadOfAFailedBodyLeavesNothing(t *testing.T) {
 func TestStreamedUploadFinishingLastWins(t *testing.T) {
 	origin := newStreamOrigin()
 	on := newOverlapNode(t, nil, origin)
-	key := newKey()
-	first, second := randomBody(700_000), randomBody(500_000)
-	h := &halfway{b: first, release: make(chan struct{})}
-	errc := putAsync(on, key, len(first), h, nil)
-	waitStarted(t, origin)
-	put(t, on, key, second, objstore.LevelS3)
-	close(h.release)
-	if err := <-errc; err != nil {
-		t.Fatalf("first PUT: %v", err)
-	}
+	key, first := finishLastStreamed(t, on, origin)
 	o, err := origin.lookup(key)
 	if err != nil || !bytes.Equal(o.body, first) {
 		t.Fatalf("the origin holds the body that finished first (%v)", err)
@@ -223,6 +214,25 @@ func TestStreamedUploadFinishingLastWins(t *testing.T) {
 	if local, _, err := read(t, on, key, false); err != nil || !bytes.Equal(local, first) {
 		t.Fatalf("local read after the race: %v", err)
 	}
+}
+
+// finishLastStreamed races two level-1 PUTs of a new key on on: a streamed
+// one that starts first and is held halfway until a second, smaller one
+// has finished. It returns the key and the first PUT's body, the one that
+// finished last and must win.
+func finishLastStreamed(t *testing.T, on *testNode, origin *streamOrigin) (objstore.Key, []byte) {
+	t.Helper()
+	key := newKey()
+	first, second := randomBody(700_000), randomBody(500_000)
+	h := &halfway{b: first, release: make(chan struct{})}
+	errc := putAsync(on, key, len(first), h, nil)
+	waitStarted(t, origin)
+	put(t, on, key, second, objstore.LevelS3)
+	close(h.release)
+	if err := <-errc; err != nil {
+		t.Fatalf("first PUT: %v", err)
+	}
+	return key, first
 }
 
 // An origin that answers a streamed upload with an ETag other than the
@@ -269,32 +279,9 @@ func TestStreamedUploadRefusedGoesWhole(t *testing.T) {
 // the journal on the same version and bytes.
 func TestStreamedUploadsOneWinner(t *testing.T) {
 	origin := newStreamOrigin()
-	on := newOverlapNode(t, nil, origin)
-	key := newKey()
-	for round := range 10 {
-		var wg sync.WaitGroup
-		for w := range 3 {
-			body := randomBody(100_000 + (round*7919+w*104729)%500_000)
-			wg.Go(func() {
-				if _, err := on.Put(context.Background(), PutRequest{Key: key, Level: objstore.LevelS3, Size: int64(len(body)), Body: bytes.NewReader(body)}); err != nil {
-					t.Errorf("round %d: PUT: %v", round, err)
-				}
-			})
-		}
-		wg.Wait()
-		rec, err := on.journal.Get(context.Background(), key)
-		if err != nil {
-			t.Fatalf("round %d: journal: %v", round, err)
-		}
-		o, err := origin.lookup(key)
-		if err != nil || o.rec.Version != rec.Version {
-			t.Fatalf("round %d: origin holds %v (%v), journal %v", round, o.rec.Version, err, rec.Version)
-		}
-		local, _, err := read(t, on, key, false)
-		if err != nil || !bytes.Equal(local, o.body) {
-			t.Fatalf("round %d: origin and node bodies differ (%v)", round, err)
-		}
-	}
+	putConcurrentlyOneWinner(t, newOverlapNode(t, nil, origin), origin.lookup, 10, func(round, w int) int {
+		return 100_000 + (round*7919+w*104729)%500_000
+	})
 }
 
 // Once a streamed upload's ETag matched the MD5 computed here, later
@@ -332,16 +319,7 @@ func TestStreamedUploadGoingWholeKeepsItsMD5(t *testing.T) {
 	origin := newStreamOrigin()
 	on := newOverlapNode(t, nil, origin)
 	on.streamTrusted.Store(true)
-	key := newKey()
-	first, second := randomBody(700_000), randomBody(500_000)
-	h := &halfway{b: first, release: make(chan struct{})}
-	errc := putAsync(on, key, len(first), h, nil)
-	waitStarted(t, origin)
-	put(t, on, key, second, objstore.LevelS3)
-	close(h.release)
-	if err := <-errc; err != nil {
-		t.Fatalf("first PUT: %v", err)
-	}
+	key, first := finishLastStreamed(t, on, origin)
 	o, err := origin.lookup(key)
 	if err != nil || !bytes.Equal(o.body, first) || o.rec.Sum.MD5 != md5.Sum(first) {
 		t.Fatalf("origin: same bytes %v, MD5 %s (%v), want %x", bytes.Equal(o.body, first), o.rec.Sum.MD5, err, md5.Sum(first))
