@@ -91,6 +91,9 @@ type Server struct {
 	handoff *handoff.Listener // the connections for net/http
 	done    chan struct{}
 	t       timeouts
+	// newConnGrace is how long after its accept a connection that has
+	// sent nothing yet may still start a request once Shutdown began.
+	newConnGrace time.Duration
 
 	closeOnce sync.Once
 	mu        sync.Mutex
@@ -115,6 +118,8 @@ func New(srv *http.Server, ln net.Listener, api Answerer) *Server {
 		handoff: handoff.NewListener(ln.Addr()),
 		done:    make(chan struct{}),
 		conns:   make(map[*conn]struct{}),
+
+		newConnGrace: newConnGrace,
 	}
 	hook := srv.ConnState
 	srv.ConnState = func(c net.Conn, st http.ConnState) {
@@ -173,7 +178,9 @@ func (l listener) Addr() net.Addr            { return l.s.ln.Addr() }
 func (l listener) Close() error              { return l.s.close() }
 
 // close stops accepting and closes the connections that wait for a
-// request. A connection busy with an answer closes when it is written.
+// request, and ends the wait of those that have sent nothing yet at their
+// drain deadline. A connection busy with an answer closes when it is
+// written.
 func (s *Server) close() error {
 	var err error
 	s.closeOnce.Do(func() {
@@ -182,14 +189,22 @@ func (s *Server) close() error {
 		err = s.ln.Close()
 		s.mu.Lock()
 		for c := range s.conns {
-			if c.idle.Load() {
+			switch {
+			case c.idle.Load():
 				_ = c.nc.Close()
+			case c.fresh.Load():
+				_ = c.nc.SetReadDeadline(c.drainBy)
 			}
 		}
 		s.mu.Unlock()
 	})
 	return err
 }
+
+// newConnGrace is the default of Server.newConnGrace: net/http's, which
+// counts a connection that has not read its first request head idle
+// (closes it in Shutdown) once it is 5 s old.
+const newConnGrace = 5 * time.Second
 
 func (s *Server) acceptLoop() {
 	var delay time.Duration
@@ -217,6 +232,10 @@ func (s *Server) acceptLoop() {
 		c := &conn{nc: nc, r: bufio.NewReaderSize(nc, readBuffer)}
 		// net/http's header deadline starts at the accept.
 		c.headDeadline = deadline(s.t.header)
+		c.drainBy = time.Now().Add(s.newConnGrace)
+		if !c.headDeadline.IsZero() && c.headDeadline.Before(c.drainBy) {
+			c.drainBy = c.headDeadline
+		}
 		if !s.track(c) {
 			_ = nc.Close()
 			continue
@@ -256,6 +275,10 @@ type conn struct {
 	// a request that the fast path declines keeps it under net/http.
 	headDeadline time.Time
 	idle         atomic.Bool // waiting for a request: close may close it
+	// fresh is set while the connection waits for its first bytes; once
+	// closing, that wait ends at drainBy, set at the accept.
+	fresh   atomic.Bool
+	drainBy time.Time
 	// writing is held while an answer is written, so that net/http, which
 	// sees the connection idle meanwhile, closes it only after the answer.
 	writing sync.Mutex
@@ -276,10 +299,16 @@ func (s *Server) serve(c *conn) {
 // serveFast answers fast requests on c and returns once c holds a request
 // for net/http, or the error that ends the connection (net.ErrClosed once
 // s closes). first says that c has served no request yet, so its wait is
-// under the header deadline rather than the idle timeout.
+// awaitFirst's rather than the idle wait between requests.
 func (s *Server) serveFast(c *conn, first bool) error {
 	for {
-		if err := s.awaitRequest(c, first); err != nil {
+		var err error
+		if first {
+			err = s.awaitFirst(c)
+		} else {
+			err = s.awaitRequest(c)
+		}
+		if err != nil {
 			return err
 		}
 		first = false
@@ -293,33 +322,41 @@ func (s *Server) serveFast(c *conn, first bool) error {
 	}
 }
 
-// awaitRequest waits for the first bytes of the next request; until they
-// come, c is idle, and Shutdown closes it rather than wait for it, as
-// net/http does. Between requests the wait is the idle timeout (net/http
-// peeks 4 bytes), and then the header deadline starts; a connection's
-// first request is under the header deadline from the accept, as in
-// net/http, and one byte ends the wait: a client may dial a connection and
-// park it unused in its pool (Go's Transport does when another connection
-// frees up first), and a node that waits for it to speak stops only when
-// its shutdown timeout runs out.
-func (s *Server) awaitRequest(c *conn, first bool) error {
+// awaitFirst waits, under the header deadline from the accept (as in
+// net/http), for a connection's first bytes. A client may dial a
+// connection and park it unused in its pool (Go's Transport does when
+// another connection frees up first): once Shutdown began, such a wait
+// ends at the connection's drainBy, as net/http gives its new connections
+// newConnGrace to start a request and then closes them, rather than hold
+// the stop for the whole shutdown timeout.
+func (s *Server) awaitFirst(c *conn) error {
+	c.fresh.Store(true)
+	defer c.fresh.Store(false)
+	if err := c.nc.SetReadDeadline(c.headDeadline); err != nil {
+		return err
+	}
+	// After the deadline above: close, which sets drainBy on fresh
+	// connections, may have missed c before it was fresh.
+	select {
+	case <-s.done:
+		if err := c.nc.SetReadDeadline(c.drainBy); err != nil {
+			return err
+		}
+	default:
+	}
+	_, err := c.r.Peek(1)
+	return err
+}
+
+// awaitRequest waits, up to the idle timeout, for the first bytes of the
+// next request, as net/http does between requests (it peeks 4 bytes), and
+// then starts the header deadline. Meanwhile c is idle: close closes it.
+func (s *Server) awaitRequest(c *conn) error {
 	c.idle.Store(true)
 	select {
 	case <-s.done: // closed: no next request; close may have missed c while it was busy
 		return net.ErrClosed
 	default:
-	}
-	if first {
-		if c.r.Buffered() == 0 {
-			if err := c.nc.SetReadDeadline(c.headDeadline); err != nil {
-				return err
-			}
-			if _, err := c.r.Peek(1); err != nil {
-				return err
-			}
-		}
-		c.idle.Store(false)
-		return nil
 	}
 	if c.r.Buffered() < 4 {
 		if err := c.nc.SetReadDeadline(deadline(s.t.idle)); err != nil {

@@ -32,19 +32,30 @@ func serveHot(t *testing.T, srv *http.Server) string {
 	}
 	srv.Handler = hotAPI{}
 	fp := New(srv, ln, hotAPI{})
-	done := make(chan error, 1)
-	go func() { done <- fp.Serve() }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := fp.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != http.ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	served := startServing(fp)
+	t.Cleanup(func() { stopServing(t, fp, served, 10*time.Second) })
 	return ln.Addr().String()
+}
+
+// startServing runs fp's Serve and returns what it will return.
+func startServing(fp *Server) <-chan error {
+	served := make(chan error, 1)
+	go func() { served <- fp.Serve() }()
+	return served
+}
+
+// stopServing shuts fp down within d and checks that Shutdown and Serve
+// (served, from startServing) ended as they should.
+func stopServing(t *testing.T, fp *Server, served <-chan error, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := fp.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; err != http.ErrServerClosed {
+		t.Errorf("Serve: %v", err)
+	}
 }
 
 // closedAfter sends parts, part i at offsets[i] after the dial, and returns
@@ -106,44 +117,66 @@ func TestIdleTimeoutAfterFastAnswer(t *testing.T) {
 	}
 }
 
-// A connection that was dialled and has sent nothing is idle: Shutdown
-// closes it at once rather than wait for its first request (Go's Transport
-// parks such connections in its pool when another frees up first).
+// A connection that was dialled and has sent nothing does not hold
+// Shutdown for its whole timeout: its wait ends at its drain deadline, the
+// accept plus newConnGrace (Go's Transport parks such connections in its
+// pool when another frees up first).
 func TestShutdownClosesConnectionsThatSentNothing(t *testing.T) {
+	fp, served, c := dialSilent(t, 100*time.Millisecond)
+	stopServing(t, fp, served, 5*time.Second)
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("client read %d bytes, %v; want EOF", n, err)
+	}
+}
+
+// A connection accepted just before Shutdown may still send its first
+// request within newConnGrace, and gets its answer, as under net/http.
+func TestShutdownServesANewConnectionsFirstRequest(t *testing.T) {
+	fp, served, c := dialSilent(t, time.Minute)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		stopServing(t, fp, served, 10*time.Second)
+	}()
+	<-fp.done // Shutdown has begun
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "GET /hot HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 200 ") || !strings.HasSuffix(string(got), "\r\n\r\nhot") {
+		t.Errorf("answer %q (%v), want 200 hot and then the connection closed", got, err)
+	}
+	<-stopped
+}
+
+// dialSilent serves a fast path whose new connections have grace to send
+// their first request once Shutdown began (served is startServing's), and
+// dials one that sends nothing; it returns once the connection is accepted.
+func dialSilent(t *testing.T, grace time.Duration) (fp *Server, served <-chan error, c net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: hotAPI{}, ReadHeaderTimeout: time.Minute}
-	fp := New(srv, ln, hotAPI{})
-	served := make(chan error, 1)
-	go func() { served <- fp.Serve() }()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	fp = New(&http.Server{Handler: hotAPI{}, ReadHeaderTimeout: time.Minute}, ln, hotAPI{})
+	fp.newConnGrace = grace
+	served = startServing(fp)
+	c, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	for give := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		fp.mu.Lock()
 		tracked := len(fp.conns)
 		fp.mu.Unlock()
 		if tracked > 0 {
-			break
+			return fp, served, c
 		}
 		if time.Now().After(give) {
 			t.Fatal("the dialled connection was never accepted")
 		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := fp.Shutdown(ctx); err != nil {
-		t.Errorf("Shutdown: %v, want the silent connection closed at once", err)
-	}
-	if err := <-served; err != http.ErrServerClosed {
-		t.Errorf("Serve: %v", err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
-		t.Errorf("client read %d bytes, %v; want EOF", n, err)
 	}
 }

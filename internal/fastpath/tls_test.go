@@ -30,18 +30,8 @@ func TestServesOverTLS(t *testing.T) {
 	ln := tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
 	srv := &http.Server{Handler: hotAPI{}, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	fp := New(srv, ln, hotAPI{})
-	done := make(chan error, 1)
-	go func() { done <- fp.Serve() }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := fp.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != http.ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+	served := startServing(fp)
+	defer stopServing(t, fp, served, 10*time.Second)
 
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}}
 	defer tr.CloseIdleConnections()
