@@ -30,6 +30,11 @@ type Info struct {
 	// and the completed object keeps its current level if that is higher
 	// then (node.PutRequest.LevelIsFloor).
 	LevelIsFloor bool `json:"level_is_floor,omitempty"`
+	// WriteBack says the completed object is written back: it is
+	// acknowledged once durable on the node and uploaded to the origin by
+	// the outbox (node.PutRequest.WriteBack). Uploads created before it
+	// existed have none: write-through, what they were created as.
+	WriteBack bool `json:"write_back,omitempty"`
 }
 
 // clone returns a copy of i that shares no memory with it.

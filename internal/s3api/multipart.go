@@ -32,13 +32,15 @@ type initiateResult struct {
 }
 
 // createUpload serves CreateMultipartUpload. The upload lives on this node
-// until it is completed or aborted.
+// until it is completed or aborted. Its write mode is fixed here, as its
+// level is: a write-back upload is created, fed and completed without the
+// origin, for a bucket known to exist (checkWriteBucket).
 func (s *Server) createUpload(q *request) error {
 	attrs, err := parseWriteAttrs(q.r.Header)
 	if err != nil {
 		return err
 	}
-	if err := s.checkBucket(q); err != nil {
+	if err := s.checkWriteBucket(q, attrs); err != nil {
 		return err
 	}
 	level := attrs.Level
@@ -46,7 +48,8 @@ func (s *Server) createUpload(q *request) error {
 		level = s.cfg.DefaultLevel
 	}
 	info, err := s.uploads.Create(multipart.Info{Bucket: q.bucket, Key: q.key, ContentType: attrs.ContentType,
-		UserMeta: attrs.UserMeta, Headers: attrs.Headers, Level: level, LevelIsFloor: !attrs.LevelSet})
+		UserMeta: attrs.UserMeta, Headers: attrs.Headers, Level: level, LevelIsFloor: !attrs.LevelSet,
+		WriteBack: s.writeBack(attrs)})
 	if err != nil {
 		return err
 	}
@@ -165,7 +168,7 @@ func (s *Server) completeUpload(q *request, id string) error {
 		rec, err := s.node.Put(context.WithoutCancel(q.r.Context()), node.PutRequest{
 			Key: q.objectKey(), Name: nameOf(q.key), ContentType: info.ContentType,
 			UserMeta: info.UserMeta, Headers: info.Headers, Level: info.Level, LevelIsFloor: info.LevelIsFloor,
-			Size: asm.Size, Body: body,
+			Size: asm.Size, Body: body, WriteBack: info.WriteBack,
 		})
 		done <- result{rec, err}
 	}()
@@ -188,6 +191,9 @@ func (s *Server) answerComplete(q *request, id string, done <-chan result) error
 		case res = <-done:
 			if res.err != nil {
 				return res.err
+			}
+			if st := node.UploadState(res.rec); st != "" {
+				q.w.Header().Set("X-Objstore-Upload", st)
 			}
 			writeXML(q.w, http.StatusOK, s.completed(q, id, res.rec))
 			return nil

@@ -1,8 +1,24 @@
 package s3api
 
 import (
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"sphere.software/objstore"
+	"sphere.software/objstore/internal/localdir"
+	"sphere.software/objstore/internal/node"
 )
 
 // The write mode comes from X-Objstore-Write or x-amz-meta-objstore-write;
@@ -35,5 +51,133 @@ func TestParseWriteMode(t *testing.T) {
 		if len(a.UserMeta) != 0 {
 			t.Errorf("%s: the write mode was kept as user metadata: %s", tc.name, a.UserMeta)
 		}
+	}
+}
+
+// downOrigin is the local directory origin with a switch: while down,
+// every call the node makes of it fails as an unreachable origin's would.
+type downOrigin struct {
+	*localdir.Remote
+	down *atomic.Bool
+}
+
+func (o downOrigin) fail(op string) error {
+	if o.down.Load() {
+		return fmt.Errorf("origin %s: connection refused: %w", op, objstore.ErrNoRemote)
+	}
+	return nil
+}
+
+func (o downOrigin) Put(ctx context.Context, rec objstore.Record, body io.ReaderAt) error {
+	if err := o.fail("put"); err != nil {
+		return err
+	}
+	return o.Remote.Put(ctx, rec, body)
+}
+
+func (o downOrigin) Get(ctx context.Context, key objstore.Key) (io.ReadCloser, objstore.Record, error) {
+	if err := o.fail("get"); err != nil {
+		return nil, objstore.Record{}, err
+	}
+	return o.Remote.Get(ctx, key)
+}
+
+func (o downOrigin) Stat(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	if err := o.fail("stat"); err != nil {
+		return objstore.Record{}, err
+	}
+	return o.Remote.Stat(ctx, key)
+}
+
+func (o downOrigin) Delete(ctx context.Context, key objstore.Key) error {
+	if err := o.fail("delete"); err != nil {
+		return err
+	}
+	return o.Remote.Delete(ctx, key)
+}
+
+func (o downOrigin) HeadBucket(ctx context.Context, name string) error {
+	if err := o.fail("head bucket"); err != nil {
+		return err
+	}
+	return o.Remote.HeadBucket(ctx, name)
+}
+
+// A multipart upload in write-back mode (here by its metadata key) is
+// created, fed and completed while the origin is down, for a bucket the
+// journal knows: the completed object is pending, served, and uploaded
+// once the origin is back. Through mode (the default) still needs the
+// origin to create one.
+func TestWriteBackMultipartWithoutTheOrigin(t *testing.T) {
+	down := new(atomic.Bool)
+	e := newEnvWith(t, t.TempDir(), func(r node.Remote) node.Remote {
+		return downOrigin{Remote: r.(*localdir.Remote), down: down}
+	}, nil)
+	ctx := t.Context()
+	// The journal knows the bucket; this node never asked the origin.
+	if _, err := e.node.Put(ctx, nodePut(objstore.Key{Bucket: testBucket, ID: "before"}, "x", `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(true)
+	noRetry := func(o *awss3.Options) { o.RetryMaxAttempts = 1 }
+	key := aws.String("mp/back.bin")
+	_, err := e.client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: key}, noRetry)
+	if code := apiCode(err); code != "ServiceUnavailable" {
+		t.Fatalf("write-through CreateMultipartUpload without the origin: %v, want ServiceUnavailable", err)
+	}
+	created, err := e.client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: key,
+		Metadata: map[string]string{"objstore-write": "back", "job": "7"}}, noRetry)
+	if err != nil {
+		t.Fatalf("write-back CreateMultipartUpload without the origin: %v", err)
+	}
+	parts := []string{strings.Repeat("p", 3000), "tail"}
+	var done []types.CompletedPart
+	for i, p := range parts {
+		out, err := e.client.UploadPart(ctx, &awss3.UploadPartInput{Bucket: aws.String(testBucket), Key: key, UploadId: created.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: strings.NewReader(p)}, noRetry)
+		if err != nil {
+			t.Fatalf("UploadPart %d without the origin: %v", i+1, err)
+		}
+		done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag})
+	}
+	res, err := e.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: aws.String(testBucket), Key: key,
+		UploadId: created.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}, noRetry)
+	if err != nil {
+		t.Fatalf("write-back CompleteMultipartUpload without the origin: %v", err)
+	}
+	whole := strings.Join(parts, "")
+	if want := fmt.Sprintf(`"%x"`, md5.Sum([]byte(whole))); aws.ToString(res.ETag) != want {
+		t.Fatalf("Complete ETag %s, want %s", aws.ToString(res.ETag), want)
+	}
+	okey := objstore.Key{Bucket: testBucket, ID: *key}
+	rec, err := e.node.Head(ctx, okey)
+	if err != nil || node.UploadState(rec) != "pending" || rec.Level != objstore.LevelS3 {
+		t.Fatalf("completed write-back object: %v %+v, want level 1 pending", err, rec)
+	}
+	if got, out := e.get(t, *key); got != whole || out.Metadata["job"] != "7" {
+		t.Fatalf("pending object served %d bytes, meta %v", len(got), out.Metadata)
+	}
+	if _, _, err := e.origin.Get(ctx, okey); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("origin while down: %v, want nothing yet", err)
+	}
+	down.Store(false)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rec, err := e.node.Head(ctx, okey)
+		if err == nil && node.UploadState(rec) == "uploaded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not uploaded 30 s after the origin came back: %v %+v", err, rec)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	body, _, err := e.origin.Get(ctx, okey)
+	if err != nil {
+		t.Fatalf("origin after the drain: %v", err)
+	}
+	defer body.Close()
+	if got, err := io.ReadAll(body); err != nil || string(got) != whole {
+		t.Fatalf("origin holds %d bytes (%v), want the completed object", len(got), err)
 	}
 }
