@@ -47,7 +47,7 @@ func (x *nodeMetrics) watch(n *node.Node, j *journal.Store) error {
 	return x.m.Watch(metrics.Sources{Node: n, Journal: j, Outbox: func() metrics.OutboxStats {
 		o := n.OutboxStats()
 		return metrics.OutboxStats{Depth: int64(o.Depth), Oldest: o.OldestAge, Bytes: o.Bytes, MaxBytes: o.MaxBytes,
-			Uploaded: o.Uploaded, Failed: o.Failed, Superseded: o.Superseded, TakenOver: o.TakenOver}
+			Uploaded: o.Uploaded, Deleted: o.Deleted, Failed: o.Failed, Superseded: o.Superseded, TakenOver: o.TakenOver}
 	}})
 }
 

@@ -29,7 +29,7 @@ func (o *OutboxFlags) register(fs *flag.FlagSet, env map[string]string) {
 	env["outbox-max-bytes"] = "APP_OUTBOX_MAX_BYTES"
 	durationFlag(fs, &o.TakeoverAfter, "outbox-takeover-after", "how long the node that took a level-2 write-back PUT must be down before another node uploads it in its place", env, "APP_OUTBOX_TAKEOVER_AFTER")
 	durationFlag(fs, &o.MaxDefer, "outbox-max-defer", "while write-back PUTs keep coming, their uploads wait for a 100ms pause, for at most this long (and never past half of --outbox-max-bytes); 0 = upload at once", env, "APP_OUTBOX_MAX_DEFER")
-	fs.StringVar(&o.S3WriteMode, "s3-write-mode", o.S3WriteMode, "write mode of S3 PUTs that send no X-Objstore-Write: through (upload, then answer) or back (answer, upload later)")
+	fs.StringVar(&o.S3WriteMode, "s3-write-mode", o.S3WriteMode, "write mode of S3 writes and deletes that send no X-Objstore-Write: through (origin first, then answer) or back (answer, origin later)")
 	env["s3-write-mode"] = "APP_S3_WRITE_MODE"
 }
 

@@ -31,6 +31,7 @@ type Store interface {
 	GetHot(key objstore.Key) (*node.Object, bool)
 	Head(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	Delete(ctx context.Context, key objstore.Key) (objstore.Record, error)
+	DeleteBack(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	SetLevel(ctx context.Context, key objstore.Key, level objstore.Level) (objstore.Record, error)
 	Stats(ctx context.Context) (node.Stats, error)
 	Members() []objstore.Member

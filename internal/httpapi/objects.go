@@ -198,14 +198,24 @@ func (h *Native) meta(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, m)
 }
 
-// delete removes an object everywhere it is kept.
+// delete removes an object everywhere it is kept; in write-back mode
+// (X-Meta-Write: back) it answers before the origin's copy is deleted.
 func (h *Native) delete(w http.ResponseWriter, r *http.Request) {
 	key, err := h.key(r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rec, err := h.store.Delete(r.Context(), key)
+	back, err := node.ParseWriteMode(writeHeader(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	del := h.store.Delete
+	if back {
+		del = h.store.DeleteBack
+	}
+	rec, err := del(r.Context(), key)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -424,6 +424,36 @@ func TestExpireTombstones(t *testing.T) {
 	checkDerived(t, s)
 }
 
+// A tombstone that still owes the origin a delete (write-back, InRemote)
+// never expires, however old, and does not hold back the expiry of the
+// tombstones after it, even past a page of them; once the record saying
+// the delete was done replaces it, that one expires as any other.
+func TestExpireKeepsPendingDeletes(t *testing.T) {
+	s := openTemp(t)
+	journal.SetPage(s, 2)
+	for i, id := range []string{"p1", "p2", "p3"} {
+		r := tomb("b", id, uint64(1+i), "n1")
+		r.InRemote = true
+		merge(t, s, r)
+	}
+	merge(t, s, tomb("b", "t10", 10, "n1"))
+	merge(t, s, tomb("b", "t11", 11, "n2"))
+	checkDerived(t, s)
+	if n, err := s.ExpireTombstones(t.Context(), 25); err != nil || n != 2 {
+		t.Fatalf("ExpireTombstones(25) = %d, %v; want the 2 that owe nothing", n, err)
+	}
+	if got := len(all(t, s)); got != 3 {
+		t.Fatalf("%d records after expiry, want the 3 pending deletes", got)
+	}
+	done := tomb("b", "p2", 20, "n1") // the drain's record: deleted in the origin
+	merge(t, s, done)
+	if n, err := s.ExpireTombstones(t.Context(), 25); err != nil || n != 1 {
+		t.Fatalf("ExpireTombstones(25) after the delete was done = %d, %v; want 1", n, err)
+	}
+	checkCounts(t, s, objstore.Counts{Tombstones: 2})
+	checkDerived(t, s)
+}
+
 func TestExpireTombstonesCanceled(t *testing.T) {
 	s := openTemp(t)
 	merge(t, s, tomb("b", "t", 1, "n1"))

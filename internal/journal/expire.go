@@ -45,8 +45,11 @@ func (s *Store) ExpireTombstones(ctx context.Context, before uint64) (int, error
 }
 
 // expireTx removes up to n tombstones older than before and returns how
-// many it removed.
+// many it removed. A tombstone that still owes the origin a delete (a
+// write-back delete, InRemote set: the origin may hold the object) is
+// kept until the record that says it was deleted there replaces it.
 func expireTx(tx *bolt.Tx, before uint64, n int) (int, error) {
+	records := tx.Bucket(bucketRecords)
 	var expired [][]byte
 	c := tx.Bucket(bucketTombstones).Cursor()
 	for k, _ := c.First(); k != nil && len(expired) < n; k, _ = c.Next() {
@@ -56,18 +59,24 @@ func expireTx(tx *bolt.Tx, before uint64, n int) (int, error) {
 		if binary.BigEndian.Uint64(k) >= before {
 			break
 		}
+		rec, err := indexedRecord(records, k[hlcLen:])
+		if err != nil {
+			return 0, err
+		}
+		if !rec.Deleted || rec.Version.HLC != binary.BigEndian.Uint64(k) {
+			return 0, fmt.Errorf("tombstone index entry %x names %s, a record of version %s deleted=%v",
+				k, rec.Key, rec.Version, rec.Deleted)
+		}
+		if rec.InRemote {
+			continue
+		}
 		expired = append(expired, bytes.Clone(k)) // removing them moves the cursor's memory
 	}
-	records := tx.Bucket(bucketRecords)
 	for _, tk := range expired {
 		k := tk[hlcLen:]
 		rec, err := indexedRecord(records, k)
 		if err != nil {
 			return 0, err
-		}
-		if !rec.Deleted || rec.Version.HLC != binary.BigEndian.Uint64(tk) {
-			return 0, fmt.Errorf("tombstone index entry %x names %s, a record of version %s deleted=%v",
-				tk, rec.Key, rec.Version, rec.Deleted)
 		}
 		if err := records.Delete(k); err != nil {
 			return 0, err

@@ -88,7 +88,7 @@ var nodeDescs = []desc{
 	{"objstore_outbox_oldest_age_seconds", "How long the oldest record in the write-back outbox has waited; 0 when empty.", nil},
 	{"objstore_outbox_bytes", "Bytes of the bodies waiting in the write-back outbox.", nil},
 	{"objstore_outbox_max_bytes", "Bound of the write-back outbox (--outbox-max-bytes): past it, write-back PUTs are refused.", nil},
-	{"objstore_outbox_uploads_total", "Write-back uploads this node ran since start, by outcome (uploaded, failed, superseded, taken_over).", []string{"outcome"}},
+	{"objstore_outbox_uploads_total", "Write-back uploads and deletes this node ran since start, by outcome (uploaded, deleted, failed, superseded, taken_over).", []string{"outcome"}},
 }
 
 func newNodeCollector(cfg Config, src Sources) *nodeCollector {
@@ -149,7 +149,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, u := range []struct {
 			outcome string
 			n       int64
-		}{{"uploaded", o.Uploaded}, {"failed", o.Failed}, {"superseded", o.Superseded}, {"taken_over", o.TakenOver}} {
+		}{{"uploaded", o.Uploaded}, {"deleted", o.Deleted}, {"failed", o.Failed}, {"superseded", o.Superseded}, {"taken_over", o.TakenOver}} {
 			e("objstore_outbox_uploads_total", float64(u.n), u.outcome)
 		}
 	}

@@ -39,7 +39,7 @@ type OutboxStats struct {
 	Bytes    int64
 	MaxBytes int64
 	// Upload outcomes since start.
-	Uploaded, Failed, Superseded, TakenOver int64
+	Uploaded, Deleted, Failed, Superseded, TakenOver int64
 }
 
 // Config configures the metrics.

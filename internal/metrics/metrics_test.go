@@ -158,7 +158,7 @@ func TestCollectorReportsTheNodesFigures(t *testing.T) {
 
 func TestOutboxHook(t *testing.T) {
 	m := newTestMetrics(t, Config{}, Sources{Node: newFakeNode(), Outbox: func() OutboxStats {
-		return OutboxStats{Depth: 12, Oldest: 3.5, Bytes: 4096, MaxBytes: 1 << 30, Uploaded: 7, TakenOver: 2}
+		return OutboxStats{Depth: 12, Oldest: 3.5, Bytes: 4096, MaxBytes: 1 << 30, Uploaded: 7, Deleted: 3, TakenOver: 2}
 	}})
 	if got := value(t, m.reg, "objstore_outbox_depth", nil); got != 12 {
 		t.Errorf("outbox depth %v, want 12", got)
@@ -172,7 +172,7 @@ func TestOutboxHook(t *testing.T) {
 	if got := value(t, m.reg, "objstore_outbox_max_bytes", nil); got != 1<<30 {
 		t.Errorf("outbox bound %v, want 1 GiB", got)
 	}
-	for outcome, want := range map[string]float64{"uploaded": 7, "failed": 0, "taken_over": 2} {
+	for outcome, want := range map[string]float64{"uploaded": 7, "deleted": 3, "failed": 0, "taken_over": 2} {
 		if got := value(t, m.reg, "objstore_outbox_uploads_total", map[string]string{"outcome": outcome}); got != want {
 			t.Errorf("outbox uploads %s = %v, want %v", outcome, got, want)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"sphere.software/objstore"
 )
@@ -14,11 +15,27 @@ import (
 // it. Errors wrap objstore.ErrNotFound, objstore.ErrDeleted or
 // objstore.ErrNoRemote.
 func (n *Node) Delete(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	return n.delete(ctx, key, false)
+}
+
+// DeleteBack is Delete in write-back mode: it answers once the tombstone
+// is journaled here, without the origin, and the outbox deletes the
+// object from the origin later (isPendingDelete). Until then the tombstone
+// hides the origin's copy from reads and listings on every node. A key
+// this node has no record of gets such a tombstone too, as nothing says
+// whether the origin holds it. docs/DESIGN.md, "Write-back".
+func (n *Node) DeleteBack(ctx context.Context, key objstore.Key) (objstore.Record, error) {
+	return n.delete(ctx, key, true)
+}
+
+func (n *Node) delete(ctx context.Context, key objstore.Key, back bool) (objstore.Record, error) {
 	unlock := n.lockKey(key)
 	defer unlock()
 	rec, err := n.journal.Get(ctx, key)
 	local := err == nil
 	switch {
+	case errors.Is(err, objstore.ErrNotFound) && back:
+		rec = objstore.Record{Key: key, Level: objstore.LevelS3, InRemote: true}
 	case errors.Is(err, objstore.ErrNotFound):
 		if rec, err = n.remote.Stat(ctx, key); err != nil {
 			return objstore.Record{}, fmt.Errorf("node: delete %s: %w", key, err)
@@ -29,14 +46,18 @@ func (n *Node) Delete(ctx context.Context, key objstore.Key) (objstore.Record, e
 	case rec.Deleted:
 		return rec, fmt.Errorf("node: delete %s: %w", key, objstore.ErrDeleted)
 	}
-	if rec.InRemote || rec.Level.Remote() {
+	owed := rec.InRemote || rec.Level.Remote()
+	switch {
+	case owed && back:
+		// The tombstone owes the origin its delete: the outbox does it.
+	case owed:
 		if err := n.remote.Delete(ctx, key); err != nil {
 			return objstore.Record{}, fmt.Errorf("node: delete %s: %w", key, err)
 		}
-	} else {
+	default:
 		n.deleteShadowed(ctx, rec)
 	}
-	tomb := objstore.Record{Key: key, Name: rec.Name, Level: rec.Level, Deleted: true, Version: n.newVersion()}
+	tomb := objstore.Record{Key: key, Name: rec.Name, Level: rec.Level, Deleted: true, InRemote: owed && back, Version: n.newVersion()}
 	if _, _, err := n.merge(ctx, tomb); err != nil {
 		return objstore.Record{}, fmt.Errorf("node: delete %s: %w", key, err)
 	}
@@ -44,6 +65,9 @@ func (n *Node) Delete(ctx context.Context, key objstore.Key) (objstore.Record, e
 		n.dropBody(rec)
 	}
 	n.replicate(tomb)
+	if tomb.InRemote {
+		n.pending.wrote(time.Now())
+	}
 	return tomb, nil
 }
 

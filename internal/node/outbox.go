@@ -84,11 +84,24 @@ func isPending(rec objstore.Record) bool {
 	return !rec.Deleted && !rec.Lost && rec.Level.Remote() && !rec.InRemote
 }
 
+// isPendingDelete reports whether rec is a tombstone that owes the origin
+// a delete: a write-back delete not done there yet. On a tombstone,
+// InRemote says the origin may still hold the object; every other
+// tombstone leaves it false (through deletes remove the origin's copy
+// before they journal theirs).
+func isPendingDelete(rec objstore.Record) bool { return rec.Deleted && rec.InRemote }
+
+// owesOrigin reports whether rec is an entry of the outbox.
+func owesOrigin(rec objstore.Record) bool { return isPending(rec) || isPendingDelete(rec) }
+
 // UploadState is an object's upload state as the APIs show it: "pending"
-// (write-back, not in the origin yet), "uploaded", or "" for a version kept
-// on nodes only (level 0) and for tombstones.
+// (write-back, not in the origin yet; for a tombstone, its delete not done
+// in the origin yet), "uploaded", or "" for a version kept on nodes only
+// (level 0) and for other tombstones.
 func UploadState(rec objstore.Record) string {
 	switch {
+	case isPendingDelete(rec):
+		return "pending"
 	case rec.Deleted:
 		return ""
 	case rec.InRemote:
@@ -99,12 +112,13 @@ func UploadState(rec objstore.Record) string {
 	return ""
 }
 
-// pendingUpload is one entry of the outbox.
+// pendingUpload is one entry of the outbox: an upload, or a delete.
 type pendingUpload struct {
 	key     objstore.Key
 	version objstore.Version
-	size    int64
+	size    int64 // 0 for a delete
 	level   objstore.Level
+	delete  bool
 	// writer is the node whose upload it is: the one that took the PUT.
 	writer string
 }
@@ -124,9 +138,10 @@ type outbox struct {
 	// downSince is when each writer of a foreign entry was first seen not
 	// alive, for takeovers.
 	downSince map[string]time.Time
-	// uploaded and failed count drain uploads since start; superseded
-	// counts entries dropped because a newer version replaced them.
-	uploaded, failed, superseded, takenOver int64
+	// uploaded and failed count drain uploads since start, deleted the
+	// deletes done in the origin; superseded counts entries dropped
+	// because a newer version replaced them.
+	uploaded, deleted, failed, superseded, takenOver int64
 	// lastWrite is when the last write-back PUT was journaled here, and
 	// deferSince when the first one that the drain has not started on yet
 	// was (zero when none): see deferFor.
@@ -150,8 +165,12 @@ func (o *outbox) observe(rec objstore.Record) {
 		}
 		o.removeLocked(old)
 	}
-	if isPending(rec) {
-		o.addLocked(pendingUpload{key: rec.Key, version: rec.Version, size: rec.Size(), level: rec.Level, writer: rec.Version.Node})
+	if owesOrigin(rec) {
+		e := pendingUpload{key: rec.Key, version: rec.Version, level: rec.Level, delete: rec.Deleted, writer: rec.Version.Node}
+		if !e.delete {
+			e.size = rec.Size()
+		}
+		o.addLocked(e)
 		o.poke() // another node's upload is watched from now on
 	}
 }
@@ -268,8 +287,9 @@ func (o *outbox) poke() {
 
 // OutboxStats are the write-back outbox's figures.
 type OutboxStats struct {
-	// Depth and Bytes are this node's own pending uploads; OldestAge is
-	// how long the oldest of them has waited, in seconds (0 when none).
+	// Depth and Bytes are this node's own pending uploads (write-back
+	// deletes count in Depth, with no bytes); OldestAge is how long the
+	// oldest of them has waited, in seconds (0 when none).
 	Depth     int     `json:"depth"`
 	Bytes     int64   `json:"bytes"`
 	MaxBytes  int64   `json:"max_bytes"`
@@ -277,9 +297,10 @@ type OutboxStats struct {
 	// Others counts pending uploads of other nodes held in this journal:
 	// this node uploads them if their writer is gone (takeover).
 	Others int `json:"others"`
-	// Uploaded, Failed, Superseded and TakenOver count drain outcomes
-	// since start.
+	// Uploaded, Deleted (write-back deletes done in the origin), Failed,
+	// Superseded and TakenOver count drain outcomes since start.
 	Uploaded   int64 `json:"uploaded"`
+	Deleted    int64 `json:"deleted"`
 	Failed     int64 `json:"failed"`
 	Superseded int64 `json:"superseded"`
 	TakenOver  int64 `json:"taken_over"`
@@ -288,7 +309,7 @@ type OutboxStats struct {
 func (o *outbox) stats(now time.Time) OutboxStats {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	s := OutboxStats{Bytes: o.ownBytes, MaxBytes: o.cfg.MaxBytes, Uploaded: o.uploaded, Failed: o.failed,
+	s := OutboxStats{Bytes: o.ownBytes, MaxBytes: o.cfg.MaxBytes, Uploaded: o.uploaded, Deleted: o.deleted, Failed: o.failed,
 		Superseded: o.superseded, TakenOver: o.takenOver}
 	var oldest time.Time
 	for _, e := range o.byKey {
@@ -311,7 +332,7 @@ func (o *outbox) stats(now time.Time) OutboxStats {
 // run left.
 func (o *outbox) load(ctx context.Context, j Journal) error {
 	return j.Range(ctx, func(rec objstore.Record) bool {
-		if isPending(rec) {
+		if owesOrigin(rec) {
 			o.observe(rec)
 		}
 		return true
@@ -320,7 +341,8 @@ func (o *outbox) load(ctx context.Context, j Journal) error {
 
 // takeoverDue reports whether this node uploads e in its writer's place:
 // e is a level-2 upload (its body is on every node; a level-1 body lives
-// on its writer alone, which must come back), the writer has been seen not alive for TakeoverAfter and this node is
+// on its writer alone, which must come back) or a delete (which needs no
+// body), the writer has been seen not alive for TakeoverAfter and this node is
 // the alive member with the lowest ID, so that one node does it (two that
 // disagree on the members both upload, and the conditional writes keep
 // the result one version). It also tracks when writers went down.
@@ -336,7 +358,7 @@ func (o *outbox) takeoverDue(e pendingUpload, members []objstore.Member, now tim
 			lowest = m.ID
 		}
 	}
-	if e.level != objstore.LevelFull {
+	if e.level != objstore.LevelFull && !e.delete {
 		return false
 	}
 	o.mu.Lock()

@@ -136,6 +136,9 @@ func (n *Node) drainOne(ctx context.Context, e pendingUpload) error {
 // node is journaled after it and never overtaken by it; the origin's
 // deadlines bound how long.
 func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool) error {
+	if e.delete {
+		return n.deletePending(ctx, e, takeover)
+	}
 	if takeover {
 		if err := n.holdForTakeover(ctx, e); err != nil {
 			return err
@@ -179,6 +182,54 @@ func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool
 	if takeover {
 		n.pending.count(&n.pending.takenOver)
 		n.log.Warn("took over the write-back upload of a node gone", "key", e.key, "writer", e.writer, "version", e.version)
+	}
+	return nil
+}
+
+// deletePending deletes the key of e, a write-back delete, from the
+// origin when the journal still holds that tombstone, and journals a new
+// tombstone that owes nothing (stamped now, as an upload's record is, so
+// that it wins over the pending one everywhere). Under the key's writer
+// lock, as an upload. An origin copy newer than the tombstone was written
+// after the delete, through another node: it stays, and the record that
+// says so is on its way here, so the entry is dropped as superseded.
+func (n *Node) deletePending(ctx context.Context, e pendingUpload, takeover bool) error {
+	unlock := n.lockKey(e.key)
+	defer unlock()
+	rec, err := n.journal.Get(ctx, e.key)
+	if errors.Is(err, objstore.ErrNotFound) || (err == nil && (rec.Version != e.version || !isPendingDelete(rec))) {
+		n.pending.drop(e) // replaced meanwhile; its own change updated the index
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	got, err := n.remote.Stat(ctx, e.key)
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+	case err != nil:
+		return err
+	case got.Version.Compare(rec.Version) > 0:
+		n.log.Info("write-back delete superseded by a newer version in the origin", "key", e.key, "version", e.version)
+		n.pending.drop(e)
+		n.pending.count(&n.pending.superseded)
+		return nil
+	default:
+		if err := n.remote.Delete(ctx, e.key); err != nil {
+			return err
+		}
+	}
+	done := rec
+	done.InRemote = false
+	done.Version = n.newVersion()
+	if _, _, err := n.merge(ctx, done); err != nil {
+		return fmt.Errorf("journal the delete: %w", err)
+	}
+	n.replicate(done)
+	n.pending.count(&n.pending.deleted)
+	if takeover {
+		n.pending.count(&n.pending.takenOver)
+		n.log.Warn("took over the write-back delete of a node gone", "key", e.key, "writer", e.writer, "version", e.version)
 	}
 	return nil
 }

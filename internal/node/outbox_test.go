@@ -309,6 +309,7 @@ func TestUploadState(t *testing.T) {
 		{"uploaded", objstore.Record{Level: objstore.LevelS3, InRemote: true}, "uploaded"},
 		{"read through", objstore.Record{Level: objstore.LevelLocal, InRemote: true}, "uploaded"},
 		{"tombstone", objstore.Record{Level: objstore.LevelS3, Deleted: true}, ""},
+		{"delete pending", objstore.Record{Level: objstore.LevelS3, Deleted: true, InRemote: true}, "pending"},
 		{"lost", objstore.Record{Level: objstore.LevelS3, Lost: true}, ""},
 	} {
 		if got := UploadState(tc.rec); got != tc.want {
@@ -384,4 +385,88 @@ func TestOutboxDefersWhileWritesKeepComing(t *testing.T) {
 	if d := off.deferFor(t0); d != 0 {
 		t.Fatalf("deferral off: defer %v, want 0", d)
 	}
+}
+
+// A write-back delete answers while the origin is down: the key reads as
+// deleted at once, the origin keeps its copy until it is back, and then
+// the drain deletes it there and journals a tombstone that owes nothing.
+// A key this node never knew gets a pending delete too; a level-0 object,
+// never in the origin, owes nothing.
+func TestWriteBackDeleteDrainsAfterOutage(t *testing.T) {
+	fastOutbox(t)
+	ctx := context.Background()
+	n := newTestNode(t, 0)
+	key, unknown, local := newKey(), newKey(), newKey()
+	put(t, n, key, randomBody(100), objstore.LevelS3)
+	put(t, n, local, randomBody(10), objstore.LevelLocal)
+	n.remote.fail.Store(true)
+	for _, k := range []objstore.Key{key, unknown} {
+		tomb, err := n.DeleteBack(ctx, k)
+		if err != nil || !isPendingDelete(tomb) || UploadState(tomb) != "pending" {
+			t.Fatalf("write-back delete of %s while the origin is down: %+v %v, want a pending delete", k, tomb, err)
+		}
+	}
+	if tomb, err := n.DeleteBack(ctx, local); err != nil || isPendingDelete(tomb) {
+		t.Fatalf("write-back delete of a level-0 object: %+v %v, want a tombstone that owes nothing", tomb, err)
+	}
+	if _, err := n.Get(ctx, key, true); !errors.Is(err, objstore.ErrDeleted) {
+		t.Fatalf("get after the write-back delete: %v, want deleted", err)
+	}
+	if _, err := n.DeleteBack(ctx, key); !errors.Is(err, objstore.ErrDeleted) {
+		t.Fatalf("second delete: %v, want deleted", err)
+	}
+	if !n.remote.has(key) {
+		t.Fatal("the origin lost its copy while it was down")
+	}
+	if st := n.OutboxStats(); st.Depth != 2 || st.Bytes != 0 {
+		t.Fatalf("outbox while down: %+v, want 2 deletes of no bytes", st)
+	}
+	eventually(t, "a delete tried and failed", func() bool { return n.OutboxStats().Failed > 0 })
+	n.remote.fail.Store(false)
+	eventually(t, "outbox drained", func() bool { return n.OutboxStats().Depth == 0 })
+	if n.remote.has(key) {
+		t.Fatal("the origin still holds the object after the drain")
+	}
+	for _, k := range []objstore.Key{key, unknown} {
+		rec, err := n.journal.Get(ctx, k)
+		if err != nil || !rec.Deleted || isPendingDelete(rec) {
+			t.Fatalf("record of %s after the drain: %+v %v, want a tombstone that owes nothing", k, rec, err)
+		}
+	}
+	if st := n.OutboxStats(); st.Deleted != 2 {
+		t.Fatalf("outbox after the drain: %+v, want 2 deletes done", st)
+	}
+}
+
+// Pending deletes survive a restart (the tombstones are the outbox), and a
+// newer write of a key replaces its pending delete: the drain uploads the
+// newer body and deletes nothing of it.
+func TestWriteBackDeleteRestartAndSuperseded(t *testing.T) {
+	fastOutbox(t)
+	ctx := context.Background()
+	n := newTestNode(t, 0)
+	gone, rewritten := newKey(), newKey()
+	put(t, n, gone, []byte("gone"), objstore.LevelS3)
+	put(t, n, rewritten, []byte("old"), objstore.LevelS3)
+	n.remote.fail.Store(true)
+	for _, k := range []objstore.Key{gone, rewritten} {
+		if _, err := n.DeleteBack(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n = reopen(t, n)
+	eventually(t, "outbox loaded", func() bool { return n.OutboxStats().Depth == 2 })
+	putBack(t, n, rewritten, []byte("newer"), objstore.LevelS3)
+	if st := n.OutboxStats(); st.Depth != 2 || st.Bytes != 5 {
+		t.Fatalf("outbox %+v, want one delete and one upload of 5 bytes", st)
+	}
+	n.remote.fail.Store(false)
+	eventually(t, "outbox drained", func() bool { return n.OutboxStats().Depth == 0 })
+	if n.remote.has(gone) {
+		t.Fatal("the deleted object is still in the origin")
+	}
+	if got := string(outboxOriginBody(n.remote, rewritten)); got != "newer" {
+		t.Fatalf("origin holds %q for the key written after its delete, want the newer body", got)
+	}
+	mustRead(t, n, rewritten, []byte("newer"))
 }

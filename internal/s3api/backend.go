@@ -20,6 +20,8 @@ type Backend interface {
 	Stat(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	Put(ctx context.Context, req node.PutRequest) (objstore.Record, error)
 	Delete(ctx context.Context, key objstore.Key) (objstore.Record, error)
+	// DeleteBack is Delete in write-back mode: the origin's delete is owed.
+	DeleteBack(ctx context.Context, key objstore.Key) (objstore.Record, error)
 	// List returns one page of the bucket's keys as the cluster sees them.
 	List(ctx context.Context, bucket string, q objstore.ListQuery) (objstore.ListPage, error)
 

@@ -67,13 +67,21 @@ func (s *Server) deleteObjects(q *request) error {
 	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteObjects {
 		return errorf("MalformedXML", http.StatusBadRequest, "a Delete names 1 to %d objects, not %d", maxDeleteObjects, len(req.Objects))
 	}
-	if err := s.checkBucket(q); err != nil {
+	back, err := s.deleteMode(q)
+	if err != nil {
+		return err
+	}
+	checkBucket := s.checkBucket
+	if back {
+		checkBucket = func(q *request) error { return s.node.CheckBucketForWriteBack(q.r.Context(), q.bucket) }
+	}
+	if err := checkBucket(q); err != nil {
 		return err
 	}
 	var res deleteResult
 	for _, o := range req.Objects {
 		key := objstore.Key{Bucket: q.bucket, ID: o.Key}
-		err := s.deleteOne(q, key, o.VersionID)
+		err := s.deleteOne(q, key, o.VersionID, back)
 		if err != nil {
 			code, _ := codeOf(err)
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: code, Message: messageOf(err)})
@@ -87,7 +95,7 @@ func (s *Server) deleteObjects(q *request) error {
 	return nil
 }
 
-func (s *Server) deleteOne(q *request, key objstore.Key, version string) error {
+func (s *Server) deleteOne(q *request, key objstore.Key, version string, back bool) error {
 	switch {
 	case key.ID == "":
 		return errInvalidArgument("an Object has an empty Key")
@@ -96,7 +104,7 @@ func (s *Server) deleteOne(q *request, key objstore.Key, version string) error {
 	case version != "" && version != "null":
 		return errNotImplemented("deleting a specific version (objstore buckets are not versioned)")
 	}
-	_, err := s.node.Delete(q.r.Context(), key)
+	_, err := s.deleteKey(q, key, back)
 	if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
 		return nil
 	}

@@ -259,9 +259,21 @@ func (s *Server) writeBack(a writeAttrs) bool {
 	return s.cfg.DefaultWriteBack
 }
 
-// deleteObject serves DeleteObject: idempotent, as in S3.
+// deleteObject serves DeleteObject: idempotent, as in S3. In write-back
+// mode (X-Objstore-Write, else --s3-write-mode) it answers once the
+// tombstone is journaled, for a bucket known to exist, and the origin's
+// copy is deleted later (X-Objstore-Upload: pending).
 func (s *Server) deleteObject(q *request) error {
-	_, err := s.node.Delete(q.r.Context(), q.objectKey())
+	back, err := s.deleteMode(q)
+	if err != nil {
+		return err
+	}
+	if back {
+		if err := s.node.CheckBucketForWriteBack(q.r.Context(), q.bucket); err != nil {
+			return err
+		}
+	}
+	rec, err := s.deleteKey(q, q.objectKey(), back)
 	switch {
 	case errors.Is(err, objstore.ErrNotFound), errors.Is(err, objstore.ErrDeleted):
 		// Idempotent, but not in a bucket that is gone (s3-tests
@@ -272,8 +284,31 @@ func (s *Server) deleteObject(q *request) error {
 	case err != nil:
 		return err
 	}
+	if st := node.UploadState(rec); st != "" {
+		q.w.Header().Set("X-Objstore-Upload", st)
+	}
 	q.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// deleteMode is the write mode of a delete: X-Objstore-Write, else the
+// configured default (a delete has no metadata to carry the mode).
+func (s *Server) deleteMode(q *request) (bool, error) {
+	var a writeAttrs
+	if v := q.r.Header.Get("X-Objstore-Write"); v != "" {
+		if err := a.setWrite(v); err != nil {
+			return false, err
+		}
+	}
+	return s.writeBack(a), nil
+}
+
+// deleteKey deletes key in the write mode back or through.
+func (s *Server) deleteKey(q *request, key objstore.Key, back bool) (objstore.Record, error) {
+	if back {
+		return s.node.DeleteBack(q.r.Context(), key)
+	}
+	return s.node.Delete(q.r.Context(), key)
 }
 
 type copyObjectResult struct {

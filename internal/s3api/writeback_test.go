@@ -59,10 +59,12 @@ func TestParseWriteMode(t *testing.T) {
 type downOrigin struct {
 	*localdir.Remote
 	down *atomic.Bool
+	// noDelete, when set, fails deletes alone.
+	noDelete *atomic.Bool
 }
 
 func (o downOrigin) fail(op string) error {
-	if o.down.Load() {
+	if o.down.Load() || (op == "delete" && o.noDelete != nil && o.noDelete.Load()) {
 		return fmt.Errorf("origin %s: connection refused: %w", op, objstore.ErrNoRemote)
 	}
 	return nil
@@ -180,4 +182,85 @@ func TestWriteBackMultipartWithoutTheOrigin(t *testing.T) {
 	if got, err := io.ReadAll(body); err != nil || string(got) != whole {
 		t.Fatalf("origin holds %d bytes (%v), want the completed object", len(got), err)
 	}
+}
+
+// A write-back DeleteObject (by header) and DeleteObjects (by the default
+// write mode) answer before the origin's copies are deleted, which here
+// fail: meanwhile the keys are gone from GETs and from listings, which
+// still read the origin; once the origin deletes again, the drain removes
+// them there.
+func TestWriteBackDeleteHiddenUntilDone(t *testing.T) {
+	down, noDelete := new(atomic.Bool), new(atomic.Bool)
+	e := newEnvWith(t, t.TempDir(), func(r node.Remote) node.Remote {
+		return downOrigin{Remote: r.(*localdir.Remote), down: down, noDelete: noDelete}
+	}, func(c *Config) { c.DefaultWriteBack = true })
+	ctx := t.Context()
+	through := map[string]string{"objstore-write": "through"}
+	keys := []string{"one", "two", "three", "kept"}
+	for _, k := range keys {
+		if _, err := e.client.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(k),
+			Body: strings.NewReader(k), Metadata: through}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noDelete.Store(true)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, e.srv.URL+"/"+testBucket+"/one", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Objstore-Write", "back")
+	e.sign(t, req)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("X-Objstore-Upload") != "pending" {
+		t.Fatalf("write-back DeleteObject: %s, X-Objstore-Upload %q; want 204 pending", resp.Status, resp.Header.Get("X-Objstore-Upload"))
+	}
+	out, err := e.client.DeleteObjects(ctx, &awss3.DeleteObjectsInput{Bucket: aws.String(testBucket), Delete: &types.Delete{
+		Objects: []types.ObjectIdentifier{{Key: aws.String("two")}, {Key: aws.String("three")}}}})
+	if err != nil || len(out.Errors) != 0 || len(out.Deleted) != 2 {
+		t.Fatalf("write-back DeleteObjects: %v %+v", err, out)
+	}
+	gone := keys[:3]
+	list, err := e.client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
+	if err != nil || len(list.Contents) != 1 || aws.ToString(list.Contents[0].Key) != "kept" {
+		t.Fatalf("ListObjectsV2 with the deletes pending: %v, %d keys; want kept alone", err, len(list.Contents))
+	}
+	for _, k := range gone {
+		if err := originHolds(e, k); err != nil {
+			t.Fatalf("origin copy of %s while its delete is pending: %v", k, err)
+		}
+		if _, err := e.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String(k)}); apiCode(err) != "NoSuchKey" {
+			t.Fatalf("GetObject %s with its delete pending: %v, want NoSuchKey", k, err)
+		}
+	}
+	noDelete.Store(false)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, k := range gone {
+		for {
+			err := originHolds(e, k)
+			if errors.Is(err, objstore.ErrNotFound) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("origin still holds %s 30 s after deletes work again: %v", k, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if got, _ := e.get(t, "kept"); got != "kept" {
+		t.Fatalf("kept reads %q", got)
+	}
+}
+
+// originHolds reports, as an error or nil, whether the origin holds key k
+// of the test bucket.
+func originHolds(e *env, k string) error {
+	body, _, err := e.origin.Get(context.Background(), objstore.Key{Bucket: testBucket, ID: k})
+	if err != nil {
+		return err
+	}
+	return body.Close()
 }

@@ -143,6 +143,7 @@ type outboxStats struct {
 	OldestAge float64 `json:"oldest_age_seconds"`
 	Others    int     `json:"others"`
 	Uploaded  int64   `json:"uploaded"`
+	Deleted   int64   `json:"deleted"`
 	Failed    int64   `json:"failed"`
 	TakenOver int64   `json:"taken_over"`
 }

@@ -1,0 +1,87 @@
+package integration
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOutboxDelete: with the S3 API's write mode back by default, deletes
+// answer while the origin is down (S3 DeleteObject and DeleteObjects, and a
+// native DELETE with X-Meta-Write: back); the keys read as deleted; the
+// pending deletes survive kill -9 of the node; and once
+// the origin is back the objects are gone from it, except the key written
+// again after its delete, which keeps the newer body.
+func TestOutboxDelete(t *testing.T) {
+	o := newOrigin(t)
+	sw := outboxStartSwitch(t, o.Endpoint)
+	n := StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket,
+		Args: append([]string{"--s3-write-mode=back"}, outboxTimeouts...)})
+	ctx := context.Background()
+	ids := make([]string, 5) // DeleteObject, DeleteObjects ×2, native, written again
+	for i := range ids {
+		ids[i] = newID()
+		n.MustPut(t, ids[i], 1, randomBody(uint64(i), 2000))
+	}
+	deleted, again := ids[:4], ids[4]
+	if m := outboxMissing(t, o, map[string][]byte{ids[0]: randomBody(0, 2000)}); len(m) > 0 {
+		t.Fatalf("through PUT not in the origin: %v", m)
+	}
+
+	sw.set(true)
+	for _, id := range []string{ids[0], again} {
+		r := n.s3Do(ctx, t, http.MethodDelete, "/"+o.Bucket+"/"+id, nil)
+		wantStatus(t, r, http.StatusNoContent, "DeleteObject with the origin down")
+		if got := r.Header.Get("X-Objstore-Upload"); got != "pending" {
+			t.Fatalf("DeleteObject with the origin down: X-Objstore-Upload %q, want pending", got)
+		}
+	}
+	doc := fmt.Sprintf("<Delete><Object><Key>%s</Key></Object><Object><Key>%s</Key></Object></Delete>", ids[1], ids[2])
+	sum := md5.Sum([]byte(doc))
+	r := n.s3Do(ctx, t, http.MethodPost, "/"+o.Bucket+"?delete", []byte(doc), "Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+	wantStatus(t, r, http.StatusOK, "DeleteObjects with the origin down")
+	if strings.Contains(string(r.Body), "<Error>") {
+		t.Fatalf("DeleteObjects with the origin down: %s", r.Body)
+	}
+	r = n.Do(t, http.MethodPost, "/api/v1/delete/"+ids[3], nil, "X-Meta-Write", "back")
+	wantStatus(t, r, http.StatusOK, "native write-back DELETE with the origin down")
+	if got := r.Header.Get("X-Meta-Upload"); got != "pending" {
+		t.Fatalf("native write-back DELETE: X-Meta-Upload %q, want pending", got)
+	}
+	newer := randomBody(99, 3000)
+	wantStatus(t, n.s3Do(ctx, t, http.MethodPut, "/"+o.Bucket+"/"+again, newer), http.StatusOK, "S3 PUT after the delete")
+
+	n.Kill()
+	n.Restart(t)
+	for _, id := range deleted {
+		wantStatus(t, n.Get(t, id), http.StatusNotFound, "GET after a write-back delete and kill -9, origin down")
+	}
+	if s, err := n.outbox(); err != nil || s.Depth != 5 {
+		t.Fatalf("outbox after kill -9: %+v %v, want 4 deletes and 1 upload", s, err)
+	}
+	for _, id := range deleted {
+		if _, ok := o.getIfThere(t, id); !ok {
+			t.Fatalf("%s left the origin while it was down", id)
+		}
+	}
+
+	sw.set(false)
+	outboxDrained(t, n, time.Minute)
+	for _, id := range deleted {
+		if _, ok := o.getIfThere(t, id); ok {
+			t.Errorf("%s still in the origin after the drain", id)
+		}
+	}
+	if m := outboxMissing(t, o, map[string][]byte{again: newer}); len(m) > 0 {
+		t.Fatalf("the key written after its delete: %v", m)
+	}
+	if s, err := n.outbox(); err != nil || s.Deleted != 4 || s.Uploaded != 1 {
+		// The delete of the key written again was replaced by its PUT.
+		t.Fatalf("outbox after the drain: %+v %v, want 4 deletes done and 1 upload", s, err)
+	}
+}
