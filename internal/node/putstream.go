@@ -72,7 +72,7 @@ func (n *Node) putStream(ctx context.Context, req PutRequest, v objstore.Version
 		skip.SkipMD5()
 	}
 	s := n.startStream(ctx, req, v, w, sr)
-	sniff, err := n.copyBody(s.body, req, nil)
+	sniff, err := n.copyBody(s.body, req, nil, true)
 	s.body.finish(err)
 	var sum objstore.Checksum
 	if err == nil {

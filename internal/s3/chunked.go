@@ -23,7 +23,7 @@ import (
 // got), but a chunked one without its last chunk and trailer is an
 // IncompleteBody.
 const (
-	chunkSize       = 64 << 10
+	chunkSize       = 64 << 10 // internal/node writes a streamed body to its file in filled writes of this size (followedWriteSize)
 	streamingHash   = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 	trailerName     = "x-amz-checksum-crc32c"
 	trailerLineSize = len(trailerName) + 1 + 8 + 2 // name:base64(4 bytes)\r\n
