@@ -113,6 +113,9 @@ func (n *Node) DeleteBucket(ctx context.Context, name string) error {
 		return fmt.Errorf("node: delete bucket %s: %w", name, err)
 	}
 	defer done()
+	if err := n.settleBucketDeletes(ctx, name); err != nil {
+		return fmt.Errorf("node: delete bucket %s: %w", name, err)
+	}
 	if err := c.DeleteBucket(ctx, name); err != nil {
 		return err
 	}

@@ -234,6 +234,22 @@ func (n *Node) deletePending(ctx context.Context, e pendingUpload, takeover bool
 	return nil
 }
 
+// settleBucketDeletes does now, whoever wrote them, the write-back deletes
+// of bucket's objects that are still owed to the origin: a bucket whose
+// objects are all deleted reads as empty, and the origin must be too
+// before it deletes the bucket.
+func (n *Node) settleBucketDeletes(ctx context.Context, bucket string) error {
+	for _, e := range n.pending.snapshot() {
+		if !e.delete || e.key.Bucket != bucket {
+			continue
+		}
+		if err := n.deletePending(ctx, e, false); err != nil {
+			return fmt.Errorf("write-back delete of %s: %w", e.key, err)
+		}
+	}
+	return nil
+}
+
 // holdForTakeover copies the body of e's record from any alive member that
 // holds it when this node does not (a level-2 body whose pull has not run).
 func (n *Node) holdForTakeover(ctx context.Context, e pendingUpload) error {

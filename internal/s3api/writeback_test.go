@@ -264,3 +264,43 @@ func originHolds(e *env, k string) error {
 	}
 	return body.Close()
 }
+
+// A bucket whose objects are all deleted in write-back mode lists empty,
+// and DeleteBucket deletes it once the origin is back without waiting for
+// the outbox: it does the bucket's pending deletes first, where the origin
+// would refuse a bucket that still holds them (BucketNotEmpty).
+func TestDeleteBucketDoesItsPendingDeletes(t *testing.T) {
+	down := new(atomic.Bool)
+	e := newEnvWith(t, t.TempDir(), func(r node.Remote) node.Remote {
+		return downOrigin{Remote: r.(*localdir.Remote), down: down}
+	}, nil)
+	ctx := t.Context()
+	const bucket = "short-lived"
+	if _, err := e.client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"),
+		Body: strings.NewReader("body")}); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(true)
+	if _, err := e.node.DeleteBack(ctx, objstore.Key{Bucket: bucket, ID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	// The drain tries once and backs off for a second: DeleteBucket comes
+	// within it.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.node.OutboxStats().Failed == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the drain did not try the delete")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	down.Store(false)
+	if _, err := e.client.DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("DeleteBucket of a bucket whose objects are all deleted, origin back: %v", err)
+	}
+	if err := e.origin.HeadBucket(ctx, bucket); !errors.Is(err, objstore.ErrNoSuchBucket) {
+		t.Fatalf("origin bucket after DeleteBucket: %v, want gone", err)
+	}
+}
