@@ -174,14 +174,24 @@ func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool
 		return nil
 	}
 	up.InRemote = true
-	if _, _, err := n.merge(ctx, up); err != nil {
-		return fmt.Errorf("journal the upload: %w", err)
+	return n.settled(ctx, e, up, takeover)
+}
+
+// settled journals rec, the record that says e was done in the origin
+// (uploaded, or deleted), replicates it and counts it.
+func (n *Node) settled(ctx context.Context, e pendingUpload, rec objstore.Record, takeover bool) error {
+	what, done := "upload", &n.pending.uploaded
+	if e.delete {
+		what, done = "delete", &n.pending.deleted
 	}
-	n.replicate(up)
-	n.pending.count(&n.pending.uploaded)
+	if _, _, err := n.merge(ctx, rec); err != nil {
+		return fmt.Errorf("journal the %s: %w", what, err)
+	}
+	n.replicate(rec)
+	n.pending.count(done)
 	if takeover {
 		n.pending.count(&n.pending.takenOver)
-		n.log.Warn("took over the write-back upload of a node gone", "key", e.key, "writer", e.writer, "version", e.version)
+		n.log.Warn("took over the write-back "+what+" of a node gone", "key", e.key, "writer", e.writer, "version", e.version)
 	}
 	return nil
 }
@@ -222,16 +232,7 @@ func (n *Node) deletePending(ctx context.Context, e pendingUpload, takeover bool
 	done := rec
 	done.InRemote = false
 	done.Version = n.newVersion()
-	if _, _, err := n.merge(ctx, done); err != nil {
-		return fmt.Errorf("journal the delete: %w", err)
-	}
-	n.replicate(done)
-	n.pending.count(&n.pending.deleted)
-	if takeover {
-		n.pending.count(&n.pending.takenOver)
-		n.log.Warn("took over the write-back delete of a node gone", "key", e.key, "writer", e.writer, "version", e.version)
-	}
-	return nil
+	return n.settled(ctx, e, done, takeover)
 }
 
 // settleBucketDeletes does now, whoever wrote them, the write-back deletes

@@ -105,16 +105,24 @@ func (o downOrigin) HeadBucket(ctx context.Context, name string) error {
 	return o.Remote.HeadBucket(ctx, name)
 }
 
+// newDownOriginEnv is newEnv over a downOrigin, with noDelete (may be nil)
+// as its switch for deletes; it returns the switch for everything.
+func newDownOriginEnv(t *testing.T, noDelete *atomic.Bool, mod func(*Config)) (*env, *atomic.Bool) {
+	t.Helper()
+	down := new(atomic.Bool)
+	e := newEnvWith(t, t.TempDir(), func(r node.Remote) node.Remote {
+		return downOrigin{Remote: r.(*localdir.Remote), down: down, noDelete: noDelete}
+	}, mod)
+	return e, down
+}
+
 // A multipart upload in write-back mode (here by its metadata key) is
 // created, fed and completed while the origin is down, for a bucket the
 // journal knows: the completed object is pending, served, and uploaded
 // once the origin is back. Through mode (the default) still needs the
 // origin to create one.
 func TestWriteBackMultipartWithoutTheOrigin(t *testing.T) {
-	down := new(atomic.Bool)
-	e := newEnvWith(t, t.TempDir(), func(r node.Remote) node.Remote {
-		return downOrigin{Remote: r.(*localdir.Remote), down: down}
-	}, nil)
+	e, down := newDownOriginEnv(t, nil, nil)
 	ctx := t.Context()
 	// The journal knows the bucket; this node never asked the origin.
 	if _, err := e.node.Put(ctx, nodePut(objstore.Key{Bucket: testBucket, ID: "before"}, "x", `{}`)); err != nil {
@@ -190,10 +198,8 @@ func TestWriteBackMultipartWithoutTheOrigin(t *testing.T) {
 // still read the origin; once the origin deletes again, the drain removes
 // them there.
 func TestWriteBackDeleteHiddenUntilDone(t *testing.T) {
-	down, noDelete := new(atomic.Bool), new(atomic.Bool)
-	e := newEnvWith(t, t.TempDir(), func(r node.Remote) node.Remote {
-		return downOrigin{Remote: r.(*localdir.Remote), down: down, noDelete: noDelete}
-	}, func(c *Config) { c.DefaultWriteBack = true })
+	noDelete := new(atomic.Bool)
+	e, _ := newDownOriginEnv(t, noDelete, func(c *Config) { c.DefaultWriteBack = true })
 	ctx := t.Context()
 	through := map[string]string{"objstore-write": "through"}
 	keys := []string{"one", "two", "three", "kept"}
@@ -270,10 +276,7 @@ func originHolds(e *env, k string) error {
 // the outbox: it does the bucket's pending deletes first, where the origin
 // would refuse a bucket that still holds them (BucketNotEmpty).
 func TestDeleteBucketDoesItsPendingDeletes(t *testing.T) {
-	down := new(atomic.Bool)
-	e := newEnvWith(t, t.TempDir(), func(r node.Remote) node.Remote {
-		return downOrigin{Remote: r.(*localdir.Remote), down: down}
-	}, nil)
+	e, down := newDownOriginEnv(t, nil, nil)
 	ctx := t.Context()
 	const bucket = "short-lived"
 	if _, err := e.client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
