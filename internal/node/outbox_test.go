@@ -94,8 +94,10 @@ func TestWriteBackDrainsAfterOutage(t *testing.T) {
 			t.Fatalf("state %q after the drain, want uploaded", s)
 		}
 	}
-	if st := n.OutboxStats(); st.Bytes != 0 || st.Uploaded != 5 || st.Failed == 0 {
-		t.Fatalf("outbox after drain: %+v, want 0 bytes, 5 uploaded, failures counted", st)
+	// Counted just after the journal commit that emptied the outbox.
+	eventually(t, "5 uploads counted", func() bool { return n.OutboxStats().Uploaded == 5 })
+	if st := n.OutboxStats(); st.Bytes != 0 || st.Failed == 0 {
+		t.Fatalf("outbox after drain: %+v, want 0 bytes, failures counted", st)
 	}
 }
 
@@ -260,7 +262,10 @@ func TestWriteBackTakeover(t *testing.T) {
 	eventually(t, "uploaded everywhere", func() bool {
 		return uploadState(t, nodes[1], key) == "uploaded" && uploadState(t, nodes[2], key) == "uploaded"
 	})
-	takers := nodes[1].OutboxStats().TakenOver + nodes[2].OutboxStats().TakenOver
+	// Counted just after the taker's journal commit.
+	takenOver := func() int64 { return nodes[1].OutboxStats().TakenOver + nodes[2].OutboxStats().TakenOver }
+	eventually(t, "the takeover counted", func() bool { return takenOver() > 0 })
+	takers := takenOver()
 	remote.mu.Lock()
 	puts := len(remote.puts)
 	remote.mu.Unlock()
@@ -437,9 +442,8 @@ func TestWriteBackDeleteDrainsAfterOutage(t *testing.T) {
 			t.Fatalf("record of %s after the drain: %+v %v, want a tombstone that owes nothing", k, rec, err)
 		}
 	}
-	if st := n.OutboxStats(); st.Deleted != 2 {
-		t.Fatalf("outbox after the drain: %+v, want 2 deletes done", st)
-	}
+	// Counted just after the journal commit that emptied the outbox.
+	eventually(t, "2 deletes counted", func() bool { return n.OutboxStats().Deleted == 2 })
 }
 
 // Pending deletes survive a restart (the tombstones are the outbox), and a

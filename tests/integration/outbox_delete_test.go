@@ -80,8 +80,12 @@ func TestOutboxDelete(t *testing.T) {
 	if m := outboxMissing(t, o, map[string][]byte{again: newer}); len(m) > 0 {
 		t.Fatalf("the key written after its delete: %v", m)
 	}
-	if s, err := n.outbox(); err != nil || s.Deleted != 4 || s.Uploaded != 1 {
-		// The delete of the key written again was replaced by its PUT.
-		t.Fatalf("outbox after the drain: %+v %v, want 4 deletes done and 1 upload", s, err)
-	}
+	// Counted just after the journal commit that emptied the outbox; the
+	// delete of the key written again was replaced by its PUT.
+	eventually(t, 10*time.Second, "4 deletes and 1 upload counted", func() error {
+		if s, err := n.outbox(); err != nil || s.Deleted != 4 || s.Uploaded != 1 {
+			return fmt.Errorf("outbox %+v %v", s, err)
+		}
+		return nil
+	})
 }

@@ -76,16 +76,17 @@ func TestOutboxTakeover(t *testing.T) {
 				return nil
 			})
 		}
-		s, err := n.outbox()
-		if err != nil {
-			t.Fatal(err)
-		}
 		want := int64(0)
 		if n == taker {
 			want = int64(len(acked))
 		}
-		if s.TakenOver != want {
-			t.Fatalf("node %s (taker: %v) took over %d uploads, want %d", n.PublicAddr, n == taker, s.TakenOver, want)
-		}
+		// Counted just after each journal commit that says uploaded.
+		eventually(t, 10*time.Second, "takeovers counted on "+n.PublicAddr, func() error {
+			s, err := n.outbox()
+			if err != nil || s.TakenOver != want {
+				return fmt.Errorf("took over %d uploads (%v), want %d (taker: %v)", s.TakenOver, err, want, n == taker)
+			}
+			return nil
+		})
 	}
 }
