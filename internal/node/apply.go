@@ -49,8 +49,11 @@ func (n *Node) applyOne(ctx context.Context, rec objstore.Record) error {
 	if err != nil && !errors.Is(err, objstore.ErrNotFound) {
 		return fmt.Errorf("node: apply %s: %w", rec.Key, err)
 	}
-	if rec.Deleted && !had && rec.Version.HLC < n.horizon() {
-		return nil // an expired tombstone of a key we never had: keep it gone
+	if rec.Deleted && !isPendingDelete(rec) && !had && rec.Version.HLC < n.horizon() {
+		// An expired tombstone of a key we never had: keep it gone. One
+		// that still owes the origin its delete does not expire anywhere
+		// (journal.ExpireTombstones), so it is kept like any other record.
+		return nil
 	}
 	if had && prev.Version.Compare(rec.Version) >= 0 {
 		// Ours is the same change or newer (anti-entropy sends whole leaves,

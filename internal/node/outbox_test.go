@@ -11,6 +11,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/evict"
+	"sphere.software/objstore/internal/hlc"
 )
 
 // fastOutbox makes the outbox retry and look again quickly for the length
@@ -477,4 +478,31 @@ func TestWriteBackDeleteRestartAndSuperseded(t *testing.T) {
 		t.Fatalf("origin holds %q for the key written after its delete, want the newer body", got)
 	}
 	mustRead(t, n, rewritten, []byte("newer"))
+}
+
+// A replicated tombstone older than the tombstone grace, of a key this
+// node never had, is dropped as expired, unless it still owes the origin
+// its delete: that one expires nowhere, so it is kept, and this node can
+// take the delete over.
+func TestApplyKeepsOldPendingDeletes(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, t.TempDir(), newMemRemote(), nodeSetup{cfg: Config{TombstoneGrace: time.Hour}})
+	old := objstore.Version{HLC: hlc.FromTime(time.Now().Add(-2 * time.Hour)), Node: "other"}
+	done, pending := newKey(), newKey()
+	recs := []objstore.Record{
+		{Key: done, Level: objstore.LevelS3, Deleted: true, Version: old},
+		{Key: pending, Level: objstore.LevelS3, Deleted: true, InRemote: true, Version: old},
+	}
+	if err := n.Apply(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.journal.Get(ctx, done); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("an expired tombstone was kept: %v", err)
+	}
+	if rec, err := n.journal.Get(ctx, pending); err != nil || !isPendingDelete(rec) {
+		t.Fatalf("an old pending delete: %+v %v, want it kept", rec, err)
+	}
+	if st := n.OutboxStats(); st.Others != 1 {
+		t.Fatalf("outbox %+v, want the other node's pending delete", st)
+	}
 }
