@@ -15,6 +15,8 @@ var (
 	ErrInvalidKey = errors.New("invalid key")
 	// ErrInvalidLevel means a consistency level outside 0..2.
 	ErrInvalidLevel = errors.New("invalid consistency level")
+	// ErrInvalidWriteMode means a write mode other than through and back.
+	ErrInvalidWriteMode = errors.New("invalid write mode")
 	// ErrLevelLowered means a write asked for a lower level than the object has.
 	ErrLevelLowered = errors.New("consistency level cannot be lowered")
 	// ErrInvalidUserMeta means user metadata that is not a JSON object or is too large.

@@ -201,7 +201,7 @@ func statusOf(err error) int {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, objstore.ErrInvalidID), errors.Is(err, objstore.ErrInvalidKey),
-		errors.Is(err, objstore.ErrInvalidLevel), errors.Is(err, objstore.ErrInvalidUserMeta),
+		errors.Is(err, objstore.ErrInvalidLevel), errors.Is(err, objstore.ErrInvalidWriteMode), errors.Is(err, objstore.ErrInvalidUserMeta),
 		errors.Is(err, objstore.ErrIncomplete):
 		return http.StatusBadRequest
 	case errors.Is(err, objstore.ErrLost):

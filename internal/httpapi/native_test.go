@@ -226,6 +226,8 @@ func TestBadRequestsAreRefusedWithOneLine(t *testing.T) {
 		{"bad id in get", "GET", "/api/v1/get/abc", nil, "", 400},
 		{"bad id in meta", "GET", "/api/v1/meta/abc", nil, "", 400},
 		{"bad id in delete", "POST", "/api/v1/delete/abc", nil, "", 400},
+		{"bad write mode", "POST", "/api/v1/put", map[string]string{"X-Meta-ID": id, "X-Meta-Write": "later"}, "x", 400},
+		{"bad write mode in delete", "POST", "/api/v1/delete/" + id, map[string]string{"X-Meta-Write": "later"}, "", 400},
 		{"unknown object", "GET", "/api/v1/get/" + ulid.Make().String(), nil, "", 404},
 		{"unknown route", "GET", "/api/v1/nope", nil, "", 404},
 		{"wrong method", "GET", "/api/v1/put", nil, "", 405},
@@ -239,6 +241,9 @@ func TestBadRequestsAreRefusedWithOneLine(t *testing.T) {
 			}
 			if tc.want != 404 && tc.want != 405 && (strings.Count(body, "\n") != 1 || !strings.HasPrefix(body, "error: ")) {
 				t.Fatalf("reason is not one line: %q", body)
+			}
+			if strings.HasPrefix(tc.name, "bad write mode") && !strings.Contains(body, `invalid write mode "later" (want through or back)`) {
+				t.Fatalf("reason %q does not name the write mode", body)
 			}
 		})
 	}

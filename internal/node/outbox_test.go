@@ -301,7 +301,7 @@ func TestParseWriteMode(t *testing.T) {
 		invalid bool
 	}{{"", false, false}, {"through", false, false}, {"back", true, false}, {"Back", false, true}, {"behind", false, true}} {
 		back, err := ParseWriteMode(tc.in)
-		if back != tc.back || errors.Is(err, objstore.ErrInvalidLevel) != tc.invalid {
+		if back != tc.back || errors.Is(err, objstore.ErrInvalidWriteMode) != tc.invalid {
 			t.Errorf("ParseWriteMode(%q) = %v, %v; want %v, invalid %v", tc.in, back, err, tc.back, tc.invalid)
 		}
 	}

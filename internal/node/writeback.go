@@ -162,7 +162,7 @@ const (
 )
 
 // ParseWriteMode parses a write mode: "back" is write-back, "through" and
-// "" are not. Anything else wraps objstore.ErrInvalidLevel.
+// "" are not. Anything else wraps objstore.ErrInvalidWriteMode.
 func ParseWriteMode(v string) (back bool, err error) {
 	switch v {
 	case WriteBack:
@@ -170,7 +170,7 @@ func ParseWriteMode(v string) (back bool, err error) {
 	case WriteThrough, "":
 		return false, nil
 	}
-	return false, fmt.Errorf("%w: write mode %q (want %s or %s)", objstore.ErrInvalidLevel, v, WriteThrough, WriteBack)
+	return false, fmt.Errorf("%w %q (want %s or %s)", objstore.ErrInvalidWriteMode, v, WriteThrough, WriteBack)
 }
 
 // CheckBucketForWriteBack is CheckBucket for a write-back write, which must

@@ -51,6 +51,7 @@ var s3Codes = []struct {
 	{objstore.ErrInvalidBucket, "InvalidBucketName", http.StatusBadRequest},
 	{objstore.ErrInvalidKey, "InvalidArgument", http.StatusBadRequest},
 	{objstore.ErrInvalidLevel, "InvalidArgument", http.StatusBadRequest},
+	{objstore.ErrInvalidWriteMode, "InvalidArgument", http.StatusBadRequest},
 	{objstore.ErrLevelLowered, "InvalidArgument", http.StatusBadRequest},
 	{objstore.ErrInvalidUserMeta, "MetadataTooLarge", http.StatusBadRequest},
 	{objstore.ErrTooLarge, "EntityTooLarge", http.StatusBadRequest},
