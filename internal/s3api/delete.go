@@ -67,21 +67,17 @@ func (s *Server) deleteObjects(q *request) error {
 	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteObjects {
 		return errorf("MalformedXML", http.StatusBadRequest, "a Delete names 1 to %d objects, not %d", maxDeleteObjects, len(req.Objects))
 	}
-	back, err := s.deleteMode(q)
+	a, err := deleteAttrs(q)
 	if err != nil {
 		return err
 	}
-	checkBucket := s.checkBucket
-	if back {
-		checkBucket = func(q *request) error { return s.node.CheckBucketForWriteBack(q.r.Context(), q.bucket) }
-	}
-	if err := checkBucket(q); err != nil {
+	if err := s.checkWriteBucket(q, a); err != nil {
 		return err
 	}
 	var res deleteResult
 	for _, o := range req.Objects {
 		key := objstore.Key{Bucket: q.bucket, ID: o.Key}
-		err := s.deleteOne(q, key, o.VersionID, back)
+		err := s.deleteOne(q, key, o.VersionID, a)
 		if err != nil {
 			code, _ := codeOf(err)
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: code, Message: messageOf(err)})
@@ -95,7 +91,7 @@ func (s *Server) deleteObjects(q *request) error {
 	return nil
 }
 
-func (s *Server) deleteOne(q *request, key objstore.Key, version string, back bool) error {
+func (s *Server) deleteOne(q *request, key objstore.Key, version string, a writeAttrs) error {
 	switch {
 	case key.ID == "":
 		return errInvalidArgument("an Object has an empty Key")
@@ -104,7 +100,7 @@ func (s *Server) deleteOne(q *request, key objstore.Key, version string, back bo
 	case version != "" && version != "null":
 		return errNotImplemented("deleting a specific version (objstore buckets are not versioned)")
 	}
-	_, err := s.deleteKey(q, key, back)
+	_, err := s.deleteKey(q, key, a)
 	if errors.Is(err, objstore.ErrNotFound) || errors.Is(err, objstore.ErrDeleted) {
 		return nil
 	}

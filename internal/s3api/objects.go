@@ -240,7 +240,7 @@ func (s *Server) write(q *request, a writeAttrs, size int64, body io.Reader, ver
 	return rec, err
 }
 
-// checkWriteBucket is checkBucket for a write; a write-back one goes on
+// checkWriteBucket is checkBucket for a write or delete; a write-back one goes on
 // without the origin for a bucket known to exist (write-back is for when
 // the origin is away).
 func (s *Server) checkWriteBucket(q *request, a writeAttrs) error {
@@ -264,16 +264,16 @@ func (s *Server) writeBack(a writeAttrs) bool {
 // tombstone is journaled, for a bucket known to exist, and the origin's
 // copy is deleted later (X-Objstore-Upload: pending).
 func (s *Server) deleteObject(q *request) error {
-	back, err := s.deleteMode(q)
+	a, err := deleteAttrs(q)
 	if err != nil {
 		return err
 	}
-	if back {
-		if err := s.node.CheckBucketForWriteBack(q.r.Context(), q.bucket); err != nil {
+	if s.writeBack(a) {
+		if err := s.checkWriteBucket(q, a); err != nil {
 			return err
 		}
 	}
-	rec, err := s.deleteKey(q, q.objectKey(), back)
+	rec, err := s.deleteKey(q, q.objectKey(), a)
 	switch {
 	case errors.Is(err, objstore.ErrNotFound), errors.Is(err, objstore.ErrDeleted):
 		// Idempotent, but not in a bucket that is gone (s3-tests
@@ -291,21 +291,21 @@ func (s *Server) deleteObject(q *request) error {
 	return nil
 }
 
-// deleteMode is the write mode of a delete: X-Objstore-Write, else the
-// configured default (a delete has no metadata to carry the mode).
-func (s *Server) deleteMode(q *request) (bool, error) {
+// deleteAttrs are the attributes of a delete: its write mode, from
+// X-Objstore-Write alone (a delete has no metadata to carry it).
+func deleteAttrs(q *request) (writeAttrs, error) {
 	var a writeAttrs
 	if v := q.r.Header.Get("X-Objstore-Write"); v != "" {
 		if err := a.setWrite(v); err != nil {
-			return false, err
+			return writeAttrs{}, err
 		}
 	}
-	return s.writeBack(a), nil
+	return a, nil
 }
 
-// deleteKey deletes key in the write mode back or through.
-func (s *Server) deleteKey(q *request, key objstore.Key, back bool) (objstore.Record, error) {
-	if back {
+// deleteKey deletes key in the write mode of a (writeBack).
+func (s *Server) deleteKey(q *request, key objstore.Key, a writeAttrs) (objstore.Record, error) {
+	if s.writeBack(a) {
 		return s.node.DeleteBack(q.r.Context(), key)
 	}
 	return s.node.Delete(q.r.Context(), key)
