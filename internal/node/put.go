@@ -133,34 +133,41 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 	return n.publish(ctx, rec, w, small, req.LevelIsFloor)
 }
 
-// copyBufSize is the size of the buffers PUT bodies are copied with: one
-// from a pool rather than io.Copy's 32 KiB per request, which was half of
-// what a 4 KiB PUT allocated.
-const copyBufSize = 32 << 10
-
-var copyBufs = sync.Pool{New: func() any { return new([copyBufSize]byte) }}
-
-// A body of at least fullWritesMin bytes that nothing reads while it
-// arrives is written to its file in writes of fullWriteSize bytes, each
-// buffer filled before it is written, where a copy writes whatever each
-// read of the connection returned (32 KiB at most): a write(2) costs per
-// call on ext4 (a journal handle for the inode's times, the page cache's
-// bookkeeping), and a 1 MiB level-0 PUT took 15-20 % less of the node's
-// CPU this way (docs/DESIGN.md, "Write path"). A streamed upload follows
-// the file as it grows and reads it in whole chunks of followedWriteSize
-// bytes (internal/s3's aws-chunked framing), so its body is written in
-// filled writes of that size: the upload waits for nothing more than it
-// did, and the origin is fed as the bytes arrive.
+// PUT bodies are copied with buffers from pools rather than io.Copy's
+// 32 KiB per request, which was half of what a 4 KiB PUT allocated, and
+// each buffer is filled before it is written. A body of at least
+// fullWritesMin bytes that nothing reads while it arrives is written in
+// writes of fullWriteSize bytes rather than one per read of the
+// connection: a write(2) costs per call on ext4 (a journal handle for the
+// inode's times, the page cache's bookkeeping), and a 1 MiB level-0 PUT
+// took 15-20 % less of the node's CPU this way (docs/DESIGN.md, "Write
+// path"). A streamed upload follows the file as it grows and reads it in
+// whole chunks of followedWriteSize bytes (internal/s3's aws-chunked
+// framing), so its body is written in writes of that size: the upload
+// waits for nothing more than it did, and the origin is fed as the bytes
+// arrive.
 const (
+	copyBufSize       = 32 << 10
 	fullWritesMin     = 512 << 10
 	fullWriteSize     = 256 << 10
 	followedWriteSize = 64 << 10
 )
 
 var (
-	fullWriteBufs     = sync.Pool{New: func() any { return new([fullWriteSize]byte) }}
-	followedWriteBufs = sync.Pool{New: func() any { return new([followedWriteSize]byte) }}
+	copyBufs          = newBufPool(copyBufSize)
+	fullWriteBufs     = newBufPool(fullWriteSize)
+	followedWriteBufs = newBufPool(followedWriteSize)
 )
+
+// bufPool is a pool of buffers of one size.
+type bufPool struct{ p sync.Pool }
+
+func newBufPool(size int) *bufPool {
+	return &bufPool{p: sync.Pool{New: func() any { b := make([]byte, size); return &b }}}
+}
+
+func (b *bufPool) get() *[]byte  { return b.p.Get().(*[]byte) }
+func (b *bufPool) put(p *[]byte) { b.p.Put(p) }
 
 // copyBody streams the request body into w, and into capture when it is
 // set, and returns its first bytes for content sniffing. It enforces the
@@ -176,22 +183,16 @@ func (n *Node) copyBody(w io.Writer, req PutRequest, capture *smallCapture, foll
 	if capture != nil {
 		dst = io.MultiWriter(w, sniff, capture)
 	}
-	var written int64
-	var err error
+	pool := copyBufs
 	switch {
 	case followed:
-		buf := followedWriteBufs.Get().(*[followedWriteSize]byte)
-		written, err = copyFullWrites(dst, body, buf[:])
-		followedWriteBufs.Put(buf)
+		pool = followedWriteBufs
 	case req.Size >= fullWritesMin:
-		buf := fullWriteBufs.Get().(*[fullWriteSize]byte)
-		written, err = copyFullWrites(dst, body, buf[:])
-		fullWriteBufs.Put(buf)
-	default:
-		buf := copyBufs.Get().(*[copyBufSize]byte)
-		written, err = io.CopyBuffer(dst, body, buf[:])
-		copyBufs.Put(buf)
+		pool = fullWriteBufs
 	}
+	buf := pool.get()
+	written, err := copyFullWrites(dst, body, *buf)
+	pool.put(buf)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
