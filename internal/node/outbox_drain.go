@@ -146,12 +146,8 @@ func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool
 	}
 	unlock := n.lockKey(e.key)
 	defer unlock()
-	rec, err := n.journal.Get(ctx, e.key)
-	if errors.Is(err, objstore.ErrNotFound) || (err == nil && (rec.Version != e.version || !isPending(rec))) {
-		n.pending.drop(e) // replaced meanwhile; its own change updated the index
-		return nil
-	}
-	if err != nil {
+	rec, owed, err := n.stillOwed(ctx, e)
+	if !owed {
 		return err
 	}
 	f, err := n.blobs.Open(rec.Key, rec.BodyVersion, rec.Sum)
@@ -175,6 +171,23 @@ func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool
 	}
 	up.InRemote = true
 	return n.settled(ctx, e, up, takeover)
+}
+
+// stillOwed returns the journal's record of e's key, and whether it is
+// still e: that pending version, owing the origin the same kind of change.
+// An entry replaced meanwhile is dropped (the change that replaced it
+// updated the index). The caller holds the key's writer lock.
+func (n *Node) stillOwed(ctx context.Context, e pendingUpload) (objstore.Record, bool, error) {
+	rec, err := n.journal.Get(ctx, e.key)
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+	case err != nil:
+		return rec, false, err
+	case rec.Version == e.version && owesOrigin(rec) && rec.Deleted == e.delete:
+		return rec, true, nil
+	}
+	n.pending.drop(e)
+	return rec, false, nil
 }
 
 // settled journals rec, the record that says e was done in the origin
@@ -206,12 +219,8 @@ func (n *Node) settled(ctx context.Context, e pendingUpload, rec objstore.Record
 func (n *Node) deletePending(ctx context.Context, e pendingUpload, takeover bool) error {
 	unlock := n.lockKey(e.key)
 	defer unlock()
-	rec, err := n.journal.Get(ctx, e.key)
-	if errors.Is(err, objstore.ErrNotFound) || (err == nil && (rec.Version != e.version || !isPendingDelete(rec))) {
-		n.pending.drop(e) // replaced meanwhile; its own change updated the index
-		return nil
-	}
-	if err != nil {
+	rec, owed, err := n.stillOwed(ctx, e)
+	if !owed {
 		return err
 	}
 	got, err := n.remote.Stat(ctx, e.key)
