@@ -15,6 +15,7 @@ import (
 
 	"sphere.software/objstore"
 	"sphere.software/objstore/internal/disk"
+	"sphere.software/objstore/internal/durable"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -22,11 +23,17 @@ func TestRoundTrip(t *testing.T) {
 		name  string
 		size  int
 		chunk int
+		// around: the writer is told a commit follows (ExpectCommit)
+		// and the body comes from an aligned buffer, so its whole
+		// blocks are written around the page cache.
+		around bool
 	}{
-		{"empty", 0, 1},
-		{"one byte", 1, 1},
-		{"small chunks", 10_000, 7},
-		{"over the verify buffer", 3<<20 + 7, 64 << 10},
+		{"empty", 0, 1, false},
+		{"one byte", 1, 1, false},
+		{"small chunks", 10_000, 7, false},
+		{"over the verify buffer", 3<<20 + 7, 64 << 10, false},
+		{"around the page cache", 3<<20 + 7, 256 << 10, true},
+		{"around the page cache, ragged writes", 3<<20 + 7, 100_000, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +45,10 @@ func TestRoundTrip(t *testing.T) {
 			w, err := s.Create(k, v)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.around {
+				data = append(durable.AlignedBytes(len(data))[:0], data...)
+				w.ExpectCommit(int64(len(data)))
 			}
 			for off := 0; off < len(data); off += tt.chunk {
 				if _, err := w.Write(data[off:min(off+tt.chunk, len(data))]); err != nil {

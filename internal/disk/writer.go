@@ -149,6 +149,21 @@ func (w *Writer) Sum() objstore.Checksum {
 // too would cost the PUT most of its CPU. Call it before the first Write.
 func (w *Writer) SkipMD5() { w.md5 = nil }
 
+// ExpectCommit tells the writer, before its first Write, that the body is
+// size bytes long and that Commit, not CommitCopy, will make it durable. A
+// body that Commit fsyncs whole (more than GroupCommitMax bytes) is then
+// written around the page cache (durable.File.WriteAround) wherever a
+// Write hands it whole aligned blocks from an aligned buffer
+// (durable.AlignedBytes): those bytes need no writeback by the fsync and
+// no copy into the page cache, and the pages a large PUT would take from
+// the cache stay with what is read. The first read of the body then comes
+// from the disk.
+func (w *Writer) ExpectCommit(size int64) {
+	if size > GroupCommitMax {
+		w.f.WriteAround()
+	}
+}
+
 // Commit makes the body durable under its name (replacing a body of the
 // same key and version, which holds the same bytes) and returns the
 // checksum of what was written. A body new to its name and of at most

@@ -23,7 +23,12 @@ const (
 // called from one goroutine at a time; ReadAt may be called from others at
 // the same time (it uses pread, which does not move the write offset).
 type File struct {
-	f      *os.File // set once by CreateTemp
+	f *os.File // set once by CreateTemp
+	// direct, when set, is a second descriptor on the temp file opened to
+	// write around the page cache (WriteAround); the two then write at
+	// off, and f's own offset stays unused.
+	direct *os.File
+	off    int64
 	state  state
 	synced bool   // no Write since the last successful Sync
 	path   string // the final path, once renamed
@@ -55,6 +60,9 @@ func (f *File) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("durable: write %s: %w", f.Name(), fs.ErrClosed)
 	}
 	f.synced = false
+	if f.direct != nil || f.off != 0 {
+		return f.writeAt(p)
+	}
 	return f.f.Write(p)
 }
 
@@ -181,6 +189,9 @@ func (f *File) Close() error {
 	wasRenamed := f.Renamed()
 	f.state = closed
 	err := f.f.Close()
+	if f.direct != nil {
+		err = errors.Join(err, f.direct.Close())
+	}
 	if !wasRenamed {
 		if rmErr := os.Remove(f.f.Name()); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
 			err = errors.Join(err, rmErr)

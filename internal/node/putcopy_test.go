@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -58,6 +59,74 @@ func TestLargePutCutShortLeavesNothing(t *testing.T) {
 		}
 		if _, err := n.Head(context.Background(), key); !errors.Is(err, objstore.ErrNotFound) {
 			t.Fatalf("write-back %v: head after the failed PUT: %v, want not found", back, err)
+		}
+	}
+}
+
+// expectRecorder wraps a body store and records, per key, the size each
+// writer was told a durable commit follows for (ExpectCommit), or -1.
+type expectRecorder struct {
+	Blobs
+	mu   sync.Mutex
+	told map[objstore.Key]int64
+}
+
+func (r *expectRecorder) Create(key objstore.Key, v objstore.Version) (BodyWriter, error) {
+	w, err := r.Blobs.Create(key, v)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.told[key] = -1
+	r.mu.Unlock()
+	return &expectWriter{BodyWriter: w, key: key, r: r}, nil
+}
+
+type expectWriter struct {
+	BodyWriter
+	key objstore.Key
+	r   *expectRecorder
+}
+
+func (w *expectWriter) ExpectCommit(size int64) {
+	w.r.mu.Lock()
+	w.r.told[w.key] = size
+	w.r.mu.Unlock()
+	w.BodyWriter.(commitExpecter).ExpectCommit(size)
+}
+
+// A large level-0 or write-back PUT tells its writer that a durable commit
+// of its size follows (so that the disk store writes it around the page
+// cache); a small one, and one at a level the origin holds (whose local
+// copy is never synced), does not. Every body reads back whole.
+func TestLargeLocalPutsExpectACommit(t *testing.T) {
+	rec := &expectRecorder{told: map[objstore.Key]int64{}}
+	n := openNode(t, t.TempDir(), newMemRemote(), nodeSetup{blobs: func(b Blobs) Blobs { rec.Blobs = b; return rec }})
+	for _, c := range []struct {
+		size  int
+		level objstore.Level
+		back  bool
+		want  bool
+	}{
+		{3<<20 + 5, objstore.LevelLocal, false, true},
+		{3<<20 + 5, objstore.LevelS3, true, true},
+		{fullWritesMin, objstore.LevelLocal, false, true},
+		{fullWritesMin - 1, objstore.LevelLocal, false, false},
+		{3<<20 + 5, objstore.LevelS3, false, false},
+	} {
+		key, body := newKey(), randomBody(c.size)
+		if _, err := n.Put(context.Background(), PutRequest{Key: key, Level: c.level, WriteBack: c.back, Size: int64(len(body)), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+		rec.mu.Lock()
+		told := rec.told[key]
+		rec.mu.Unlock()
+		if want := map[bool]int64{true: int64(c.size), false: -1}[c.want]; told != want {
+			t.Errorf("%d bytes at level %d, write-back %v: ExpectCommit(%d), want %d (-1: not called)", c.size, c.level, c.back, told, want)
+		}
+		got, _, err := read(t, n, key, false)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%d bytes at level %d: read back %d bytes (%v), not the body", c.size, c.level, len(got), err)
 		}
 	}
 }

@@ -41,6 +41,7 @@ func (n *Node) putBack(ctx context.Context, req PutRequest) (objstore.Record, er
 	defer w.Close()
 	capture := n.capture()
 	defer capture.release() // after publishBack's journal commit
+	expectCommit(w, req.Size)
 	sniff, err := n.copyBody(w, req, capture, false)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)

@@ -1,0 +1,161 @@
+package durable
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// cachedPages counts the pages of the file at path that are in the page
+// cache (mincore(2) of a mapping of it).
+func cachedPages(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m) //nolint:errcheck // a test's mapping
+	page := os.Getpagesize()
+	vec := make([]byte, (len(m)+page-1)/page)
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(m))), uintptr(len(m)),
+		uintptr(unsafe.Pointer(unsafe.SliceData(vec)))); errno != 0 {
+		t.Fatal(errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// directWorks reports whether dir's file system takes O_DIRECT.
+func directWorks(t *testing.T, dir string) bool {
+	t.Helper()
+	p := filepath.Join(dir, "probe")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(p)
+	f, err := openDirect(p)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// A file written with WriteAround holds exactly the bytes written, however
+// they were cut: aligned blocks from an aligned buffer (around the page
+// cache), an unaligned buffer, a short tail, and blocks after a write that
+// left the offset unaligned. A reader following it with ReadAt sees each
+// write as soon as it returns. Where the file system takes O_DIRECT, the
+// whole blocks of an aligned write never enter the page cache.
+func TestWriteAroundKeepsTheBytes(t *testing.T) {
+	dir := t.TempDir()
+	direct := directWorks(t, dir)
+	t.Logf("O_DIRECT on %s: %v", dir, direct)
+	src := make([]byte, 3<<20)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range src {
+		src[i] = byte(r.Uint32())
+	}
+	aligned := AlignedBytes(len(src) + DirectAlign)
+	copy(aligned, src)
+	unaligned := AlignedBytes(len(src) + 1)[1:]
+	copy(unaligned, src)
+
+	const blocks = 1 << 20 // written around the cache where it can be
+	cuts := []struct {
+		buf      []byte
+		from, to int
+	}{
+		{aligned, 0, 256 << 10},                      // aligned blocks
+		{aligned, 256 << 10, blocks},                 // more of them
+		{unaligned, blocks, blocks + 64<<10},         // aligned length, unaligned buffer
+		{aligned, blocks + 64<<10, blocks + 128<<10}, // aligned again
+		{aligned, blocks + 128<<10, 2<<20 + 100},     // a ragged end
+		{aligned, 2<<20 + 100, 3<<20 - 7},            // offset unaligned from now on
+		{unaligned, 3<<20 - 7, 3 << 20},              // the tail
+	}
+	f, err := CreateTemp(dir, "body-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteAround()
+	if direct != (f.direct != nil) {
+		t.Fatalf("WriteAround: descriptor around the cache %v, want %v", f.direct != nil, direct)
+	}
+	for _, c := range cuts {
+		// The buffer's bytes at [from, to) are the body's at [from, to).
+		p := c.buf[c.from:c.to]
+		if n, err := f.Write(p); err != nil || n != len(p) {
+			t.Fatalf("Write [%d, %d): %d, %v", c.from, c.to, n, err)
+		}
+		got := make([]byte, c.to-c.from)
+		if n, err := f.ReadAt(got, int64(c.from)); n != len(got) || !bytes.Equal(got, src[c.from:c.to]) {
+			t.Fatalf("ReadAt [%d, %d) right after its Write: %d bytes, %v, not the bytes written", c.from, c.to, n, err)
+		}
+	}
+	if direct {
+		// Before the syncs and reads below bring anything in: the first
+		// blocks went around the cache. (ReadAt above read them, which
+		// may have cached them: check a fresh file instead.)
+		g, err := CreateTemp(dir, "cold-*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.WriteAround()
+		// One write of 1 MiB and 100 bytes: its whole blocks go around
+		// the cache, its last 100 bytes through it.
+		if _, err := g.Write(aligned[:blocks+100]); err != nil {
+			t.Fatal(err)
+		}
+		if n := cachedPages(t, g.Name()); n > 1 {
+			t.Errorf("%d pages of a 1 MiB + 100 bytes write are in the page cache, want at most the tail's 1", n)
+		}
+		if err := g.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := filepath.Join(dir, "body")
+	if err := f.Commit(final); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, src) {
+		t.Fatalf("committed file: %d bytes, not the %d written", len(got), len(src))
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAlignedBytes(t *testing.T) {
+	for _, n := range []int{0, 1, 4096, 32 << 10, 256<<10 + 5} {
+		b := AlignedBytes(n)
+		if len(b) != n || cap(b) != n {
+			t.Errorf("AlignedBytes(%d): len %d cap %d", n, len(b), cap(b))
+		}
+		if n > 0 && !directAligned(AlignedBytes(n + DirectAlign)[:DirectAlign], 0) {
+			t.Errorf("AlignedBytes(%d) is not aligned", n)
+		}
+	}
+}
