@@ -90,9 +90,9 @@ func (n *Node) putStream(ctx context.Context, req PutRequest, v objstore.Version
 		ContentType: contentType(req.ContentType, req.Name, sniff),
 		Sum:         sum, Version: v, BodyVersion: v,
 	}
-	got, err := n.publishStream(ctx, rec, w, s, req.LevelIsFloor)
-	if !errors.Is(err, errRestamp) {
-		return got, err
+	got, restamp := n.publishStream(ctx, rec, w, s, req.LevelIsFloor)
+	if !errors.Is(restamp, errRestamp) {
+		return got, restamp
 	}
 	rec.Version = n.newVersion()
 	if rec.Sum.MD5 == (objstore.MD5{}) {
@@ -102,14 +102,14 @@ func (n *Node) putStream(ctx context.Context, req PutRequest, v objstore.Version
 			return n.discard(rec, fmt.Errorf("node: put %s: read back the body: %w", rec.Key, err))
 		}
 	}
-	got, perr := n.publish(ctx, rec, w, nil, req.LevelIsFloor)
-	if perr == nil && errors.Is(err, errStreamRefused) && !n.streamOff.Swap(true) {
+	got, err = n.publish(ctx, rec, w, nil, req.LevelIsFloor)
+	if err == nil && errors.Is(restamp, errStreamRefused) && !n.streamOff.Swap(true) {
 		// The origin took the body whole but not streamed: it does not
 		// do the framing (or stores it as the object's bytes, which the
 		// ETag showed). Whole-body uploads from now on, as before.
-		n.log.Warn("the origin refused a streamed upload that it took whole; large uploads start after their body from now on", "key", rec.Key, "err", err)
+		n.log.Warn("the origin refused a streamed upload that it took whole; large uploads start after their body from now on", "key", rec.Key, "err", restamp)
 	}
-	return got, perr
+	return got, err
 }
 
 // errStreamRefused marks a restamp after the origin failed a streamed
