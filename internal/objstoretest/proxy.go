@@ -1,6 +1,7 @@
 package objstoretest
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +21,9 @@ type countingProxy struct {
 
 	mu     sync.Mutex // guards counts
 	counts map[countKey]int
+	// refuse, when set, picks the requests the proxy answers itself (see
+	// S3Server.Refuse).
+	refuse atomic.Pointer[func(*http.Request) bool]
 }
 
 type countKey struct{ method, bucket string }
@@ -44,6 +49,14 @@ func newCountingProxy(target *url.URL) *countingProxy {
 	}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.count(r)
+		if fn := p.refuse.Load(); fn != nil && (*fn)(r) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotImplemented)
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+
+				`<Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented.</Message></Error>`)
+			return
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	return p

@@ -274,6 +274,18 @@ func (s *S3Server) Count(method, bucket string) int { return s.proxy.get(method,
 // ResetCounts sets every count to zero.
 func (s *S3Server) ResetCounts() { s.proxy.reset() }
 
+// Refuse makes the proxy in front of the server answer the requests fn
+// picks itself, with 501 NotImplemented as an S3-compatible server that
+// lacks a feature answers, instead of passing them on; nil passes every
+// request on again. Refused requests are counted like the others.
+func (s *S3Server) Refuse(fn func(*http.Request) bool) {
+	if fn == nil {
+		s.proxy.refuse.Store(nil)
+		return
+	}
+	s.proxy.refuse.Store(&fn)
+}
+
 // Env returns environment entries that point the AWS SDK's default chain at
 // this server's credentials and region, and keep a developer's own AWS
 // configuration (profiles, ~/.aws files, IMDS, endpoint overrides) out.

@@ -1,0 +1,61 @@
+package integration
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// isStreamed reports whether r is a streamed upload: a PUT framed in
+// aws-chunked, which the node sends for level-≥1 bodies of 256 KiB or more
+// while they arrive.
+func isStreamed(r *http.Request) bool {
+	return r.Method == http.MethodPut && strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-")
+}
+
+// TestStreamedUpload: a large level-1 PUT is uploaded to versitygw while
+// it arrives (aws-chunked), and lands byte for byte. When the origin
+// refuses the framing, as an S3-compatible server without it answers (501
+// NotImplemented), the PUT still succeeds: the node uploads the body whole
+// instead, and sends later large bodies whole from the start.
+func TestStreamedUpload(t *testing.T) {
+	o := newOrigin(t)
+	n := o.StartNode(t)
+	var streamed, refused atomic.Int64
+	o.Refuse(func(r *http.Request) bool {
+		if isStreamed(r) {
+			streamed.Add(1)
+		}
+		return false
+	})
+	first := newID()
+	acked := map[string][]byte{first: randomBody(1, 3<<20+17)}
+	n.MustPut(t, first, 1, acked[first])
+	if streamed.Load() != 1 {
+		t.Fatalf("a 3 MiB level-1 PUT made %d streamed uploads, want 1", streamed.Load())
+	}
+	if m := outboxMissing(t, o, acked); len(m) > 0 {
+		t.Fatalf("the streamed body is not in the origin byte for byte: %v", m)
+	}
+
+	o.Refuse(func(r *http.Request) bool {
+		if isStreamed(r) {
+			refused.Add(1)
+			return true
+		}
+		return false
+	})
+	for i := range 3 {
+		id := newID()
+		acked[id] = randomBody(uint64(10+i), 1<<20+int(i))
+		n.MustPut(t, id, 1, acked[id])
+		n.MustGet(t, id, acked[id])
+	}
+	if refused.Load() != 1 {
+		t.Fatalf("the node tried %d streamed uploads the origin refused, want 1 and then whole bodies", refused.Load())
+	}
+	if m := outboxMissing(t, o, acked); len(m) > 0 {
+		t.Fatalf("bodies missing from the origin after it refused streaming: %v", m)
+	}
+}
