@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // TestOutboxDelete: with the S3 API's write mode back by default, deletes
@@ -88,4 +91,57 @@ func TestOutboxDelete(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestOutboxDeleteBucket: DeleteBucket of a bucket whose last object has a
+// write-back delete still pending (the origin was down when it was asked,
+// and the drain has failed it once) does that delete first: versitygw,
+// which refuses to delete a bucket that holds objects, never answers
+// BucketNotEmpty, and the bucket is gone from the origin.
+func TestOutboxDeleteBucket(t *testing.T) {
+	o := newOrigin(t)
+	sw := outboxStartSwitch(t, o.Endpoint)
+	n := StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket,
+		Args: append([]string{"--s3-write-mode=back"}, outboxTimeouts...)})
+	ctx := context.Background()
+	const bucket = "objstore-it-short-lived"
+	wantStatus(t, n.s3Do(ctx, t, http.MethodPut, "/"+bucket, nil), http.StatusOK, "CreateBucket")
+	wantStatus(t, n.s3Do(ctx, t, http.MethodPut, "/"+bucket+"/k", randomBody(1, 2000)), http.StatusOK, "PUT")
+	outboxDrained(t, n, 30*time.Second)
+	if _, err := o.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("k")}); err != nil {
+		t.Fatalf("the object is not in the origin after the drain: %v", err)
+	}
+
+	sw.set(true)
+	r := n.s3Do(ctx, t, http.MethodDelete, "/"+bucket+"/k", nil)
+	wantStatus(t, r, http.StatusNoContent, "DeleteObject with the origin down")
+	if got := r.Header.Get("X-Objstore-Upload"); got != "pending" {
+		t.Fatalf("DeleteObject with the origin down: X-Objstore-Upload %q, want pending", got)
+	}
+	eventually(t, 30*time.Second, "the drain failed the delete once", func() error {
+		if s, err := n.outbox(); err != nil || s.Failed == 0 || s.Depth != 1 {
+			return fmt.Errorf("outbox %+v %v", s, err)
+		}
+		return nil
+	})
+	sw.set(false)
+	// At once, inside the drain's backoff: DeleteBucket must do the delete
+	// itself. It may be refused while the node still counts the origin as
+	// down (503), never for the object.
+	eventually(t, 30*time.Second, "DeleteBucket", func() error {
+		r := n.s3Do(ctx, t, http.MethodDelete, "/"+bucket, nil)
+		switch {
+		case r.Status == http.StatusNoContent:
+			return nil
+		case r.Status == http.StatusConflict || strings.Contains(string(r.Body), "BucketNotEmpty"):
+			t.Fatalf("DeleteBucket with only a pending delete in it: %s", r)
+		}
+		return fmt.Errorf("DeleteBucket: %s", r)
+	})
+	if _, err := o.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		t.Fatalf("the bucket is still in the origin after DeleteBucket")
+	}
+	if s, err := n.outbox(); err != nil || s.Depth != 0 {
+		t.Fatalf("outbox after DeleteBucket: %+v %v, want empty", s, err)
+	}
 }
