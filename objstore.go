@@ -138,6 +138,21 @@ func (v Version) IsZero() bool { return v.HLC == 0 && v.Node == "" }
 // Time is the wall-clock part of the version.
 func (v Version) Time() time.Time { return time.UnixMilli(int64(v.HLC >> 16)).UTC() }
 
+// Settled returns the version that comes right after v: the one under
+// which a change made at v and owed to the origin (a write-back upload or
+// delete) is recorded, and sent to the origin, once the origin has it. It
+// is newer than v and older than every other version newer than v: those
+// with a greater HLC, and those with v's HLC and a greater node ID (node
+// IDs are ULIDs, all of one length, so none sorts between v.Node and
+// v.Node followed by more characters). A write made anywhere after v thus
+// still wins over the settled change, as it would have over v, however
+// late the origin came back; and the settled change keeps v's time.
+func (v Version) Settled() Version { return Version{HLC: v.HLC, Node: v.Node + settledMark} }
+
+// settledMark is what Settled appends to the node ID: characters a version
+// string may hold in a file name (disk.fileName).
+const settledMark = ".s"
+
 // String is a fixed-width, sortable form used in file names: 16 hex digits of
 // the HLC, a dash and the node ID.
 func (v Version) String() string { return fmt.Sprintf("%016x-%s", v.HLC, v.Node) }

@@ -142,3 +142,36 @@ func TestLeavesSpreadKeysAndRecordHashSeesEveryVersionField(t *testing.T) {
 		t.Fatalf("record hashes collide: %d distinct of 4", len(hashes))
 	}
 }
+
+// Settled comes right after its version: no other node's version, and no
+// later one, sorts between them, and settling again keeps that.
+func TestVersionSettled(t *testing.T) {
+	v := Version{HLC: 1000 << 16, Node: "01M918N60D2KVM6GM0AQASPSJ4"}
+	after := []Version{
+		{HLC: v.HLC + 1, Node: "00000000000000000000000000"},
+		{HLC: v.HLC, Node: "01M918N60D2KVM6GM0AQASPSJ5"},
+		{HLC: v.HLC, Node: "01M918N60D2KVM6GM0AQASPSK0"},
+		{HLC: v.HLC, Node: "ZZZZZZZZZZZZZZZZZZZZZZZZZZ"},
+	}
+	before := []Version{
+		{HLC: v.HLC - 1, Node: "ZZZZZZZZZZZZZZZZZZZZZZZZZZ"},
+		{HLC: v.HLC, Node: "01M918N60D2KVM6GM0AQASPSJ3"},
+		v,
+	}
+	for s, depth := v.Settled(), 1; depth <= 3; s, depth = s.Settled(), depth+1 {
+		if s.Time() != v.Time() {
+			t.Errorf("settled %d times: time %v, want %v", depth, s.Time(), v.Time())
+		}
+		for _, w := range after {
+			if s.Compare(w) >= 0 {
+				t.Errorf("settled %d times (%v) is not older than %v", depth, s, w)
+			}
+		}
+		for _, w := range before {
+			if s.Compare(w) <= 0 {
+				t.Errorf("settled %d times (%v) is not newer than %v", depth, s, w)
+			}
+		}
+		before = append(before, s)
+	}
+}

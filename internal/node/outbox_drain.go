@@ -129,9 +129,12 @@ func (n *Node) drainOne(ctx context.Context, e pendingUpload) error {
 }
 
 // uploadPending uploads the body of e's record, when the journal still
-// holds that pending version, under a new version stamped now (as raising
-// the level does), conditional on the origin holding no newer version, and
-// journals the new version as uploaded. It holds the key's writer lock for
+// holds that pending version, under the version right after it
+// (objstore.Version.Settled: the origin copy and the journal record must
+// carry one version, and a record that changes only InRemote needs a new
+// one to win over the pending record everywhere), conditional on the
+// origin holding no newer version, and journals that version as uploaded.
+// Any write made after the pending one, on any node, stays newer than it. It holds the key's writer lock for
 // the upload, as a level-1 PUT does, so a newer write of the key on this
 // node is journaled after it and never overtaken by it; the origin's
 // deadlines bound how long.
@@ -156,7 +159,7 @@ func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool
 	}
 	defer f.Close()
 	up := rec
-	up.Version = n.newVersion()
+	up.Version = rec.Version.Settled()
 	landed, err := n.putOrigin(ctx, up, f, false)
 	if err != nil {
 		return err
@@ -211,8 +214,9 @@ func (n *Node) settled(ctx context.Context, e pendingUpload, rec objstore.Record
 
 // deletePending deletes the key of e, a write-back delete, from the
 // origin when the journal still holds that tombstone, and journals a new
-// tombstone that owes nothing (stamped now, as an upload's record is, so
-// that it wins over the pending one everywhere). Under the key's writer
+// tombstone that owes nothing (under the pending one's Settled version, as
+// an upload's record, so that it wins over the pending one everywhere and
+// loses to any write made after the delete). Under the key's writer
 // lock, as an upload. An origin copy newer than the tombstone was written
 // after the delete, through another node: it stays, and the record that
 // says so is on its way here, so the entry is dropped as superseded.
@@ -240,7 +244,7 @@ func (n *Node) deletePending(ctx context.Context, e pendingUpload, takeover bool
 	}
 	done := rec
 	done.InRemote = false
-	done.Version = n.newVersion()
+	done.Version = rec.Version.Settled()
 	return n.settled(ctx, e, done, takeover)
 }
 

@@ -506,3 +506,60 @@ func TestApplyKeepsOldPendingDeletes(t *testing.T) {
 		t.Fatalf("outbox %+v, want the other node's pending delete", st)
 	}
 }
+
+// A write-back upload or delete that drains after a newer write of its key
+// was made on another node (not here yet, not in the origin yet: a
+// partition) is recorded under a version older than that write, and keeps
+// its own time: when the newer write arrives it wins here, and its drain
+// puts it over the origin's copy. Stamped at drain time, the older change
+// would have won everywhere.
+func TestWriteBackDrainKeepsLaterWritesNewer(t *testing.T) {
+	fastOutbox(t)
+	ctx := context.Background()
+	for _, del := range []bool{false, true} {
+		remote := newMemRemote()
+		n := openOriginNode(t, t.TempDir(), remote, conditionalMem{remote}, OutboxConfig{})
+		key := newKey()
+		if del {
+			put(t, n, key, []byte("first"), objstore.LevelS3)
+		}
+		remote.fail.Store(true)
+		var pending objstore.Record
+		if del {
+			var err error
+			if pending, err = n.DeleteBack(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			pending = putBack(t, n, key, []byte("older"), objstore.LevelS3)
+		}
+		// Another node's write-back PUT of the key, a millisecond later,
+		// still pending there.
+		v := objstore.Version{HLC: pending.Version.HLC + 1<<16, Node: "other"}
+		later := objstore.Record{Key: key, Level: objstore.LevelS3, Sum: objstore.Checksum{Size: 5}, Version: v, BodyVersion: v}
+		// The drain comes well after that write was made.
+		time.Sleep(20 * time.Millisecond)
+		remote.fail.Store(false)
+		eventually(t, "drained", func() bool { st := n.OutboxStats(); return st.Depth == 0 && st.Uploaded+st.Deleted == 1 })
+		got, err := n.journal.Get(ctx, key)
+		if err != nil || got.Version.Compare(pending.Version) <= 0 || got.Version.Compare(later.Version) >= 0 || !got.Version.Time().Equal(pending.Version.Time()) {
+			t.Fatalf("delete %v: settled record %+v (%v); want a version between the pending %v and the later write %v, at the pending one's time",
+				del, got.Version, err, pending.Version, later.Version)
+		}
+		if !del {
+			o, err := remote.lookup(key)
+			if err != nil || o.rec.Version != got.Version {
+				t.Fatalf("origin copy %+v (%v), want the settled version %v", o.rec.Version, err, got.Version)
+			}
+			if step := decideUpload(later.Version, o.rec, true); step != stepPut {
+				t.Fatalf("the later write's upload over the origin copy: step %v, want a put", step)
+			}
+		}
+		if err := n.Apply(ctx, []objstore.Record{later}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := n.journal.Get(ctx, key); err != nil || got.Version != later.Version {
+			t.Fatalf("delete %v: after the later write arrived the journal holds %+v (%v), want it", del, got.Version, err)
+		}
+	}
+}
