@@ -46,7 +46,8 @@
 // (hashing CRC-32C and MD5 in the same pass) → fsync → rename into its
 // shard → fsync the shard directory (and dir itself when the shard was just
 // created). The file descriptor is closed later, by Writer.Close, so that readers following the body with
-// Writer.ReadAt keep working after Commit. A crash before the rename leaves
+// Writer.ReadAt keep working after Commit. A body that Commit fsyncs whole
+// may be written around the page cache (Writer.ExpectCommit). A crash before the rename leaves
 // only a temp file, which the next Open removes; a crash after it may leave
 // a body whose journal record never committed, which Store.Sweep removes.
 //

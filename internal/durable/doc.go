@@ -33,6 +33,9 @@
 // shared by every writer that arrived meanwhile (a group commit), instead
 // of two fsyncs per file.
 //
+// WriteAround makes a File's aligned writes go around the page cache
+// (O_DIRECT), for a large file that will be synced anyway.
+//
 // WriteFile does the whole sequence for a byte slice.
 //
 // # Directories
