@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -93,25 +92,17 @@ func TestOutboxBound(t *testing.T) {
 func completeUnderBound(ctx context.Context, t *testing.T, n *Node, bucket string, body []byte) func(*testing.T) {
 	t.Helper()
 	path := "/" + bucket + "/" + newID()
-	r := n.s3Do(ctx, t, http.MethodPost, path+"?uploads", nil)
-	wantStatus(t, r, http.StatusOK, "CreateMultipartUpload with the outbox full")
-	var created struct {
-		UploadID string `xml:"UploadId"`
-	}
-	if err := xml.Unmarshal(r.Body, &created); err != nil || created.UploadID == "" {
-		t.Fatalf("CreateMultipartUpload: %v, no UploadId in %s", err, r.Body)
-	}
-	upload := url.QueryEscape(created.UploadID)
-	r = n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=1&uploadId="+upload, body)
+	upload := createUpload(ctx, t, n, path) // "uploadId=..."
+	r := n.s3Do(ctx, t, http.MethodPut, path+"?partNumber=1&"+upload, body)
 	wantStatus(t, r, http.StatusOK, "UploadPart with the outbox full")
 	doc := []byte(fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>",
 		r.Header.Get("ETag")))
-	r = n.s3Do(ctx, t, http.MethodPost, path+"?uploadId="+upload, doc)
+	r = n.s3Do(ctx, t, http.MethodPost, path+"?"+upload, doc)
 	if r.Status != http.StatusServiceUnavailable || !bytes.Contains(r.Body, []byte("<Code>ServiceUnavailable</Code>")) ||
 		!strings.Contains(string(r.Body), "outbox full") {
 		t.Fatalf("CompleteMultipartUpload past the bound: %s, want 503 ServiceUnavailable naming the outbox", r)
 	}
-	r = n.s3Do(ctx, t, http.MethodGet, path+"?uploadId="+upload, nil)
+	r = n.s3Do(ctx, t, http.MethodGet, path+"?"+upload, nil)
 	wantStatus(t, r, http.StatusOK, "ListParts after the refused completion")
 	if !bytes.Contains(r.Body, []byte("<PartNumber>1</PartNumber>")) {
 		t.Fatalf("ListParts after the refused completion: %s, want part 1 kept", r.Body)
@@ -122,7 +113,7 @@ func completeUnderBound(ctx context.Context, t *testing.T, n *Node, bucket strin
 	}
 	return func(t *testing.T) {
 		t.Helper()
-		r := n.s3Do(ctx, t, http.MethodPost, path+"?uploadId="+upload, doc)
+		r := n.s3Do(ctx, t, http.MethodPost, path+"?"+upload, doc)
 		wantStatus(t, r, http.StatusOK, "CompleteMultipartUpload again once the outbox has room")
 		var completed struct {
 			ETag string `xml:"ETag"`

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -31,25 +30,17 @@ func TestOutboxMultipart(t *testing.T) {
 	sw.set(true)
 	id := newID()
 	path := "/" + o.Bucket + "/" + id
-	r := n.s3Do(ctx, t, http.MethodPost, path+"?uploads", nil)
-	wantStatus(t, r, http.StatusOK, "CreateMultipartUpload with the origin down")
-	var created struct {
-		UploadID string `xml:"UploadId"`
-	}
-	if err := xml.Unmarshal(r.Body, &created); err != nil || created.UploadID == "" {
-		t.Fatalf("CreateMultipartUpload: %v, no UploadId in %s", err, r.Body)
-	}
-	upload := url.QueryEscape(created.UploadID)
+	upload := createUpload(ctx, t, n, path) // "uploadId=..."
 	body := randomBody(2, 6<<20+123)
 	var doc strings.Builder
 	doc.WriteString("<CompleteMultipartUpload>")
 	for i, part := range [][]byte{body[:5<<20], body[5<<20:]} {
-		r := n.s3Do(ctx, t, http.MethodPut, fmt.Sprintf("%s?partNumber=%d&uploadId=%s", path, i+1, upload), part)
+		r := n.s3Do(ctx, t, http.MethodPut, fmt.Sprintf("%s?partNumber=%d&%s", path, i+1, upload), part)
 		wantStatus(t, r, http.StatusOK, fmt.Sprintf("UploadPart %d with the origin down", i+1))
 		fmt.Fprintf(&doc, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", i+1, r.Header.Get("ETag"))
 	}
 	doc.WriteString("</CompleteMultipartUpload>")
-	r = n.s3Do(ctx, t, http.MethodPost, path+"?uploadId="+upload, []byte(doc.String()))
+	r := n.s3Do(ctx, t, http.MethodPost, path+"?"+upload, []byte(doc.String()))
 	wantStatus(t, r, http.StatusOK, "CompleteMultipartUpload with the origin down")
 	if got := r.Header.Get("X-Objstore-Upload"); got != "pending" {
 		t.Fatalf("CompleteMultipartUpload with the origin down: X-Objstore-Upload %q, want pending", got)
