@@ -33,12 +33,11 @@ func directAligned(p []byte, off int64) bool {
 // buffer (see DirectAlign, and AlignedBytes) at an aligned offset go
 // straight to the disk through a second descriptor; the rest, the tail of
 // a body say, and every write after it, goes through the page cache as
-// before. Call it before the first
-// Write, for a file that Sync (or Commit) will make durable: the blocks
-// written around the cache then need no writeback at the sync, cost no
-// copy into the page cache, and take none of its memory. It is not an
-// error where the file system cannot do it (tmpfs): every write then goes
-// through the page cache.
+// before. Call it before the first Write, for a file that Sync (or Commit)
+// will make durable: the blocks written around the cache then need no
+// writeback at the sync, cost no copy into the page cache, and take none
+// of its memory. It is not an error where the file system cannot do it
+// (tmpfs): every write then goes through the page cache.
 func (f *File) WriteAround() {
 	if f.state != writing || f.direct != nil || f.off != 0 {
 		return

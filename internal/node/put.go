@@ -145,12 +145,12 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 // took 15-20 % less of the node's CPU this way (docs/DESIGN.md, "Write
 // path"). Such a body, when it is a level-0 or write-back one, goes to the
 // disk around the page cache (expectCommit), one synchronous write per
-// buffer, so the buffer is 1 MiB: in 256 KiB writes the node paid more
-// CPU per PUT and took fewer PUTs a second. A streamed upload follows the file as it grows and reads it in
-// whole chunks of followedWriteSize bytes (internal/s3's aws-chunked
-// framing), so its body is written in writes of that size: the upload
-// waits for nothing more than it did, and the origin is fed as the bytes
-// arrive.
+// buffer, so the buffer is 1 MiB: in 256 KiB writes the node paid more CPU
+// per PUT and took fewer PUTs a second. A streamed upload follows the file
+// as it grows and reads it in whole chunks of followedWriteSize bytes
+// (internal/s3's aws-chunked framing), so its body is written in writes of
+// that size: the upload waits for nothing more than it did, and the origin
+// is fed as the bytes arrive.
 const (
 	copyBufSize       = 32 << 10
 	fullWritesMin     = 512 << 10
@@ -173,6 +173,9 @@ func newBufPool(size int) *bufPool {
 	return &bufPool{p: sync.Pool{New: func() any { b := durable.AlignedBytes(size); return &b }}}
 }
 
+func (b *bufPool) get() *[]byte  { return b.p.Get().(*[]byte) }
+func (b *bufPool) put(p *[]byte) { b.p.Put(p) }
+
 // expectCommit tells w, when it can be told (disk.Writer.ExpectCommit),
 // that a body of size bytes follows that commitLocal will make durable. A
 // body that large is copied in writes of fullWriteSize aligned bytes, which
@@ -185,9 +188,6 @@ func expectCommit(w BodyWriter, size int64) {
 
 // commitExpecter is a BodyWriter that can prepare for a durable commit.
 type commitExpecter interface{ ExpectCommit(size int64) }
-
-func (b *bufPool) get() *[]byte  { return b.p.Get().(*[]byte) }
-func (b *bufPool) put(p *[]byte) { b.p.Put(p) }
 
 // copyBody streams the request body into w, and into capture when it is
 // set, and returns its first bytes for content sniffing. It enforces the
