@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -96,5 +97,48 @@ func TestPutIfNotImplemented(t *testing.T) {
 	}
 	if conditional.Load() == 0 || plain.Load() != 2 {
 		t.Errorf("%d conditional and %d plain uploads, want some and 2", conditional.Load(), plain.Load())
+	}
+}
+
+// TestPutStreamNotImplemented: an origin that answers 501 to a streamed
+// upload (aws-chunked) may lack the framing, not the conditions: the
+// streamed upload fails, and whole-body uploads after it are still
+// conditional.
+func TestPutStreamNotImplemented(t *testing.T) {
+	var streamed, conditional atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-") {
+			streamed.Add(1)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotImplemented)
+			_, _ = io.WriteString(w, `<Error><Code>NotImplemented</Code><Message>no aws-chunked</Message></Error>`)
+			return
+		}
+		if r.Header.Get("If-None-Match") == "*" {
+			conditional.Add(1)
+		}
+		w.Header().Set("ETag", `"x"`)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "k")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
+	r, err := s3.New(t.Context(), s3.Config{Bucket: "b", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true,
+		Logger: objstoretest.Logger(t), PartSize: s3.MinPartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("body")
+	rec := remotetest.Record(objstore.Key{Bucket: "b", ID: "k"}, body, 1, objstore.LevelS3, "")
+	streamRec := rec
+	streamRec.Sum = objstore.Checksum{Size: rec.Sum.Size}
+	if _, err := r.PutStream(t.Context(), streamRec, bytes.NewReader(body), ""); err == nil || streamed.Load() != 1 {
+		t.Fatalf("PutStream on an origin without aws-chunked: %v after %d streamed uploads, want a failure", err, streamed.Load())
+	}
+	if err := r.PutIf(t.Context(), rec, bytes.NewReader(body), ""); err != nil {
+		t.Fatalf("PutIf after the refused stream: %v", err)
+	}
+	if conditional.Load() != 1 {
+		t.Errorf("PutIf after the refused stream sent %d conditional uploads, want 1 (If-None-Match: *)", conditional.Load())
 	}
 }

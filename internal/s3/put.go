@@ -79,12 +79,12 @@ func (r *Remote) PutStream(ctx context.Context, rec objstore.Record, body io.Rea
 			c = &cond{ifMatch: aws.String(etag)}
 		}
 	}
+	// A 501 is not taken for the conditions, as PutIf takes it: it may
+	// as well be the aws-chunked framing that the origin lacks. Not
+	// retried here (the body cannot be read again from its start while it
+	// arrives): the caller's whole-body path uploads it with PutIf, which
+	// finds out whether the conditions were refused.
 	got, err := r.putObject(ctx, rec, meta, body, c, true)
-	if isNotImplemented(err) {
-		// Not retried plain here: the body cannot be read again from its
-		// start while it arrives; the caller's slower path uploads it.
-		r.plainPuts.Store(true)
-	}
 	return got, r.notePut(rec.Key, err)
 }
 
