@@ -64,20 +64,18 @@ func TestPutIf(t *testing.T) {
 	}
 }
 
-// TestPutIfNotImplemented checks that an origin answering 501 to
-// conditional uploads gets the upload without conditions, then and after.
-func TestPutIfNotImplemented(t *testing.T) {
-	var conditional, plain atomic.Int64
+// notImplementedOrigin is an S3 server that answers 501 NotImplemented to
+// the requests refuses picks and 200 to the others, and a Remote of it.
+func notImplementedOrigin(t *testing.T, refuses func(*http.Request) bool) *s3.Remote {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body) // drained so the client sees the answer
-		if r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "" {
-			conditional.Add(1)
+		if refuses(r) {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusNotImplemented)
-			_, _ = io.WriteString(w, `<Error><Code>NotImplemented</Code><Message>no conditional writes</Message></Error>`)
+			_, _ = io.WriteString(w, `<Error><Code>NotImplemented</Code><Message>not here</Message></Error>`)
 			return
 		}
-		plain.Add(1)
 		w.Header().Set("ETag", `"x"`)
 	}))
 	t.Cleanup(srv.Close)
@@ -88,6 +86,21 @@ func TestPutIfNotImplemented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// TestPutIfNotImplemented checks that an origin answering 501 to
+// conditional uploads gets the upload without conditions, then and after.
+func TestPutIfNotImplemented(t *testing.T) {
+	var conditional, plain atomic.Int64
+	r := notImplementedOrigin(t, func(r *http.Request) bool {
+		if r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "" {
+			conditional.Add(1)
+			return true
+		}
+		plain.Add(1)
+		return false
+	})
 	body := []byte("body")
 	rec := remotetest.Record(objstore.Key{Bucket: "b", ID: "k"}, body, 1, objstore.LevelS3, "")
 	for range 2 {
@@ -106,28 +119,16 @@ func TestPutIfNotImplemented(t *testing.T) {
 // conditional.
 func TestPutStreamNotImplemented(t *testing.T) {
 	var streamed, conditional atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+	r := notImplementedOrigin(t, func(r *http.Request) bool {
 		if strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-") {
 			streamed.Add(1)
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusNotImplemented)
-			_, _ = io.WriteString(w, `<Error><Code>NotImplemented</Code><Message>no aws-chunked</Message></Error>`)
-			return
+			return true
 		}
 		if r.Header.Get("If-None-Match") == "*" {
 			conditional.Add(1)
 		}
-		w.Header().Set("ETag", `"x"`)
-	}))
-	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "k")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
-	r, err := s3.New(t.Context(), s3.Config{Bucket: "b", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true,
-		Logger: objstoretest.Logger(t), PartSize: s3.MinPartSize})
-	if err != nil {
-		t.Fatal(err)
-	}
+		return false
+	})
 	body := []byte("body")
 	rec := remotetest.Record(objstore.Key{Bucket: "b", ID: "k"}, body, 1, objstore.LevelS3, "")
 	streamRec := rec
