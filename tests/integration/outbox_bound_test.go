@@ -21,9 +21,7 @@ import (
 // again, and the same completion succeeds.
 func TestOutboxBound(t *testing.T) {
 	o := newOrigin(t)
-	sw := outboxStartSwitch(t, o.Endpoint)
-	n := StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket,
-		Args: append([]string{"--outbox-max-bytes=100KiB", "--s3-write-mode=back"}, outboxTimeouts...)})
+	sw, n := startBehindSwitch(t, o, "--outbox-max-bytes=100KiB", "--s3-write-mode=back")
 	ctx := context.Background()
 	sw.set(true)
 	acked := map[string][]byte{}

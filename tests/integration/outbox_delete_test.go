@@ -22,9 +22,7 @@ import (
 // again after its delete, which keeps the newer body.
 func TestOutboxDelete(t *testing.T) {
 	o := newOrigin(t)
-	sw := outboxStartSwitch(t, o.Endpoint)
-	n := StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket,
-		Args: append([]string{"--s3-write-mode=back"}, outboxTimeouts...)})
+	sw, n := startBehindSwitch(t, o, "--s3-write-mode=back")
 	ctx := context.Background()
 	ids := make([]string, 5) // DeleteObject, DeleteObjects ×2, native, written again
 	for i := range ids {
@@ -100,9 +98,7 @@ func TestOutboxDelete(t *testing.T) {
 // BucketNotEmpty, and the bucket is gone from the origin.
 func TestOutboxDeleteBucket(t *testing.T) {
 	o := newOrigin(t)
-	sw := outboxStartSwitch(t, o.Endpoint)
-	n := StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket,
-		Args: append([]string{"--s3-write-mode=back"}, outboxTimeouts...)})
+	sw, n := startBehindSwitch(t, o, "--s3-write-mode=back")
 	ctx := context.Background()
 	const bucket = "objstore-it-short-lived"
 	wantStatus(t, n.s3Do(ctx, t, http.MethodPut, "/"+bucket, nil), http.StatusOK, "CreateBucket")

@@ -53,6 +53,14 @@ func outboxStartSwitch(t testing.TB, endpoint string) *outboxSwitch {
 	return s
 }
 
+// startBehindSwitch starts a node whose origin is o behind a new switch
+// (on), with the outbox tests' origin timeouts and args.
+func startBehindSwitch(t testing.TB, o *origin, args ...string) (*outboxSwitch, *Node) {
+	t.Helper()
+	sw := outboxStartSwitch(t, o.Endpoint)
+	return sw, StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket, Args: append(args, outboxTimeouts...)})
+}
+
 // origin returns a copy of srv that points nodes at the switch.
 func (s *outboxSwitch) origin(srv *objstoretest.S3Server) *objstoretest.S3Server {
 	cp := *srv

@@ -17,9 +17,7 @@ import (
 // is in the origin byte for byte once the origin is back.
 func TestOutboxMultipart(t *testing.T) {
 	o := newOrigin(t)
-	sw := outboxStartSwitch(t, o.Endpoint)
-	n := StartNode(t, NodeOpts{S3: sw.origin(o.S3Server), Bucket: o.Bucket,
-		Args: append([]string{"--s3-write-mode=back"}, outboxTimeouts...)})
+	sw, n := startBehindSwitch(t, o, "--s3-write-mode=back")
 	ctx := context.Background()
 	acked := map[string][]byte{}
 	before := newID()
