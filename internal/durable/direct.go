@@ -1,8 +1,7 @@
 package durable
 
 import (
-	"errors"
-	"syscall"
+	"io"
 	"unsafe"
 )
 
@@ -28,28 +27,40 @@ func directAligned(p []byte, off int64) bool {
 		uintptr(unsafe.Pointer(unsafe.SliceData(p)))%DirectAlign == 0
 }
 
+// openDirect opens the file at path for writes around the page cache; a
+// test may replace it.
+var openDirect = openDirectFile
+
 // WriteAround makes later Writes send what they can around the page cache
 // (O_DIRECT): the whole blocks at the start of a write from an aligned
 // buffer (see DirectAlign, and AlignedBytes) at an aligned offset go
 // straight to the disk through a second descriptor; the rest, the tail of
 // a body say, and every write after it, goes through the page cache as
-// before. Call it before the first Write, for a file that Sync (or Commit)
-// will make durable: the blocks written around the cache then need no
-// writeback at the sync, cost no copy into the page cache, and take none
-// of its memory. It is not an error where the file system cannot do it
-// (tmpfs): every write then goes through the page cache.
+// before. It is for a file that Sync (or Commit) will make durable: the
+// blocks written around the cache then need no writeback at the sync, cost
+// no copy into the page cache, and take none of its memory. It is not an
+// error where the file system cannot do it (tmpfs): every write then goes
+// through the page cache.
 func (f *File) WriteAround() {
-	if f.state != writing || f.direct != nil || f.off != 0 {
+	if f.state != writing || f.positioned {
+		return
+	}
+	off, err := f.f.Seek(0, io.SeekCurrent) // what Write wrote so far
+	if err != nil {
 		return
 	}
 	if d, err := openDirect(f.f.Name()); err == nil {
-		f.direct = d
+		f.direct, f.positioned, f.off = d, true, off
 	}
 }
 
 // writeAt is Write once WriteAround has opened a second descriptor: both
 // descriptors write at f.off, which they share. The whole aligned blocks at
-// the start of p go around the page cache, the rest through it.
+// the start of p go around the page cache, the rest through it. A write
+// around the cache that fails (a file system that refuses O_DIRECT for
+// this file, with EINVAL) sends the rest of the file, this write's rest
+// first, through the page cache, where a failure that is not about the
+// cache (a full disk) shows again and is returned.
 func (f *File) writeAt(p []byte) (int, error) {
 	n := 0
 	if f.direct != nil {
@@ -58,14 +69,9 @@ func (f *File) writeAt(p []byte) (int, error) {
 			k, err := f.direct.WriteAt(p[:blocks], f.off)
 			f.off += int64(k)
 			n = k
-			switch {
-			case errors.Is(err, syscall.EINVAL):
-				// The file system refused a write around the cache: the
-				// rest of the file goes through it.
+			if err != nil {
 				_ = f.direct.Close()
 				f.direct = nil
-			case err != nil:
-				return n, err
 			}
 		}
 	}

@@ -159,3 +159,55 @@ func TestAlignedBytes(t *testing.T) {
 		}
 	}
 }
+
+// Where no descriptor around the cache can be opened, or a write through
+// it fails, the file still holds exactly the bytes written: the first
+// writes through the page cache, the second from the failed write on. And
+// WriteAround after some writes continues after them.
+func TestWriteAroundFallsBack(t *testing.T) {
+	body := AlignedBytes(1<<20 + 100)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	for _, tc := range []struct {
+		name string
+		open func(string) (*os.File, error)
+		// first is written before WriteAround.
+		first int
+	}{
+		{"no O_DIRECT", func(string) (*os.File, error) { return nil, os.ErrInvalid }, 0},
+		// A read-only descriptor: its first write fails.
+		{"a write around the cache fails", func(p string) (*os.File, error) { return os.Open(p) }, 0},
+		{"after writes", openDirectFile, 8192},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := openDirect
+			openDirect = tc.open
+			t.Cleanup(func() { openDirect = prev })
+			dir := t.TempDir()
+			f, err := CreateTemp(dir, "body-*")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.Write(body[:tc.first]); err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAround()
+			for off := tc.first; off < len(body); off += 256 << 10 {
+				p := body[off:min(off+256<<10, len(body))]
+				if n, err := f.Write(p); err != nil || n != len(p) {
+					t.Fatalf("Write at %d: %d, %v", off, n, err)
+				}
+			}
+			final := filepath.Join(dir, "body")
+			if err := f.Commit(final); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(final)
+			if err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("committed file: %d bytes (%v), not the %d written", len(got), err, len(body))
+			}
+		})
+	}
+}

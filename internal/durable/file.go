@@ -24,14 +24,17 @@ const (
 // the same time (it uses pread, which does not move the write offset).
 type File struct {
 	f *os.File // set once by CreateTemp
-	// direct, when set, is a second descriptor on the temp file opened to
-	// write around the page cache (WriteAround); the two then write at
-	// off, and f's own offset stays unused.
-	direct *os.File
-	off    int64
-	state  state
-	synced bool   // no Write since the last successful Sync
-	path   string // the final path, once renamed
+	// positioned is set by WriteAround once it opened direct, a second
+	// descriptor on the temp file that writes around the page cache:
+	// every Write then goes to off, with pwrite on either descriptor, and
+	// f's own offset stays unused. direct is closed and nil again once a
+	// write through it failed.
+	positioned bool
+	direct     *os.File
+	off        int64
+	state      state
+	synced     bool   // no Write since the last successful Sync
+	path       string // the final path, once renamed
 }
 
 // CreateTemp creates a new temp file in dir, named by pattern as
@@ -60,7 +63,7 @@ func (f *File) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("durable: write %s: %w", f.Name(), fs.ErrClosed)
 	}
 	f.synced = false
-	if f.direct != nil || f.off != 0 {
+	if f.positioned {
 		return f.writeAt(p)
 	}
 	return f.f.Write(p)
