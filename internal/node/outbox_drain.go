@@ -134,10 +134,10 @@ func (n *Node) drainOne(ctx context.Context, e pendingUpload) error {
 // carry one version, and a record that changes only InRemote needs a new
 // one to win over the pending record everywhere), conditional on the
 // origin holding no newer version, and journals that version as uploaded.
-// Any write made after the pending one, on any node, stays newer than it. It holds the key's writer lock for
-// the upload, as a level-1 PUT does, so a newer write of the key on this
-// node is journaled after it and never overtaken by it; the origin's
-// deadlines bound how long.
+// Any write made after the pending one, on any node, stays newer than it.
+// It holds the key's writer lock for the upload, as a level-1 PUT does, so
+// a newer write of the key on this node is journaled after it and never
+// overtaken by it; the origin's deadlines bound how long.
 func (n *Node) uploadPending(ctx context.Context, e pendingUpload, takeover bool) error {
 	if e.delete {
 		return n.deletePending(ctx, e, takeover)
