@@ -232,17 +232,7 @@ func TestWriteBackPendingNeverEvicted(t *testing.T) {
 // alive node with the lowest ID uploads it, once.
 func TestWriteBackTakeover(t *testing.T) {
 	fastOutbox(t)
-	net, remote := newFakeNet(), newMemRemote()
-	cfg := OutboxConfig{TakeoverAfter: 100 * time.Millisecond}
-	var nodes []*testNode
-	for range 3 {
-		n := openOutboxNode(t, t.TempDir(), remote, cfg)
-		net.mu.Lock()
-		net.nodes[n.ID()] = n
-		net.mu.Unlock()
-		n.AttachCluster(fakeCluster{net, n.ID()}, fakePeers{net, n.ID()})
-		nodes = append(nodes, n)
-	}
+	net, remote, nodes := takeoverCluster(t)
 	remote.fail.Store(true)
 	a := nodes[0]
 	key, body := newKey(), randomBody(50_000)
@@ -273,6 +263,65 @@ func TestWriteBackTakeover(t *testing.T) {
 	if takers != 1 || puts != 1 {
 		t.Fatalf("%d nodes took over, %d uploads; want one of each", takers, puts)
 	}
+}
+
+// takeoverCluster is three nodes on a fake network over one in-memory
+// origin, taking over uploads 100 ms after their writer is gone.
+func takeoverCluster(t *testing.T) (*fakeNet, *memRemote, []*testNode) {
+	t.Helper()
+	net, remote := newFakeNet(), newMemRemote()
+	cfg := OutboxConfig{TakeoverAfter: 100 * time.Millisecond}
+	var nodes []*testNode
+	for range 3 {
+		n := openOutboxNode(t, t.TempDir(), remote, cfg)
+		net.mu.Lock()
+		net.nodes[n.ID()] = n
+		net.mu.Unlock()
+		n.AttachCluster(fakeCluster{net, n.ID()}, fakePeers{net, n.ID()})
+		nodes = append(nodes, n)
+	}
+	return net, remote, nodes
+}
+
+// A write-back delete is taken over like an upload, whatever its level (it
+// needs no body): a level-1 object deleted on a node that is then gone
+// for good is deleted from the origin by one of the others, and its
+// tombstone settles everywhere.
+func TestWriteBackDeleteTakeover(t *testing.T) {
+	fastOutbox(t)
+	ctx := context.Background()
+	net, remote, nodes := takeoverCluster(t)
+	a, key := nodes[0], newKey()
+	put(t, a, key, randomBody(100), objstore.LevelS3)
+	remote.fail.Store(true)
+	tomb, err := a.DeleteBack(ctx, key)
+	if err != nil || !isPendingDelete(tomb) {
+		t.Fatalf("write-back delete: %+v %v, want a pending delete", tomb, err)
+	}
+	eventually(t, "the pending delete on the peers", func() bool {
+		for _, n := range nodes[1:] {
+			if rec, err := n.journal.Get(ctx, key); err != nil || rec.Version != tomb.Version {
+				return false
+			}
+		}
+		return true
+	})
+	a.close() // gone for good
+	net.setCut(a.ID(), true)
+	remote.fail.Store(false)
+	eventually(t, "deleted from the origin", func() bool { return !remote.has(key) })
+	eventually(t, "settled everywhere", func() bool {
+		for _, n := range nodes[1:] {
+			rec, err := n.journal.Get(ctx, key)
+			if err != nil || !rec.Deleted || isPendingDelete(rec) {
+				return false
+			}
+		}
+		return true
+	})
+	eventually(t, "the takeover counted", func() bool {
+		return nodes[1].OutboxStats().TakenOver+nodes[2].OutboxStats().TakenOver == 1
+	})
 }
 
 // A level-1 write-back body lives on its writer alone: a peer reads it
