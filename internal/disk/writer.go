@@ -49,6 +49,15 @@ type Writer struct {
 	err   error
 	state writerState
 	sum   objstore.Checksum
+
+	// held is the buffer Hold gave: the body's first bytes are kept in it
+	// rather than written to the file, until the commit writes them there
+	// or a Write outgrows it (flushHeld, which sets flushed). Set before
+	// the first Write and never changed after, so that ReadAt reads it
+	// without a lock; heldN, the bytes it holds, tells ReadAt how far.
+	held    []byte
+	heldN   atomic.Int64
+	flushed bool
 }
 
 // Create starts writing the body of version v of key into a temp file.
@@ -81,7 +90,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	w.reserved += want
-	n, err := w.f.Write(p)
+	n, err := w.store(p)
 	if short := want - int64(n); short > 0 {
 		w.s.release(short)
 		w.reserved -= short
@@ -97,6 +106,53 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return n, w.err
 	}
 	return n, nil
+}
+
+// store puts p after the bytes written so far: into the held buffer while
+// it has room, else into the file, after the held bytes.
+func (w *Writer) store(p []byte) (int, error) {
+	if w.held != nil && !w.flushed {
+		if end := w.size + int64(len(p)); end <= int64(len(w.held)) {
+			copy(w.held[w.size:end], p)
+			w.heldN.Store(end)
+			return len(p), nil
+		}
+		if err := w.flushHeld(); err != nil {
+			return 0, err
+		}
+	}
+	return w.f.Write(p)
+}
+
+// Hold keeps the body in buf, rather than in the file, while it is
+// written, for a body that something reads back as it arrives (a streamed
+// upload, internal/node) and that buf can hold whole: Write copies into
+// buf, ReadAt reads from it, and the commit writes the body to the file in
+// one write, around the page cache when it is larger than GroupCommitMax
+// (durable.File.WriteAround, which wants buf aligned: durable.AlignedBytes).
+// The body's bytes then take no page cache on their way, which they would
+// otherwise take twice on a machine that also runs the origin, and the
+// reader never waits for a write to the file. A body that outgrows buf
+// goes on in the file, after what buf held. Call it before the first Write;
+// buf must stay untouched until Close returns.
+func (w *Writer) Hold(buf []byte) {
+	if w.size == 0 && w.state == writing && w.held == nil {
+		w.held = buf
+	}
+}
+
+// flushHeld writes the held bytes to the file (Hold); later Writes go to
+// the file too.
+func (w *Writer) flushHeld() error {
+	if w.held == nil || w.flushed {
+		return nil
+	}
+	w.flushed = true
+	if w.size > GroupCommitMax {
+		w.f.WriteAround()
+	}
+	_, err := w.f.Write(w.held[:w.size])
+	return err
 }
 
 // writable returns why Write may not be called now, if it may not.
@@ -117,6 +173,19 @@ func (w *Writer) writable() error {
 // following a body still arriving must wait and try again. It is safe to
 // call concurrently with Write, Commit and other ReadAt calls.
 func (w *Writer) ReadAt(p []byte, off int64) (int, error) {
+	if held := w.heldN.Load(); off < held {
+		n := copy(p, w.held[off:held])
+		if n == len(p) {
+			return n, nil
+		}
+		k, err := w.readFile(p[n:], off+int64(n))
+		return n + k, err
+	}
+	return w.readFile(p, off)
+}
+
+// readFile is ReadAt from the file.
+func (w *Writer) readFile(p []byte, off int64) (int, error) {
 	if end := w.end.Load(); end >= 0 && off+int64(len(p)) > end {
 		if off >= end {
 			return 0, io.EOF
@@ -189,6 +258,10 @@ func (w *Writer) commit(sync bool) (objstore.Checksum, error) {
 	}
 	if err := w.writable(); err != nil {
 		return objstore.Checksum{}, err
+	}
+	if err := w.flushHeld(); err != nil {
+		w.err = ioError("write", w.name, err)
+		return objstore.Checksum{}, w.err
 	}
 	fileSize, err := w.writeTrailer()
 	if err != nil {

@@ -36,9 +36,11 @@ var openDirect = openDirectFile
 // buffer (see DirectAlign, and AlignedBytes) at an aligned offset go
 // straight to the disk through a second descriptor; the rest, the tail of
 // a body say, and every write after it, goes through the page cache as
-// before. It is for a file that Sync (or Commit) will make durable: the
-// blocks written around the cache then need no writeback at the sync, cost
-// no copy into the page cache, and take none of its memory. It is not an
+// before. It is for a file that Sync (or Commit) will make durable, or
+// whose bytes should not take page cache on their way (a body held in
+// memory until its commit, internal/disk's Writer.Hold): the blocks
+// written around the cache then need no writeback at the sync, cost no
+// copy into the page cache, and take none of its memory. It is not an
 // error where the file system cannot do it (tmpfs): every write then goes
 // through the page cache.
 func (f *File) WriteAround() {

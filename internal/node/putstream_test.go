@@ -129,11 +129,19 @@ func waitStarted(t *testing.T, origin *streamOrigin) {
 
 // A large level-1 body is uploaded while it arrives: the origin reads its
 // first half before the client has sent the second. The journal's record
-// has the body's checksums, the origin's object the bytes.
+// has the body's checksums, the origin's object the bytes. A body that one
+// copy buffer holds is held in memory on its way (disk.Writer.Hold), a
+// larger one is read back from its file.
 func TestStreamedUploadStartsBeforeTheBodyEnds(t *testing.T) {
+	for _, size := range []int{streamUploadMin, fullWriteSize, 3*fullWriteSize + 7} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) { testStreamedUploadStarts(t, size) })
+	}
+}
+
+func testStreamedUploadStarts(t *testing.T, size int) {
 	origin := newStreamOrigin()
 	on := newOverlapNode(t, nil, origin)
-	key, body := newKey(), randomBody(1<<20)
+	key, body := newKey(), randomBody(size)
 	h := &halfway{b: body, release: make(chan struct{})}
 	errc := putAsync(on, key, len(body), h, nil)
 	waitStarted(t, origin)
