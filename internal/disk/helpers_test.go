@@ -3,7 +3,9 @@ package disk_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -172,6 +174,19 @@ func pattern(n int, seed byte) []byte {
 		b[i] = byte(i*7) ^ seed
 	}
 	return b
+}
+
+// mustSum fails unless sum is the checksum of data.
+func mustSum(tb testing.TB, sum objstore.Checksum, data []byte) {
+	tb.Helper()
+	want := objstore.Checksum{
+		Size:   int64(len(data)),
+		CRC32C: crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)),
+		MD5:    md5.Sum(data),
+	}
+	if sum != want {
+		tb.Fatalf("sum = %+v, want %+v", sum, want)
+	}
 }
 
 func mustEqual(tb testing.TB, got, want []byte) {

@@ -2,13 +2,10 @@ package disk_test
 
 import (
 	"bytes"
-	"crypto/md5"
 	"errors"
-	"hash/crc32"
 	"io"
 	"testing"
 
-	"sphere.software/objstore"
 	"sphere.software/objstore/internal/disk"
 	"sphere.software/objstore/internal/durable"
 )
@@ -67,14 +64,7 @@ func TestHold(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := objstore.Checksum{
-				Size:   int64(len(data)),
-				CRC32C: crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)),
-				MD5:    md5.Sum(data),
-			}
-			if sum != want {
-				t.Fatalf("sum = %+v, want %+v", sum, want)
-			}
+			mustSum(t, sum, data)
 			// The upload may still be reading the body's tail after the
 			// commit: it reads the body, not the trailer.
 			tail := make([]byte, 200)

@@ -3,9 +3,7 @@ package disk_test
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -62,14 +60,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			want := objstore.Checksum{
-				Size:   int64(len(data)),
-				CRC32C: crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)),
-				MD5:    md5.Sum(data),
-			}
-			if sum != want {
-				t.Fatalf("sum = %+v, want %+v", sum, want)
-			}
+			mustSum(t, sum, data)
 			mustEqual(t, get(t, s, k, v, sum), data)
 			if got, want := bodies(t, s), disk.FileSize(int64(len(data))); got != want {
 				t.Fatalf("Bodies = %d, want %d", got, want)
