@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"testing"
 
 	"sphere.software/objstore/internal/disk"
@@ -73,6 +74,11 @@ func TestHold(t *testing.T) {
 			}
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
+			}
+			// A read after Close (an HTTP client's, late) no longer sees the
+			// buffer, which may hold another body by then.
+			if k, err := w.ReadAt(tail, 0); k != 0 || !errors.Is(err, fs.ErrClosed) {
+				t.Fatalf("ReadAt after Close: %d bytes, %v; want fs.ErrClosed", k, err)
 			}
 			mustEqual(t, get(t, s, k, v, sum), data)
 			if got, want := bodies(t, s), disk.FileSize(int64(len(data))); got != want {

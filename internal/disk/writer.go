@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"sync"
 	"sync/atomic"
 
 	"sphere.software/objstore"
@@ -58,6 +59,12 @@ type Writer struct {
 	held    []byte
 	heldN   atomic.Int64
 	flushed bool
+	// heldMu is read-locked by ReadAt while it copies from held, and
+	// locked by Close to set released: an HTTP client may still read an
+	// upload's body after its request returned, and once Close returns the
+	// buffer may hold another body.
+	heldMu   sync.RWMutex
+	released bool
 }
 
 // Create starts writing the body of version v of key into a temp file.
@@ -134,7 +141,8 @@ func (w *Writer) store(p []byte) (int, error) {
 // otherwise take twice on a machine that also runs the origin, and the
 // reader never waits for a write to the file. A body that outgrows buf
 // goes on in the file, after what buf held. Call it before the first Write;
-// buf must stay untouched until Close returns.
+// buf must stay untouched until Close returns, after which ReadAt no longer
+// reads it.
 func (w *Writer) Hold(buf []byte) {
 	if w.size == 0 && w.state == writing && w.held == nil {
 		w.held = buf
@@ -174,7 +182,13 @@ func (w *Writer) writable() error {
 // call concurrently with Write, Commit and other ReadAt calls.
 func (w *Writer) ReadAt(p []byte, off int64) (int, error) {
 	if held := w.heldN.Load(); off < held {
+		w.heldMu.RLock()
+		if w.released {
+			w.heldMu.RUnlock()
+			return 0, fmt.Errorf("disk: read %s: %w", w.name, fs.ErrClosed)
+		}
 		n := copy(p, w.held[off:held])
+		w.heldMu.RUnlock()
 		if n == len(p) {
 			return n, nil
 		}
@@ -313,6 +327,9 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.state = closed
+	w.heldMu.Lock()
+	w.released = true
+	w.heldMu.Unlock()
 	// The file removes itself unless it was renamed into place.
 	err := w.f.Close()
 	w.s.release(w.reserved)
