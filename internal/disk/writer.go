@@ -54,8 +54,8 @@ type Writer struct {
 	// held is the buffer Hold gave: the body's first bytes are kept in it
 	// rather than written to the file, until the commit writes them there
 	// or a Write outgrows it (flushHeld, which sets flushed). Set before
-	// the first Write and never changed after, so that ReadAt reads it
-	// without a lock; heldN, the bytes it holds, tells ReadAt how far.
+	// the first Write and never changed after; heldN, the bytes it holds,
+	// tells ReadAt how far it may read there.
 	held    []byte
 	heldN   atomic.Int64
 	flushed bool

@@ -79,7 +79,9 @@ func (n *Node) putStream(ctx context.Context, req PutRequest, v objstore.Version
 	if h, ok := w.(bodyHolder); ok && req.Size <= fullWriteSize {
 		buf := fullWriteBufs.get()
 		defer func() {
-			_ = w.Close() // Put's Close again, harmless: nothing reads buf after this
+			// Closed before buf goes back to the pool, so that no late read
+			// of the upload's reaches it (Put's own Close then does nothing).
+			_ = w.Close()
 			fullWriteBufs.put(buf)
 		}()
 		h.Hold((*buf)[:req.Size])
