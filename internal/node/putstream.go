@@ -153,6 +153,9 @@ type stream struct {
 	origin StreamingRemote
 	key    objstore.Key
 	v      objstore.Version
+	// condETag is the ETag the upload was conditional on, "" for none
+	// there; set by streamOrigin before the upload, read after s.up.
+	condETag string
 }
 
 type streamResult struct {
@@ -208,6 +211,7 @@ func (n *Node) streamOrigin(ctx context.Context, req PutRequest, v objstore.Vers
 			etag = e
 		}
 	}
+	s.condETag = etag
 	return sr.PutStream(ctx, rec, s.gate, etag)
 }
 
@@ -272,7 +276,12 @@ func (n *Node) publishStream(ctx context.Context, rec objstore.Record, w BodyWri
 			return rec, up.err
 		case s.cut.Load():
 			return rec, fmt.Errorf("%w: %w", errRestamp, errBucketDeleting)
-		case errors.Is(up.err, objstore.ErrOriginChanged):
+		case errors.Is(up.err, objstore.ErrOriginChanged) ||
+			up.err != nil && n.originMoved(ctx, s.origin, rec, s.condETag != "", s.condETag):
+			// Lost to a write that landed meanwhile, with a 412 or without
+			// a clear answer (an origin that refuses a condition before the
+			// body may drop the connection: a transport error, or a proxy's
+			// 502; originMoved). Not the framing's fault: streaming stays on.
 			if got, _, err := s.origin.StatETag(ctx, rec.Key); err == nil {
 				n.clock.Observe(got.Version.HLC)
 			}

@@ -22,12 +22,15 @@ import (
 // (or badETag when set). Its metadata keeps no checksums, as s3's.
 type streamOrigin struct {
 	*condOrigin
-	started     chan struct{}
-	startOnce   sync.Once
-	badETag     bool
-	refuse      error // fails every PutStream, after reading its body
-	streamedMu  sync.Mutex
-	streamedNum int
+	started   chan struct{}
+	startOnce sync.Once
+	badETag   bool
+	refuse    error // fails every PutStream, after reading its body
+	// beforeAnswer, when set, runs once the body is read and before the
+	// answer: another write landing meanwhile, say.
+	beforeAnswer func()
+	streamedMu   sync.Mutex
+	streamedNum  int
 }
 
 func newStreamOrigin() *streamOrigin {
@@ -54,6 +57,9 @@ func (s *streamOrigin) PutStream(ctx context.Context, rec objstore.Record, body 
 		}
 		s.startOnce.Do(func() { close(s.started) })
 		off += n
+	}
+	if s.beforeAnswer != nil {
+		s.beforeAnswer()
 	}
 	if s.refuse != nil {
 		return "", s.refuse
@@ -290,6 +296,42 @@ func TestStreamedUploadRefusedGoesWhole(t *testing.T) {
 				t.Error("a PUT streamed after streaming was turned off")
 			}
 		})
+	}
+}
+
+// A streamed upload that fails without a clear answer (a proxy's 502 for
+// an origin that refused its condition and dropped the connection) while
+// another write landed in the origin lost a race: the write goes again
+// whole and wins, and streaming stays on. (Turning it off here was seen in
+// tests/integration's TestOneWinner.)
+func TestStreamedUploadLostRaceKeepsStreaming(t *testing.T) {
+	origin := newStreamOrigin()
+	on := newOverlapNode(t, nil, origin)
+	key, body := newKey(), randomBody(400_000)
+	origin.refuse = errors.New("502 Bad Gateway")
+	origin.beforeAnswer = func() {
+		origin.beforeAnswer = nil
+		other := []byte("another node's write")
+		rec := objstore.Record{Key: key, Level: objstore.LevelS3, Sum: objstore.Checksum{Size: int64(len(other))},
+			Version: objstore.Version{HLC: 1, Node: "01HZX3K9V7Q2M8N4P6R1S5T0ZZ"}}
+		rec.BodyVersion = rec.Version
+		if err := origin.memRemote.Put(context.Background(), rec, bytes.NewReader(other)); err != nil {
+			t.Error(err)
+		}
+	}
+	put(t, on, key, body, objstore.LevelS3)
+	o, err := origin.lookup(key)
+	rec, jerr := on.journal.Get(context.Background(), key)
+	if err != nil || jerr != nil || !bytes.Equal(o.body, body) || o.rec.Version != rec.Version {
+		t.Fatalf("after the lost race: origin %v (%v), journal %v (%v)", o.rec.Version, err, rec.Version, jerr)
+	}
+	if on.streamOff.Load() {
+		t.Fatal("streaming turned off by a lost race")
+	}
+	origin.refuse = nil
+	put(t, on, newKey(), body, objstore.LevelS3)
+	if origin.streamed() != 1 {
+		t.Fatalf("%d streamed uploads after the lost race, want 1", origin.streamed())
 	}
 }
 
