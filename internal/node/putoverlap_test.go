@@ -188,10 +188,12 @@ func TestOverlappedUploadHoldsTailUntilIntent(t *testing.T) {
 // named, checked and stored in one step after the body has arrived.
 type condOrigin struct {
 	*memRemote
-	mu sync.Mutex // makes PutIf's check and store one step
+	mu    sync.Mutex   // makes PutIf's check and store one step
+	heads atomic.Int32 // StatETag calls
 }
 
 func (c *condOrigin) StatETag(_ context.Context, key objstore.Key) (objstore.Record, string, error) {
+	c.heads.Add(1)
 	o, err := c.lookup(key)
 	return o.rec, o.rec.Version.String(), err
 }

@@ -276,15 +276,8 @@ func (n *Node) publishStream(ctx context.Context, rec objstore.Record, w BodyWri
 			return rec, up.err
 		case s.cut.Load():
 			return rec, fmt.Errorf("%w: %w", errRestamp, errBucketDeleting)
-		case errors.Is(up.err, objstore.ErrOriginChanged) ||
-			up.err != nil && n.originMoved(ctx, s.origin, rec, s.condETag != "", s.condETag):
-			// Lost to a write that landed meanwhile, with a 412 or without
-			// a clear answer (an origin that refuses a condition before the
-			// body may drop the connection: a transport error, or a proxy's
-			// 502; originMoved). Not the framing's fault: streaming stays on.
-			if got, _, err := s.origin.StatETag(ctx, rec.Key); err == nil {
-				n.clock.Observe(got.Version.HLC)
-			}
+		case n.lostRace(ctx, s, rec, up.err):
+			// Not the framing's fault: streaming stays on.
 			return rec, fmt.Errorf("%w: %w", errRestamp, up.err)
 		case up.err == nil:
 			return rec, fmt.Errorf("%w: %w: the origin's ETag is %s, the body's MD5 %s", errRestamp, errStreamRefused, up.etag, rec.Sum.ETag())
@@ -293,6 +286,31 @@ func (n *Node) publishStream(ctx context.Context, rec objstore.Record, w BodyWri
 	}
 	rec.InRemote = true
 	return n.record(ctx, rec, prev, hadBody, nil)
+}
+
+// lostRace reports whether the stream's upload of rec, which failed with
+// err, lost to a write that landed meanwhile: with a 412, or without a
+// clear answer while the object in the origin changed (an origin that
+// refuses a condition before the body may drop the connection: a transport
+// error, or a proxy's 502; originMoved). The clock then observes the
+// version the origin holds, so that the restamped write is newer than it.
+func (n *Node) lostRace(ctx context.Context, s *stream, rec objstore.Record, err error) bool {
+	var got objstore.Record
+	switch {
+	case errors.Is(err, objstore.ErrOriginChanged):
+		if now, _, err := s.origin.StatETag(ctx, rec.Key); err == nil {
+			got = now
+		}
+	case err != nil:
+		var moved bool
+		if got, moved = n.originMoved(ctx, s.origin, rec, s.condETag != "", s.condETag); !moved {
+			return false
+		}
+	default:
+		return false
+	}
+	n.clock.Observe(got.Version.HLC)
+	return true
 }
 
 // md5Skipper is a BodyWriter that can leave the MD5 to someone else

@@ -328,6 +328,11 @@ func TestStreamedUploadLostRaceKeepsStreaming(t *testing.T) {
 	if on.streamOff.Load() {
 		t.Fatal("streaming turned off by a lost race")
 	}
+	// One HEAD tells the lost race (originMoved), one more the whole-body
+	// upload's condition after its If-None-Match failed.
+	if heads := origin.heads.Load(); heads != 2 {
+		t.Errorf("the lost race read the origin %d times, want 2", heads)
+	}
 	origin.refuse = nil
 	put(t, on, newKey(), body, objstore.LevelS3)
 	if origin.streamed() != 1 {

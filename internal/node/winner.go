@@ -101,8 +101,10 @@ func (n *Node) putOrigin(ctx context.Context, rec objstore.Record, body io.Reade
 		if err == nil {
 			return true, nil
 		}
-		if !errors.Is(err, objstore.ErrOriginChanged) && !n.originMoved(ctx, cr, rec, found, etag) {
-			return false, err
+		if !errors.Is(err, objstore.ErrOriginChanged) {
+			if _, moved := n.originMoved(ctx, cr, rec, found, etag); !moved {
+				return false, err
+			}
 		}
 		n.log.Info("origin changed during upload, reading it again", "key", rec.Key, "version", rec.Version)
 	}
@@ -115,17 +117,19 @@ func (n *Node) putOrigin(ctx context.Context, rec objstore.Record, body io.Reade
 // read the body and drop the connection, which reaches us as a transport
 // error or a proxy's 502 rather than a 412. Then the upload did not decide
 // anything and the caller reads the origin again; when the object is
-// unchanged, the failure was the origin's own and stands.
-func (n *Node) originMoved(ctx context.Context, cr ConditionalRemote, rec objstore.Record, found bool, etag string) bool {
+// unchanged, the failure was the origin's own and stands. It returns what
+// the origin holds now (zero when nothing), so that a caller that wants its
+// version need not read it again.
+func (n *Node) originMoved(ctx context.Context, cr ConditionalRemote, rec objstore.Record, found bool, etag string) (objstore.Record, bool) {
 	if ctx.Err() != nil {
-		return false
+		return objstore.Record{}, false
 	}
-	_, now, err := cr.StatETag(ctx, rec.Key)
+	got, now, err := cr.StatETag(ctx, rec.Key)
 	switch {
 	case errors.Is(err, objstore.ErrNotFound):
-		return found
+		return objstore.Record{}, found
 	case err != nil:
-		return false
+		return objstore.Record{}, false
 	}
-	return !found || now != etag
+	return got, !found || now != etag
 }
