@@ -48,7 +48,8 @@ func (n *Node) streamingRemote(req PutRequest) (StreamingRemote, bool) {
 // the client's bytes go to the local file and on to the origin at once, so
 // a large level-1 PUT takes about as long as the origin's PUT alone. A body
 // of at most fullWriteSize bytes is held in a pooled buffer on its way
-// (disk.Writer.Hold) and reaches the file only at its commit, beside the
+// (disk.Writer.Hold; Put lends it, holdStreamed) and reaches the file only
+// at its commit, beside the
 // upload's end and around the page cache: its bytes take no page cache,
 // where they used to take it twice on a machine that runs the origin too,
 // and the upload reads them from memory. The
@@ -75,16 +76,6 @@ func (n *Node) streamingRemote(req PutRequest) (StreamingRemote, bool) {
 func (n *Node) putStream(ctx context.Context, req PutRequest, v objstore.Version, w BodyWriter, sr StreamingRemote) (objstore.Record, error) {
 	if skip, ok := w.(md5Skipper); ok && req.Verify == nil && n.streamTrusted.Load() {
 		skip.SkipMD5()
-	}
-	if h, ok := w.(bodyHolder); ok && req.Size <= fullWriteSize {
-		buf := fullWriteBufs.get()
-		defer func() {
-			// Closed before buf goes back to the pool, so that no late read
-			// of the upload's reaches it (Put's own Close then does nothing).
-			_ = w.Close()
-			fullWriteBufs.put(buf)
-		}()
-		h.Hold((*buf)[:req.Size])
 	}
 	s := n.startStream(ctx, req, v, w, sr)
 	sniff, err := n.copyBody(s.body, req, nil, true)
@@ -311,6 +302,19 @@ func (n *Node) lostRace(ctx context.Context, s *stream, rec objstore.Record, err
 	}
 	n.clock.Observe(got.Version.HLC)
 	return true
+}
+
+// holdStreamed has w hold a streamed body of size bytes in a buffer from
+// fullWriteBufs when one holds it whole (disk.Writer's Hold) and returns
+// that buffer, which the caller puts back once w is closed; else nil.
+func holdStreamed(w BodyWriter, size int64) *[]byte {
+	h, ok := w.(bodyHolder)
+	if !ok || size < 0 || size > fullWriteSize {
+		return nil
+	}
+	buf := fullWriteBufs.get()
+	h.Hold((*buf)[:size])
+	return buf
 }
 
 // md5Skipper is a BodyWriter that can leave the MD5 to someone else
