@@ -49,10 +49,9 @@ func (n *Node) streamingRemote(req PutRequest) (StreamingRemote, bool) {
 // a large level-1 PUT takes about as long as the origin's PUT alone. A body
 // of at most fullWriteSize bytes is held in a pooled buffer on its way
 // (disk.Writer.Hold; Put lends it, holdStreamed) and reaches the file only
-// at its commit, beside the
-// upload's end and around the page cache: its bytes take no page cache,
-// where they used to take it twice on a machine that runs the origin too,
-// and the upload reads them from memory. The
+// at its commit, beside the upload's end and around the page cache: its
+// bytes take no page cache, where they used to take it twice on a machine
+// that runs the origin too, and the upload reads them from memory. The
 // guarantees of the whole-body path hold because the upload's last byte
 // waits (tailGate) until:
 //   - the body is complete and verified: a body cut short or failing its
