@@ -6,56 +6,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"unsafe"
 
-	"golang.org/x/sys/unix"
+	"sphere.software/objstore/internal/pagecache"
 )
 
-// cachedPages counts the pages of the file at path that are in the page
-// cache (mincore(2) of a mapping of it).
+// cachedPages counts the pages of the file at path in the page cache.
 func cachedPages(t *testing.T, path string) int {
 	t.Helper()
-	f, err := os.Open(path)
+	n, err := pagecache.Resident(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(m) //nolint:errcheck // a test's mapping
-	page := os.Getpagesize()
-	vec := make([]byte, (len(m)+page-1)/page)
-	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(m))), uintptr(len(m)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(vec)))); errno != 0 {
-		t.Fatal(errno)
-	}
-	n := 0
-	for _, v := range vec {
-		n += int(v & 1)
 	}
 	return n
-}
-
-// directWorks reports whether dir's file system takes O_DIRECT.
-func directWorks(t *testing.T, dir string) bool {
-	t.Helper()
-	p := filepath.Join(dir, "probe")
-	if err := os.WriteFile(p, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(p)
-	f, err := openDirect(p)
-	if err != nil {
-		return false
-	}
-	f.Close()
-	return true
 }
 
 // A file written with WriteAround holds exactly the bytes written, however
@@ -66,7 +28,10 @@ func directWorks(t *testing.T, dir string) bool {
 // whole blocks of an aligned write never enter the page cache.
 func TestWriteAroundKeepsTheBytes(t *testing.T) {
 	dir := t.TempDir()
-	direct := directWorks(t, dir)
+	direct, err := pagecache.DirectWorks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("O_DIRECT on %s: %v", dir, direct)
 	src := make([]byte, 3<<20)
 	r := rand.New(rand.NewPCG(1, 2))
