@@ -37,6 +37,11 @@
 #                     default) runs 1b after section 1
 #   BENCH_SECTIONS=put     only section 2 (PUT rates and latencies of every
 #                     level beside versitygw's own PUTs), then the summary
+#   BENCH_SECTIONS=putfar  only section 2c (level-1 PUT latency with the S3
+#                     server at a distance, beside PUTs straight to it)
+#   BENCH_FAR_DELAYS=LIST  one-way delays of section 2c (default "1ms 5ms
+#                     15ms"; quick 5ms; empty: skip 2c)
+#   BENCH_FAR_DUR=D   time bound of one putload run in 2c (default 8s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -221,7 +226,7 @@ else
 	go build -o "$BIN/objstore" ./cmd/objstore
 	NODE_SRC="work tree at $(git rev-parse --short HEAD 2>/dev/null || echo none), $(git status --porcelain 2>/dev/null | grep -vc '^?? bench/' || true) changed paths besides bench/"
 fi
-go build -o "$BIN/" ./bench/cmd/putload ./bench/cmd/stampede ./bench/cmd/countproxy ./bench/cmd/s3ctl ./bench/cmd/minhttp
+go build -o "$BIN/" ./bench/cmd/putload ./bench/cmd/stampede ./bench/cmd/countproxy ./bench/cmd/s3ctl ./bench/cmd/minhttp ./bench/cmd/delayproxy
 # synccost is built here too, so that its timed run does not include a build.
 go build -o "$BIN/" ./bench/cmd/synccost
 
@@ -401,8 +406,8 @@ http {
 EOF
 }
 
-# BENCH_SECTIONS=put runs section 2 only.
-if [ "${BENCH_SECTIONS:-all}" != put ]; then
+# BENCH_SECTIONS=put runs section 2 only, putfar its part 2c only.
+if [ "${BENCH_SECTIONS:-all}" != put ] && [ "${BENCH_SECTIONS:-all}" != putfar ]; then
 
 # ---- 1. hot GET: objstore (native and S3 API) beside nginx on the same body file
 # The S3 API serves the same objects as the native API: key <id> in the
@@ -606,7 +611,7 @@ EOF
 	unset CURL_CA_BUNDLE
 fi
 
-fi # not put
+fi # not put, not putfar
 
 if [ "${BENCH_SECTIONS:-all}" = hotget ] || [ "${BENCH_SECTIONS:-all}" = tls ]; then
 	log "BENCH_SECTIONS=${BENCH_SECTIONS}: sections 2 to 5 skipped"
@@ -702,7 +707,7 @@ put_targets() {
 PUT_LAT_TARGETS="objstore-L0 objstore-L1 objstore-L2"
 S3_DIRECT="-mode s3 -endpoint $S3 -bucket $BUCKET"
 
-for size in 4KiB 1MiB; do
+[ "${BENCH_SECTIONS:-all}" = putfar ] || for size in 4KiB 1MiB; do
 	case $size in
 	4KiB) bytes=4096 cap=$PUT_MAX_4K ;;
 	1MiB) bytes=$((1 << 20)) cap=$PUT_MAX_1M ;;
@@ -728,8 +733,44 @@ for size in 4KiB 1MiB; do
 	done
 done
 
-if [ "${BENCH_SECTIONS:-all}" = put ]; then
-	log "BENCH_SECTIONS=put: sections 3 to 5 skipped"
+# ---- 2c. level-1 PUT latency against a distant origin --------------------------
+# The S3 server of this run answers a 4 KiB PUT in about 0.6 ms over
+# loopback, where S3 itself is milliseconds away from a datacenter: against
+# it even nginx only forwarding is 1.2x slower (section 2b). Here the same
+# S3 server is put at a distance: delayproxy delivers every byte, each way,
+# DELAY after it arrived (a link of that one-way latency, no bandwidth
+# limit). A node whose origin is the relay takes level-1 PUTs, -c1, beside
+# PUTs straight to the relay, in turn, so both pay the same distance.
+# BENCH_FAR_DELAYS lists the one-way delays (empty: none).
+FAR_DELAYS=${BENCH_FAR_DELAYS-"1ms 5ms 15ms"}
+[ "$QUICK" != 1 ] || FAR_DELAYS=${BENCH_FAR_DELAYS-5ms}
+FAR_DUR=${BENCH_FAR_DUR:-8s}
+for delay in $FAR_DELAYS; do
+	start "delayproxy-$delay" "$BIN/delayproxy" -upstream "127.0.0.1:$P_S3" -delay "$delay"
+	far=""
+	for ((i = 0; i < 100; i++)); do
+		far=$(head -n1 "$OUT/logs/delayproxy-$delay.log" 2>/dev/null) && [ -n "$far" ] && break
+		sleep 0.1
+	done
+	[ -n "$far" ] || die "delayproxy did not start; see $OUT/logs/delayproxy-$delay.log"
+	start_node "far-$delay" "http://$far" off
+	log "PUT latency with the origin $delay away (each way): $RUNS runs of putload -c1 -d$FAR_DUR -n256 of s3-direct and objstore-L1, 4KiB and 1MiB"
+	for size in 4KiB 1MiB; do
+		case $size in
+		4KiB) bytes=4096 ;;
+		1MiB) bytes=$((1 << 20)) ;;
+		esac
+		for ((r = 1; r <= RUNS; r++)); do
+			PUT_DUR=$FAR_DUR run_put putfar 1 "s3-direct@$delay" "$size" "$r" -mode s3 -endpoint "http://$far" -bucket "$BUCKET" -size "$bytes" -n 256
+			PUT_DUR=$FAR_DUR run_put putfar 1 "objstore-L1@$delay" "$size" "$r" -mode objstore -url "$NODE_URL" -level 1 -size "$bytes" -n 256
+		done
+	done
+	stop "far-$delay"
+	stop "delayproxy-$delay"
+done
+
+if [ "${BENCH_SECTIONS:-all}" = put ] || [ "${BENCH_SECTIONS:-all}" = putfar ]; then
+	log "BENCH_SECTIONS=${BENCH_SECTIONS}: sections 3 to 5 skipped"
 else
 
 # ---- 3. cold-miss stampede ---------------------------------------------------

@@ -228,6 +228,29 @@ def putlat(rows, out):
     out.extend(verdicts)
 
 
+def putfar(rows, out):
+    """Section 2c: level-1 latency with the S3 server behind delayproxy, one
+    table row per one-way delay and size; targets are named target@delay."""
+    rs = pick(rows, bench="putfar")
+    delays = sorted({r["target"].split("@")[1] for r in rs}, key=lambda d: float(d.rstrip("ms")))
+    out.append("2c. Level-1 PUT latency with the S3 server DELAY away each way (delayproxy), -c1; ratios pair")
+    out.append("    each run of objstore-L1 with the run of PUTs straight to the relay before it")
+    out.append(f"{'delay':<6} {'size':<5} {'direct p50':>10} {'p99':>6} {'L1 p50':>7} {'p99':>6}  errors  "
+               f"{'p50/S3':>6} {'(min-max)':>11}  {'p99/S3':>6} {'(min-max)':>11}")
+    for delay in delays:
+        for size in ("4KiB", "1MiB"):
+            d = pick(rows, bench="putfar", target="s3-direct@" + delay, sizename=size)
+            l1 = pick(rows, bench="putfar", target="objstore-L1@" + delay, sizename=size)
+            if not d or not l1:
+                continue
+            p50 = paired(rows, "putfar", size, "objstore-L1@" + delay, "s3-direct@" + delay, lambda r: r["p50_ms"], "sizename")
+            p99 = paired(rows, "putfar", size, "objstore-L1@" + delay, "s3-direct@" + delay, lambda r: r["p99_ms"], "sizename")
+            out.append(f"{delay:<6} {size:<5} {med([r['p50_ms'] for r in d]):>10.2f} {med([r['p99_ms'] for r in d]):>6.2f} "
+                       f"{med([r['p50_ms'] for r in l1]):>7.2f} {med([r['p99_ms'] for r in l1]):>6.2f}  "
+                       f"{sum(r['errors'] for r in d + l1):>6}  "
+                       "{:>6} {:>11}  {:>6} {:>11}".format(*ratio_cell(p50), *ratio_cell(p99)))
+
+
 def stampede(rows, out):
     out.append("3. Cold-miss stampede, 16 MiB object; median of runs (ms)")
     base = pick(rows, bench="stampede", target="s3-single")
@@ -287,8 +310,12 @@ def main():
     if pick(rows, bench="tls"):
         tls(rows, out)
         out.append("")
-    put(rows, out)
-    out.append("")
+    if pick(rows, bench="put") or pick(rows, bench="putlat"):
+        put(rows, out)
+        out.append("")
+    if pick(rows, bench="putfar"):
+        putfar(rows, out)
+        out.append("")
     if pick(rows, bench="stampede"):
         stampede(rows, out)
     if pick(rows, bench="peer"):
