@@ -96,19 +96,19 @@ func (n *Node) Put(ctx context.Context, req PutRequest) (objstore.Record, error)
 	if err != nil {
 		return objstore.Record{}, fmt.Errorf("node: put %s: %w", req.Key, err)
 	}
+	var held *[]byte // a streamed body's buffer (holdStreamed)
+	defer func() {
+		// Closed before the held buffer goes back to the pool, so that no
+		// late read of the upload's reaches it.
+		_ = w.Close()
+		if held != nil {
+			fullWriteBufs.put(held)
+		}
+	}()
 	if sr, ok := n.streamingRemote(req); ok {
-		held := holdStreamed(w, req.Size)
-		defer func() {
-			// Closed before the held buffer goes back to the pool, so that
-			// no late read of the upload's reaches it.
-			_ = w.Close()
-			if held != nil {
-				fullWriteBufs.put(held)
-			}
-		}()
+		held = holdStreamed(w, req.Size)
 		return n.putStream(ctx, req, v, w, sr)
 	}
-	defer w.Close()
 	var capture *smallCapture
 	if !req.Level.Remote() {
 		capture = n.capture()
