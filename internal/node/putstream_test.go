@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sphere.software/objstore"
+	"sphere.software/objstore/internal/hlc"
 )
 
 // streamOrigin is a condOrigin that takes streamed uploads: PutStream reads
@@ -303,7 +304,9 @@ func TestStreamedUploadRefusedGoesWhole(t *testing.T) {
 // an origin that refused its condition and dropped the connection) while
 // another write landed in the origin lost a race: the write goes again
 // whole and wins, and streaming stays on. (Turning it off here was seen in
-// tests/integration's TestOneWinner.)
+// tests/integration's TestOneWinner.) The other write's version is an hour
+// ahead of this node's clock, from a peer whose clock runs fast: the write
+// that finished last still wins because the node's clock observed it.
 func TestStreamedUploadLostRaceKeepsStreaming(t *testing.T) {
 	origin := newStreamOrigin()
 	on := newOverlapNode(t, nil, origin)
@@ -313,7 +316,7 @@ func TestStreamedUploadLostRaceKeepsStreaming(t *testing.T) {
 		origin.beforeAnswer = nil
 		other := []byte("another node's write")
 		rec := objstore.Record{Key: key, Level: objstore.LevelS3, Sum: objstore.Checksum{Size: int64(len(other))},
-			Version: objstore.Version{HLC: 1, Node: "01HZX3K9V7Q2M8N4P6R1S5T0ZZ"}}
+			Version: objstore.Version{HLC: hlc.FromTime(time.Now().Add(time.Hour)), Node: "01HZX3K9V7Q2M8N4P6R1S5T0ZZ"}}
 		rec.BodyVersion = rec.Version
 		if err := origin.memRemote.Put(context.Background(), rec, bytes.NewReader(other)); err != nil {
 			t.Error(err)
