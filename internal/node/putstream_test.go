@@ -300,18 +300,30 @@ func TestStreamedUploadRefusedGoesWhole(t *testing.T) {
 	}
 }
 
-// A streamed upload that fails without a clear answer (a proxy's 502 for
-// an origin that refused its condition and dropped the connection) while
-// another write landed in the origin lost a race: the write goes again
-// whole and wins, and streaming stays on. (Turning it off here was seen in
-// tests/integration's TestOneWinner.) The other write's version is an hour
-// ahead of this node's clock, from a peer whose clock runs fast: the write
-// that finished last still wins because the node's clock observed it.
+// A streamed upload that fails with a 412, or without a clear answer (a
+// proxy's 502 for an origin that refused its condition and dropped the
+// connection) while another write landed in the origin, lost a race: the
+// write goes again whole and wins, and streaming stays on. (Turning it off
+// here was seen in tests/integration's TestOneWinner.) The other write's
+// version is an hour ahead of this node's clock, from a peer whose clock
+// runs fast: the write that finished last still wins because the node's
+// clock observed it.
 func TestStreamedUploadLostRaceKeepsStreaming(t *testing.T) {
+	for name, answer := range map[string]error{
+		"no clear answer": errors.New("502 Bad Gateway"),
+		"412":             fmt.Errorf("mem: put: %w", objstore.ErrOriginChanged),
+	} {
+		t.Run(name, func(t *testing.T) { lostRaceKeepsStreaming(t, answer) })
+	}
+}
+
+// lostRaceKeepsStreaming is TestStreamedUploadLostRaceKeepsStreaming with
+// the origin answering the streamed upload with answer.
+func lostRaceKeepsStreaming(t *testing.T, answer error) {
 	origin := newStreamOrigin()
 	on := newOverlapNode(t, nil, origin)
 	key, body := newKey(), randomBody(400_000)
-	origin.refuse = errors.New("502 Bad Gateway")
+	origin.refuse = answer
 	origin.beforeAnswer = func() {
 		origin.beforeAnswer = nil
 		other := []byte("another node's write")
@@ -331,8 +343,9 @@ func TestStreamedUploadLostRaceKeepsStreaming(t *testing.T) {
 	if on.streamOff.Load() {
 		t.Fatal("streaming turned off by a lost race")
 	}
-	// One HEAD tells the lost race (originMoved), one more the whole-body
-	// upload's condition after its If-None-Match failed.
+	// One HEAD tells the lost race (originMoved) or reads the version that
+	// won, one more the whole-body upload's condition after its
+	// If-None-Match failed.
 	if heads := origin.heads.Load(); heads != 2 {
 		t.Errorf("the lost race read the origin %d times, want 2", heads)
 	}
