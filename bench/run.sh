@@ -41,7 +41,8 @@
 #                     server at a distance, beside PUTs straight to it)
 #   BENCH_FAR_DELAYS=LIST  one-way delays of section 2c (default "1ms 5ms
 #                     15ms"; quick 5ms; empty: skip 2c)
-#   BENCH_FAR_DUR=D   time bound of one putload run in 2c (default 8s)
+#   BENCH_FAR_DUR=D   time bound of one putload run in 2c (default 8s);
+#                     2c takes about 5 minutes at the defaults
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -3,6 +3,7 @@
 each measurement, the ratios and the targets. Usage: summarize.py OUTDIR."""
 
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -228,11 +229,20 @@ def putlat(rows, out):
     out.extend(verdicts)
 
 
+def duration_s(d):
+    """Seconds in a Go duration of one unit, as BENCH_FAR_DELAYS gives them
+    ("15ms", "500us", "1.5s"); unparsed ones sort last."""
+    m = re.fullmatch(r"([0-9.]+)(ns|us|µs|ms|s)", d)
+    if not m:
+        return float("inf")
+    return float(m.group(1)) * {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
+
+
 def putfar(rows, out):
     """Section 2c: level-1 latency with the S3 server behind delayproxy, one
     table row per one-way delay and size; targets are named target@delay."""
     rs = pick(rows, bench="putfar")
-    delays = sorted({r["target"].split("@")[1] for r in rs}, key=lambda d: float(d.rstrip("ms")))
+    delays = sorted({r["target"].split("@")[1] for r in rs}, key=duration_s)
     out.append("2c. Level-1 PUT latency with the S3 server DELAY away each way (delayproxy), -c1; ratios pair")
     out.append("    each run of objstore-L1 with the run of PUTs straight to the relay before it")
     out.append(f"{'delay':<6} {'size':<5} {'direct p50':>10} {'p99':>6} {'L1 p50':>7} {'p99':>6}  errors  "
