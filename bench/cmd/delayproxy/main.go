@@ -25,6 +25,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -50,6 +51,11 @@ func run(ctx context.Context, listen, upstream string, delay time.Duration) erro
 		return err
 	}
 	fmt.Println(ln.Addr())
+	return serve(ctx, ln, upstream, delay)
+}
+
+// serve relays every connection ln accepts to upstream until ctx ends.
+func serve(ctx context.Context, ln net.Listener, upstream string, delay time.Duration) error {
 	go func() {
 		<-ctx.Done()
 		ln.Close()
@@ -84,10 +90,15 @@ func relay(c *net.TCPConn, upstream string, delay time.Duration) {
 
 // segment is bytes read from one side, and when they are due on the other.
 type segment struct {
-	b   []byte
+	buf *[]byte // from bufs, back there once written
+	n   int
 	due time.Time
 	eof bool // the reading side closed (or failed): half-close the other
 }
+
+// bufs holds the read buffers, so that the relay allocates nothing per
+// read: its own garbage collections would delay bytes beyond the delay.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // inFlight bounds the segments on their way in one direction, as a link's
 // window would: a reader that gets this far ahead waits.
@@ -98,11 +109,13 @@ func pump(dst, src *net.TCPConn, delay time.Duration) {
 	q := make(chan segment, inFlight)
 	go func() {
 		for {
-			b := make([]byte, 64<<10)
-			n, err := src.Read(b)
+			buf := bufs.Get().(*[]byte)
+			n, err := src.Read(*buf)
 			now := time.Now()
 			if n > 0 {
-				q <- segment{b: b[:n], due: now.Add(delay)}
+				q <- segment{buf: buf, n: n, due: now.Add(delay)}
+			} else {
+				bufs.Put(buf)
 			}
 			if err != nil {
 				q <- segment{due: now.Add(delay), eof: true}
@@ -113,16 +126,21 @@ func pump(dst, src *net.TCPConn, delay time.Duration) {
 	}()
 	broken := false
 	for s := range q {
-		if wait := time.Until(s.due); wait > 0 {
+		if wait := time.Until(s.due); wait > 0 && !broken {
 			time.Sleep(wait)
 		}
 		switch {
 		case broken:
 			// Drain, so that the reader never blocks on a dead link.
+			if s.buf != nil {
+				bufs.Put(s.buf)
+			}
 		case s.eof:
 			_ = dst.CloseWrite()
 		default:
-			if _, err := dst.Write(s.b); err != nil {
+			_, err := dst.Write((*s.buf)[:s.n])
+			bufs.Put(s.buf)
+			if err != nil {
 				broken = true
 				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
 					log.Printf("delayproxy: write: %v", err)
